@@ -1,0 +1,148 @@
+//! A hook's actions: the bot's custom event, run in order by the dispatcher.
+//! Every string in an action is a template (see `hooklane-template`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One action and how a failure of it is treated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionSpec {
+    #[serde(flatten)]
+    pub action: Action,
+    /// When true, a failure of this action is logged and the run goes on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub continue_on_error: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VariableOp {
+    Add,
+    Subtract,
+    Multiply,
+    Divide,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CompareOp {
+    #[serde(rename = "==")]
+    Eq,
+    #[serde(rename = "!=")]
+    Ne,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = "contains")]
+    Contains,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub left: Value,
+    pub op: CompareOp,
+    pub right: Value,
+}
+
+fn default_method() -> String {
+    "POST".to_owned()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    HttpRequest {
+        #[serde(default = "default_method")]
+        method: String,
+        url: String,
+        #[serde(default)]
+        headers: Map<String, Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body: Option<Value>,
+    },
+    DiscordMessage {
+        webhook_url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        embeds: Option<Vec<Value>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+    },
+    SlackMessage {
+        webhook_url: String,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        blocks: Option<Vec<Value>>,
+    },
+    TelegramMessage {
+        bot_token: String,
+        chat_id: Value,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parse_mode: Option<String>,
+    },
+    SetVariable {
+        name: String,
+        value: Value,
+    },
+    UpdateVariable {
+        name: String,
+        op: VariableOp,
+        value: Value,
+    },
+    DeleteVariable {
+        name: String,
+    },
+    Condition {
+        #[serde(rename = "if")]
+        condition: Condition,
+        #[serde(default)]
+        then: Vec<ActionSpec>,
+        #[serde(default, rename = "else")]
+        otherwise: Vec<ActionSpec>,
+    },
+    Publish {
+        event: String,
+        #[serde(default)]
+        data: Value,
+    },
+    Log {
+        message: String,
+    },
+}
+
+impl Action {
+    /// The `type` as written in JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::HttpRequest { .. } => "http_request",
+            Action::DiscordMessage { .. } => "discord_message",
+            Action::SlackMessage { .. } => "slack_message",
+            Action::TelegramMessage { .. } => "telegram_message",
+            Action::SetVariable { .. } => "set_variable",
+            Action::UpdateVariable { .. } => "update_variable",
+            Action::DeleteVariable { .. } => "delete_variable",
+            Action::Condition { .. } => "condition",
+            Action::Publish { .. } => "publish",
+            Action::Log { .. } => "log",
+        }
+    }
+
+    /// True for actions that change something outside Hooklane's own state.
+    pub fn has_outside_effect(&self) -> bool {
+        matches!(
+            self,
+            Action::HttpRequest { .. }
+                | Action::DiscordMessage { .. }
+                | Action::SlackMessage { .. }
+                | Action::TelegramMessage { .. }
+                | Action::Publish { .. }
+        )
+    }
+}

@@ -1,0 +1,128 @@
+//! Installation settings, read from `HOOKLANE_*` environment variables and
+//! checked at start: a missing or bad variable names itself in the error.
+
+use std::time::Duration;
+
+/// Where a setting came from and why it is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{name} is `{value}`: {reason}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+}
+
+/// Settings every function shares.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `HOOKLANE_ALLOW_PRIVATE_TARGETS`: let outbound calls reach private,
+    /// loopback and link-local addresses and plain `http`. Default false.
+    pub allow_private_targets: bool,
+    /// `HOOKLANE_TELEGRAM_API_BASE`: the Bot API server. Default `https://api.telegram.org`.
+    pub telegram_api_base: String,
+    /// `HOOKLANE_RUN_LOG_DAYS`: how long runs are kept. Default 30.
+    pub run_log_ttl: Duration,
+    /// `HOOKLANE_DELIVERY_LOG_DAYS`: how long delivery attempts are kept. Default 30.
+    pub delivery_log_ttl: Duration,
+    /// `HOOKLANE_DISABLE_FAILING_ENDPOINT_AFTER_HOURS`: an endpoint failing
+    /// for this long is disabled. Default 120 (5 days).
+    pub disable_failing_after: Duration,
+    /// `HOOKLANE_OUTBOUND_TIMEOUT_SECONDS`: per outbound call. Default 15.
+    pub outbound_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            allow_private_targets: false,
+            telegram_api_base: "https://api.telegram.org".to_owned(),
+            run_log_ttl: Duration::from_secs(30 * 86_400),
+            delivery_log_ttl: Duration::from_secs(30 * 86_400),
+            disable_failing_after: Duration::from_secs(5 * 86_400),
+            outbound_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the settings; `allow_private_default` is the default of
+    /// `HOOKLANE_ALLOW_PRIVATE_TARGETS` (true under `hooklane dev`).
+    pub fn from_env(allow_private_default: bool) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        Ok(Self {
+            allow_private_targets: env_bool("HOOKLANE_ALLOW_PRIVATE_TARGETS")?
+                .unwrap_or(allow_private_default),
+            telegram_api_base: env_opt("HOOKLANE_TELEGRAM_API_BASE")
+                .map(|s| s.trim_end_matches('/').to_owned())
+                .unwrap_or(d.telegram_api_base),
+            run_log_ttl: env_u64("HOOKLANE_RUN_LOG_DAYS")?
+                .map(|n| Duration::from_secs(n * 86_400))
+                .unwrap_or(d.run_log_ttl),
+            delivery_log_ttl: env_u64("HOOKLANE_DELIVERY_LOG_DAYS")?
+                .map(|n| Duration::from_secs(n * 86_400))
+                .unwrap_or(d.delivery_log_ttl),
+            disable_failing_after: env_u64("HOOKLANE_DISABLE_FAILING_ENDPOINT_AFTER_HOURS")?
+                .map(|n| Duration::from_secs(n * 3_600))
+                .unwrap_or(d.disable_failing_after),
+            outbound_timeout: env_u64("HOOKLANE_OUTBOUND_TIMEOUT_SECONDS")?
+                .map(Duration::from_secs)
+                .unwrap_or(d.outbound_timeout),
+        })
+    }
+}
+
+/// The AWS resources a function uses (`HOOKLANE_TABLE`, `HOOKLANE_QUEUE_URL`).
+#[derive(Debug, Clone)]
+pub struct AwsResources {
+    pub table: String,
+    pub queue_url: String,
+}
+
+impl AwsResources {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: env_opt("HOOKLANE_TABLE").ok_or(ConfigError::Missing("HOOKLANE_TABLE"))?,
+            queue_url: env_opt("HOOKLANE_QUEUE_URL")
+                .ok_or(ConfigError::Missing("HOOKLANE_QUEUE_URL"))?,
+        })
+    }
+}
+
+/// A variable's value, or `None` when unset or empty.
+pub fn env_opt(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+pub fn env_bool(name: &'static str) -> Result<Option<bool>, ConfigError> {
+    match env_opt(name) {
+        None => Ok(None),
+        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(Some(true)),
+            "0" | "false" | "no" | "off" => Ok(Some(false)),
+            _ => Err(ConfigError::Invalid {
+                name,
+                value: v,
+                reason: "expected true or false",
+            }),
+        },
+    }
+}
+
+pub fn env_u64(name: &'static str) -> Result<Option<u64>, ConfigError> {
+    match env_opt(name) {
+        None => Ok(None),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ConfigError::Invalid {
+                name,
+                value: v,
+                reason: "expected a whole number",
+            }),
+    }
+}

@@ -1,0 +1,116 @@
+//! What travels through the queue: one job per message.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::id::{BotId, DeliveryId, EndpointId, EventId, HookId, MessageId};
+
+/// A queued unit of work. `not_before` lets a job wait longer than the
+/// queue's own delay cap: a job received early is sent back with the rest
+/// of its wait.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    #[serde(flatten)]
+    pub job: Job,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub not_before: Option<OffsetDateTime>,
+}
+
+impl Envelope {
+    pub fn now(job: Job) -> Self {
+        Self {
+            job,
+            not_before: None,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        // An envelope holds only strings, numbers and JSON values: it always serializes.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// An inbound call whose hook's actions are to run.
+    HookCall(HookCall),
+    /// A published event to fan out to the bot's endpoints.
+    Publish(Publish),
+    /// One message to one endpoint, attempt `attempt`.
+    Deliver(Deliver),
+}
+
+/// What the actions can read of the inbound request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InboundRequest {
+    pub method: String,
+    #[serde(default)]
+    pub query: Map<String, Value>,
+    /// Lowercase header names; credentials are never kept here.
+    #[serde(default)]
+    pub headers: Map<String, Value>,
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// The body less `variables`: JSON, a form as an object, or text as a string.
+    #[serde(default)]
+    pub payload: Value,
+    /// Caller variables by name (`amount` for `{amount}`).
+    #[serde(default)]
+    pub variables: Map<String, Value>,
+    /// The context of a signed URL.
+    #[serde(default)]
+    pub context: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HookCall {
+    pub event_id: EventId,
+    pub bot_id: BotId,
+    pub hook_id: HookId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    pub request: InboundRequest,
+    /// How many times the run has been tried before (retries of a run that had no side effect).
+    #[serde(default)]
+    pub attempt: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Publish {
+    pub message_id: MessageId,
+    pub bot_id: BotId,
+    pub event: String,
+    pub data: Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub timestamp: OffsetDateTime,
+    /// How many publishes led to this one (loop protection).
+    #[serde(default)]
+    pub depth: u32,
+    /// Deliver to this endpoint only (test sends, resends), even if it would not match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_endpoint: Option<EndpointId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deliver {
+    pub message_id: MessageId,
+    pub bot_id: BotId,
+    pub endpoint_id: EndpointId,
+    pub event: String,
+    pub data: Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub timestamp: OffsetDateTime,
+    pub attempt: u32,
+    /// The log row of the previous attempt, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<DeliveryId>,
+    /// Publish depth carried along (loop protection).
+    #[serde(default)]
+    pub depth: u32,
+}

@@ -1,0 +1,288 @@
+//! The records Hooklane keeps: bots, hooks, endpoints, messages, runs,
+//! deliveries and variables. These are the stored forms; the admin API
+//! answers with views of them that leave secrets out.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::action::ActionSpec;
+use crate::id::{BotId, DeliveryId, EndpointId, EventId, HookId, MessageId};
+
+/// A bot: the owner of hooks, endpoints and variables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bot {
+    pub id: BotId,
+    pub name: String,
+    /// Lowercase hex SHA-256 of the bot's API key; the key itself is never kept.
+    pub api_key_hash: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// How callers of a hook prove who they are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum HookAuth {
+    /// The bot's API key in `Authorization`, with or without `Bearer`.
+    ApiKey,
+    /// A shared secret in a header the hook names.
+    SecretHeader { header: String, secret: String },
+    /// A provider's signature over the raw body.
+    Hmac {
+        scheme: String,
+        secret: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        header: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        algorithm: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        encoding: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+    },
+    /// `?ctx=…&sig=…` minted by the admin API; `key` signs them (base64).
+    SignedUrl { key: String },
+    /// Nothing: the hook id is the only secret.
+    None,
+}
+
+impl HookAuth {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            HookAuth::ApiKey => "api_key",
+            HookAuth::SecretHeader { .. } => "secret_header",
+            HookAuth::Hmac { .. } => "hmac",
+            HookAuth::SignedUrl { .. } => "signed_url",
+            HookAuth::None => "none",
+        }
+    }
+
+    /// The public form: the same fields less every secret.
+    pub fn view(&self) -> Value {
+        match self {
+            HookAuth::ApiKey => serde_json::json!({"type": "api_key"}),
+            HookAuth::SecretHeader { header, .. } => {
+                serde_json::json!({"type": "secret_header", "header": header})
+            }
+            HookAuth::Hmac {
+                scheme,
+                header,
+                algorithm,
+                encoding,
+                prefix,
+                ..
+            } => {
+                let mut v = serde_json::json!({"type": "hmac", "scheme": scheme});
+                for (k, f) in [
+                    ("header", header),
+                    ("algorithm", algorithm),
+                    ("encoding", encoding),
+                    ("prefix", prefix),
+                ] {
+                    if let Some(f) = f {
+                        v[k] = Value::String(f.clone());
+                    }
+                }
+                v
+            }
+            HookAuth::SignedUrl { .. } => serde_json::json!({"type": "signed_url"}),
+            HookAuth::None => serde_json::json!({"type": "none"}),
+        }
+    }
+}
+
+/// A token bucket: `per_second` refill, `burst` capacity.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+/// What a hook answers once the call is queued.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum HookResponse {
+    Redirect {
+        redirect_to: String,
+    },
+    Content {
+        #[serde(default = "default_response_status")]
+        status: u16,
+        #[serde(default)]
+        body: Value,
+    },
+}
+
+fn default_response_status() -> u16 {
+    200
+}
+
+/// The default and largest request body a hook accepts.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// An inbound hook: a URL that runs the bot's custom event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hook {
+    pub id: HookId,
+    pub bot_id: BotId,
+    pub name: String,
+    pub enabled: bool,
+    pub methods: Vec<String>,
+    pub auth: HookAuth,
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    pub max_body_bytes: usize,
+    #[serde(default)]
+    pub response: Option<HookResponse>,
+    #[serde(default)]
+    pub actions: Vec<ActionSpec>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// Where an outbound endpoint's body is shaped for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointType {
+    Custom,
+    Discord,
+    Slack,
+}
+
+/// A signing secret that still signs until `expires_at` (after a rotation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OldSecret {
+    pub secret: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// An outbound endpoint subscribed to a bot's events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub id: EndpointId,
+    pub bot_id: BotId,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: EndpointType,
+    pub url: String,
+    pub enabled: bool,
+    #[serde(default)]
+    pub disabled_reason: Option<String>,
+    #[serde(default)]
+    pub events: Vec<String>,
+    pub secret: String,
+    #[serde(default)]
+    pub old_secrets: Vec<OldSecret>,
+    pub retry_schedule: Vec<u64>,
+    pub max_attempts: u32,
+    #[serde(default)]
+    pub headers: Map<String, Value>,
+    /// When the current run of failures began; cleared by a success.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub failing_since: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A published outbound event, kept for resends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub bot_id: BotId,
+    pub event: String,
+    pub data: Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub timestamp: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    Succeeded,
+    Failed,
+    Skipped,
+}
+
+/// One action's outcome in a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionResult {
+    pub index: usize,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: ActionStatus,
+    pub duration_ms: u64,
+    pub detail: Value,
+}
+
+/// One inbound call of a hook and what its actions did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub id: EventId,
+    pub bot_id: BotId,
+    pub hook_id: HookId,
+    pub status: RunStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    pub attempt: u32,
+    pub actions: Vec<ActionResult>,
+    #[serde(default)]
+    pub unknown_placeholders: Vec<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Succeeded,
+    Failed,
+    Exhausted,
+}
+
+/// One delivery attempt of a message to an endpoint (a delivery log row).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub bot_id: BotId,
+    pub message_id: MessageId,
+    pub endpoint_id: EndpointId,
+    pub event: String,
+    pub attempt: u32,
+    pub status: DeliveryStatus,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub triggered_at: OffsetDateTime,
+    pub response_time_ms: Option<u64>,
+}
+
+/// A stored bot variable; `version` increases with every write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variable {
+    pub name: String,
+    pub value: Value,
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}

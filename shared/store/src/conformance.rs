@@ -1,0 +1,651 @@
+//! The behaviour every `Store` and `Queue` adapter must show, written once.
+//! Each adapter's tests call `store_suite` and `queue_suite` on a fresh
+//! instance; a failing check panics with what was expected.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hooklane_domain::{
+    ActionResult, ActionStatus, Bot, BotId, Delivery, DeliveryId, DeliveryStatus, Endpoint,
+    EndpointId, EndpointType, EventId, Hook, HookAuth, HookId, Message, MessageId, Run, RunStatus,
+};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::ports::{Page, Queue, QueueError, Store, StoreError};
+
+fn now() -> OffsetDateTime {
+    // Whole seconds: every backend keeps at least that.
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(0).unwrap_or(t)
+}
+
+fn later() -> OffsetDateTime {
+    now() + time::Duration::days(1)
+}
+
+pub fn bot(id: &BotId) -> Bot {
+    Bot {
+        id: id.clone(),
+        name: "Conformance".into(),
+        api_key_hash: "00".repeat(32),
+        created_at: now(),
+    }
+}
+
+pub fn hook(bot: &BotId) -> Hook {
+    Hook {
+        id: HookId::generate(),
+        bot_id: bot.clone(),
+        name: "Payments".into(),
+        enabled: true,
+        methods: vec!["POST".into()],
+        auth: HookAuth::ApiKey,
+        allowed_origins: vec![],
+        allowed_ips: vec![],
+        rate_limit: None,
+        max_body_bytes: 1024,
+        response: None,
+        actions: vec![],
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+pub fn endpoint(bot: &BotId) -> Endpoint {
+    Endpoint {
+        id: EndpointId::generate(),
+        bot_id: bot.clone(),
+        name: "Alerts".into(),
+        kind: EndpointType::Custom,
+        url: "https://example.com/hook".into(),
+        enabled: true,
+        disabled_reason: None,
+        events: vec!["order.*".into()],
+        secret: "whsec_c2VjcmV0".into(),
+        old_secrets: vec![],
+        retry_schedule: vec![5, 300],
+        max_attempts: 3,
+        headers: Default::default(),
+        failing_since: None,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+fn run(bot: &BotId, hook: &HookId) -> Run {
+    Run {
+        id: EventId::generate(),
+        bot_id: bot.clone(),
+        hook_id: hook.clone(),
+        status: RunStatus::Succeeded,
+        received_at: now(),
+        finished_at: Some(now()),
+        attempt: 1,
+        actions: vec![ActionResult {
+            index: 0,
+            kind: "log".into(),
+            status: ActionStatus::Succeeded,
+            duration_ms: 1,
+            detail: json!({"message": "hi"}),
+        }],
+        unknown_placeholders: vec![],
+        error: None,
+    }
+}
+
+fn delivery(bot: &BotId, endpoint: &EndpointId, message: &MessageId, attempt: u32) -> Delivery {
+    Delivery {
+        id: DeliveryId::generate(),
+        bot_id: bot.clone(),
+        message_id: message.clone(),
+        endpoint_id: endpoint.clone(),
+        event: "order.paid".into(),
+        attempt,
+        status: DeliveryStatus::Failed,
+        http_status: Some(500),
+        error: None,
+        triggered_at: now(),
+        response_time_ms: Some(12),
+    }
+}
+
+fn fresh_bot_id() -> BotId {
+    BotId::generate()
+}
+
+/// Runs every Store check against one adapter.
+pub async fn store_suite(store: &dyn Store) {
+    bots_are_created_once_read_updated_and_deleted(store).await;
+    hooks_are_created_listed_newest_first_updated_and_deleted(store).await;
+    lists_page_with_cursors(store).await;
+    runs_are_upserted_and_listed_newest_first(store).await;
+    endpoints_and_their_deliveries_go_together(store).await;
+    messages_are_kept_for_resends(store).await;
+    variables_swap_only_from_the_expected_version(store).await;
+    keys_are_claimed_once_until_released(store).await;
+    counters_count_up(store).await;
+    deleting_a_bot_removes_everything_under_it(store).await;
+    store.ping().await.expect("ping");
+}
+
+/// Runs the concurrency checks that need a shareable store.
+pub async fn store_concurrency_suite(store: Arc<dyn Store>) {
+    concurrent_increments_never_lose_one(store.clone()).await;
+    concurrent_claims_of_one_key_let_exactly_one_win(store).await;
+}
+
+pub async fn bots_are_created_once_read_updated_and_deleted(store: &dyn Store) {
+    let id = fresh_bot_id();
+    let mut b = bot(&id);
+    assert!(store.get_bot(&id).await.unwrap().is_none());
+    store.create_bot(&b).await.expect("create bot");
+    assert!(matches!(
+        store.create_bot(&b).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(store.get_bot(&id).await.unwrap(), Some(b.clone()));
+    b.api_key_hash = "11".repeat(32);
+    store.update_bot(&b).await.expect("update bot");
+    assert_eq!(
+        store.get_bot(&id).await.unwrap().unwrap().api_key_hash,
+        b.api_key_hash
+    );
+    let ghost = bot(&fresh_bot_id());
+    assert!(matches!(
+        store.update_bot(&ghost).await,
+        Err(StoreError::NotFound)
+    ));
+    store.delete_bot(&id).await.expect("delete bot");
+    assert!(store.get_bot(&id).await.unwrap().is_none());
+    assert!(matches!(
+        store.delete_bot(&id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn hooks_are_created_listed_newest_first_updated_and_deleted(store: &dyn Store) {
+    let b = fresh_bot_id();
+    store.create_bot(&bot(&b)).await.unwrap();
+    let first = hook(&b);
+    let mut second = hook(&b);
+    store.create_hook(&first).await.unwrap();
+    store.create_hook(&second).await.unwrap();
+    assert!(matches!(
+        store.create_hook(&first).await,
+        Err(StoreError::Conflict)
+    ));
+    let listed = store.list_hooks(&b, &Page::first(10)).await.unwrap();
+    let ids: Vec<_> = listed.items.iter().map(|h| h.id.clone()).collect();
+    assert_eq!(
+        ids,
+        vec![second.id.clone(), first.id.clone()],
+        "newest first"
+    );
+    assert_eq!(listed.next, None);
+
+    second.name = "Renamed".into();
+    second.enabled = false;
+    store.update_hook(&second).await.unwrap();
+    assert_eq!(
+        store.get_hook(&b, &second.id).await.unwrap(),
+        Some(second.clone())
+    );
+    let ghost = hook(&b);
+    assert!(matches!(
+        store.update_hook(&ghost).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Hooks are per bot.
+    let other = fresh_bot_id();
+    assert!(store.get_hook(&other, &first.id).await.unwrap().is_none());
+
+    let r = run(&b, &first.id);
+    store.put_run(&r, later()).await.unwrap();
+    store.delete_hook(&b, &first.id).await.unwrap();
+    assert!(store.get_hook(&b, &first.id).await.unwrap().is_none());
+    assert!(store
+        .list_runs(&b, &first.id, &Page::first(10))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    assert!(matches!(
+        store.delete_hook(&b, &first.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn lists_page_with_cursors(store: &dyn Store) {
+    let b = fresh_bot_id();
+    store.create_bot(&bot(&b)).await.unwrap();
+    let mut made = Vec::new();
+    for _ in 0..5 {
+        let h = hook(&b);
+        store.create_hook(&h).await.unwrap();
+        made.push(h.id);
+    }
+    made.reverse();
+    let mut seen = Vec::new();
+    let mut page = Page::first(2);
+    loop {
+        let got = store.list_hooks(&b, &page).await.unwrap();
+        assert!(got.items.len() <= 2);
+        seen.extend(got.items.into_iter().map(|h| h.id));
+        match got.next {
+            Some(next) => page.cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, made, "pages cover every hook once, newest first");
+}
+
+pub async fn runs_are_upserted_and_listed_newest_first(store: &dyn Store) {
+    let b = fresh_bot_id();
+    let h = hook(&b);
+    store.create_bot(&bot(&b)).await.unwrap();
+    store.create_hook(&h).await.unwrap();
+    let mut older = run(&b, &h.id);
+    older.status = RunStatus::Running;
+    store.put_run(&older, later()).await.unwrap();
+    let newer = run(&b, &h.id);
+    store.put_run(&newer, later()).await.unwrap();
+    older.status = RunStatus::Failed;
+    older.error = Some("boom".into());
+    store.put_run(&older, later()).await.unwrap();
+    let listed = store.list_runs(&b, &h.id, &Page::first(10)).await.unwrap();
+    assert_eq!(listed.items, vec![newer, older]);
+}
+
+pub async fn endpoints_and_their_deliveries_go_together(store: &dyn Store) {
+    let b = fresh_bot_id();
+    store.create_bot(&bot(&b)).await.unwrap();
+    let mut ep = endpoint(&b);
+    let other = endpoint(&b);
+    store.create_endpoint(&ep).await.unwrap();
+    store.create_endpoint(&other).await.unwrap();
+    assert!(matches!(
+        store.create_endpoint(&ep).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        store.get_endpoint(&b, &ep.id).await.unwrap(),
+        Some(ep.clone())
+    );
+    let listed = store.list_endpoints(&b, &Page::first(10)).await.unwrap();
+    assert_eq!(listed.items.len(), 2);
+    assert_eq!(listed.items[0].id, other.id);
+
+    ep.enabled = false;
+    ep.disabled_reason = Some("410 Gone".into());
+    store.update_endpoint(&ep).await.unwrap();
+    assert_eq!(
+        store.get_endpoint(&b, &ep.id).await.unwrap(),
+        Some(ep.clone())
+    );
+
+    let msg = MessageId::generate();
+    let d1 = delivery(&b, &ep.id, &msg, 1);
+    let mut d2 = delivery(&b, &ep.id, &msg, 2);
+    let kept = delivery(&b, &other.id, &msg, 1);
+    store.put_delivery(&d1, later()).await.unwrap();
+    store.put_delivery(&d2, later()).await.unwrap();
+    store.put_delivery(&kept, later()).await.unwrap();
+    d2.status = DeliveryStatus::Succeeded;
+    d2.http_status = Some(200);
+    store.put_delivery(&d2, later()).await.unwrap();
+    assert_eq!(
+        store.get_delivery(&b, &d2.id).await.unwrap(),
+        Some(d2.clone())
+    );
+    let listed = store
+        .list_deliveries(&b, &ep.id, &Page::first(10))
+        .await
+        .unwrap();
+    assert_eq!(listed.items, vec![d2.clone(), d1.clone()]);
+
+    store.delete_endpoint(&b, &ep.id).await.unwrap();
+    assert!(store.get_endpoint(&b, &ep.id).await.unwrap().is_none());
+    assert!(store.get_delivery(&b, &d1.id).await.unwrap().is_none());
+    assert!(store
+        .list_deliveries(&b, &ep.id, &Page::first(10))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    assert_eq!(store.get_delivery(&b, &kept.id).await.unwrap(), Some(kept));
+    assert!(matches!(
+        store.delete_endpoint(&b, &ep.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn messages_are_kept_for_resends(store: &dyn Store) {
+    let b = fresh_bot_id();
+    store.create_bot(&bot(&b)).await.unwrap();
+    let m = Message {
+        id: MessageId::generate(),
+        bot_id: b.clone(),
+        event: "order.paid".into(),
+        data: json!({"amount": 150, "items": [1, 2]}),
+        timestamp: now(),
+    };
+    store.put_message(&m, later()).await.unwrap();
+    assert_eq!(store.get_message(&b, &m.id).await.unwrap(), Some(m.clone()));
+    assert!(store
+        .get_message(&fresh_bot_id(), &m.id)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+pub async fn variables_swap_only_from_the_expected_version(store: &dyn Store) {
+    let b = fresh_bot_id();
+    store.create_bot(&bot(&b)).await.unwrap();
+    assert!(store.get_variable(&b, "balance").await.unwrap().is_none());
+    assert!(store
+        .swap_variable(&b, "balance", None, Some(&json!(10)), now())
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .swap_variable(&b, "balance", None, Some(&json!(99)), now())
+            .await
+            .unwrap(),
+        "creating an existing variable must fail"
+    );
+    let v = store.get_variable(&b, "balance").await.unwrap().unwrap();
+    assert_eq!((v.value.clone(), v.version), (json!(10), 1));
+    assert!(!store
+        .swap_variable(&b, "balance", Some(7), Some(&json!(11)), now())
+        .await
+        .unwrap());
+    assert!(store
+        .swap_variable(&b, "balance", Some(1), Some(&json!({"n": 11})), now())
+        .await
+        .unwrap());
+    assert!(store
+        .swap_variable(&b, "name", None, Some(&json!("Ada")), now())
+        .await
+        .unwrap());
+    let mut all = store.list_variables(&b).await.unwrap();
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    let pairs: Vec<_> = all
+        .iter()
+        .map(|v| (v.name.as_str(), v.value.clone(), v.version))
+        .collect();
+    assert_eq!(
+        pairs,
+        vec![("balance", json!({"n": 11}), 2), ("name", json!("Ada"), 1)]
+    );
+    assert!(store
+        .swap_variable(&b, "name", Some(1), None, now())
+        .await
+        .unwrap());
+    assert!(store.get_variable(&b, "name").await.unwrap().is_none());
+    assert!(!store
+        .swap_variable(&b, "name", Some(1), None, now())
+        .await
+        .unwrap());
+}
+
+pub async fn keys_are_claimed_once_until_released(store: &dyn Store) {
+    let b = fresh_bot_id();
+    store.create_bot(&bot(&b)).await.unwrap();
+    assert_eq!(
+        store
+            .claim_key(&b, "idem:abc", "evt_1", later(), now())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .claim_key(&b, "idem:abc", "evt_2", later(), now())
+            .await
+            .unwrap(),
+        Some("evt_1".into())
+    );
+    // An expired claim no longer counts.
+    let past = now() - time::Duration::seconds(5);
+    assert_eq!(
+        store
+            .claim_key(&b, "idem:old", "evt_3", past, now())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .claim_key(&b, "idem:old", "evt_4", later(), now())
+            .await
+            .unwrap(),
+        None
+    );
+    store.release_key(&b, "idem:abc").await.unwrap();
+    assert_eq!(
+        store
+            .claim_key(&b, "idem:abc", "evt_5", later(), now())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn counters_count_up(store: &dyn Store) {
+    let key = format!("rate:{}", ulid::Ulid::new());
+    assert_eq!(store.increment_counter(&key, later()).await.unwrap(), 1);
+    assert_eq!(store.increment_counter(&key, later()).await.unwrap(), 2);
+    let other = format!("rate:{}", ulid::Ulid::new());
+    assert_eq!(store.increment_counter(&other, later()).await.unwrap(), 1);
+}
+
+pub async fn deleting_a_bot_removes_everything_under_it(store: &dyn Store) {
+    let b = fresh_bot_id();
+    store.create_bot(&bot(&b)).await.unwrap();
+    let h = hook(&b);
+    let ep = endpoint(&b);
+    store.create_hook(&h).await.unwrap();
+    store.create_endpoint(&ep).await.unwrap();
+    store.put_run(&run(&b, &h.id), later()).await.unwrap();
+    let d = delivery(&b, &ep.id, &MessageId::generate(), 1);
+    store.put_delivery(&d, later()).await.unwrap();
+    store
+        .swap_variable(&b, "x", None, Some(&json!(1)), now())
+        .await
+        .unwrap();
+    store.claim_key(&b, "k", "v", later(), now()).await.unwrap();
+
+    store.delete_bot(&b).await.unwrap();
+    // A new bot with the same id starts empty.
+    store.create_bot(&bot(&b)).await.unwrap();
+    assert!(store.get_hook(&b, &h.id).await.unwrap().is_none());
+    assert!(store.get_endpoint(&b, &ep.id).await.unwrap().is_none());
+    assert!(store
+        .list_runs(&b, &h.id, &Page::first(5))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    assert!(store.get_delivery(&b, &d.id).await.unwrap().is_none());
+    assert!(store.list_variables(&b).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .claim_key(&b, "k", "v2", later(), now())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn concurrent_increments_never_lose_one(store: Arc<dyn Store>) {
+    let b = fresh_bot_id();
+    store.create_bot(&bot(&b)).await.unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            let b = b.clone();
+            tokio::spawn(async move {
+                for _ in 0..5 {
+                    loop {
+                        let current = store.get_variable(&b, "hits").await.unwrap();
+                        let (expected, n) = match &current {
+                            Some(v) => (Some(v.version), v.value.as_i64().unwrap()),
+                            None => (None, 0),
+                        };
+                        if store
+                            .swap_variable(&b, "hits", expected, Some(&json!(n + 1)), now())
+                            .await
+                            .unwrap()
+                        {
+                            break;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let v = store.get_variable(&b, "hits").await.unwrap().unwrap();
+    assert_eq!(v.value, json!(40), "8 writers x 5 increments");
+    assert_eq!(v.version, 40);
+}
+
+pub async fn concurrent_claims_of_one_key_let_exactly_one_win(store: Arc<dyn Store>) {
+    let b = fresh_bot_id();
+    store.create_bot(&bot(&b)).await.unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            let b = b.clone();
+            tokio::spawn(async move {
+                store
+                    .claim_key(&b, "race", &format!("evt_{i}"), later(), now())
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for t in tasks {
+        if t.await.unwrap().is_none() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+}
+
+/// What a queue adapter is configured with, for the checks that depend on it.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueTraits {
+    /// Receives after which a message goes to the dead-letter queue.
+    pub max_receives: u32,
+}
+
+async fn receive_until(queue: &dyn Queue, want: usize, within: Duration) -> Vec<crate::Received> {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut got = Vec::new();
+    while got.len() < want && tokio::time::Instant::now() < deadline {
+        got.extend(queue.receive(10, Duration::from_millis(500)).await.unwrap());
+    }
+    got
+}
+
+/// Runs every Queue check against one adapter, which must start empty.
+pub async fn queue_suite(queue: &dyn Queue, traits: QueueTraits) {
+    messages_are_received_and_deleted(queue).await;
+    delayed_messages_wait(queue).await;
+    retried_messages_come_back_with_a_higher_count(queue).await;
+    messages_received_too_often_go_to_the_dead_letter_queue(queue, traits).await;
+    oversized_messages_are_refused(queue).await;
+    queue.ping().await.expect("ping");
+}
+
+pub async fn messages_are_received_and_deleted(queue: &dyn Queue) {
+    queue.send("one", Duration::ZERO).await.unwrap();
+    queue.send("two", Duration::ZERO).await.unwrap();
+    let got = receive_until(queue, 2, Duration::from_secs(10)).await;
+    let mut bodies: Vec<_> = got.iter().map(|m| m.body.as_str()).collect();
+    bodies.sort();
+    assert_eq!(bodies, vec!["one", "two"]);
+    assert!(got.iter().all(|m| m.receive_count == 1));
+    for m in &got {
+        queue.delete(&m.receipt).await.unwrap();
+    }
+    assert!(queue.receive(10, Duration::ZERO).await.unwrap().is_empty());
+}
+
+pub async fn delayed_messages_wait(queue: &dyn Queue) {
+    queue.send("later", Duration::from_secs(2)).await.unwrap();
+    assert!(
+        queue.receive(10, Duration::ZERO).await.unwrap().is_empty(),
+        "a delayed message is not visible at once"
+    );
+    let got = receive_until(queue, 1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].body, "later");
+    queue.delete(&got[0].receipt).await.unwrap();
+}
+
+pub async fn retried_messages_come_back_with_a_higher_count(queue: &dyn Queue) {
+    queue.send("again", Duration::ZERO).await.unwrap();
+    let first = receive_until(queue, 1, Duration::from_secs(10)).await;
+    assert_eq!(first.len(), 1);
+    assert!(
+        queue.receive(10, Duration::ZERO).await.unwrap().is_empty(),
+        "a received message is invisible to others"
+    );
+    queue
+        .retry_after(&first[0].receipt, Duration::from_secs(1))
+        .await
+        .unwrap();
+    let second = receive_until(queue, 1, Duration::from_secs(10)).await;
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].body, "again");
+    assert_eq!(second[0].receive_count, 2);
+    queue.delete(&second[0].receipt).await.unwrap();
+}
+
+pub async fn messages_received_too_often_go_to_the_dead_letter_queue(
+    queue: &dyn Queue,
+    traits: QueueTraits,
+) {
+    let before = queue.dead_letter_count().await.unwrap();
+    queue.send("poison", Duration::ZERO).await.unwrap();
+    for n in 1..=traits.max_receives {
+        let got = receive_until(queue, 1, Duration::from_secs(10)).await;
+        assert_eq!(got.len(), 1, "receive {n} of the poison message");
+        assert_eq!(got[0].receive_count, n);
+        queue
+            .retry_after(&got[0].receipt, Duration::ZERO)
+            .await
+            .unwrap();
+    }
+    // One more receive moves it to the dead-letter queue instead.
+    let got = queue.receive(10, Duration::from_secs(1)).await.unwrap();
+    assert!(
+        got.is_empty(),
+        "a message past max_receives is not received again"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while queue.dead_letter_count().await.unwrap() == before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the dead-letter queue got nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(queue.dead_letter_count().await.unwrap(), before + 1);
+}
+
+pub async fn oversized_messages_are_refused(queue: &dyn Queue) {
+    let big = "x".repeat(queue.max_message_bytes() + 1);
+    assert!(matches!(
+        queue.send(&big, Duration::ZERO).await,
+        Err(QueueError::TooLarge { .. })
+    ));
+    assert!(queue.receive(10, Duration::ZERO).await.unwrap().is_empty());
+}

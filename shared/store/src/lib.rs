@@ -1,0 +1,16 @@
+//! Hooklane's storage and queue: the `Store` and `Queue` ports and their
+//! adapters, `sqlite` (embedded, one file) and `dynamodb` + `sqs` (AWS).
+
+pub mod conformance;
+pub mod dynamodb;
+pub mod ports;
+pub mod sqlite;
+pub mod sqs;
+
+pub use ports::{Page, Paged, Queue, QueueError, Received, Store, StoreError};
+
+/// The AWS SDK configuration from the standard environment
+/// (`AWS_ENDPOINT_URL` points it at a local emulator such as moto).
+pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}

@@ -1,0 +1,230 @@
+//! The Store and Queue ports. Every adapter MUST behave as the rustdoc here
+//! says; `conformance` checks it, once, for every adapter.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hooklane_domain::{
+    Bot, BotId, Delivery, DeliveryId, Endpoint, EndpointId, Hook, HookId, Message, MessageId, Run,
+    Variable,
+};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists")]
+    Conflict,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("the message is {size} bytes; the queue carries at most {max}")]
+    TooLarge { size: usize, max: usize },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// One page of a newest-first list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    /// At most this many items (adapters cap it at 100; 0 means 50).
+    pub limit: usize,
+    /// The `next` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl Page {
+    pub fn first(limit: usize) -> Self {
+        Self {
+            limit,
+            cursor: None,
+        }
+    }
+
+    /// The effective limit: 1..=100, 50 when unset.
+    pub fn size(&self) -> usize {
+        match self.limit {
+            0 => 50,
+            n => n.min(100),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    /// Opaque; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// Where Hooklane keeps its records.
+///
+/// Lists are newest first: every record id ends in a time-sortable ULID, and
+/// adapters MUST order lists by id, descending. A cursor is opaque to callers
+/// and MUST resume right after the last item of the page that returned it.
+/// Records past their `expires_at` MAY still be returned until the backend
+/// purges them (DynamoDB TTL deletes within days); callers tolerate that.
+#[async_trait]
+pub trait Store: Send + Sync {
+    // ---- bots ----
+    /// MUST return `Conflict` when a bot with this id exists.
+    async fn create_bot(&self, bot: &Bot) -> Result<(), StoreError>;
+    async fn get_bot(&self, id: &BotId) -> Result<Option<Bot>, StoreError>;
+    /// Replaces the bot. MUST return `NotFound` when it does not exist.
+    async fn update_bot(&self, bot: &Bot) -> Result<(), StoreError>;
+    /// MUST remove the bot and everything under it (hooks, runs, endpoints,
+    /// messages, deliveries, variables, idempotency keys). `NotFound` when absent.
+    async fn delete_bot(&self, id: &BotId) -> Result<(), StoreError>;
+
+    // ---- hooks ----
+    /// MUST return `Conflict` when the id exists.
+    async fn create_hook(&self, hook: &Hook) -> Result<(), StoreError>;
+    async fn get_hook(&self, bot: &BotId, id: &HookId) -> Result<Option<Hook>, StoreError>;
+    async fn list_hooks(&self, bot: &BotId, page: &Page) -> Result<Paged<Hook>, StoreError>;
+    /// Replaces the hook. MUST return `NotFound` when it does not exist.
+    async fn update_hook(&self, hook: &Hook) -> Result<(), StoreError>;
+    /// MUST remove the hook and its runs. `NotFound` when absent.
+    async fn delete_hook(&self, bot: &BotId, id: &HookId) -> Result<(), StoreError>;
+
+    // ---- runs ----
+    /// Inserts or replaces the run with this id.
+    async fn put_run(&self, run: &Run, expires_at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn list_runs(
+        &self,
+        bot: &BotId,
+        hook: &HookId,
+        page: &Page,
+    ) -> Result<Paged<Run>, StoreError>;
+
+    // ---- endpoints ----
+    /// MUST return `Conflict` when the id exists.
+    async fn create_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError>;
+    async fn get_endpoint(
+        &self,
+        bot: &BotId,
+        id: &EndpointId,
+    ) -> Result<Option<Endpoint>, StoreError>;
+    async fn list_endpoints(&self, bot: &BotId, page: &Page)
+        -> Result<Paged<Endpoint>, StoreError>;
+    /// Replaces the endpoint. MUST return `NotFound` when it does not exist.
+    async fn update_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError>;
+    /// MUST remove the endpoint and its delivery log. `NotFound` when absent.
+    async fn delete_endpoint(&self, bot: &BotId, id: &EndpointId) -> Result<(), StoreError>;
+
+    // ---- messages (published events, kept for resends) ----
+    /// Inserts or replaces.
+    async fn put_message(
+        &self,
+        message: &Message,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    async fn get_message(&self, bot: &BotId, id: &MessageId)
+        -> Result<Option<Message>, StoreError>;
+
+    // ---- deliveries (one row per attempt) ----
+    /// Inserts or replaces the row with this id.
+    async fn put_delivery(
+        &self,
+        delivery: &Delivery,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Finds a row by id alone (the endpoint is not known to the caller).
+    async fn get_delivery(
+        &self,
+        bot: &BotId,
+        id: &DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError>;
+    /// The endpoint's rows, newest first.
+    async fn list_deliveries(
+        &self,
+        bot: &BotId,
+        endpoint: &EndpointId,
+        page: &Page,
+    ) -> Result<Paged<Delivery>, StoreError>;
+
+    // ---- variables ----
+    async fn list_variables(&self, bot: &BotId) -> Result<Vec<Variable>, StoreError>;
+    async fn get_variable(&self, bot: &BotId, name: &str) -> Result<Option<Variable>, StoreError>;
+    /// Compare-and-swap: writes `value` (or deletes, when `None`) only if the
+    /// stored version is `expected` (`None` = the variable must not exist).
+    /// A write stores version `expected + 1` (1 for a new variable).
+    /// MUST return `Ok(false)`, changing nothing, when the version differs;
+    /// concurrent swaps on one name MUST NOT both succeed.
+    async fn swap_variable(
+        &self,
+        bot: &BotId,
+        name: &str,
+        expected: Option<u64>,
+        value: Option<&Value>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    // ---- idempotency ----
+    /// Claims `key` for `value` until `expires_at`. Returns `None` when the
+    /// claim is new, or the value of an earlier, unexpired claim. MUST be
+    /// atomic: of concurrent claims of one key exactly one gets `None`.
+    async fn claim_key(
+        &self,
+        bot: &BotId,
+        key: &str,
+        value: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, StoreError>;
+    /// Drops a claim (used when the work it guarded could not be queued).
+    async fn release_key(&self, bot: &BotId, key: &str) -> Result<(), StoreError>;
+
+    // ---- counters (rate limits) ----
+    /// Atomically adds 1 to the counter `key` (created at 0, kept until
+    /// `expires_at`) and returns the new count.
+    async fn increment_counter(
+        &self,
+        key: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+
+    /// True when the store answers (for `/healthz`).
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// A received queue message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// Hands the message back to `delete` / `retry_after`.
+    pub receipt: String,
+    pub body: String,
+    /// 1 on the first receive.
+    pub receive_count: u32,
+}
+
+/// The durable queue between ingress and dispatcher.
+///
+/// `send` MUST return only once the message is durable. A received message
+/// is invisible to other receivers until deleted or until its visibility
+/// timeout passes. A message received `max_receives` times and not deleted
+/// MUST go to the dead-letter queue instead of being received again.
+#[async_trait]
+pub trait Queue: Send + Sync {
+    /// The longest delay `send` takes (SQS: 15 minutes).
+    fn max_delay(&self) -> Duration;
+    /// The largest message body `send` takes, in bytes.
+    fn max_message_bytes(&self) -> usize;
+    /// MUST return `TooLarge` and queue nothing when the body is too large.
+    /// Delays above `max_delay` are cut to it.
+    async fn send(&self, body: &str, delay: Duration) -> Result<(), QueueError>;
+    /// Up to `max` messages, waiting up to `wait` for the first.
+    async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Received>, QueueError>;
+    /// Removes a received message for good.
+    async fn delete(&self, receipt: &str) -> Result<(), QueueError>;
+    /// Makes a received message visible again after `delay`.
+    async fn retry_after(&self, receipt: &str, delay: Duration) -> Result<(), QueueError>;
+    /// How many messages sit in the dead-letter queue.
+    async fn dead_letter_count(&self) -> Result<usize, QueueError>;
+    /// True when the queue answers (for `/healthz`).
+    async fn ping(&self) -> Result<(), QueueError>;
+}
