@@ -1,0 +1,327 @@
+//! The `Queue` on SQS: one standard queue whose RedrivePolicy moves a message
+//! to its dead-letter queue after `maxReceiveCount` receives.
+
+use std::time::Duration;
+
+use anyhow::{anyhow, Context as _};
+use async_trait::async_trait;
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use tokio::sync::OnceCell;
+
+use crate::ports::{Queue, QueueError, Received};
+
+/// SQS's longest `DelaySeconds`: 15 minutes.
+const MAX_DELAY: Duration = Duration::from_secs(900);
+/// The longest `WaitTimeSeconds` of a long poll.
+const MAX_WAIT_SECONDS: u64 = 20;
+/// The longest visibility timeout SQS takes: 12 hours.
+const MAX_VISIBILITY_SECONDS: u64 = 12 * 60 * 60;
+/// The body size every SQS queue takes, whatever its `MaximumMessageSize`
+/// (SQS now takes up to 1 MiB on queues set for it; the SAM template does
+/// not raise it, so 256 KiB is what is sure to fit).
+const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+/// The most messages one ReceiveMessage returns.
+const MAX_BATCH: usize = 10;
+
+/// The same queue settings as the SAM template's `Queue` and `DeadLetterQueue`.
+const VISIBILITY_TIMEOUT: &str = "360";
+const QUEUE_RETENTION: &str = "345600"; // 4 days
+const DLQ_RETENTION: &str = "1209600"; // 14 days
+
+/// The SQS adapter of [`Queue`].
+#[derive(Debug, Clone)]
+pub struct SqsQueue {
+    client: aws_sdk_sqs::Client,
+    queue_url: String,
+    /// Known when `ensure_queue` made the queues, else read once from the
+    /// queue's RedrivePolicy.
+    dlq_url: OnceCell<String>,
+}
+
+impl SqsQueue {
+    pub fn new(config: &aws_config::SdkConfig, queue_url: impl Into<String>) -> Self {
+        Self {
+            client: aws_sdk_sqs::Client::new(config),
+            queue_url: queue_url.into(),
+            dlq_url: OnceCell::new(),
+        }
+    }
+
+    /// Creates (or brings up to date) `{name}-dlq` and `{name}`, with a
+    /// RedrivePolicy of `max_receives` and the SAM template's settings, and
+    /// returns the adapter on them. For `hooklane dev --backend aws` and
+    /// tests; in Lambda the template creates the queues.
+    pub async fn ensure_queue(
+        config: &aws_config::SdkConfig,
+        name: &str,
+        max_receives: u32,
+    ) -> anyhow::Result<SqsQueue> {
+        let client = aws_sdk_sqs::Client::new(config);
+        let dlq_name = format!("{name}-dlq");
+        let dlq_url = create_or_update(
+            &client,
+            &dlq_name,
+            &[
+                (QueueAttributeName::MessageRetentionPeriod, DLQ_RETENTION),
+                (QueueAttributeName::SqsManagedSseEnabled, "true"),
+            ],
+        )
+        .await?;
+        let dlq_arn = queue_attribute(&client, &dlq_url, QueueAttributeName::QueueArn)
+            .await?
+            .with_context(|| format!("the SQS queue `{dlq_name}` has no QueueArn"))?;
+        let redrive = serde_json::json!({
+            "deadLetterTargetArn": dlq_arn,
+            "maxReceiveCount": max_receives,
+        })
+        .to_string();
+        let queue_url = create_or_update(
+            &client,
+            name,
+            &[
+                (QueueAttributeName::VisibilityTimeout, VISIBILITY_TIMEOUT),
+                (QueueAttributeName::MessageRetentionPeriod, QUEUE_RETENTION),
+                (QueueAttributeName::SqsManagedSseEnabled, "true"),
+                (QueueAttributeName::RedrivePolicy, &redrive),
+            ],
+        )
+        .await?;
+        Ok(SqsQueue {
+            client,
+            queue_url,
+            dlq_url: OnceCell::new_with(Some(dlq_url)),
+        })
+    }
+
+    /// The queue this adapter sends to and receives from.
+    pub fn queue_url(&self) -> &str {
+        &self.queue_url
+    }
+
+    /// The dead-letter queue, read from the queue's RedrivePolicy the first time.
+    pub async fn dead_letter_queue_url(&self) -> anyhow::Result<&str> {
+        self.dlq_url
+            .get_or_try_init(|| async {
+                let policy = queue_attribute(
+                    &self.client,
+                    &self.queue_url,
+                    QueueAttributeName::RedrivePolicy,
+                )
+                .await?
+                .with_context(|| {
+                    format!(
+                        "the SQS queue {} has no RedrivePolicy, so no dead-letter queue",
+                        self.queue_url
+                    )
+                })?;
+                let policy: serde_json::Value = serde_json::from_str(&policy)
+                    .context("the queue's RedrivePolicy is not JSON")?;
+                let arn = policy["deadLetterTargetArn"]
+                    .as_str()
+                    .context("the queue's RedrivePolicy has no deadLetterTargetArn")?;
+                // arn:aws:sqs:<region>:<account>:<name>
+                let parts: Vec<&str> = arn.split(':').collect();
+                let [_, _, "sqs", _, account, name] = parts[..] else {
+                    anyhow::bail!("`{arn}` is not the ARN of an SQS queue");
+                };
+                let out = self
+                    .client
+                    .get_queue_url()
+                    .queue_name(name)
+                    .queue_owner_aws_account_id(account)
+                    .send()
+                    .await
+                    .with_context(|| format!("could not find the dead-letter queue {arn}"))?;
+                out.queue_url
+                    .with_context(|| format!("SQS answered no URL for {arn}"))
+            })
+            .await
+            .map(String::as_str)
+    }
+
+    fn unexpected<E>(&self, what: &str, err: E) -> QueueError
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        QueueError::Unexpected(
+            anyhow::Error::new(err).context(format!("SQS {what} on {}", self.queue_url)),
+        )
+    }
+}
+
+/// Creates the queue; when it exists with other settings, sets them.
+async fn create_or_update(
+    client: &aws_sdk_sqs::Client,
+    name: &str,
+    attributes: &[(QueueAttributeName, &str)],
+) -> anyhow::Result<String> {
+    let mut create = client.create_queue().queue_name(name);
+    for (attribute, value) in attributes {
+        create = create.attributes(attribute.clone(), *value);
+    }
+    match create.send().await {
+        Ok(out) => out
+            .queue_url
+            .with_context(|| format!("SQS created `{name}` but answered no URL")),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_queue_name_exists()) =>
+        {
+            let url = client
+                .get_queue_url()
+                .queue_name(name)
+                .send()
+                .await
+                .with_context(|| format!("could not find the SQS queue `{name}`"))?
+                .queue_url
+                .with_context(|| format!("SQS answered no URL for `{name}`"))?;
+            let mut set = client.set_queue_attributes().queue_url(&url);
+            for (attribute, value) in attributes {
+                set = set.attributes(attribute.clone(), *value);
+            }
+            set.send()
+                .await
+                .with_context(|| format!("could not update the SQS queue `{name}`"))?;
+            tracing::info!(queue = %name, "updated the settings of an SQS queue");
+            Ok(url)
+        }
+        Err(e) => Err(anyhow::Error::new(e))
+            .with_context(|| format!("could not create SQS queue `{name}`")),
+    }
+}
+
+async fn queue_attribute(
+    client: &aws_sdk_sqs::Client,
+    url: &str,
+    attribute: QueueAttributeName,
+) -> anyhow::Result<Option<String>> {
+    let out = client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(attribute.clone())
+        .send()
+        .await
+        .with_context(|| format!("could not read {attribute} of the SQS queue {url}"))?;
+    Ok(out.attributes.and_then(|mut a| a.remove(&attribute)))
+}
+
+/// Whole seconds, rounded up so a message is never seen early, at most `max`.
+fn seconds_up(duration: Duration, max: u64) -> i32 {
+    let secs = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
+    // `max` is at most 12 hours, well within i32.
+    i32::try_from(secs.min(max)).unwrap_or(i32::MAX)
+}
+
+#[async_trait]
+impl Queue for SqsQueue {
+    fn max_delay(&self) -> Duration {
+        MAX_DELAY
+    }
+
+    fn max_message_bytes(&self) -> usize {
+        MAX_MESSAGE_BYTES
+    }
+
+    async fn send(&self, body: &str, delay: Duration) -> Result<(), QueueError> {
+        if body.len() > MAX_MESSAGE_BYTES {
+            return Err(QueueError::TooLarge {
+                size: body.len(),
+                max: MAX_MESSAGE_BYTES,
+            });
+        }
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .delay_seconds(seconds_up(delay, MAX_DELAY.as_secs()))
+            .send()
+            .await
+            .map_err(|e| self.unexpected("SendMessage", e))?;
+        Ok(())
+    }
+
+    async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Received>, QueueError> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        // Whole seconds, rounded down: never wait longer than asked.
+        let wait_seconds = wait.as_secs().min(MAX_WAIT_SECONDS);
+        let out = self
+            .client
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(i32::try_from(max.min(MAX_BATCH)).unwrap_or(1))
+            .wait_time_seconds(i32::try_from(wait_seconds).unwrap_or(0))
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .map_err(|e| self.unexpected("ReceiveMessage", e))?;
+        out.messages
+            .unwrap_or_default()
+            .into_iter()
+            .map(|message| {
+                let receive_count = message
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(1);
+                let receipt = message.receipt_handle.ok_or_else(|| {
+                    QueueError::Unexpected(anyhow!(
+                        "SQS ReceiveMessage on {} answered a message without a receipt handle",
+                        self.queue_url
+                    ))
+                })?;
+                Ok(Received {
+                    receipt,
+                    body: message.body.unwrap_or_default(),
+                    receive_count,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete(&self, receipt: &str) -> Result<(), QueueError> {
+        self.client
+            .delete_message()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt)
+            .send()
+            .await
+            .map_err(|e| self.unexpected("DeleteMessage", e))?;
+        Ok(())
+    }
+
+    async fn retry_after(&self, receipt: &str, delay: Duration) -> Result<(), QueueError> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt)
+            .visibility_timeout(seconds_up(delay, MAX_VISIBILITY_SECONDS))
+            .send()
+            .await
+            .map_err(|e| self.unexpected("ChangeMessageVisibility", e))?;
+        Ok(())
+    }
+
+    async fn dead_letter_count(&self) -> Result<usize, QueueError> {
+        let dlq = self.dead_letter_queue_url().await?;
+        let count = queue_attribute(
+            &self.client,
+            dlq,
+            QueueAttributeName::ApproximateNumberOfMessages,
+        )
+        .await?
+        .with_context(|| format!("SQS answered no ApproximateNumberOfMessages for {dlq}"))?;
+        count.parse().map_err(|_| {
+            QueueError::Unexpected(anyhow!(
+                "SQS answered ApproximateNumberOfMessages `{count}` for {dlq}, not a count"
+            ))
+        })
+    }
+
+    async fn ping(&self) -> Result<(), QueueError> {
+        queue_attribute(&self.client, &self.queue_url, QueueAttributeName::QueueArn).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,294 @@
+//! The conformance suite against the AWS adapters, on a real moto server.
+//!
+//! The test script exports `AWS_ENDPOINT_URL` (moto), test credentials,
+//! `AWS_REGION` and `HOOKLANE_REQUIRE_MOTO=1`. Without `AWS_ENDPOINT_URL`
+//! these tests are skipped, unless `HOOKLANE_REQUIRE_MOTO=1` says a missing
+//! moto is a failure.
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{KeyType, TimeToLiveStatus};
+use aws_sdk_sqs::types::QueueAttributeName;
+use hooklane_store::conformance::{self, QueueTraits};
+use hooklane_store::dynamodb::DynamoStore;
+use hooklane_store::sqs::SqsQueue;
+use hooklane_store::{Page, Queue, Store};
+
+/// The SDK config pointed at moto, or `None` when the tests are to be skipped.
+async fn moto(test: &str) -> Option<aws_config::SdkConfig> {
+    if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
+        assert!(
+            std::env::var("HOOKLANE_REQUIRE_MOTO").as_deref() != Ok("1"),
+            "HOOKLANE_REQUIRE_MOTO=1 but AWS_ENDPOINT_URL is not set: start moto \
+             (moto_server -H 127.0.0.1 -p PORT) and export AWS_ENDPOINT_URL=http://127.0.0.1:PORT"
+        );
+        // Straight to stderr, past the test harness's capture, so the skip shows.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped the AWS adapter test `{test}`: AWS_ENDPOINT_URL is not set (no moto)"
+        );
+        return None;
+    }
+    Some(hooklane_store::aws_config().await)
+}
+
+/// A name no other test (or earlier run) uses.
+fn fresh_name(kind: &str) -> String {
+    format!(
+        "hooklane-test-{kind}-{}",
+        ulid::Ulid::new().to_string().to_lowercase()
+    )
+}
+
+async fn fresh_store(config: &aws_config::SdkConfig) -> DynamoStore {
+    let store = DynamoStore::new(config, fresh_name("table"));
+    store.ensure_table().await.expect("create the table");
+    store
+}
+
+#[tokio::test]
+async fn dynamodb_store_passes_the_conformance_suite() {
+    let Some(config) = moto("dynamodb_store_passes_the_conformance_suite").await else {
+        return;
+    };
+    let store = fresh_store(&config).await;
+    conformance::store_suite(&store).await;
+    conformance::store_concurrency_suite(Arc::new(store) as Arc<dyn Store>).await;
+}
+
+#[tokio::test]
+async fn sqs_queue_passes_the_conformance_suite() {
+    let Some(config) = moto("sqs_queue_passes_the_conformance_suite").await else {
+        return;
+    };
+    let queue = SqsQueue::ensure_queue(&config, &fresh_name("queue"), 3)
+        .await
+        .expect("create the queues");
+    conformance::queue_suite(&queue, QueueTraits { max_receives: 3 }).await;
+}
+
+#[tokio::test]
+async fn ensure_table_creates_the_template_schema_and_is_idempotent() {
+    let Some(config) = moto("ensure_table_creates_the_template_schema_and_is_idempotent").await
+    else {
+        return;
+    };
+    let store = fresh_store(&config).await;
+    store.ensure_table().await.expect("a second ensure_table");
+
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = client
+        .describe_table()
+        .table_name(store.table())
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    let keys: Vec<_> = table
+        .key_schema()
+        .iter()
+        .map(|k| (k.attribute_name().to_owned(), k.key_type().clone()))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![("pk".into(), KeyType::Hash), ("sk".into(), KeyType::Range)]
+    );
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(store.table())
+        .send()
+        .await
+        .unwrap()
+        .time_to_live_description
+        .unwrap();
+    assert_eq!(ttl.attribute_name(), Some("ttl"));
+    assert_eq!(ttl.time_to_live_status(), Some(&TimeToLiveStatus::Enabled));
+    store.ping().await.expect("ping");
+}
+
+#[tokio::test]
+async fn deleting_a_bot_removes_more_items_than_one_batch_write_holds() {
+    let Some(config) = moto("deleting_a_bot_removes_more_items_than_one_batch_write_holds").await
+    else {
+        return;
+    };
+    // BatchWriteItem takes 25 items a call: 60 runs and 30 deliveries (each
+    // with its pointer) take several, in partitions other than the bot's.
+    let store = fresh_store(&config).await;
+    let bot = hooklane_domain::BotId::generate();
+    store.create_bot(&conformance::bot(&bot)).await.unwrap();
+    let hook = conformance::hook(&bot);
+    let endpoint = conformance::endpoint(&bot);
+    store.create_hook(&hook).await.unwrap();
+    store.create_endpoint(&endpoint).await.unwrap();
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    for _ in 0..60 {
+        let run = hooklane_domain::Run {
+            id: hooklane_domain::EventId::generate(),
+            bot_id: bot.clone(),
+            hook_id: hook.id.clone(),
+            status: hooklane_domain::RunStatus::Succeeded,
+            received_at: later,
+            finished_at: None,
+            attempt: 1,
+            actions: vec![],
+            unknown_placeholders: vec![],
+            error: None,
+        };
+        store.put_run(&run, later).await.unwrap();
+    }
+    let mut deliveries = Vec::new();
+    for attempt in 1..=30 {
+        let delivery = hooklane_domain::Delivery {
+            id: hooklane_domain::DeliveryId::generate(),
+            bot_id: bot.clone(),
+            message_id: hooklane_domain::MessageId::generate(),
+            endpoint_id: endpoint.id.clone(),
+            event: "order.paid".into(),
+            attempt,
+            status: hooklane_domain::DeliveryStatus::Failed,
+            http_status: Some(500),
+            error: None,
+            triggered_at: later,
+            response_time_ms: None,
+        };
+        store.put_delivery(&delivery, later).await.unwrap();
+        deliveries.push(delivery.id);
+    }
+    let listed = store
+        .list_runs(&bot, &hook.id, &Page::first(100))
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 60);
+
+    store.delete_bot(&bot).await.unwrap();
+    store.create_bot(&conformance::bot(&bot)).await.unwrap();
+    assert!(store
+        .list_runs(&bot, &hook.id, &Page::first(100))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    assert!(store
+        .list_deliveries(&bot, &endpoint.id, &Page::first(100))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    for id in &deliveries {
+        assert!(store.get_delivery(&bot, id).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn ensure_table_refuses_a_table_with_another_key() {
+    let Some(config) = moto("ensure_table_refuses_a_table_with_another_key").await else {
+        return;
+    };
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, ScalarAttributeType,
+    };
+    let name = fresh_name("table");
+    aws_sdk_dynamodb::Client::new(&config)
+        .create_table()
+        .table_name(&name)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    let err = DynamoStore::new(&config, &name)
+        .ensure_table()
+        .await
+        .expect_err("a table keyed on `id` is not Hooklane's");
+    assert!(err.to_string().contains("pk"), "{err:#}");
+}
+
+#[tokio::test]
+async fn a_missing_table_is_an_error_not_a_panic() {
+    let Some(config) = moto("a_missing_table_is_an_error_not_a_panic").await else {
+        return;
+    };
+    let store = DynamoStore::new(&config, fresh_name("absent"));
+    assert!(store.ping().await.is_err());
+    let bot = hooklane_domain::BotId::generate();
+    assert!(store.get_bot(&bot).await.is_err());
+}
+
+#[tokio::test]
+async fn ensure_queue_sets_the_redrive_policy_and_is_idempotent() {
+    let Some(config) = moto("ensure_queue_sets_the_redrive_policy_and_is_idempotent").await else {
+        return;
+    };
+    let name = fresh_name("queue");
+    let first = SqsQueue::ensure_queue(&config, &name, 5).await.unwrap();
+    let again = SqsQueue::ensure_queue(&config, &name, 5).await.unwrap();
+    assert_eq!(first.queue_url(), again.queue_url());
+    // Other settings on an existing queue are brought up to date.
+    let changed = SqsQueue::ensure_queue(&config, &name, 7).await.unwrap();
+    assert_eq!(first.queue_url(), changed.queue_url());
+
+    let client = aws_sdk_sqs::Client::new(&config);
+    let attributes = client
+        .get_queue_attributes()
+        .queue_url(first.queue_url())
+        .attribute_names(QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap();
+    assert_eq!(
+        attributes[&QueueAttributeName::VisibilityTimeout].as_str(),
+        "360"
+    );
+    let policy: serde_json::Value =
+        serde_json::from_str(&attributes[&QueueAttributeName::RedrivePolicy]).unwrap();
+    assert_eq!(policy["maxReceiveCount"].to_string().trim_matches('"'), "7");
+    assert!(policy["deadLetterTargetArn"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!(":{name}-dlq")));
+
+    // An adapter made from the URL alone finds the dead-letter queue itself.
+    let plain = SqsQueue::new(&config, first.queue_url());
+    assert!(plain
+        .dead_letter_queue_url()
+        .await
+        .unwrap()
+        .ends_with(&format!("{name}-dlq")));
+    assert_eq!(plain.dead_letter_count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn long_delays_are_cut_to_fifteen_minutes() {
+    let Some(config) = moto("long_delays_are_cut_to_fifteen_minutes").await else {
+        return;
+    };
+    let queue = SqsQueue::ensure_queue(&config, &fresh_name("queue"), 3)
+        .await
+        .unwrap();
+    assert_eq!(queue.max_delay(), Duration::from_secs(900));
+    // SQS refuses DelaySeconds above 900; the adapter cuts it instead.
+    queue
+        .send("in a day", Duration::from_secs(86_400))
+        .await
+        .expect("a delay above the cap is cut, not refused");
+    assert!(queue.receive(10, Duration::ZERO).await.unwrap().is_empty());
+}
