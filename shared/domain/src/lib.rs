@@ -7,6 +7,7 @@ pub mod envelope;
 pub mod id;
 pub mod model;
 pub mod telemetry;
+pub mod validate;
 
 pub use action::{Action, ActionSpec};
 pub use clock::{Clock, ManualClock, SystemClock};

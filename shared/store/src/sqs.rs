@@ -16,10 +16,11 @@ const MAX_DELAY: Duration = Duration::from_secs(900);
 const MAX_WAIT_SECONDS: u64 = 20;
 /// The longest visibility timeout SQS takes: 12 hours.
 const MAX_VISIBILITY_SECONDS: u64 = 12 * 60 * 60;
-/// The body size every SQS queue takes, whatever its `MaximumMessageSize`
-/// (SQS now takes up to 1 MiB on queues set for it; the SAM template does
-/// not raise it, so 256 KiB is what is sure to fit).
-const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+/// The largest body: 1 MiB, SQS's maximum. The SAM template and
+/// `ensure_queue` set the queue's `MaximumMessageSize` to it, so a hook body
+/// at the default 256 KiB limit fits in its envelope with room to spare.
+const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+const MAX_MESSAGE_BYTES_ATTR: &str = "1048576";
 /// The most messages one ReceiveMessage returns.
 const MAX_BATCH: usize = 10;
 
@@ -81,6 +82,7 @@ impl SqsQueue {
             &[
                 (QueueAttributeName::VisibilityTimeout, VISIBILITY_TIMEOUT),
                 (QueueAttributeName::MessageRetentionPeriod, QUEUE_RETENTION),
+                (QueueAttributeName::MaximumMessageSize, MAX_MESSAGE_BYTES_ATTR),
                 (QueueAttributeName::SqsManagedSseEnabled, "true"),
                 (QueueAttributeName::RedrivePolicy, &redrive),
             ],

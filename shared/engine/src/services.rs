@@ -1,0 +1,54 @@
+//! What the functions share: the store, the queue, the outbound client,
+//! the installation settings and the clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hooklane_domain::config::Settings;
+use hooklane_domain::{Clock, Envelope, SystemClock};
+use hooklane_store::{Queue, QueueError, Store};
+
+use crate::outbound::Outbound;
+
+#[derive(Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub queue: Arc<dyn Queue>,
+    pub outbound: Outbound,
+    pub settings: Settings,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Services {
+    pub fn new(store: Arc<dyn Store>, queue: Arc<dyn Queue>, settings: Settings) -> anyhow::Result<Self> {
+        let outbound = Outbound::new(settings.allow_private_targets, settings.outbound_timeout)?;
+        Ok(Self {
+            store,
+            queue,
+            outbound,
+            settings,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// Queues an envelope to run after `delay`. Delays past the queue's cap
+    /// are carried in the envelope (`not_before`) and the dispatcher sends
+    /// the envelope back until that time has come.
+    pub async fn enqueue(&self, mut envelope: Envelope, delay: Duration) -> Result<(), QueueError> {
+        let cap = self.queue.max_delay();
+        if delay > cap {
+            let not_before = self.now() + time::Duration::try_from(delay).unwrap_or(time::Duration::MAX);
+            envelope.not_before = Some(not_before);
+        }
+        self.queue.send(&envelope.to_json(), delay.min(cap)).await
+    }
+}
