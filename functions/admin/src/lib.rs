@@ -1,1 +1,111 @@
+//! The admin API: bots, keys, hooks, endpoints, logs, test sends, replays.
+//!
+//! Under `hooklane dev` every `/v1` route wants `Authorization: Bearer
+//! <admin token>`; in AWS, API Gateway checks IAM (SigV4) before a request
+//! gets here, so the router is built without a token.
 
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use hooklane_auth::constant_time_eq;
+use hooklane_engine::Services;
+use hooklane_web::ApiError;
+use serde_json::json;
+
+mod bots;
+mod endpoints;
+mod hooks;
+pub mod input;
+mod list;
+mod variables;
+
+pub use list::ListQuery;
+
+/// How admin calls are authorized.
+#[derive(Clone)]
+pub enum AdminAuth {
+    /// A bearer token (`hooklane dev`).
+    Token(std::sync::Arc<str>),
+    /// Done in front of the function (API Gateway IAM authorization).
+    Gateway,
+}
+
+#[derive(Clone)]
+pub struct AdminState {
+    pub svc: Services,
+    pub auth: AdminAuth,
+    /// The base URL hook URLs are built on; `None` takes it from each request's Host.
+    pub public_url: Option<String>,
+}
+
+pub fn router(state: AdminState) -> Router {
+    let v1 = Router::new()
+        .merge(bots::router())
+        .merge(hooks::router())
+        .merge(endpoints::router())
+        .merge(variables::router())
+        .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi))
+        .merge(v1)
+        .with_state(state)
+}
+
+async fn authorize(State(state): State<AdminState>, request: Request, next: Next) -> Result<Response, ApiError> {
+    if let AdminAuth::Token(token) = &state.auth {
+        let presented = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let v = v.trim();
+                v.get(..7).filter(|p| p.eq_ignore_ascii_case("bearer ")).map(|_| v[7..].trim())
+            })
+            .ok_or_else(|| ApiError::unauthorized("send the admin token as `Authorization: Bearer <token>`"))?;
+        if !constant_time_eq(presented.as_bytes(), token.as_bytes()) {
+            return Err(ApiError::unauthorized("the admin token is not valid"));
+        }
+    }
+    Ok(next.run(request).await)
+}
+
+async fn healthz(State(state): State<AdminState>) -> Result<Json<serde_json::Value>, ApiError> {
+    if let Err(e) = state.svc.store.ping().await {
+        return Err(ApiError::unavailable(&e));
+    }
+    if let Err(e) = state.svc.queue.ping().await {
+        return Err(ApiError::unavailable(&e));
+    }
+    Ok(Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})))
+}
+
+/// The OpenAPI document of every route.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+async fn openapi() -> Response {
+    let mut response = Response::new(axum::body::Body::from(OPENAPI));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    response
+}
+
+/// The base URL for hook URLs: the configured one, or the request's own.
+pub(crate) fn base_url(state: &AdminState, headers: &axum::http::HeaderMap) -> String {
+    if let Some(url) = &state.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(if matches!(state.auth, AdminAuth::Gateway) { "https" } else { "http" });
+    format!("{proto}://{host}")
+}

@@ -1,1 +1,137 @@
+//! The dispatcher: runs what the queue carries. `process` handles one
+//! envelope and knows nothing of Lambda; `handle_batch` wraps it for an SQS
+//! event (partial batch failures), and `poll` for the embedded queue.
 
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use futures::FutureExt;
+use hooklane_domain::{Envelope, Job};
+use hooklane_engine::Services;
+use tracing::Instrument;
+
+mod hook_call;
+
+pub use hook_call::run_hook_call;
+
+/// Why an envelope could not be handled; the queue will hand it back.
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    #[error("the message is not a Hooklane envelope: {0}")]
+    Malformed(#[from] serde_json::Error),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Handles one envelope. `Ok` means it is done with (even when the work
+/// failed and was logged, or was scheduled again); `Err` means the queue
+/// must hand it back later.
+pub async fn process(svc: &Services, envelope: Envelope) -> Result<(), DispatchError> {
+    if let Some(not_before) = envelope.not_before {
+        let now = svc.now();
+        if not_before > now {
+            let wait = (not_before - now).unsigned_abs();
+            tracing::debug!(wait_s = wait.as_secs(), "not due yet; sent back");
+            svc.enqueue(envelope, wait).await.map_err(anyhow::Error::from)?;
+            return Ok(());
+        }
+    }
+    match envelope.job {
+        Job::HookCall(call) => run_hook_call(svc, call).await,
+        Job::Publish(publish) => hooklane_engine::delivery::fan_out(svc, publish)
+            .await
+            .map_err(DispatchError::Unexpected),
+        Job::Deliver(deliver) => hooklane_engine::delivery::deliver(svc, deliver)
+            .await
+            .map_err(DispatchError::Unexpected),
+    }
+}
+
+/// Parses and processes one message body, catching panics, in a span.
+pub async fn process_body(svc: &Services, body: &str, message_id: &str) -> Result<(), DispatchError> {
+    let span = tracing::info_span!("dispatch", message_id, bot_id = tracing::field::Empty, event_id = tracing::field::Empty);
+    async {
+        let envelope: Envelope = serde_json::from_str(body)?;
+        match AssertUnwindSafe(process(svc, envelope)).catch_unwind().await {
+            Ok(result) => result,
+            Err(_) => Err(DispatchError::Unexpected(anyhow::anyhow!("the handler panicked"))),
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+fn log_failure(e: &DispatchError) {
+    tracing::error!(error.message = %e, error.cause_chain = ?e, "dispatch failed; the queue will retry");
+}
+
+/// The Lambda entry point: every record runs concurrently; only the records
+/// that failed are reported, so SQS retries them alone (and moves them to
+/// the dead-letter queue after the redrive policy's receives).
+pub async fn handle_batch(svc: &Services, event: SqsEvent) -> SqsBatchResponse {
+    let results = futures::future::join_all(event.records.iter().map(|record| async move {
+        let id = record.message_id.clone().unwrap_or_default();
+        let body = record.body.as_deref().unwrap_or_default();
+        match process_body(svc, body, &id).await {
+            Ok(()) => None,
+            Err(e) => {
+                log_failure(&e);
+                Some(id)
+            }
+        }
+    }))
+    .await;
+    let mut response = SqsBatchResponse::default();
+    for id in results.into_iter().flatten() {
+        let mut failure = BatchItemFailure::default();
+        failure.item_identifier = id;
+        response.batch_item_failures.push(failure);
+    }
+    response
+}
+
+/// The wait before a failed message is received again: 5 s, 10 s, 20 s, …, at most 5 minutes.
+pub fn redelivery_delay(receive_count: u32) -> Duration {
+    Duration::from_secs(5u64.saturating_mul(1 << receive_count.saturating_sub(1).min(6)).min(300))
+}
+
+/// The embedded queue's poller (`hooklane dev`): receives, processes
+/// concurrently, deletes what is done and hands back what failed, until
+/// `shutdown` turns true.
+pub async fn poll(svc: Services, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let received = tokio::select! {
+            r = svc.queue.receive(10, Duration::from_secs(1)) => r,
+            _ = shutdown.changed() => return,
+        };
+        let messages = match received {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(error.message = %e, error.cause_chain = ?e, "the queue could not be read");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        futures::future::join_all(messages.into_iter().map(|m| {
+            let svc = &svc;
+            async move {
+                let result = process_body(svc, &m.body, &m.receipt).await;
+                let ack = match result {
+                    Ok(()) => svc.queue.delete(&m.receipt).await,
+                    Err(e) => {
+                        log_failure(&e);
+                        svc.queue.retry_after(&m.receipt, redelivery_delay(m.receive_count)).await
+                    }
+                };
+                if let Err(e) = ack {
+                    tracing::error!(error.message = %e, "the queue could not be updated");
+                }
+            }
+        }))
+        .await;
+    }
+}

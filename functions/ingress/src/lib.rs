@@ -1,1 +1,49 @@
+//! The ingress: the hot path. Routes hook calls and event publishes, checks
+//! method, origin, address, size, auth, rate and format, writes one envelope
+//! to the queue, and answers. A 2xx means the envelope is queued. It never
+//! runs actions and never calls an outside URL.
 
+use std::time::Duration;
+
+use axum::routing::{any, post};
+use axum::Router;
+use hooklane_engine::Services;
+
+mod body;
+mod cache;
+mod events;
+mod hooks;
+
+pub use body::{parse_body, ParsedBody};
+pub use cache::CACHE_TTL;
+
+/// Idempotency ids (`webhook-id`, `X-GitHub-Delivery`, Stripe event ids,
+/// `Idempotency-Key`) are remembered this long.
+pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+#[derive(Clone)]
+pub struct IngressState {
+    pub svc: Services,
+    pub cache: cache::Cache,
+}
+
+impl IngressState {
+    pub fn new(svc: Services) -> Self {
+        Self {
+            svc,
+            cache: cache::Cache::default(),
+        }
+    }
+}
+
+/// The ingress routes. The caller's address comes from a `ClientIp`
+/// extension put there by the serving layer (see `hooklane_web`).
+pub fn router(state: IngressState) -> Router {
+    Router::new()
+        .route("/hooks/{bot_id}/{hook_id}", any(hooks::call_hook))
+        .route("/webhook/{bot_id}/{hook_id}", any(hooks::call_hook))
+        .route("/v1/bots/{bot_id}/events", post(events::publish).fallback(|| async {
+            hooklane_web::ApiError::method_not_allowed(&["POST"])
+        }))
+        .with_state(state)
+}

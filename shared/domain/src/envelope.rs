@@ -79,6 +79,9 @@ pub struct HookCall {
     /// How many times the run has been tried before (retries of a run that had no side effect).
     #[serde(default)]
     pub attempt: u32,
+    /// Publish depth of the call (from `x-hooklane-depth`), for loop protection.
+    #[serde(default)]
+    pub depth: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,4 +116,7 @@ pub struct Deliver {
     /// Publish depth carried along (loop protection).
     #[serde(default)]
     pub depth: u32,
+    /// Deliver even to a disabled endpoint (test sends and replays).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
 }

@@ -209,6 +209,8 @@ pub struct Message {
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Running,
+    /// Failed before anything took effect; queued to run again.
+    Retrying,
     Succeeded,
     Failed,
 }

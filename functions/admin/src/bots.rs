@@ -1,0 +1,85 @@
+//! Bots and their API keys.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use hooklane_auth::api_key;
+use hooklane_domain::{rfc3339, Bot, BotId};
+use hooklane_web::{ApiError, Json};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::input::bot_id;
+use crate::AdminState;
+
+pub fn router() -> Router<AdminState> {
+    Router::new()
+        .route("/v1/bots", post(create))
+        .route("/v1/bots/{bot}", get(read).delete(delete))
+        .route("/v1/bots/{bot}/api-key/rotate", post(rotate))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBot {
+    name: String,
+    #[serde(default)]
+    id: Option<String>,
+}
+
+fn view(bot: &Bot) -> Value {
+    json!({"id": bot.id, "name": bot.name, "created_at": rfc3339(bot.created_at)})
+}
+
+async fn create(State(state): State<AdminState>, Json(body): Json<CreateBot>) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::bad_request("invalid_name", "`name` must be 1 to 100 characters"));
+    }
+    let id = match body.id {
+        Some(id) => BotId::parse(&id).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?,
+        None => BotId::generate(),
+    };
+    let key = api_key::generate();
+    let bot = Bot {
+        id,
+        name: name.to_owned(),
+        api_key_hash: api_key::hash(&key),
+        created_at: state.svc.now(),
+    };
+    state.svc.store.create_bot(&bot).await.map_err(|e| match e {
+        hooklane_store::StoreError::Conflict => ApiError::conflict(format!("a bot with id `{}` exists", bot.id)),
+        other => other.into(),
+    })?;
+    tracing::info!(bot_id = %bot.id, "bot created");
+    let mut answer = view(&bot);
+    answer["api_key"] = Value::String(key);
+    Ok((StatusCode::CREATED, axum::Json(answer)))
+}
+
+async fn read(State(state): State<AdminState>, Path(bot): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+    let bot = crate::input::load_bot(&state, &bot).await?;
+    Ok(axum::Json(view(&bot)))
+}
+
+async fn delete(State(state): State<AdminState>, Path(bot): Path<String>) -> Result<StatusCode, ApiError> {
+    let id = bot_id(&bot)?;
+    state.svc.store.delete_bot(&id).await.map_err(|e| match e {
+        hooklane_store::StoreError::NotFound => ApiError::not_found("no such bot"),
+        other => other.into(),
+    })?;
+    tracing::info!(bot_id = %id, "bot deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn rotate(State(state): State<AdminState>, Path(bot): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+    let mut bot = crate::input::load_bot(&state, &bot).await?;
+    let key = api_key::generate();
+    bot.api_key_hash = api_key::hash(&key);
+    state.svc.store.update_bot(&bot).await?;
+    tracing::info!(bot_id = %bot.id, "API key rotated");
+    let mut answer = view(&bot);
+    answer["api_key"] = Value::String(key);
+    Ok(axum::Json(answer))
+}

@@ -1,0 +1,234 @@
+//! Inbound hooks: create, list, read, update, delete; signed URLs; runs.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::Engine as _;
+use hooklane_domain::{rfc3339, Hook, HookAuth, HookId, Run};
+use hooklane_web::{ApiError, Json};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::input::{check_hook, hook_input, load_bot, merge};
+use crate::list::{answer, ListQuery};
+use crate::{base_url, AdminState};
+
+pub fn router() -> Router<AdminState> {
+    Router::new()
+        .route("/v1/bots/{bot}/hooks", post(create).get(list))
+        .route("/v1/bots/{bot}/hooks/{hook}", get(read).patch(update).delete(delete))
+        .route("/v1/bots/{bot}/hooks/{hook}/urls", post(mint_url))
+        .route("/v1/bots/{bot}/hooks/{hook}/runs", get(runs))
+}
+
+fn hook_url(base: &str, hook: &Hook) -> String {
+    format!("{base}/hooks/{}/{}", hook.bot_id, hook.id)
+}
+
+/// The public form of a hook: every field but secrets, plus its URL.
+pub fn view(hook: &Hook, base: &str) -> Value {
+    json!({
+        "id": hook.id,
+        "bot_id": hook.bot_id,
+        "name": hook.name,
+        "enabled": hook.enabled,
+        "methods": hook.methods,
+        "auth": hook.auth.view(),
+        "allowed_origins": hook.allowed_origins,
+        "allowed_ips": hook.allowed_ips,
+        "rate_limit": hook.rate_limit,
+        "max_body_bytes": hook.max_body_bytes,
+        "response": hook.response,
+        "actions": hook.actions,
+        "url": hook_url(base, hook),
+        "created_at": rfc3339(hook.created_at),
+        "updated_at": rfc3339(hook.updated_at),
+    })
+}
+
+async fn load_hook(state: &AdminState, bot: &str, hook: &str) -> Result<Hook, ApiError> {
+    let bot = load_bot(state, bot).await?;
+    let id = HookId::parse(hook).map_err(|_| ApiError::not_found("no such hook"))?;
+    state
+        .svc
+        .store
+        .get_hook(&bot.id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such hook"))
+}
+
+async fn create(
+    State(state): State<AdminState>,
+    Path(bot): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let bot = load_bot(&state, &bot).await?;
+    let checked = check_hook(body, None, state.svc.outbound.allow_private()).await?;
+    let now = state.svc.now();
+    let hook = Hook {
+        id: HookId::generate(),
+        bot_id: bot.id,
+        name: checked.name,
+        enabled: checked.enabled,
+        methods: checked.methods,
+        auth: checked.auth,
+        allowed_origins: checked.allowed_origins,
+        allowed_ips: checked.allowed_ips,
+        rate_limit: checked.rate_limit,
+        max_body_bytes: checked.max_body_bytes,
+        response: checked.response,
+        actions: checked.actions,
+        created_at: now,
+        updated_at: now,
+    };
+    state.svc.store.create_hook(&hook).await?;
+    tracing::info!(bot_id = %hook.bot_id, hook_id = %hook.id, "hook created");
+    let mut answer = view(&hook, &base_url(&state, &headers));
+    if let Some(secret) = checked.generated_secret {
+        answer["auth"]["secret"] = Value::String(secret);
+    }
+    Ok((StatusCode::CREATED, axum::Json(answer)))
+}
+
+async fn list(
+    State(state): State<AdminState>,
+    Path(bot): Path<String>,
+    Query(q): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Result<axum::Json<Value>, ApiError> {
+    let bot = load_bot(&state, &bot).await?;
+    let page = state.svc.store.list_hooks(&bot.id, &q.page()).await?;
+    let base = base_url(&state, &headers);
+    Ok(axum::Json(answer(page, |h| view(&h, &base))))
+}
+
+async fn read(
+    State(state): State<AdminState>,
+    Path((bot, hook)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<axum::Json<Value>, ApiError> {
+    let hook = load_hook(&state, &bot, &hook).await?;
+    Ok(axum::Json(view(&hook, &base_url(&state, &headers))))
+}
+
+async fn update(
+    State(state): State<AdminState>,
+    Path((bot, hook)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(patch): Json<Value>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let mut hook = load_hook(&state, &bot, &hook).await?;
+    let mut current = hook_input(&hook);
+    // A new auth object replaces the old one; secrets left out are kept only
+    // when the type stays the same.
+    if patch.get("auth").is_some() {
+        current.remove("auth");
+    }
+    let merged = merge(current, patch)?;
+    let previous = Some(&hook.auth);
+    let checked = check_hook(merged, previous, state.svc.outbound.allow_private()).await?;
+    hook.name = checked.name;
+    hook.enabled = checked.enabled;
+    hook.methods = checked.methods;
+    hook.auth = checked.auth;
+    hook.allowed_origins = checked.allowed_origins;
+    hook.allowed_ips = checked.allowed_ips;
+    hook.rate_limit = checked.rate_limit;
+    hook.max_body_bytes = checked.max_body_bytes;
+    hook.response = checked.response;
+    hook.actions = checked.actions;
+    hook.updated_at = state.svc.now();
+    state.svc.store.update_hook(&hook).await?;
+    tracing::info!(bot_id = %hook.bot_id, hook_id = %hook.id, "hook updated");
+    let mut answer = view(&hook, &base_url(&state, &headers));
+    if let Some(secret) = checked.generated_secret {
+        answer["auth"]["secret"] = Value::String(secret);
+    }
+    Ok(axum::Json(answer))
+}
+
+async fn delete(State(state): State<AdminState>, Path((bot, hook)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+    let hook = load_hook(&state, &bot, &hook).await?;
+    state.svc.store.delete_hook(&hook.bot_id, &hook.id).await?;
+    tracing::info!(bot_id = %hook.bot_id, hook_id = %hook.id, "hook deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MintUrl {
+    #[serde(default)]
+    context: Value,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+async fn mint_url(
+    State(state): State<AdminState>,
+    Path((bot, hook)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<MintUrl>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let hook = load_hook(&state, &bot, &hook).await?;
+    let HookAuth::SignedUrl { key } = &hook.auth else {
+        return Err(ApiError::bad_request(
+            "invalid_auth",
+            "signed URLs are for hooks whose auth type is signed_url",
+        ));
+    };
+    let context = match body.context {
+        Value::Null => json!({}),
+        c @ Value::Object(_) => c,
+        _ => return Err(ApiError::bad_request("invalid_context", "`context` must be a JSON object")),
+    };
+    if context.to_string().len() > 2048 {
+        return Err(ApiError::bad_request("invalid_context", "`context` must be at most 2048 bytes as JSON"));
+    }
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(key)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("hook {} has a bad URL key: {e}", hook.id)))?;
+    let now = state.svc.now();
+    let expires_at = match body.expires_in {
+        Some(0) => return Err(ApiError::bad_request("invalid_expiry", "`expires_in` must be at least 1 second")),
+        Some(s) => Some(now + time::Duration::seconds(s.min(10 * 365 * 86_400) as i64)),
+        None => None,
+    };
+    let (ctx, sig) = hooklane_auth::signed_url::mint(
+        &key,
+        hook.bot_id.as_str(),
+        hook.id.as_str(),
+        &context,
+        expires_at.map(|t| t.unix_timestamp()),
+    );
+    let url = format!("{}?ctx={ctx}&sig={sig}", hook_url(&base_url(&state, &headers), &hook));
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"url": url, "context": context, "expires_at": expires_at.map(rfc3339)})),
+    ))
+}
+
+fn run_view(run: Run) -> Value {
+    json!({
+        "id": run.id,
+        "hook_id": run.hook_id,
+        "status": run.status,
+        "received_at": rfc3339(run.received_at),
+        "finished_at": run.finished_at.map(rfc3339),
+        "attempt": run.attempt,
+        "actions": run.actions,
+        "unknown_placeholders": run.unknown_placeholders,
+        "error": run.error,
+    })
+}
+
+async fn runs(
+    State(state): State<AdminState>,
+    Path((bot, hook)): Path<(String, String)>,
+    Query(q): Query<ListQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let hook = load_hook(&state, &bot, &hook).await?;
+    let page = state.svc.store.list_runs(&hook.bot_id, &hook.id, &q.page()).await?;
+    Ok(axum::Json(answer(page, run_view)))
+}

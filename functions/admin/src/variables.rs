@@ -1,0 +1,24 @@
+//! `GET /v1/bots/{bot}/variables`: the bot's stored variables.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::Router;
+use hooklane_domain::rfc3339;
+use hooklane_web::ApiError;
+use serde_json::{json, Value};
+
+use crate::AdminState;
+
+pub fn router() -> Router<AdminState> {
+    Router::new().route("/v1/bots/{bot}/variables", get(list))
+}
+
+async fn list(State(state): State<AdminState>, Path(bot): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+    let bot = crate::input::load_bot(&state, &bot).await?;
+    let vars = state.svc.store.list_variables(&bot.id).await?;
+    let data: Vec<Value> = vars
+        .into_iter()
+        .map(|v| json!({"name": v.name, "value": v.value, "updated_at": rfc3339(v.updated_at)}))
+        .collect();
+    Ok(axum::Json(json!({"data": data, "next": null})))
+}

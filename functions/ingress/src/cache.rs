@@ -1,0 +1,60 @@
+//! A short-lived cache of bots and hooks for the hot path. Entries live
+//! `CACHE_TTL` (5 s): a rotated API key, a changed or deleted hook is in
+//! force everywhere within that time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hooklane_domain::{Bot, BotId, Hook, HookId};
+use hooklane_store::{Store, StoreError};
+
+pub const CACHE_TTL: Duration = Duration::from_secs(5);
+const MAX_ENTRIES: usize = 10_000;
+
+type Entry<T> = (Instant, Option<T>);
+
+#[derive(Clone, Default)]
+pub struct Cache {
+    bots: Arc<Mutex<HashMap<BotId, Entry<Bot>>>>,
+    hooks: Arc<Mutex<HashMap<(BotId, HookId), Entry<Hook>>>>,
+}
+
+fn fresh<K: std::hash::Hash + Eq, T: Clone>(map: &Mutex<HashMap<K, Entry<T>>>, key: &K) -> Option<Option<T>> {
+    let map = map.lock().unwrap_or_else(|e| e.into_inner());
+    map.get(key)
+        .filter(|(at, _)| at.elapsed() < CACHE_TTL)
+        .map(|(_, v)| v.clone())
+}
+
+fn keep<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Entry<T>>>, key: K, value: Option<T>) {
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    if map.len() >= MAX_ENTRIES {
+        map.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+    }
+    map.insert(key, (Instant::now(), value));
+}
+
+impl Cache {
+    pub async fn bot(&self, store: &dyn Store, id: &BotId) -> Result<Option<Bot>, StoreError> {
+        if let Some(hit) = fresh(&self.bots, id) {
+            return Ok(hit);
+        }
+        let bot = store.get_bot(id).await?;
+        keep(&self.bots, id.clone(), bot.clone());
+        Ok(bot)
+    }
+
+    pub async fn hook(&self, store: &dyn Store, bot: &BotId, id: &HookId) -> Result<Option<Hook>, StoreError> {
+        let key = (bot.clone(), id.clone());
+        if let Some(hit) = fresh(&self.hooks, &key) {
+            return Ok(hit);
+        }
+        let hook = store.get_hook(bot, id).await?;
+        keep(&self.hooks, key, hook.clone());
+        Ok(hook)
+    }
+}

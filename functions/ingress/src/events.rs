@@ -1,0 +1,96 @@
+//! `POST /v1/bots/{bot_id}/events`: a bot publishes an outbound event.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hooklane_auth::api_key;
+use hooklane_domain::envelope::Publish;
+use hooklane_domain::validate::validate_event_name;
+use hooklane_domain::{BotId, Envelope, Job, MessageId};
+use hooklane_store::QueueError;
+use hooklane_web::{ApiError, Json};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{IngressState, IDEMPOTENCY_WINDOW};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishBody {
+    event: String,
+    #[serde(default)]
+    data: Value,
+    #[serde(default)]
+    id: Option<String>,
+}
+
+pub async fn publish(
+    State(state): State<IngressState>,
+    Path(bot_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<PublishBody>, ApiError>,
+) -> Result<Response, ApiError> {
+    let svc = &state.svc;
+    let bot_id = BotId::parse(&bot_id).map_err(|_| ApiError::not_found("no such bot"))?;
+    let bot = state
+        .cache
+        .bot(svc.store.as_ref(), &bot_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such bot"))?;
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("send the bot's API key as `Authorization: Bearer <key>`"))?;
+    if !api_key::verify_authorization(presented.to_str().unwrap_or_default(), &bot.api_key_hash) {
+        return Err(ApiError::unauthorized("the API key is not valid for this bot"));
+    }
+    let Json(body) = body?;
+    validate_event_name(&body.event).map_err(|m| ApiError::bad_request("invalid_event", m))?;
+    let idem = body
+        .id
+        .or_else(|| headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned))
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
+    if let Some(k) = &idem {
+        if k.len() > 256 {
+            return Err(ApiError::bad_request("invalid_id", "the idempotency id is longer than 256 characters"));
+        }
+    }
+
+    let now = svc.now();
+    let message_id = MessageId::generate();
+    let claim = idem.map(|k| format!("publish:{k}"));
+    if let Some(key) = &claim {
+        if let Some(first) = svc
+            .store
+            .claim_key(&bot_id, key, message_id.as_str(), now + IDEMPOTENCY_WINDOW, now)
+            .await?
+        {
+            tracing::info!(bot_id = %bot_id, message_id = %first, "duplicate publish; not fanned out again");
+            return Ok((StatusCode::ACCEPTED, axum::Json(json!({"id": first}))).into_response());
+        }
+    }
+    let job = Job::Publish(Publish {
+        message_id: message_id.clone(),
+        bot_id: bot_id.clone(),
+        event: body.event,
+        data: body.data,
+        timestamp: now,
+        depth: 0,
+        only_endpoint: None,
+    });
+    if let Err(e) = svc.enqueue(Envelope::now(job), std::time::Duration::ZERO).await {
+        if let Some(key) = &claim {
+            let _ = svc.store.release_key(&bot_id, key).await;
+        }
+        return Err(match e {
+            QueueError::TooLarge { max, .. } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the event is larger than the queue carries ({max} bytes)"),
+            ),
+            other => ApiError::unavailable(&other),
+        });
+    }
+    tracing::info!(bot_id = %bot_id, message_id = %message_id, "event published");
+    Ok((StatusCode::ACCEPTED, axum::Json(json!({"id": message_id}))).into_response())
+}
