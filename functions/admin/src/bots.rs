@@ -32,13 +32,21 @@ fn view(bot: &Bot) -> Value {
     json!({"id": bot.id, "name": bot.name, "created_at": rfc3339(bot.created_at)})
 }
 
-async fn create(State(state): State<AdminState>, Json(body): Json<CreateBot>) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+async fn create(
+    State(state): State<AdminState>,
+    Json(body): Json<CreateBot>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request("invalid_name", "`name` must be 1 to 100 characters"));
+        return Err(ApiError::bad_request(
+            "invalid_name",
+            "`name` must be 1 to 100 characters",
+        ));
     }
     let id = match body.id {
-        Some(id) => BotId::parse(&id).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?,
+        Some(id) => {
+            BotId::parse(&id).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?
+        }
         None => BotId::generate(),
     };
     let key = api_key::generate();
@@ -48,22 +56,35 @@ async fn create(State(state): State<AdminState>, Json(body): Json<CreateBot>) ->
         api_key_hash: api_key::hash(&key),
         created_at: state.svc.now(),
     };
-    state.svc.store.create_bot(&bot).await.map_err(|e| match e {
-        hooklane_store::StoreError::Conflict => ApiError::conflict(format!("a bot with id `{}` exists", bot.id)),
-        other => other.into(),
-    })?;
+    state
+        .svc
+        .store
+        .create_bot(&bot)
+        .await
+        .map_err(|e| match e {
+            hooklane_store::StoreError::Conflict => {
+                ApiError::conflict(format!("a bot with id `{}` exists", bot.id))
+            }
+            other => other.into(),
+        })?;
     tracing::info!(bot_id = %bot.id, "bot created");
     let mut answer = view(&bot);
     answer["api_key"] = Value::String(key);
     Ok((StatusCode::CREATED, axum::Json(answer)))
 }
 
-async fn read(State(state): State<AdminState>, Path(bot): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+async fn read(
+    State(state): State<AdminState>,
+    Path(bot): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
     let bot = crate::input::load_bot(&state, &bot).await?;
     Ok(axum::Json(view(&bot)))
 }
 
-async fn delete(State(state): State<AdminState>, Path(bot): Path<String>) -> Result<StatusCode, ApiError> {
+async fn delete(
+    State(state): State<AdminState>,
+    Path(bot): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let id = bot_id(&bot)?;
     state.svc.store.delete_bot(&id).await.map_err(|e| match e {
         hooklane_store::StoreError::NotFound => ApiError::not_found("no such bot"),
@@ -73,7 +94,10 @@ async fn delete(State(state): State<AdminState>, Path(bot): Path<String>) -> Res
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn rotate(State(state): State<AdminState>, Path(bot): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+async fn rotate(
+    State(state): State<AdminState>,
+    Path(bot): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
     let mut bot = crate::input::load_bot(&state, &bot).await?;
     let key = api_key::generate();
     bot.api_key_hash = api_key::hash(&key);

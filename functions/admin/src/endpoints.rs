@@ -32,9 +32,15 @@ const DEFAULT_GRACE_SECONDS: u64 = 86_400;
 pub fn router() -> Router<AdminState> {
     Router::new()
         .route("/v1/bots/{bot}/endpoints", post(create).get(list))
-        .route("/v1/bots/{bot}/endpoints/{ep}", get(read).patch(update).delete(delete))
+        .route(
+            "/v1/bots/{bot}/endpoints/{ep}",
+            get(read).patch(update).delete(delete),
+        )
         .route("/v1/bots/{bot}/endpoints/{ep}/test", post(test))
-        .route("/v1/bots/{bot}/endpoints/{ep}/secret/rotate", post(rotate_secret))
+        .route(
+            "/v1/bots/{bot}/endpoints/{ep}/secret/rotate",
+            post(rotate_secret),
+        )
         .route("/v1/bots/{bot}/endpoints/{ep}/deliveries", get(deliveries))
         .route("/v1/bots/{bot}/endpoints/{ep}/recover", post(recover))
         .route("/v1/bots/{bot}/deliveries/{dlv}/resend", post(resend))
@@ -133,7 +139,10 @@ async fn list(
     Ok(axum::Json(answer(page, |e| view(&e))))
 }
 
-async fn read(State(state): State<AdminState>, Path((bot, ep)): Path<(String, String)>) -> Result<axum::Json<Value>, ApiError> {
+async fn read(
+    State(state): State<AdminState>,
+    Path((bot, ep)): Path<(String, String)>,
+) -> Result<axum::Json<Value>, ApiError> {
     Ok(axum::Json(view(&load_endpoint(&state, &bot, &ep).await?)))
 }
 
@@ -172,7 +181,10 @@ async fn update(
     Ok(axum::Json(view(&ep)))
 }
 
-async fn delete(State(state): State<AdminState>, Path((bot, ep)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+async fn delete(
+    State(state): State<AdminState>,
+    Path((bot, ep)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     let ep = load_endpoint(&state, &bot, &ep).await?;
     state.svc.store.delete_endpoint(&ep.bot_id, &ep.id).await?;
     tracing::info!(bot_id = %ep.bot_id, endpoint_id = %ep.id, "endpoint deleted with its delivery log");
@@ -194,7 +206,11 @@ async fn test(
         depth: 0,
         only_endpoint: Some(ep.id.clone()),
     });
-    state.svc.enqueue(Envelope::now(job), Duration::ZERO).await.map_err(queue_error)?;
+    state
+        .svc
+        .enqueue(Envelope::now(job), Duration::ZERO)
+        .await
+        .map_err(queue_error)?;
     Ok((StatusCode::ACCEPTED, axum::Json(json!({"id": message_id}))))
 }
 
@@ -215,7 +231,10 @@ async fn rotate_secret(
     let mut ep = load_endpoint(&state, &bot, &ep).await?;
     let grace = body.grace_seconds.unwrap_or(DEFAULT_GRACE_SECONDS);
     if grace > MAX_GRACE_SECONDS {
-        return Err(ApiError::bad_request("invalid_grace", format!("`grace_seconds` is at most {MAX_GRACE_SECONDS}")));
+        return Err(ApiError::bad_request(
+            "invalid_grace",
+            format!("`grace_seconds` is at most {MAX_GRACE_SECONDS}"),
+        ));
     }
     let secret = match body.secret {
         Some(s) => {
@@ -238,7 +257,8 @@ async fn rotate_secret(
     tracing::info!(bot_id = %ep.bot_id, endpoint_id = %ep.id, grace_seconds = grace, "endpoint secret rotated");
     let mut answer = view(&ep);
     answer["secret"] = Value::String(secret);
-    answer["previous_secret_expires_at"] = json!((grace > 0).then(|| rfc3339(now + time::Duration::seconds(grace as i64))));
+    answer["previous_secret_expires_at"] =
+        json!((grace > 0).then(|| rfc3339(now + time::Duration::seconds(grace as i64))));
     Ok(axum::Json(answer))
 }
 
@@ -248,12 +268,20 @@ async fn deliveries(
     Query(q): Query<ListQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let ep = load_endpoint(&state, &bot, &ep).await?;
-    let page = state.svc.store.list_deliveries(&ep.bot_id, &ep.id, &q.page()).await?;
+    let page = state
+        .svc
+        .store
+        .list_deliveries(&ep.bot_id, &ep.id, &q.page())
+        .await?;
     Ok(axum::Json(answer(page, delivery_view)))
 }
 
 /// Queues a fresh delivery (attempt 1) of a kept message to one endpoint.
-async fn replay(state: &AdminState, ep: &Endpoint, message_id: &MessageId) -> Result<bool, ApiError> {
+async fn replay(
+    state: &AdminState,
+    ep: &Endpoint,
+    message_id: &MessageId,
+) -> Result<bool, ApiError> {
     let Some(message) = state.svc.store.get_message(&ep.bot_id, message_id).await? else {
         return Ok(false);
     };
@@ -269,7 +297,11 @@ async fn replay(state: &AdminState, ep: &Endpoint, message_id: &MessageId) -> Re
         depth: 0,
         force: true,
     });
-    state.svc.enqueue(Envelope::now(job), Duration::ZERO).await.map_err(queue_error)?;
+    state
+        .svc
+        .enqueue(Envelope::now(job), Duration::ZERO)
+        .await
+        .map_err(queue_error)?;
     Ok(true)
 }
 
@@ -292,7 +324,9 @@ async fn resend(
         .await?
         .ok_or_else(|| ApiError::not_found("the delivery's endpoint is gone"))?;
     if !replay(&state, &ep, &row.message_id).await? {
-        return Err(ApiError::not_found("the message is past the delivery log's retention and cannot be resent"));
+        return Err(ApiError::not_found(
+            "the message is past the delivery log's retention and cannot be resent",
+        ));
     }
     Ok((
         StatusCode::ACCEPTED,
@@ -319,7 +353,11 @@ async fn recover(
     let mut latest: BTreeMap<MessageId, DeliveryStatus> = BTreeMap::new();
     let mut page = Page::first(100);
     'pages: loop {
-        let got = state.svc.store.list_deliveries(&ep.bot_id, &ep.id, &page).await?;
+        let got = state
+            .svc
+            .store
+            .list_deliveries(&ep.bot_id, &ep.id, &page)
+            .await?;
         for row in got.items {
             if row.triggered_at < body.since {
                 break 'pages;
@@ -333,10 +371,15 @@ async fn recover(
     }
     let mut recovered = Vec::new();
     for (message_id, status) in latest {
-        if matches!(status, DeliveryStatus::Failed | DeliveryStatus::Exhausted) && replay(&state, &ep, &message_id).await? {
+        if matches!(status, DeliveryStatus::Failed | DeliveryStatus::Exhausted)
+            && replay(&state, &ep, &message_id).await?
+        {
             recovered.push(message_id);
         }
     }
     tracing::info!(bot_id = %ep.bot_id, endpoint_id = %ep.id, count = recovered.len(), "failed deliveries recovered");
-    Ok((StatusCode::ACCEPTED, axum::Json(json!({"recovered": recovered.len(), "message_ids": recovered}))))
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"recovered": recovered.len(), "message_ids": recovered})),
+    ))
 }

@@ -17,7 +17,10 @@ use crate::{base_url, AdminState};
 pub fn router() -> Router<AdminState> {
     Router::new()
         .route("/v1/bots/{bot}/hooks", post(create).get(list))
-        .route("/v1/bots/{bot}/hooks/{hook}", get(read).patch(update).delete(delete))
+        .route(
+            "/v1/bots/{bot}/hooks/{hook}",
+            get(read).patch(update).delete(delete),
+        )
         .route("/v1/bots/{bot}/hooks/{hook}/urls", post(mint_url))
         .route("/v1/bots/{bot}/hooks/{hook}/runs", get(runs))
 }
@@ -149,7 +152,10 @@ async fn update(
     Ok(axum::Json(answer))
 }
 
-async fn delete(State(state): State<AdminState>, Path((bot, hook)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+async fn delete(
+    State(state): State<AdminState>,
+    Path((bot, hook)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     let hook = load_hook(&state, &bot, &hook).await?;
     state.svc.store.delete_hook(&hook.bot_id, &hook.id).await?;
     tracing::info!(bot_id = %hook.bot_id, hook_id = %hook.id, "hook deleted");
@@ -181,17 +187,32 @@ async fn mint_url(
     let context = match body.context {
         Value::Null => json!({}),
         c @ Value::Object(_) => c,
-        _ => return Err(ApiError::bad_request("invalid_context", "`context` must be a JSON object")),
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_context",
+                "`context` must be a JSON object",
+            ))
+        }
     };
     if context.to_string().len() > 2048 {
-        return Err(ApiError::bad_request("invalid_context", "`context` must be at most 2048 bytes as JSON"));
+        return Err(ApiError::bad_request(
+            "invalid_context",
+            "`context` must be at most 2048 bytes as JSON",
+        ));
     }
     let key = base64::engine::general_purpose::STANDARD
         .decode(key)
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("hook {} has a bad URL key: {e}", hook.id)))?;
+        .map_err(|e| {
+            ApiError::internal(anyhow::anyhow!("hook {} has a bad URL key: {e}", hook.id))
+        })?;
     let now = state.svc.now();
     let expires_at = match body.expires_in {
-        Some(0) => return Err(ApiError::bad_request("invalid_expiry", "`expires_in` must be at least 1 second")),
+        Some(0) => {
+            return Err(ApiError::bad_request(
+                "invalid_expiry",
+                "`expires_in` must be at least 1 second",
+            ))
+        }
         Some(s) => Some(now + time::Duration::seconds(s.min(10 * 365 * 86_400) as i64)),
         None => None,
     };
@@ -202,7 +223,10 @@ async fn mint_url(
         &context,
         expires_at.map(|t| t.unix_timestamp()),
     );
-    let url = format!("{}?ctx={ctx}&sig={sig}", hook_url(&base_url(&state, &headers), &hook));
+    let url = format!(
+        "{}?ctx={ctx}&sig={sig}",
+        hook_url(&base_url(&state, &headers), &hook)
+    );
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({"url": url, "context": context, "expires_at": expires_at.map(rfc3339)})),
@@ -229,6 +253,10 @@ async fn runs(
     Query(q): Query<ListQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let hook = load_hook(&state, &bot, &hook).await?;
-    let page = state.svc.store.list_runs(&hook.bot_id, &hook.id, &q.page()).await?;
+    let page = state
+        .svc
+        .store
+        .list_runs(&hook.bot_id, &hook.id, &q.page())
+        .await?;
     Ok(axum::Json(answer(page, run_view)))
 }

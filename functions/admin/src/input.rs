@@ -94,14 +94,35 @@ pub fn hook_input(hook: &Hook) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("name".into(), hook.name.clone().into());
     m.insert("enabled".into(), hook.enabled.into());
-    m.insert("methods".into(), serde_json::to_value(&hook.methods).unwrap_or_default());
-    m.insert("auth".into(), serde_json::to_value(&hook.auth).unwrap_or_default());
-    m.insert("allowed_origins".into(), serde_json::to_value(&hook.allowed_origins).unwrap_or_default());
-    m.insert("allowed_ips".into(), serde_json::to_value(&hook.allowed_ips).unwrap_or_default());
-    m.insert("rate_limit".into(), serde_json::to_value(hook.rate_limit).unwrap_or_default());
+    m.insert(
+        "methods".into(),
+        serde_json::to_value(&hook.methods).unwrap_or_default(),
+    );
+    m.insert(
+        "auth".into(),
+        serde_json::to_value(&hook.auth).unwrap_or_default(),
+    );
+    m.insert(
+        "allowed_origins".into(),
+        serde_json::to_value(&hook.allowed_origins).unwrap_or_default(),
+    );
+    m.insert(
+        "allowed_ips".into(),
+        serde_json::to_value(&hook.allowed_ips).unwrap_or_default(),
+    );
+    m.insert(
+        "rate_limit".into(),
+        serde_json::to_value(hook.rate_limit).unwrap_or_default(),
+    );
     m.insert("max_body_bytes".into(), hook.max_body_bytes.into());
-    m.insert("response".into(), serde_json::to_value(&hook.response).unwrap_or_default());
-    m.insert("actions".into(), serde_json::to_value(&hook.actions).unwrap_or_default());
+    m.insert(
+        "response".into(),
+        serde_json::to_value(&hook.response).unwrap_or_default(),
+    );
+    m.insert(
+        "actions".into(),
+        serde_json::to_value(&hook.actions).unwrap_or_default(),
+    );
     m
 }
 
@@ -121,47 +142,87 @@ pub struct CheckedHook {
     pub generated_secret: Option<String>,
 }
 
-pub async fn check_hook(value: Value, previous_auth: Option<&HookAuth>, allow_private: bool) -> Result<CheckedHook, ApiError> {
-    let input: HookInput = serde_json::from_value(value).map_err(|e| invalid("invalid_hook", format!("the hook is not valid: {e}")))?;
-    let name = input.name.unwrap_or_else(|| "Hook".into()).trim().to_owned();
+pub async fn check_hook(
+    value: Value,
+    previous_auth: Option<&HookAuth>,
+    allow_private: bool,
+) -> Result<CheckedHook, ApiError> {
+    let input: HookInput = serde_json::from_value(value)
+        .map_err(|e| invalid("invalid_hook", format!("the hook is not valid: {e}")))?;
+    let name = input
+        .name
+        .unwrap_or_else(|| "Hook".into())
+        .trim()
+        .to_owned();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(invalid("invalid_hook", "`name` must be 1 to 100 characters"));
+        return Err(invalid(
+            "invalid_hook",
+            "`name` must be 1 to 100 characters",
+        ));
     }
     let mut methods = Vec::new();
     for m in input.methods.unwrap_or_else(|| vec!["POST".into()]) {
         let m = m.trim().to_ascii_uppercase();
         if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m.as_str()) {
-            return Err(invalid("invalid_hook", format!("`methods` may hold GET, POST, PUT, PATCH and DELETE, not `{m}`")));
+            return Err(invalid(
+                "invalid_hook",
+                format!("`methods` may hold GET, POST, PUT, PATCH and DELETE, not `{m}`"),
+            ));
         }
         if !methods.contains(&m) {
             methods.push(m);
         }
     }
     if methods.is_empty() {
-        return Err(invalid("invalid_hook", "`methods` must name at least one method"));
+        return Err(invalid(
+            "invalid_hook",
+            "`methods` must name at least one method",
+        ));
     }
     let (auth, generated_secret) = check_auth(input.auth, previous_auth)?;
     for o in &input.allowed_origins {
         let ok = o == "*"
-            || url::Url::parse(o).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.path() == "/" && u.query().is_none());
+            || url::Url::parse(o).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host().is_some()
+                    && u.path() == "/"
+                    && u.query().is_none()
+            });
         if !ok {
-            return Err(invalid("invalid_hook", format!("`allowed_origins` entries are origins such as https://example.com, not `{o}`")));
+            return Err(invalid(
+                "invalid_hook",
+                format!(
+                    "`allowed_origins` entries are origins such as https://example.com, not `{o}`"
+                ),
+            ));
         }
     }
-    let allowed_origins = input.allowed_origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect();
+    let allowed_origins = input
+        .allowed_origins
+        .iter()
+        .map(|o| o.trim_end_matches('/').to_owned())
+        .collect();
     for ip in &input.allowed_ips {
         if ip.parse::<ipnet::IpNet>().is_err() && ip.parse::<std::net::IpAddr>().is_err() {
             return Err(invalid("invalid_hook", format!("`allowed_ips` entries are addresses or CIDR ranges such as 203.0.113.0/24, not `{ip}`")));
         }
     }
     if let Some(r) = input.rate_limit {
-        if !(r.per_second.is_finite() && r.per_second > 0.0 && r.per_second <= 100_000.0) || r.burst == 0 {
-            return Err(invalid("invalid_hook", "`rate_limit` needs `per_second` above 0 and `burst` of at least 1"));
+        if !(r.per_second.is_finite() && r.per_second > 0.0 && r.per_second <= 100_000.0)
+            || r.burst == 0
+        {
+            return Err(invalid(
+                "invalid_hook",
+                "`rate_limit` needs `per_second` above 0 and `burst` of at least 1",
+            ));
         }
     }
     let max_body_bytes = input.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
     if max_body_bytes == 0 || max_body_bytes > MAX_BODY_LIMIT {
-        return Err(invalid("invalid_hook", format!("`max_body_bytes` must be 1 to {MAX_BODY_LIMIT}")));
+        return Err(invalid(
+            "invalid_hook",
+            format!("`max_body_bytes` must be 1 to {MAX_BODY_LIMIT}"),
+        ));
     }
     let response = match input.response {
         None | Some(Value::Null) => None,
@@ -185,21 +246,35 @@ pub async fn check_hook(value: Value, previous_auth: Option<&HookAuth>, allow_pr
 
 fn check_response(v: Value) -> Result<HookResponse, ApiError> {
     let Value::Object(o) = &v else {
-        return Err(invalid("invalid_hook", "`response` is {\"status\", \"body\"} or {\"redirect_to\"}"));
+        return Err(invalid(
+            "invalid_hook",
+            "`response` is {\"status\", \"body\"} or {\"redirect_to\"}",
+        ));
     };
     if let Some(to) = o.get("redirect_to") {
         let Some(to) = to.as_str() else {
-            return Err(invalid("invalid_hook", "`response.redirect_to` must be a URL"));
+            return Err(invalid(
+                "invalid_hook",
+                "`response.redirect_to` must be a URL",
+            ));
         };
         let literal_ok = url::Url::parse(to).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
         if o.len() != 1 || !(literal_ok || to.contains('{')) {
-            return Err(invalid("invalid_hook", "`response.redirect_to` must be an http(s) URL, alone in `response`"));
+            return Err(invalid(
+                "invalid_hook",
+                "`response.redirect_to` must be an http(s) URL, alone in `response`",
+            ));
         }
-        return Ok(HookResponse::Redirect { redirect_to: to.to_owned() });
+        return Ok(HookResponse::Redirect {
+            redirect_to: to.to_owned(),
+        });
     }
     for k in o.keys() {
         if k != "status" && k != "body" {
-            return Err(invalid("invalid_hook", format!("`response` has an unknown field `{k}`")));
+            return Err(invalid(
+                "invalid_hook",
+                format!("`response` has an unknown field `{k}`"),
+            ));
         }
     }
     let status = match o.get("status") {
@@ -207,7 +282,12 @@ fn check_response(v: Value) -> Result<HookResponse, ApiError> {
         Some(s) => s
             .as_u64()
             .filter(|s| (200..300).contains(s))
-            .ok_or_else(|| invalid("invalid_hook", "`response.status` must be 200 to 299 (the call was accepted)"))? as u16,
+            .ok_or_else(|| {
+                invalid(
+                    "invalid_hook",
+                    "`response.status` must be 200 to 299 (the call was accepted)",
+                )
+            })? as u16,
     };
     Ok(HookResponse::Content {
         status,
@@ -217,19 +297,33 @@ fn check_response(v: Value) -> Result<HookResponse, ApiError> {
 
 fn random_secret(prefix: &str) -> String {
     let bytes: [u8; 24] = rand::random();
-    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
 }
 
-fn check_auth(raw: Option<Value>, previous: Option<&HookAuth>) -> Result<(HookAuth, Option<String>), ApiError> {
+fn check_auth(
+    raw: Option<Value>,
+    previous: Option<&HookAuth>,
+) -> Result<(HookAuth, Option<String>), ApiError> {
     let raw = match raw {
         None | Some(Value::Null) => return Ok((HookAuth::ApiKey, None)),
         Some(Value::Object(o)) => o,
-        Some(_) => return Err(invalid("invalid_auth", "`auth` must be an object with a `type`")),
+        Some(_) => {
+            return Err(invalid(
+                "invalid_auth",
+                "`auth` must be an object with a `type`",
+            ))
+        }
     };
     let field = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_owned);
     let allowed_keys = |keys: &[&str]| -> Result<(), ApiError> {
         match raw.keys().find(|k| !keys.contains(&k.as_str())) {
-            Some(k) => Err(invalid("invalid_auth", format!("`auth` has a field `{k}` its type does not take"))),
+            Some(k) => Err(invalid(
+                "invalid_auth",
+                format!("`auth` has a field `{k}` its type does not take"),
+            )),
             None => Ok(()),
         }
     };
@@ -324,13 +418,23 @@ fn check_auth(raw: Option<Value>, previous: Option<&HookAuth>) -> Result<(HookAu
 
 async fn check_actions(raw: Vec<Value>, allow_private: bool) -> Result<Vec<ActionSpec>, ApiError> {
     if raw.len() > MAX_ACTIONS {
-        return Err(invalid("invalid_action", format!("a hook holds at most {MAX_ACTIONS} actions")));
+        return Err(invalid(
+            "invalid_action",
+            format!("a hook holds at most {MAX_ACTIONS} actions"),
+        ));
     }
     let mut out = Vec::with_capacity(raw.len());
     let mut total = 0;
     for (i, v) in raw.into_iter().enumerate() {
         let spec = parse_action(v, &format!("actions[{i}]"))?;
-        check_action(&spec.action, &format!("actions[{i}]"), allow_private, 1, &mut total).await?;
+        check_action(
+            &spec.action,
+            &format!("actions[{i}]"),
+            allow_private,
+            1,
+            &mut total,
+        )
+        .await?;
         out.push(spec);
     }
     Ok(out)
@@ -338,7 +442,10 @@ async fn check_actions(raw: Vec<Value>, allow_private: bool) -> Result<Vec<Actio
 
 fn parse_action(v: Value, at: &str) -> Result<ActionSpec, ApiError> {
     if !v.is_object() {
-        return Err(invalid("invalid_action", format!("{at} must be an object with a `type`")));
+        return Err(invalid(
+            "invalid_action",
+            format!("{at} must be an object with a `type`"),
+        ));
     }
     if v.get("type").is_none() {
         return Err(invalid("invalid_action", format!("{at}.type is missing")));
@@ -346,7 +453,12 @@ fn parse_action(v: Value, at: &str) -> Result<ActionSpec, ApiError> {
     serde_json::from_value(v).map_err(|e| invalid("invalid_action", format!("{at}: {e}")))
 }
 
-fn check_url_field<'a>(url: &'a str, at: &'a str, field: &'a str, allow_private: bool) -> futures_like::BoxFut<'a, Result<(), ApiError>> {
+fn check_url_field<'a>(
+    url: &'a str,
+    at: &'a str,
+    field: &'a str,
+    allow_private: bool,
+) -> futures_like::BoxFut<'a, Result<(), ApiError>> {
     Box::pin(async move {
         if url.trim().is_empty() {
             return Err(invalid("invalid_url", format!("{at}.{field} is empty")));
@@ -376,7 +488,12 @@ fn check_action<'a>(
     Box::pin(async move {
         *total += 1;
         if *total > MAX_ACTIONS_TOTAL {
-            return Err(invalid("invalid_action", format!("a hook holds at most {MAX_ACTIONS_TOTAL} actions in all, nested ones included")));
+            return Err(invalid(
+                "invalid_action",
+                format!(
+                    "a hook holds at most {MAX_ACTIONS_TOTAL} actions in all, nested ones included"
+                ),
+            ));
         }
         let name_ok = |name: &str, field: &str| -> Result<(), ApiError> {
             if is_variable_name(name) || is_placeholder_template(name) {
@@ -386,58 +503,110 @@ fn check_action<'a>(
             }
         };
         match action {
-            Action::HttpRequest { method, url, headers, .. } => {
+            Action::HttpRequest {
+                method,
+                url,
+                headers,
+                ..
+            } => {
                 if !method.contains('{') && reqwest_method(method).is_none() {
-                    return Err(invalid("invalid_action", format!("{at}.method `{method}` is not an HTTP method")));
+                    return Err(invalid(
+                        "invalid_action",
+                        format!("{at}.method `{method}` is not an HTTP method"),
+                    ));
                 }
                 for (k, v) in headers {
-                    if axum::http::HeaderName::from_bytes(k.as_bytes()).is_err() || !(v.is_string() || v.is_number() || v.is_boolean()) {
-                        return Err(invalid("invalid_action", format!("{at}.headers.{k} must be a header name with a text value")));
+                    if axum::http::HeaderName::from_bytes(k.as_bytes()).is_err()
+                        || !(v.is_string() || v.is_number() || v.is_boolean())
+                    {
+                        return Err(invalid(
+                            "invalid_action",
+                            format!("{at}.headers.{k} must be a header name with a text value"),
+                        ));
                     }
                 }
                 check_url_field(url, at, "url", allow_private).await
             }
-            Action::DiscordMessage { webhook_url, content, embeds, .. } => {
-                if content.as_deref().is_none_or(str::is_empty) && embeds.as_ref().is_none_or(Vec::is_empty) {
-                    return Err(invalid("invalid_action", format!("{at} needs `content` or `embeds`")));
+            Action::DiscordMessage {
+                webhook_url,
+                content,
+                embeds,
+                ..
+            } => {
+                if content.as_deref().is_none_or(str::is_empty)
+                    && embeds.as_ref().is_none_or(Vec::is_empty)
+                {
+                    return Err(invalid(
+                        "invalid_action",
+                        format!("{at} needs `content` or `embeds`"),
+                    ));
                 }
                 check_url_field(webhook_url, at, "webhook_url", allow_private).await
             }
-            Action::SlackMessage { webhook_url, text, .. } => {
+            Action::SlackMessage {
+                webhook_url, text, ..
+            } => {
                 if text.is_empty() {
                     return Err(invalid("invalid_action", format!("{at}.text is empty")));
                 }
                 check_url_field(webhook_url, at, "webhook_url", allow_private).await
             }
-            Action::TelegramMessage { bot_token, chat_id, text, parse_mode } => {
+            Action::TelegramMessage {
+                bot_token,
+                chat_id,
+                text,
+                parse_mode,
+            } => {
                 if bot_token.trim().is_empty() {
-                    return Err(invalid("invalid_action", format!("{at}.bot_token is empty")));
+                    return Err(invalid(
+                        "invalid_action",
+                        format!("{at}.bot_token is empty"),
+                    ));
                 }
                 if !(chat_id.is_string() || chat_id.is_i64()) {
-                    return Err(invalid("invalid_action", format!("{at}.chat_id must be a chat id or @channel name")));
+                    return Err(invalid(
+                        "invalid_action",
+                        format!("{at}.chat_id must be a chat id or @channel name"),
+                    ));
                 }
                 if text.is_empty() {
                     return Err(invalid("invalid_action", format!("{at}.text is empty")));
                 }
                 if let Some(mode) = parse_mode {
                     if !["HTML", "Markdown", "MarkdownV2"].contains(&mode.as_str()) {
-                        return Err(invalid("invalid_action", format!("{at}.parse_mode is HTML, Markdown or MarkdownV2")));
+                        return Err(invalid(
+                            "invalid_action",
+                            format!("{at}.parse_mode is HTML, Markdown or MarkdownV2"),
+                        ));
                     }
                 }
                 Ok(())
             }
-            Action::SetVariable { name, .. } | Action::DeleteVariable { name } => name_ok(name, "name"),
+            Action::SetVariable { name, .. } | Action::DeleteVariable { name } => {
+                name_ok(name, "name")
+            }
             Action::UpdateVariable { name, value, .. } => {
                 name_ok(name, "name")?;
-                let numeric = value.is_number() || value.as_str().is_some_and(|s| s.contains('{') || s.trim().parse::<f64>().is_ok());
+                let numeric = value.is_number()
+                    || value
+                        .as_str()
+                        .is_some_and(|s| s.contains('{') || s.trim().parse::<f64>().is_ok());
                 if !numeric {
-                    return Err(invalid("invalid_action", format!("{at}.value must be a number (or a placeholder)")));
+                    return Err(invalid(
+                        "invalid_action",
+                        format!("{at}.value must be a number (or a placeholder)"),
+                    ));
                 }
                 Ok(())
             }
-            Action::Condition { then, otherwise, .. } => {
+            Action::Condition {
+                then, otherwise, ..
+            } => {
                 if depth >= MAX_NESTING {
-                    return Err(invalid("invalid_action", format!("{at}: conditions nest at most {MAX_NESTING} deep")));
+                    return Err(invalid(
+                        "invalid_action",
+                        format!("{at}: conditions nest at most {MAX_NESTING} deep"),
+                    ));
                 }
                 for (branch, list) in [("then", then), ("else", otherwise)] {
                     for (i, spec) in list.iter().enumerate() {
@@ -451,7 +620,8 @@ fn check_action<'a>(
                 if event.contains('{') {
                     return Ok(());
                 }
-                validate_event_name(event).map_err(|m| invalid("invalid_action", format!("{at}.event: {m}")))
+                validate_event_name(event)
+                    .map_err(|m| invalid("invalid_action", format!("{at}.event: {m}")))
             }
             Action::Log { .. } => Ok(()),
         }
@@ -493,16 +663,32 @@ struct EndpointInput {
 }
 
 /// Headers an endpoint's own `headers` may not set.
-const RESERVED_HEADERS: &[&str] = &["host", "content-length", "content-type", "user-agent", "transfer-encoding", "connection"];
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "content-type",
+    "user-agent",
+    "transfer-encoding",
+    "connection",
+];
 
 pub fn endpoint_input(ep: &Endpoint) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("name".into(), ep.name.clone().into());
-    m.insert("type".into(), serde_json::to_value(ep.kind).unwrap_or_default());
+    m.insert(
+        "type".into(),
+        serde_json::to_value(ep.kind).unwrap_or_default(),
+    );
     m.insert("url".into(), ep.url.clone().into());
     m.insert("enabled".into(), ep.enabled.into());
-    m.insert("events".into(), serde_json::to_value(&ep.events).unwrap_or_default());
-    m.insert("retry_schedule".into(), serde_json::to_value(&ep.retry_schedule).unwrap_or_default());
+    m.insert(
+        "events".into(),
+        serde_json::to_value(&ep.events).unwrap_or_default(),
+    );
+    m.insert(
+        "retry_schedule".into(),
+        serde_json::to_value(&ep.retry_schedule).unwrap_or_default(),
+    );
     m.insert("max_attempts".into(), ep.max_attempts.into());
     m.insert("headers".into(), Value::Object(ep.headers.clone()));
     m
@@ -529,21 +715,43 @@ pub fn check_secret(secret: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(invalid("invalid_secret", "`secret` must be `whsec_` followed by the base64 of 24 to 64 random bytes"))
+        Err(invalid(
+            "invalid_secret",
+            "`secret` must be `whsec_` followed by the base64 of 24 to 64 random bytes",
+        ))
     }
 }
 
-pub async fn check_endpoint(value: Value, allow_private: bool) -> Result<CheckedEndpoint, ApiError> {
-    let input: EndpointInput =
-        serde_json::from_value(value).map_err(|e| invalid("invalid_endpoint", format!("the endpoint is not valid: {e}")))?;
-    let name = input.name.unwrap_or_else(|| "Endpoint".into()).trim().to_owned();
+pub async fn check_endpoint(
+    value: Value,
+    allow_private: bool,
+) -> Result<CheckedEndpoint, ApiError> {
+    let input: EndpointInput = serde_json::from_value(value).map_err(|e| {
+        invalid(
+            "invalid_endpoint",
+            format!("the endpoint is not valid: {e}"),
+        )
+    })?;
+    let name = input
+        .name
+        .unwrap_or_else(|| "Endpoint".into())
+        .trim()
+        .to_owned();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(invalid("invalid_endpoint", "`name` must be 1 to 100 characters"));
+        return Err(invalid(
+            "invalid_endpoint",
+            "`name` must be 1 to 100 characters",
+        ));
     }
-    let url = input.url.ok_or_else(|| invalid("invalid_url", "`url` is missing"))?;
-    check_target(&url, allow_private).await.map_err(|e| invalid("invalid_url", format!("`url`: {e}")))?;
+    let url = input
+        .url
+        .ok_or_else(|| invalid("invalid_url", "`url` is missing"))?;
+    check_target(&url, allow_private)
+        .await
+        .map_err(|e| invalid("invalid_url", format!("`url`: {e}")))?;
     for f in &input.events {
-        validate_event_filter(f).map_err(|m| invalid("invalid_endpoint", format!("`events`: {m}")))?;
+        validate_event_filter(f)
+            .map_err(|m| invalid("invalid_endpoint", format!("`events`: {m}")))?;
     }
     if let Some(s) = &input.secret {
         check_secret(s)?;
@@ -551,15 +759,21 @@ pub async fn check_endpoint(value: Value, allow_private: bool) -> Result<Checked
     let retry_schedule = input
         .retry_schedule
         .unwrap_or_else(|| hooklane_engine::delivery::DEFAULT_RETRY_SCHEDULE.to_vec());
-    if retry_schedule.len() > MAX_SCHEDULE || retry_schedule.iter().any(|d| *d > MAX_DELAY_SECONDS) {
+    if retry_schedule.len() > MAX_SCHEDULE || retry_schedule.iter().any(|d| *d > MAX_DELAY_SECONDS)
+    {
         return Err(invalid(
             "invalid_endpoint",
             format!("`retry_schedule` holds at most {MAX_SCHEDULE} delays of at most {MAX_DELAY_SECONDS} seconds"),
         ));
     }
-    let max_attempts = input.max_attempts.unwrap_or(retry_schedule.len() as u32 + 1);
+    let max_attempts = input
+        .max_attempts
+        .unwrap_or(retry_schedule.len() as u32 + 1);
     if max_attempts == 0 || max_attempts > 50 {
-        return Err(invalid("invalid_endpoint", "`max_attempts` must be 1 to 50"));
+        return Err(invalid(
+            "invalid_endpoint",
+            "`max_attempts` must be 1 to 50",
+        ));
     }
     for (k, v) in &input.headers {
         let lower = k.to_ascii_lowercase();
@@ -569,10 +783,19 @@ pub async fn check_endpoint(value: Value, allow_private: bool) -> Result<Checked
             || lower.starts_with("x-webhook-")
             || lower.starts_with("x-hooklane-")
         {
-            return Err(invalid("invalid_endpoint", format!("`headers.{k}` is not a header an endpoint may set")));
+            return Err(invalid(
+                "invalid_endpoint",
+                format!("`headers.{k}` is not a header an endpoint may set"),
+            ));
         }
-        if !v.as_str().is_some_and(|s| axum::http::HeaderValue::from_str(s).is_ok()) {
-            return Err(invalid("invalid_endpoint", format!("`headers.{k}` must be a text value")));
+        if !v
+            .as_str()
+            .is_some_and(|s| axum::http::HeaderValue::from_str(s).is_ok())
+        {
+            return Err(invalid(
+                "invalid_endpoint",
+                format!("`headers.{k}` must be a text value"),
+            ));
         }
     }
     Ok(CheckedEndpoint {

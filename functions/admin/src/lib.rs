@@ -55,7 +55,11 @@ pub fn router(state: AdminState) -> Router {
         .with_state(state)
 }
 
-async fn authorize(State(state): State<AdminState>, request: Request, next: Next) -> Result<Response, ApiError> {
+async fn authorize(
+    State(state): State<AdminState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     if let AdminAuth::Token(token) = &state.auth {
         let presented = request
             .headers()
@@ -63,9 +67,13 @@ async fn authorize(State(state): State<AdminState>, request: Request, next: Next
             .and_then(|v| v.to_str().ok())
             .and_then(|v| {
                 let v = v.trim();
-                v.get(..7).filter(|p| p.eq_ignore_ascii_case("bearer ")).map(|_| v[7..].trim())
+                v.get(..7)
+                    .filter(|p| p.eq_ignore_ascii_case("bearer "))
+                    .map(|_| v[7..].trim())
             })
-            .ok_or_else(|| ApiError::unauthorized("send the admin token as `Authorization: Bearer <token>`"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("send the admin token as `Authorization: Bearer <token>`")
+            })?;
         if !constant_time_eq(presented.as_bytes(), token.as_bytes()) {
             return Err(ApiError::unauthorized("the admin token is not valid"));
         }
@@ -80,7 +88,9 @@ async fn healthz(State(state): State<AdminState>) -> Result<Json<serde_json::Val
     if let Err(e) = state.svc.queue.ping().await {
         return Err(ApiError::unavailable(&e));
     }
-    Ok(Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})))
+    Ok(Json(
+        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
+    ))
 }
 
 /// The OpenAPI document of every route.
@@ -88,9 +98,10 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 
 async fn openapi() -> Response {
     let mut response = Response::new(axum::body::Body::from(OPENAPI));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -106,6 +117,10 @@ pub(crate) fn base_url(state: &AdminState, headers: &axum::http::HeaderMap) -> S
     let proto = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or(if matches!(state.auth, AdminAuth::Gateway) { "https" } else { "http" });
+        .unwrap_or(if matches!(state.auth, AdminAuth::Gateway) {
+            "https"
+        } else {
+            "http"
+        });
     format!("{proto}://{host}")
 }

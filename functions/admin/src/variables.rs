@@ -13,7 +13,10 @@ pub fn router() -> Router<AdminState> {
     Router::new().route("/v1/bots/{bot}/variables", get(list))
 }
 
-async fn list(State(state): State<AdminState>, Path(bot): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+async fn list(
+    State(state): State<AdminState>,
+    Path(bot): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
     let bot = crate::input::load_bot(&state, &bot).await?;
     let vars = state.svc.store.list_variables(&bot.id).await?;
     let data: Vec<Value> = vars

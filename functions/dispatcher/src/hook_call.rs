@@ -16,11 +16,20 @@ const RUN_RETRY_DELAYS: [u64; 4] = [5, 30, 120, 600];
 
 #[tracing::instrument(skip_all, fields(bot_id = %call.bot_id, hook_id = %call.hook_id, event_id = %call.event_id))]
 pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), DispatchError> {
-    let Some(hook) = svc.store.get_hook(&call.bot_id, &call.hook_id).await.map_err(anyhow::Error::from)? else {
+    let Some(hook) = svc
+        .store
+        .get_hook(&call.bot_id, &call.hook_id)
+        .await
+        .map_err(anyhow::Error::from)?
+    else {
         tracing::warn!("the hook is gone; the call is dropped");
         return Ok(());
     };
-    let variables = svc.store.list_variables(&call.bot_id).await.map_err(anyhow::Error::from)?;
+    let variables = svc
+        .store
+        .list_variables(&call.bot_id)
+        .await
+        .map_err(anyhow::Error::from)?;
     let vars: Map<String, Value> = variables.into_iter().map(|v| (v.name, v.value)).collect();
 
     let req = &call.request;
@@ -28,11 +37,23 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
     root.insert("payload".into(), req.payload.clone());
     root.insert("query".into(), Value::Object(req.query.clone()));
     root.insert("headers".into(), Value::Object(req.headers.clone()));
-    root.insert("context".into(), req.context.clone().unwrap_or(Value::Object(Map::new())));
-    root.insert("request".into(), json!({"ip": req.ip, "method": req.method}));
-    root.insert("event".into(), json!({"id": call.event_id, "received_at": hooklane_domain::rfc3339(call.received_at)}));
+    root.insert(
+        "context".into(),
+        req.context.clone().unwrap_or(Value::Object(Map::new())),
+    );
+    root.insert(
+        "request".into(),
+        json!({"ip": req.ip, "method": req.method}),
+    );
+    root.insert(
+        "event".into(),
+        json!({"id": call.event_id, "received_at": hooklane_domain::rfc3339(call.received_at)}),
+    );
     root.insert("bot".into(), json!({"id": call.bot_id}));
-    root.insert("hook".into(), json!({"id": call.hook_id, "name": hook.name}));
+    root.insert(
+        "hook".into(),
+        json!({"id": call.hook_id, "name": hook.name}),
+    );
     root.insert("var".into(), Value::Object(vars));
     let tpl = Context {
         variables: req.variables.clone(),
@@ -56,13 +77,23 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
         error: None,
     };
     if let Some(failure) = &outcome.failure {
-        let reason = format!("action {} ({}) failed: {}", failure.index, failure.kind, failure.reason);
-        let retry = failure.transient && !state.effect && (call.attempt as usize) < RUN_RETRY_DELAYS.len();
+        let reason = format!(
+            "action {} ({}) failed: {}",
+            failure.index, failure.kind, failure.reason
+        );
+        let retry =
+            failure.transient && !state.effect && (call.attempt as usize) < RUN_RETRY_DELAYS.len();
         if retry {
             let delay = Duration::from_secs(RUN_RETRY_DELAYS[call.attempt as usize]);
             run.status = RunStatus::Retrying;
-            run.error = Some(format!("{reason}; nothing had taken effect, so the run is retried in {} s", delay.as_secs()));
-            let again = HookCall { attempt, ..call.clone() };
+            run.error = Some(format!(
+                "{reason}; nothing had taken effect, so the run is retried in {} s",
+                delay.as_secs()
+            ));
+            let again = HookCall {
+                attempt,
+                ..call.clone()
+            };
             svc.enqueue(Envelope::now(Job::HookCall(again)), delay)
                 .await
                 .map_err(anyhow::Error::from)?;
@@ -75,6 +106,9 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
         tracing::info!(actions = run.actions.len(), "run succeeded");
     }
     let expires = svc.now() + svc.settings.run_log_ttl;
-    svc.store.put_run(&run, expires).await.map_err(anyhow::Error::from)?;
+    svc.store
+        .put_run(&run, expires)
+        .await
+        .map_err(anyhow::Error::from)?;
     Ok(())
 }

@@ -33,7 +33,9 @@ pub async fn process(svc: &Services, envelope: Envelope) -> Result<(), DispatchE
         if not_before > now {
             let wait = (not_before - now).unsigned_abs();
             tracing::debug!(wait_s = wait.as_secs(), "not due yet; sent back");
-            svc.enqueue(envelope, wait).await.map_err(anyhow::Error::from)?;
+            svc.enqueue(envelope, wait)
+                .await
+                .map_err(anyhow::Error::from)?;
             return Ok(());
         }
     }
@@ -49,13 +51,27 @@ pub async fn process(svc: &Services, envelope: Envelope) -> Result<(), DispatchE
 }
 
 /// Parses and processes one message body, catching panics, in a span.
-pub async fn process_body(svc: &Services, body: &str, message_id: &str) -> Result<(), DispatchError> {
-    let span = tracing::info_span!("dispatch", message_id, bot_id = tracing::field::Empty, event_id = tracing::field::Empty);
+pub async fn process_body(
+    svc: &Services,
+    body: &str,
+    message_id: &str,
+) -> Result<(), DispatchError> {
+    let span = tracing::info_span!(
+        "dispatch",
+        message_id,
+        bot_id = tracing::field::Empty,
+        event_id = tracing::field::Empty
+    );
     async {
         let envelope: Envelope = serde_json::from_str(body)?;
-        match AssertUnwindSafe(process(svc, envelope)).catch_unwind().await {
+        match AssertUnwindSafe(process(svc, envelope))
+            .catch_unwind()
+            .await
+        {
             Ok(result) => result,
-            Err(_) => Err(DispatchError::Unexpected(anyhow::anyhow!("the handler panicked"))),
+            Err(_) => Err(DispatchError::Unexpected(anyhow::anyhow!(
+                "the handler panicked"
+            ))),
         }
     }
     .instrument(span)
@@ -93,7 +109,10 @@ pub async fn handle_batch(svc: &Services, event: SqsEvent) -> SqsBatchResponse {
 
 /// The wait before a failed message is received again: 5 s, 10 s, 20 s, …, at most 5 minutes.
 pub fn redelivery_delay(receive_count: u32) -> Duration {
-    Duration::from_secs(5u64.saturating_mul(1 << receive_count.saturating_sub(1).min(6)).min(300))
+    Duration::from_secs(
+        5u64.saturating_mul(1 << receive_count.saturating_sub(1).min(6))
+            .min(300),
+    )
 }
 
 /// The embedded queue's poller (`hooklane dev`): receives, processes
@@ -124,7 +143,9 @@ pub async fn poll(svc: Services, mut shutdown: tokio::sync::watch::Receiver<bool
                     Ok(()) => svc.queue.delete(&m.receipt).await,
                     Err(e) => {
                         log_failure(&e);
-                        svc.queue.retry_after(&m.receipt, redelivery_delay(m.receive_count)).await
+                        svc.queue
+                            .retry_after(&m.receipt, redelivery_delay(m.receive_count))
+                            .await
                     }
                 };
                 if let Err(e) = ack {

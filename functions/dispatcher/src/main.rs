@@ -17,8 +17,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let queue = Arc::new(SqsQueue::new(&aws, resources.queue_url));
     let svc = Services::new(store, queue, settings)?;
     let svc = &svc;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| async move {
-        Ok::<_, lambda_runtime::Error>(hooklane_dispatcher::handle_batch(svc, event.payload).await)
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| async move {
+            Ok::<_, lambda_runtime::Error>(
+                hooklane_dispatcher::handle_batch(svc, event.payload).await,
+            )
+        },
+    ))
     .await
 }

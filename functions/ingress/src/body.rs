@@ -33,19 +33,26 @@ pub fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<ParsedBody
     let text = std::str::from_utf8(bytes).map_err(|e| {
         ApiError::bad_request(
             "invalid_body",
-            format!("the body is not UTF-8 text (invalid byte at offset {})", e.valid_up_to()),
+            format!(
+                "the body is not UTF-8 text (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
         )
     })?;
     let looks_json = matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'['));
-    if mime == "application/x-www-form-urlencoded" {
+    // A JSON body sent as a form (curl's default for -d) is still read as JSON.
+    if mime == "application/x-www-form-urlencoded"
+        && !(looks_json && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok())
+    {
         return Ok(ParsedBody {
             payload: Value::Object(form(text)),
             variables: Map::new(),
         });
     }
     if mime == "application/json" || mime.ends_with("+json") || (mime.is_empty() && looks_json) {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")))?;
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+        })?;
         return split_variables(value);
     }
     Ok(ParsedBody {
@@ -83,11 +90,16 @@ fn split_variables(value: Value) -> Result<ParsedBody, ApiError> {
     let mut variables = Map::new();
     if let Some(raw) = obj.remove("variables") {
         let Value::Array(entries) = raw else {
-            return Err(invalid_variables("`variables` must be an array of {\"name\", \"variable\", \"value\"} objects".into()));
+            return Err(invalid_variables(
+                "`variables` must be an array of {\"name\", \"variable\", \"value\"} objects"
+                    .into(),
+            ));
         };
         for (i, entry) in entries.into_iter().enumerate() {
             let Value::Object(entry) = entry else {
-                return Err(invalid_variables(format!("variables[{i}] must be an object with `name`, `variable` and `value`")));
+                return Err(invalid_variables(format!(
+                    "variables[{i}] must be an object with `name`, `variable` and `value`"
+                )));
             };
             for key in ["name", "variable", "value"] {
                 if !entry.contains_key(key) {
@@ -95,10 +107,14 @@ fn split_variables(value: Value) -> Result<ParsedBody, ApiError> {
                 }
             }
             if !entry["name"].is_string() {
-                return Err(invalid_variables(format!("variables[{i}].name must be a string")));
+                return Err(invalid_variables(format!(
+                    "variables[{i}].name must be a string"
+                )));
             }
             let Some(variable) = entry["variable"].as_str() else {
-                return Err(invalid_variables(format!("variables[{i}].variable must be a string such as \"{{amount}}\"")));
+                return Err(invalid_variables(format!(
+                    "variables[{i}].variable must be a string such as \"{{amount}}\""
+                )));
             };
             if !is_placeholder(variable) {
                 return Err(invalid_variables(format!(
@@ -107,7 +123,9 @@ fn split_variables(value: Value) -> Result<ParsedBody, ApiError> {
             }
             let value = &entry["value"];
             if !(value.is_string() || value.is_number() || value.is_boolean()) {
-                return Err(invalid_variables(format!("variables[{i}].value must be a string, a number or a boolean")));
+                return Err(invalid_variables(format!(
+                    "variables[{i}].value must be a string, a number or a boolean"
+                )));
             }
             let name = &variable[1..variable.len() - 1];
             variables.insert(name.to_owned(), value.clone());
@@ -143,15 +161,42 @@ mod tests {
             (r#"{"variables": {}}"#, "must be an array"),
             (r#"{"variables": "x"}"#, "must be an array"),
             (r#"{"variables": [1]}"#, "variables[0] must be an object"),
-            (r#"{"variables": [{"variable": "{a}", "value": "1"}]}"#, "variables[0] has no `name`"),
-            (r#"{"variables": [{"name": "A", "value": "1"}]}"#, "variables[0] has no `variable`"),
-            (r#"{"variables": [{"name": "A", "variable": "{a}"}]}"#, "variables[0] has no `value`"),
-            (r#"{"variables": [{"name": "A", "variable": "a", "value": "1"}]}"#, "variables[0].variable must be"),
-            (r#"{"variables": [{"name": "A", "variable": "{a b}", "value": "1"}]}"#, "variables[0].variable must be"),
-            (r#"{"variables": [{"name": "A", "variable": "{}", "value": "1"}]}"#, "variables[0].variable must be"),
-            (r#"{"variables": [{"name": 1, "variable": "{a}", "value": "1"}]}"#, "variables[0].name must be a string"),
-            (r#"{"variables": [{"name": "A", "variable": 5, "value": "1"}]}"#, "variables[0].variable must be a string"),
-            (r#"{"variables": [{"name": "A", "variable": "{a}", "value": {"x": 1}}]}"#, "variables[0].value must be"),
+            (
+                r#"{"variables": [{"variable": "{a}", "value": "1"}]}"#,
+                "variables[0] has no `name`",
+            ),
+            (
+                r#"{"variables": [{"name": "A", "value": "1"}]}"#,
+                "variables[0] has no `variable`",
+            ),
+            (
+                r#"{"variables": [{"name": "A", "variable": "{a}"}]}"#,
+                "variables[0] has no `value`",
+            ),
+            (
+                r#"{"variables": [{"name": "A", "variable": "a", "value": "1"}]}"#,
+                "variables[0].variable must be",
+            ),
+            (
+                r#"{"variables": [{"name": "A", "variable": "{a b}", "value": "1"}]}"#,
+                "variables[0].variable must be",
+            ),
+            (
+                r#"{"variables": [{"name": "A", "variable": "{}", "value": "1"}]}"#,
+                "variables[0].variable must be",
+            ),
+            (
+                r#"{"variables": [{"name": 1, "variable": "{a}", "value": "1"}]}"#,
+                "variables[0].name must be a string",
+            ),
+            (
+                r#"{"variables": [{"name": "A", "variable": 5, "value": "1"}]}"#,
+                "variables[0].variable must be a string",
+            ),
+            (
+                r#"{"variables": [{"name": "A", "variable": "{a}", "value": {"x": 1}}]}"#,
+                "variables[0].value must be",
+            ),
             (
                 r#"{"variables": [{"name": "A", "variable": "{a}", "value": "1"}, {"name": "B", "variable": "{b}"}]}"#,
                 "variables[1] has no `value`",
@@ -166,19 +211,32 @@ mod tests {
 
     #[test]
     fn forms_text_and_empty_bodies_are_read() {
-        let parsed = parse_body(Some("application/x-www-form-urlencoded"), b"a=1&b=x+y&a=2").unwrap();
+        let parsed =
+            parse_body(Some("application/x-www-form-urlencoded"), b"a=1&b=x+y&a=2").unwrap();
         assert_eq!(parsed.payload, json!({"a": ["1", "2"], "b": "x y"}));
         let parsed = parse_body(Some("text/plain; charset=utf-8"), b"hello").unwrap();
         assert_eq!(parsed.payload, json!("hello"));
         assert_eq!(parse_body(None, b"").unwrap().payload, Value::Null);
-        assert_eq!(parse_body(None, br#"{"a":1}"#).unwrap().payload, json!({"a": 1}));
+        assert_eq!(
+            parse_body(None, br#"{"a":1}"#).unwrap().payload,
+            json!({"a": 1})
+        );
     }
 
     #[test]
     fn malformed_json_and_non_utf8_bodies_are_refused() {
-        assert_eq!(code(parse_body(Some("application/json"), b"{\"a\":")).0, "invalid_json");
-        assert_eq!(code(parse_body(Some("application/json"), b"\xff\xfe")).0, "invalid_body");
+        assert_eq!(
+            code(parse_body(Some("application/json"), b"{\"a\":")).0,
+            "invalid_json"
+        );
+        assert_eq!(
+            code(parse_body(Some("application/json"), b"\xff\xfe")).0,
+            "invalid_body"
+        );
         let deep = "[".repeat(200) + &"]".repeat(200);
-        assert_eq!(code(parse_body(Some("application/json"), deep.as_bytes())).0, "invalid_json");
+        assert_eq!(
+            code(parse_body(Some("application/json"), deep.as_bytes())).0,
+            "invalid_json"
+        );
     }
 }

@@ -20,7 +20,10 @@ pub struct Cache {
     hooks: Arc<Mutex<HashMap<(BotId, HookId), Entry<Hook>>>>,
 }
 
-fn fresh<K: std::hash::Hash + Eq, T: Clone>(map: &Mutex<HashMap<K, Entry<T>>>, key: &K) -> Option<Option<T>> {
+fn fresh<K: std::hash::Hash + Eq, T: Clone>(
+    map: &Mutex<HashMap<K, Entry<T>>>,
+    key: &K,
+) -> Option<Option<T>> {
     let map = map.lock().unwrap_or_else(|e| e.into_inner());
     map.get(key)
         .filter(|(at, _)| at.elapsed() < CACHE_TTL)
@@ -48,7 +51,12 @@ impl Cache {
         Ok(bot)
     }
 
-    pub async fn hook(&self, store: &dyn Store, bot: &BotId, id: &HookId) -> Result<Option<Hook>, StoreError> {
+    pub async fn hook(
+        &self,
+        store: &dyn Store,
+        bot: &BotId,
+        id: &HookId,
+    ) -> Result<Option<Hook>, StoreError> {
         let key = (bot.clone(), id.clone());
         if let Some(hit) = fresh(&self.hooks, &key) {
             return Ok(hit);

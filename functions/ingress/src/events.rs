@@ -37,22 +37,32 @@ pub async fn publish(
         .bot(svc.store.as_ref(), &bot_id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such bot"))?;
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("send the bot's API key as `Authorization: Bearer <key>`"))?;
+    let presented = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthorized("send the bot's API key as `Authorization: Bearer <key>`")
+    })?;
     if !api_key::verify_authorization(presented.to_str().unwrap_or_default(), &bot.api_key_hash) {
-        return Err(ApiError::unauthorized("the API key is not valid for this bot"));
+        return Err(ApiError::unauthorized(
+            "the API key is not valid for this bot",
+        ));
     }
     let Json(body) = body?;
     validate_event_name(&body.event).map_err(|m| ApiError::bad_request("invalid_event", m))?;
     let idem = body
         .id
-        .or_else(|| headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned))
+        .or_else(|| {
+            headers
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty());
     if let Some(k) = &idem {
         if k.len() > 256 {
-            return Err(ApiError::bad_request("invalid_id", "the idempotency id is longer than 256 characters"));
+            return Err(ApiError::bad_request(
+                "invalid_id",
+                "the idempotency id is longer than 256 characters",
+            ));
         }
     }
 
@@ -62,7 +72,13 @@ pub async fn publish(
     if let Some(key) = &claim {
         if let Some(first) = svc
             .store
-            .claim_key(&bot_id, key, message_id.as_str(), now + IDEMPOTENCY_WINDOW, now)
+            .claim_key(
+                &bot_id,
+                key,
+                message_id.as_str(),
+                now + IDEMPOTENCY_WINDOW,
+                now,
+            )
             .await?
         {
             tracing::info!(bot_id = %bot_id, message_id = %first, "duplicate publish; not fanned out again");
@@ -78,7 +94,10 @@ pub async fn publish(
         depth: 0,
         only_endpoint: None,
     });
-    if let Err(e) = svc.enqueue(Envelope::now(job), std::time::Duration::ZERO).await {
+    if let Err(e) = svc
+        .enqueue(Envelope::now(job), std::time::Duration::ZERO)
+        .await
+    {
         if let Some(key) = &claim {
             let _ = svc.store.release_key(&bot_id, key).await;
         }

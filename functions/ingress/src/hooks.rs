@@ -49,7 +49,13 @@ pub async fn call_hook(
             if rejection.status.is_server_error() {
                 tracing::error!(bot_id, hook_id, code = rejection.code, "hook call failed");
             } else {
-                tracing::info!(bot_id, hook_id, code = rejection.code, status = rejection.status.as_u16(), "hook call refused");
+                tracing::info!(
+                    bot_id,
+                    hook_id,
+                    code = rejection.code,
+                    status = rejection.status.as_u16(),
+                    "hook call refused"
+                );
             }
             rejection.into_response()
         }
@@ -60,7 +66,12 @@ fn unknown_hook() -> ApiError {
     ApiError::not_found("no such hook, or it is disabled")
 }
 
-async fn handle(state: &IngressState, bot_id: &str, hook_id: &str, request: Request) -> Result<Response, ApiError> {
+async fn handle(
+    state: &IngressState,
+    bot_id: &str,
+    hook_id: &str,
+    request: Request,
+) -> Result<Response, ApiError> {
     let svc = &state.svc;
     let (bot_id, hook_id) = match (BotId::parse(bot_id), HookId::parse(hook_id)) {
         (Ok(b), Ok(h)) => (b, h),
@@ -74,7 +85,11 @@ async fn handle(state: &IngressState, bot_id: &str, hook_id: &str, request: Requ
         .ok_or_else(unknown_hook)?;
 
     let (parts, body) = request.into_parts();
-    let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let origin = parts
+        .headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
 
     // CORS: only the hook's allowed origins, preflight included.
     if parts.method == Method::OPTIONS {
@@ -83,9 +98,17 @@ async fn handle(state: &IngressState, bot_id: &str, hook_id: &str, request: Requ
     let allowed_origin = match &origin {
         None => None,
         Some(o) if origin_allowed(&hook, o) => Some(o.clone()),
-        Some(_) => return Err(ApiError::forbidden("calls from this browser origin are not allowed for this hook")),
+        Some(_) => {
+            return Err(ApiError::forbidden(
+                "calls from this browser origin are not allowed for this hook",
+            ))
+        }
     };
-    if !hook.methods.iter().any(|m| m.eq_ignore_ascii_case(parts.method.as_str())) {
+    if !hook
+        .methods
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(parts.method.as_str()))
+    {
         let mut allow: Vec<&str> = hook.methods.iter().map(String::as_str).collect();
         allow.push("OPTIONS");
         return Err(ApiError::method_not_allowed(&allow));
@@ -93,11 +116,17 @@ async fn handle(state: &IngressState, bot_id: &str, hook_id: &str, request: Requ
 
     let ip = parts.extensions.get::<ClientIp>().map(|c| c.0);
     if !hook.allowed_ips.is_empty() && !ip.is_some_and(|ip| ip_allowed(&hook.allowed_ips, ip)) {
-        return Err(ApiError::forbidden("calls from this address are not allowed for this hook"));
+        return Err(ApiError::forbidden(
+            "calls from this address are not allowed for this hook",
+        ));
     }
 
     let limit = hook.max_body_bytes;
-    if let Some(len) = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok()) {
+    if let Some(len) = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+    {
         if len > limit {
             return Err(ApiError::payload_too_large(limit));
         }
@@ -112,13 +141,24 @@ async fn handle(state: &IngressState, bot_id: &str, hook_id: &str, request: Requ
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
     let now = svc.now();
-    let (delivery_id, context) = authenticate(state, &hook, &parts.headers, &query, &bytes, now.unix_timestamp()).await?;
+    let (delivery_id, context) = authenticate(
+        state,
+        &hook,
+        &parts.headers,
+        &query,
+        &bytes,
+        now.unix_timestamp(),
+    )
+    .await?;
 
     if let Some(rate) = hook.rate_limit {
         check_rate(state, &hook, rate, now).await?;
     }
 
-    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     let parsed = parse_body(content_type, &bytes)?;
 
     let event_id = EventId::generate();
@@ -130,10 +170,20 @@ async fn handle(state: &IngressState, bot_id: &str, hook_id: &str, request: Requ
     let claim = idem_key.map(|k| format!("call:{}:{}", hook.id, k));
     if let Some(key) = &claim {
         let expires = now + IDEMPOTENCY_WINDOW;
-        if let Some(first) = svc.store.claim_key(&bot_id, key, event_id.as_str(), expires, now).await? {
+        if let Some(first) = svc
+            .store
+            .claim_key(&bot_id, key, event_id.as_str(), expires, now)
+            .await?
+        {
             tracing::info!(bot_id = %bot_id, hook_id = %hook_id, event_id = %first, "duplicate call; not queued again");
-            let mut response = (StatusCode::ACCEPTED, axum::Json(json!({"id": first, "status": "queued"}))).into_response();
-            response.headers_mut().insert("x-hooklane-duplicate", HeaderValue::from_static("true"));
+            let mut response = (
+                StatusCode::ACCEPTED,
+                axum::Json(json!({"id": first, "status": "queued"})),
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert("x-hooklane-duplicate", HeaderValue::from_static("true"));
             return Ok(with_cors(response, allowed_origin.as_deref()));
         }
     }
@@ -141,7 +191,9 @@ async fn handle(state: &IngressState, bot_id: &str, hook_id: &str, request: Requ
     let mut headers = Map::new();
     let secret_header = match &hook.auth {
         HookAuth::SecretHeader { header, .. } => Some(header.to_ascii_lowercase()),
-        HookAuth::Hmac { header: Some(h), .. } => Some(h.to_ascii_lowercase()),
+        HookAuth::Hmac {
+            header: Some(h), ..
+        } => Some(h.to_ascii_lowercase()),
         _ => None,
     };
     for (name, value) in &parts.headers {
@@ -155,12 +207,17 @@ async fn handle(state: &IngressState, bot_id: &str, hook_id: &str, request: Requ
     }
     let mut query_map = Map::new();
     for (k, v) in query {
-        if matches!(hook.auth, HookAuth::SignedUrl { .. }) && SIGNED_URL_PARAMS.contains(&k.as_str()) {
+        if matches!(hook.auth, HookAuth::SignedUrl { .. })
+            && SIGNED_URL_PARAMS.contains(&k.as_str())
+        {
             continue;
         }
         query_map.insert(k, Value::String(v));
     }
-    let depth = header_str(&parts.headers, DEPTH_HEADER).and_then(|d| d.parse().ok()).unwrap_or(0u32).min(100);
+    let depth = header_str(&parts.headers, DEPTH_HEADER)
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0u32)
+        .min(100);
     let call = HookCall {
         event_id: event_id.clone(),
         bot_id: bot_id.clone(),
@@ -196,11 +253,17 @@ async fn handle(state: &IngressState, bot_id: &str, hook_id: &str, request: Requ
         });
     }
     tracing::info!(bot_id = %bot_id, hook_id = %hook_id, event_id = %event_id, "hook call queued");
-    Ok(with_cors(answer(&hook, &event_id, &response_ctx), allowed_origin.as_deref()))
+    Ok(with_cors(
+        answer(&hook, &event_id, &response_ctx),
+        allowed_origin.as_deref(),
+    ))
 }
 
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_owned())
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_owned())
 }
 
 /// Checks the caller's credentials; returns the provider's delivery id (for
@@ -221,24 +284,28 @@ async fn authenticate(
                 .bot(state.svc.store.as_ref(), &hook.bot_id)
                 .await?
                 .ok_or_else(unknown_hook)?;
-            let presented = headers
-                .get(header::AUTHORIZATION)
-                .ok_or_else(|| ApiError::unauthorized("send the bot's API key in the Authorization header"))?;
+            let presented = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+                ApiError::unauthorized("send the bot's API key in the Authorization header")
+            })?;
             let presented = presented.to_str().unwrap_or_default();
             if api_key::verify_authorization(presented, &bot.api_key_hash) {
                 Ok((None, None))
             } else {
-                Err(ApiError::unauthorized("the API key is not valid for this bot"))
+                Err(ApiError::unauthorized(
+                    "the API key is not valid for this bot",
+                ))
             }
         }
         HookAuth::SecretHeader { header, secret } => {
-            let presented = headers
-                .get(header.as_str())
-                .ok_or_else(|| ApiError::unauthorized(format!("send the hook's secret in the `{header}` header")))?;
+            let presented = headers.get(header.as_str()).ok_or_else(|| {
+                ApiError::unauthorized(format!("send the hook's secret in the `{header}` header"))
+            })?;
             if constant_time_eq(presented.as_bytes(), secret.as_bytes()) {
                 Ok((None, None))
             } else {
-                Err(ApiError::unauthorized(format!("the `{header}` secret is not valid for this hook")))
+                Err(ApiError::unauthorized(format!(
+                    "the `{header}` secret is not valid for this hook"
+                )))
             }
         }
         HookAuth::Hmac {
@@ -249,8 +316,10 @@ async fn authenticate(
             encoding,
             prefix,
         } => {
-            let scheme: Scheme = serde_json::from_value(Value::String(scheme.clone()))
-                .map_err(|_| ApiError::internal(anyhow::anyhow!("hook {} has an unknown scheme", hook.id)))?;
+            let scheme: Scheme =
+                serde_json::from_value(Value::String(scheme.clone())).map_err(|_| {
+                    ApiError::internal(anyhow::anyhow!("hook {} has an unknown scheme", hook.id))
+                })?;
             let generic: Option<Generic> = match scheme {
                 Scheme::Generic => Some(
                     serde_json::from_value(json!({
@@ -261,7 +330,8 @@ async fn authenticate(
                 ),
                 _ => None,
             };
-            let lookup = FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
+            let lookup =
+                FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
             signature::verify(&scheme, generic.as_ref(), secret, &lookup, body, now)
                 .map(|v| (v.delivery_id, None))
                 .map_err(|e| ApiError::unauthorized(e.to_string()))
@@ -269,10 +339,19 @@ async fn authenticate(
         HookAuth::SignedUrl { key } => {
             let key = base64::engine::general_purpose::STANDARD
                 .decode(key)
-                .map_err(|_| ApiError::internal(anyhow::anyhow!("hook {} has a bad URL key", hook.id)))?;
-            let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+                .map_err(|_| {
+                    ApiError::internal(anyhow::anyhow!("hook {} has a bad URL key", hook.id))
+                })?;
+            let get = |name: &str| {
+                query
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str())
+            };
             let (Some(ctx), Some(sig)) = (get("ctx"), get("sig")) else {
-                return Err(ApiError::unauthorized("this hook is called through a signed URL (ctx and sig are missing)"));
+                return Err(ApiError::unauthorized(
+                    "this hook is called through a signed URL (ctx and sig are missing)",
+                ));
             };
             signed_url::verify(&key, hook.bot_id.as_str(), hook.id.as_str(), ctx, sig, now)
                 .map(|context| (None, Some(context)))
@@ -292,7 +371,8 @@ async fn check_rate(
     rate: hooklane_domain::RateLimit,
     now: time::OffsetDateTime,
 ) -> Result<(), ApiError> {
-    let window_ms = ((rate.burst.max(1) as f64 / rate.per_second.max(0.001)) * 1000.0).max(1000.0) as i128;
+    let window_ms =
+        ((rate.burst.max(1) as f64 / rate.per_second.max(0.001)) * 1000.0).max(1000.0) as i128;
     let now_ms = now.unix_timestamp_nanos() / 1_000_000;
     let window = now_ms / window_ms;
     let ends_ms = (window + 1) * window_ms;
@@ -309,14 +389,19 @@ async fn check_rate(
 }
 
 fn origin_allowed(hook: &Hook, origin: &str) -> bool {
-    hook.allowed_origins
-        .iter()
-        .any(|o| o == "*" || o.trim_end_matches('/').eq_ignore_ascii_case(origin.trim_end_matches('/')))
+    hook.allowed_origins.iter().any(|o| {
+        o == "*"
+            || o.trim_end_matches('/')
+                .eq_ignore_ascii_case(origin.trim_end_matches('/'))
+    })
 }
 
 fn ip_allowed(allowed: &[String], ip: IpAddr) -> bool {
     let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
         v4 => v4,
     };
     allowed.iter().any(|net| match net.parse::<ipnet::IpNet>() {
@@ -327,7 +412,9 @@ fn ip_allowed(allowed: &[String], ip: IpAddr) -> bool {
 
 fn preflight(hook: &Hook, origin: Option<&str>, headers: &HeaderMap) -> Result<Response, ApiError> {
     let Some(origin) = origin.filter(|o| origin_allowed(hook, o)) else {
-        return Err(ApiError::forbidden("this origin may not call this hook from a browser"));
+        return Err(ApiError::forbidden(
+            "this origin may not call this hook from a browser",
+        ));
     };
     let mut methods: Vec<&str> = hook.methods.iter().map(String::as_str).collect();
     methods.push("OPTIONS");
@@ -344,15 +431,22 @@ fn preflight(hook: &Hook, origin: Option<&str>, headers: &HeaderMap) -> Result<R
         .cloned()
         .unwrap_or_else(|| HeaderValue::from_static("content-type, authorization"));
     h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
-    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
     h.insert(header::VARY, HeaderValue::from_static("Origin"));
     Ok(response.body(Body::empty()).unwrap_or_default())
 }
 
 fn with_cors(mut response: Response, origin: Option<&str>) -> Response {
     if let Some(v) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
-        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-        response.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
+        response
+            .headers_mut()
+            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        response
+            .headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("Origin"));
     }
     response
 }
@@ -364,8 +458,14 @@ fn response_context(call: &HookCall) -> Context {
     root.insert("payload".into(), req.payload.clone());
     root.insert("query".into(), Value::Object(req.query.clone()));
     root.insert("headers".into(), Value::Object(req.headers.clone()));
-    root.insert("context".into(), req.context.clone().unwrap_or(Value::Object(Map::new())));
-    root.insert("request".into(), json!({"ip": req.ip, "method": req.method}));
+    root.insert(
+        "context".into(),
+        req.context.clone().unwrap_or(Value::Object(Map::new())),
+    );
+    root.insert(
+        "request".into(),
+        json!({"ip": req.ip, "method": req.method}),
+    );
     root.insert("event".into(), json!({"id": call.event_id}));
     root.insert("bot".into(), json!({"id": call.bot_id}));
     root.insert("hook".into(), json!({"id": call.hook_id}));
@@ -377,7 +477,11 @@ fn response_context(call: &HookCall) -> Context {
 
 fn answer(hook: &Hook, event_id: &EventId, ctx: &Context) -> Response {
     match &hook.response {
-        None => (StatusCode::ACCEPTED, axum::Json(json!({"id": event_id, "status": "queued"}))).into_response(),
+        None => (
+            StatusCode::ACCEPTED,
+            axum::Json(json!({"id": event_id, "status": "queued"})),
+        )
+            .into_response(),
         Some(HookResponse::Content { status, body }) => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
             let rendered = render_json(body, ctx).value;

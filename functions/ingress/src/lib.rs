@@ -42,8 +42,10 @@ pub fn router(state: IngressState) -> Router {
     Router::new()
         .route("/hooks/{bot_id}/{hook_id}", any(hooks::call_hook))
         .route("/webhook/{bot_id}/{hook_id}", any(hooks::call_hook))
-        .route("/v1/bots/{bot_id}/events", post(events::publish).fallback(|| async {
-            hooklane_web::ApiError::method_not_allowed(&["POST"])
-        }))
+        .route(
+            "/v1/bots/{bot}/events",
+            post(events::publish)
+                .fallback(|| async { hooklane_web::ApiError::method_not_allowed(&["POST"]) }),
+        )
         .with_state(state)
 }

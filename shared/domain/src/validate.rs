@@ -4,7 +4,8 @@
 pub fn validate_event_name(s: &str) -> Result<(), String> {
     if !s.is_empty()
         && s.len() <= 128
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.:-".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.:-".contains(c))
     {
         Ok(())
     } else {
@@ -29,7 +30,11 @@ pub fn event_matches(filter: &str, name: &str) -> bool {
         return true;
     }
     match filter.strip_suffix(".*") {
-        Some(prefix) => name.len() > prefix.len() + 1 && name.starts_with(prefix) && name.as_bytes()[prefix.len()] == b'.',
+        Some(prefix) => {
+            name.len() > prefix.len() + 1
+                && name.starts_with(prefix)
+                && name.as_bytes()[prefix.len()] == b'.'
+        }
         None => filter == name,
     }
 }
@@ -38,7 +43,8 @@ pub fn event_matches(filter: &str, name: &str) -> bool {
 pub fn is_variable_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
 }
 
 #[cfg(test)]

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use hooklane_domain::action::{CompareOp, Condition, VariableOp};
 use hooklane_domain::envelope::Publish;
-use hooklane_domain::{Action, ActionResult, ActionSpec, ActionStatus, BotId, Envelope, Job, MessageId};
+use hooklane_domain::{
+    Action, ActionResult, ActionSpec, ActionStatus, BotId, Envelope, Job, MessageId,
+};
 use hooklane_template::{render_json, render_str, Context};
 use serde_json::{json, Map, Value};
 
@@ -231,21 +233,34 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             if let Some(content) = content {
                 let (text, was_cut) = cut(&state.text(content), limits::DISCORD_CONTENT);
                 if was_cut {
-                    cuts.0.push(format!("content cut to {} characters", limits::DISCORD_CONTENT));
+                    cuts.0.push(format!(
+                        "content cut to {} characters",
+                        limits::DISCORD_CONTENT
+                    ));
                 }
                 body.insert("content".into(), Value::String(text));
             }
             if let Some(embeds) = embeds {
                 let rendered: Vec<Value> = embeds.iter().map(|e| state.json(e)).collect();
-                body.insert("embeds".into(), Value::Array(limits::fit_discord_embeds(rendered, &mut cuts)));
+                body.insert(
+                    "embeds".into(),
+                    Value::Array(limits::fit_discord_embeds(rendered, &mut cuts)),
+                );
             }
             if let Some(username) = username {
-                body.insert("username".into(), Value::String(cut(&state.text(username), limits::DISCORD_USERNAME).0));
+                body.insert(
+                    "username".into(),
+                    Value::String(cut(&state.text(username), limits::DISCORD_USERNAME).0),
+                );
             }
             if body.get("content").is_none_or(|c| c.as_str() == Some(""))
-                && body.get("embeds").is_none_or(|e| e.as_array().is_none_or(Vec::is_empty))
+                && body
+                    .get("embeds")
+                    .is_none_or(|e| e.as_array().is_none_or(Vec::is_empty))
             {
-                return Err(ActionError::permanent("the Discord message has neither content nor embeds"));
+                return Err(ActionError::permanent(
+                    "the Discord message has neither content nor embeds",
+                ));
             }
             let req = svc
                 .outbound
@@ -263,13 +278,15 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             let mut cuts = Cuts::default();
             let (text, was_cut) = cut(&state.text(text), limits::SLACK_TEXT);
             if was_cut {
-                cuts.0.push(format!("text cut to {} characters", limits::SLACK_TEXT));
+                cuts.0
+                    .push(format!("text cut to {} characters", limits::SLACK_TEXT));
             }
             let mut body = json!({ "text": text });
             if let Some(blocks) = blocks {
                 let mut rendered: Vec<Value> = blocks.iter().map(|b| state.json(b)).collect();
                 if rendered.len() > limits::SLACK_BLOCKS {
-                    cuts.0.push(format!("blocks cut to {}", limits::SLACK_BLOCKS));
+                    cuts.0
+                        .push(format!("blocks cut to {}", limits::SLACK_BLOCKS));
                     rendered.truncate(limits::SLACK_BLOCKS);
                 }
                 body["blocks"] = Value::Array(rendered);
@@ -288,11 +305,15 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             parse_mode,
         } => {
             let token = state.text(bot_token);
-            let url = format!("{}/bot{}/sendMessage", svc.settings.telegram_api_base, token);
+            let url = format!(
+                "{}/bot{}/sendMessage",
+                svc.settings.telegram_api_base, token
+            );
             let mut cuts = Cuts::default();
             let (text, was_cut) = cut(&state.text(text), limits::TELEGRAM_TEXT);
             if was_cut {
-                cuts.0.push(format!("text cut to {} characters", limits::TELEGRAM_TEXT));
+                cuts.0
+                    .push(format!("text cut to {} characters", limits::TELEGRAM_TEXT));
             }
             let mut body = json!({ "chat_id": state.json(chat_id), "text": text });
             if let Some(mode) = parse_mode {
@@ -308,21 +329,26 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
         Action::SetVariable { name, value } => {
             let name = state.text(name);
             let value = state.json(value);
-            let stored = write_variable(svc, &state.bot_id, &name, |_| Ok(Some(value.clone()))).await?;
+            let stored =
+                write_variable(svc, &state.bot_id, &name, |_| Ok(Some(value.clone()))).await?;
             state.set_var(&name, stored.clone());
             Ok(json!({ "name": name, "value": stored }))
         }
         Action::UpdateVariable { name, op, value } => {
             let name = state.text(name);
             let operand = state.json(value);
-            let operand = as_number(&operand)
-                .ok_or_else(|| ActionError::permanent(format!("the value `{}` is not a number", show(&operand))))?;
+            let operand = as_number(&operand).ok_or_else(|| {
+                ActionError::permanent(format!("the value `{}` is not a number", show(&operand)))
+            })?;
             let op = *op;
             let stored = write_variable(svc, &state.bot_id, &name, |current| {
                 let current = match current {
                     None => 0.into(),
                     Some(v) => as_number(v).ok_or_else(|| {
-                        ActionError::permanent(format!("the variable `{name}` holds `{}`, which is not a number", show(v)))
+                        ActionError::permanent(format!(
+                            "the variable `{name}` holds `{}`, which is not a number",
+                            show(v)
+                        ))
                     })?,
                 };
                 apply(op, &current, &operand).map(Some)
@@ -357,7 +383,13 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             match outcome.failure {
                 None => Ok(detail),
                 Some(f) => Err(ActionError {
-                    reason: format!("{} action {} ({}) failed: {}", if taken { "then" } else { "else" }, f.index, f.kind, f.reason),
+                    reason: format!(
+                        "{} action {} ({}) failed: {}",
+                        if taken { "then" } else { "else" },
+                        f.index,
+                        f.kind,
+                        f.reason
+                    ),
                     detail,
                     transient: f.transient,
                 }),
@@ -366,7 +398,9 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
         Action::Publish { event, data } => {
             let event = state.text(event);
             if hooklane_domain::validate::validate_event_name(&event).is_err() {
-                return Err(ActionError::permanent(format!("`{event}` is not a valid event name")));
+                return Err(ActionError::permanent(format!(
+                    "`{event}` is not a valid event name"
+                )));
             }
             if state.depth >= MAX_PUBLISH_DEPTH {
                 return Err(ActionError::permanent(format!(
@@ -384,11 +418,13 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
                 depth: state.depth + 1,
                 only_endpoint: None,
             });
-            svc.enqueue(Envelope::now(job), Duration::ZERO).await.map_err(|e| ActionError {
-                reason: format!("the event could not be queued: {e}"),
-                detail: Value::Null,
-                transient: true,
-            })?;
+            svc.enqueue(Envelope::now(job), Duration::ZERO)
+                .await
+                .map_err(|e| ActionError {
+                    reason: format!("the event could not be queued: {e}"),
+                    detail: Value::Null,
+                    transient: true,
+                })?;
             Ok(json!({ "event": event, "message_id": message_id }))
         }
     }
@@ -396,7 +432,11 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
 
 /// Sends a request; 2xx is success. A 429 is retried after the wait the
 /// server asks for (at most twice, each wait at most 30 s).
-async fn send(req: reqwest::RequestBuilder, mut detail: Value, cuts: Option<Cuts>) -> ActionResultOf {
+async fn send(
+    req: reqwest::RequestBuilder,
+    mut detail: Value,
+    cuts: Option<Cuts>,
+) -> ActionResultOf {
     if let Some(cuts) = cuts.filter(|c| !c.0.is_empty()) {
         detail["notes"] = json!(cuts.0);
     }
@@ -463,7 +503,12 @@ fn retry_after_body(text: &str) -> Option<Duration> {
 
 /// Read-modify-write of one variable with compare-and-swap, so concurrent
 /// updates never lose one. Returns the stored value (`None` when deleted).
-async fn write_variable<F>(svc: &Services, bot: &BotId, name: &str, f: F) -> Result<Option<Value>, ActionError>
+async fn write_variable<F>(
+    svc: &Services,
+    bot: &BotId,
+    name: &str,
+    f: F,
+) -> Result<Option<Value>, ActionError>
 where
     F: Fn(Option<&Value>) -> Result<Option<Value>, ActionError>,
 {
@@ -473,14 +518,24 @@ where
         )));
     }
     for _ in 0..50 {
-        let current = svc.store.get_variable(bot, name).await.map_err(store_error)?;
+        let current = svc
+            .store
+            .get_variable(bot, name)
+            .await
+            .map_err(store_error)?;
         let next = f(current.as_ref().map(|v| &v.value))?;
         if current.is_none() && next.is_none() {
             return Ok(None);
         }
         let swapped = svc
             .store
-            .swap_variable(bot, name, current.map(|v| v.version), next.as_ref(), svc.now())
+            .swap_variable(
+                bot,
+                name,
+                current.map(|v| v.version),
+                next.as_ref(),
+                svc.now(),
+            )
             .await
             .map_err(store_error)?;
         if swapped {
@@ -525,7 +580,11 @@ fn as_number(v: &Value) -> Option<serde_json::Number> {
     }
 }
 
-fn apply(op: VariableOp, a: &serde_json::Number, b: &serde_json::Number) -> Result<Value, ActionError> {
+fn apply(
+    op: VariableOp,
+    a: &serde_json::Number,
+    b: &serde_json::Number,
+) -> Result<Value, ActionError> {
     if let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) {
         let exact = match op {
             VariableOp::Add => x.checked_add(y),
@@ -561,7 +620,10 @@ pub fn compare(condition: &Condition, left: &Value, right: &Value) -> bool {
         };
     }
     let ordering = match (as_number(left), as_number(right)) {
-        (Some(a), Some(b)) => a.as_f64().unwrap_or(0.0).partial_cmp(&b.as_f64().unwrap_or(0.0)),
+        (Some(a), Some(b)) => a
+            .as_f64()
+            .unwrap_or(0.0)
+            .partial_cmp(&b.as_f64().unwrap_or(0.0)),
         _ => Some(show(left).cmp(&show(right))),
     };
     use std::cmp::Ordering::*;
@@ -598,16 +660,29 @@ mod tests {
             (json!(["a", "b"]), "contains", json!("c"), false),
         ];
         for (left, op, right, want) in cases {
-            assert_eq!(compare(&cond(op), &left, &right), want, "{left} {op} {right}");
+            assert_eq!(
+                compare(&cond(op), &left, &right),
+                want,
+                "{left} {op} {right}"
+            );
         }
     }
 
     #[test]
     fn arithmetic_keeps_integers_exact_and_refuses_division_by_zero() {
         let n = |v: Value| as_number(&v).unwrap();
-        assert_eq!(apply(VariableOp::Add, &n(json!(2)), &n(json!("3"))).ok(), Some(json!(5)));
-        assert_eq!(apply(VariableOp::Divide, &n(json!(7)), &n(json!(2))).ok(), Some(json!(3.5)));
-        assert_eq!(apply(VariableOp::Multiply, &n(json!(1.5)), &n(json!(2))).ok(), Some(json!(3.0)));
+        assert_eq!(
+            apply(VariableOp::Add, &n(json!(2)), &n(json!("3"))).ok(),
+            Some(json!(5))
+        );
+        assert_eq!(
+            apply(VariableOp::Divide, &n(json!(7)), &n(json!(2))).ok(),
+            Some(json!(3.5))
+        );
+        assert_eq!(
+            apply(VariableOp::Multiply, &n(json!(1.5)), &n(json!(2))).ok(),
+            Some(json!(3.0))
+        );
         assert!(apply(VariableOp::Divide, &n(json!(1)), &n(json!(0))).is_err());
         assert!(as_number(&json!("abc")).is_none());
     }

@@ -4,13 +4,13 @@
 
 use std::time::{Duration, Instant};
 
+use hmac::{Hmac, Mac};
 use hooklane_auth::signature::{standard_key, standard_sign};
 use hooklane_domain::envelope::{Deliver, Publish};
 use hooklane_domain::validate::event_matches;
 use hooklane_domain::{
     rfc3339, Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointType, Envelope, Job, Message,
 };
-use hmac::{Hmac, Mac};
 use rand::Rng;
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
@@ -47,13 +47,22 @@ pub async fn fan_out(svc: &Services, publish: Publish) -> anyhow::Result<()> {
         .put_message(&message, svc.now() + svc.settings.delivery_log_ttl)
         .await?;
     let targets: Vec<Endpoint> = match &publish.only_endpoint {
-        Some(id) => svc.store.get_endpoint(&publish.bot_id, id).await?.into_iter().collect(),
+        Some(id) => svc
+            .store
+            .get_endpoint(&publish.bot_id, id)
+            .await?
+            .into_iter()
+            .collect(),
         None => {
             let mut all = Vec::new();
             let mut page = hooklane_store::Page::first(100);
             loop {
                 let got = svc.store.list_endpoints(&publish.bot_id, &page).await?;
-                all.extend(got.items.into_iter().filter(|e| e.enabled && subscribed(e, &publish.event)));
+                all.extend(
+                    got.items
+                        .into_iter()
+                        .filter(|e| e.enabled && subscribed(e, &publish.event)),
+                );
                 match got.next {
                     Some(next) => page.cursor = Some(next),
                     None => break,
@@ -142,7 +151,16 @@ fn fields_of(data: &Value) -> Vec<(String, String)> {
     match data {
         Value::Object(map) => map
             .iter()
-            .map(|(k, v)| (k.clone(), if compact(v).is_empty() { "—".into() } else { compact(v) }))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    if compact(v).is_empty() {
+                        "—".into()
+                    } else {
+                        compact(v)
+                    },
+                )
+            })
             .collect(),
         Value::Null => Vec::new(),
         other => vec![("data".into(), compact(other))],
@@ -152,12 +170,24 @@ fn fields_of(data: &Value) -> Vec<(String, String)> {
 /// Every signing key in force: the current secret and those still in their grace.
 fn signing_secrets(endpoint: &Endpoint, now: time::OffsetDateTime) -> Vec<&str> {
     let mut secrets = vec![endpoint.secret.as_str()];
-    secrets.extend(endpoint.old_secrets.iter().filter(|o| o.expires_at > now).map(|o| o.secret.as_str()));
+    secrets.extend(
+        endpoint
+            .old_secrets
+            .iter()
+            .filter(|o| o.expires_at > now)
+            .map(|o| o.secret.as_str()),
+    );
     secrets
 }
 
 /// The signature headers of one attempt.
-pub fn signature_headers(endpoint: &Endpoint, msg_id: &str, timestamp: i64, body: &[u8], now: time::OffsetDateTime) -> Vec<(&'static str, String)> {
+pub fn signature_headers(
+    endpoint: &Endpoint,
+    msg_id: &str,
+    timestamp: i64,
+    body: &[u8],
+    now: time::OffsetDateTime,
+) -> Vec<(&'static str, String)> {
     let signatures: Vec<String> = signing_secrets(endpoint, now)
         .into_iter()
         .map(|s| standard_sign(&standard_key(s), msg_id, timestamp, body))
@@ -171,7 +201,10 @@ pub fn signature_headers(endpoint: &Endpoint, msg_id: &str, timestamp: i64, body
         ("webhook-id", msg_id.to_owned()),
         ("webhook-timestamp", timestamp.to_string()),
         ("webhook-signature", signatures.join(" ")),
-        ("x-webhook-signature", format!("sha256={}", hex::encode(mac.finalize().into_bytes()))),
+        (
+            "x-webhook-signature",
+            format!("sha256={}", hex::encode(mac.finalize().into_bytes())),
+        ),
     ]
 }
 
@@ -226,7 +259,13 @@ async fn attempt(svc: &Services, endpoint: &Endpoint, d: &Deliver) -> AttemptRes
         .header("x-webhook-event", d.event.as_str())
         .header("x-webhook-attempt", d.attempt.to_string())
         .header(DEPTH_HEADER, d.depth.to_string());
-    for (name, value) in signature_headers(endpoint, d.message_id.as_str(), now.unix_timestamp(), &body, now) {
+    for (name, value) in signature_headers(
+        endpoint,
+        d.message_id.as_str(),
+        now.unix_timestamp(),
+        &body,
+        now,
+    ) {
         req = req.header(name, value);
     }
     let started = Instant::now();
@@ -239,7 +278,11 @@ async fn attempt(svc: &Services, endpoint: &Endpoint, d: &Deliver) -> AttemptRes
             let text = if status.is_success() {
                 None
             } else {
-                resp.text().await.ok().map(|t| cut(&t, 300).0).filter(|t| !t.is_empty())
+                resp.text()
+                    .await
+                    .ok()
+                    .map(|t| cut(&t, 300).0)
+                    .filter(|t| !t.is_empty())
             };
             AttemptResult {
                 http_status: Some(status.as_u16()),
@@ -337,18 +380,24 @@ pub async fn deliver(svc: &Services, d: Deliver) -> anyhow::Result<()> {
             tracing::warn!(error.message = %e, "the endpoint state could not be saved");
         }
         if !endpoint.enabled {
-            tracing::warn!(reason = endpoint.disabled_reason.as_deref().unwrap_or_default(), "endpoint disabled");
+            tracing::warn!(
+                reason = endpoint.disabled_reason.as_deref().unwrap_or_default(),
+                "endpoint disabled"
+            );
         }
     }
 
-    if status == DeliveryStatus::Failed && endpoint.enabled || status == DeliveryStatus::Failed && d.force {
+    if status == DeliveryStatus::Failed && endpoint.enabled
+        || status == DeliveryStatus::Failed && d.force
+    {
         let delay = retry_delay(&endpoint.retry_schedule, d.attempt + 1, result.retry_after);
         let next = Deliver {
             attempt: d.attempt + 1,
             previous: Some(row.id.clone()),
             ..d
         };
-        svc.enqueue(Envelope::now(Job::Deliver(next)), delay).await?;
+        svc.enqueue(Envelope::now(Job::Deliver(next)), delay)
+            .await?;
     }
     Ok(())
 }
@@ -356,7 +405,10 @@ pub async fn deliver(svc: &Services, d: Deliver) -> anyhow::Result<()> {
 /// Fields for a test event.
 pub fn test_event_data() -> Value {
     let mut m = Map::new();
-    m.insert("message".into(), Value::String("This is a test event from Hooklane.".into()));
+    m.insert(
+        "message".into(),
+        Value::String("This is a test event from Hooklane.".into()),
+    );
     Value::Object(m)
 }
 
@@ -372,6 +424,9 @@ mod tests {
             assert!(d >= base * 0.8 && d <= base * 1.2, "attempt {next}: {d}");
         }
         assert_eq!(retry_delay(&[0], 2, None), Duration::ZERO);
-        assert_eq!(retry_delay(&[1], 2, Some(Duration::from_secs(120))), Duration::from_secs(120));
+        assert_eq!(
+            retry_delay(&[1], 2, Some(Duration::from_secs(120))),
+            Duration::from_secs(120)
+        );
     }
 }

@@ -53,15 +53,24 @@ pub fn fit_discord_embeds(embeds: Vec<Value>, cuts: &mut Cuts) -> Vec<Value> {
     let mut total = 0usize;
     let mut out = Vec::new();
     if embeds.len() > DISCORD_EMBEDS {
-        cuts.0.push(format!("only the first {DISCORD_EMBEDS} embeds were sent"));
+        cuts.0
+            .push(format!("only the first {DISCORD_EMBEDS} embeds were sent"));
     }
     for embed in embeds.into_iter().take(DISCORD_EMBEDS) {
         let Value::Object(mut e) = embed else {
             continue;
         };
         let mut size = cuts.text(&mut e, "title", DISCORD_TITLE, "embed title");
-        size += cuts.text(&mut e, "description", DISCORD_DESCRIPTION, "embed description");
-        for (key, inner, max) in [("footer", "text", DISCORD_FOOTER), ("author", "name", DISCORD_AUTHOR)] {
+        size += cuts.text(
+            &mut e,
+            "description",
+            DISCORD_DESCRIPTION,
+            "embed description",
+        );
+        for (key, inner, max) in [
+            ("footer", "text", DISCORD_FOOTER),
+            ("author", "name", DISCORD_AUTHOR),
+        ] {
             if let Some(Value::Object(o)) = e.get_mut(key) {
                 size += cuts.text(o, inner, max, &format!("embed {key}"));
             }
@@ -87,14 +96,18 @@ pub fn fit_discord_embeds(embeds: Vec<Value>, cuts: &mut Cuts) -> Vec<Value> {
             keep -= 1;
         }
         if keep < field_sizes.len() {
-            cuts.0.push(format!("fields past {DISCORD_TOTAL} characters in all were dropped"));
+            cuts.0.push(format!(
+                "fields past {DISCORD_TOTAL} characters in all were dropped"
+            ));
             if let Some(Value::Array(fields)) = e.get_mut("fields") {
                 fields.truncate(keep);
             }
         }
         size += field_sizes[..keep].iter().sum::<usize>();
         if total + size > DISCORD_TOTAL {
-            cuts.0.push(format!("embeds past {DISCORD_TOTAL} characters in all were dropped"));
+            cuts.0.push(format!(
+                "embeds past {DISCORD_TOTAL} characters in all were dropped"
+            ));
             break;
         }
         total += size;
@@ -119,20 +132,35 @@ mod tests {
 
     #[test]
     fn discord_embeds_are_fitted_to_discord_limits() {
-        let fields: Vec<_> = (0..30).map(|i| json!({"name": format!("f{i}"), "value": "v".repeat(2000)})).collect();
+        let fields: Vec<_> = (0..30)
+            .map(|i| json!({"name": format!("f{i}"), "value": "v".repeat(2000)}))
+            .collect();
         let mut cuts = Cuts::default();
-        let out = fit_discord_embeds(vec![json!({"title": "t".repeat(300), "fields": fields})], &mut cuts);
+        let out = fit_discord_embeds(
+            vec![json!({"title": "t".repeat(300), "fields": fields})],
+            &mut cuts,
+        );
         let e = &out[0];
         assert_eq!(e["title"].as_str().unwrap().chars().count(), DISCORD_TITLE);
         let fields = e["fields"].as_array().unwrap();
-        assert_eq!(fields[0]["value"].as_str().unwrap().chars().count(), DISCORD_FIELD_VALUE);
+        assert_eq!(
+            fields[0]["value"].as_str().unwrap().chars().count(),
+            DISCORD_FIELD_VALUE
+        );
         let total: usize = DISCORD_TITLE
             + fields
                 .iter()
-                .map(|f| f["name"].as_str().unwrap().chars().count() + f["value"].as_str().unwrap().chars().count())
+                .map(|f| {
+                    f["name"].as_str().unwrap().chars().count()
+                        + f["value"].as_str().unwrap().chars().count()
+                })
                 .sum::<usize>();
         assert!(total <= DISCORD_TOTAL, "{total}");
-        assert_eq!(fields.len(), 5, "5 fields of 1026 characters fit after a 256-character title");
+        assert_eq!(
+            fields.len(),
+            5,
+            "5 fields of 1026 characters fit after a 256-character title"
+        );
         assert!(!cuts.0.is_empty());
     }
 }

@@ -6,9 +6,18 @@ const MASK: &str = "****";
 
 fn is_sensitive_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["token", "key", "secret", "sig", "signature", "password", "auth", "code"]
-        .iter()
-        .any(|s| k.contains(s))
+    [
+        "token",
+        "key",
+        "secret",
+        "sig",
+        "signature",
+        "password",
+        "auth",
+        "code",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
 }
 
 /// The URL with credentials masked: the password, sensitive query values,
@@ -24,7 +33,11 @@ pub fn mask_url(raw: &str) -> String {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| {
-                let v = if is_sensitive_key(&k) { MASK.to_owned() } else { v.into_owned() };
+                let v = if is_sensitive_key(&k) {
+                    MASK.to_owned()
+                } else {
+                    v.into_owned()
+                };
                 (k.into_owned(), v)
             })
             .collect();
@@ -80,7 +93,10 @@ mod tests {
                 "https://user:pw@example.com/x?api_key=abc&page=2",
                 "https://user:****@example.com/x?api_key=****&page=2",
             ),
-            ("https://example.com/orders/42", "https://example.com/orders/42"),
+            (
+                "https://example.com/orders/42",
+                "https://example.com/orders/42",
+            ),
         ];
         for (raw, want) in cases {
             assert_eq!(mask_url(raw), want, "{raw}");

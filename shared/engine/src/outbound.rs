@@ -145,7 +145,8 @@ impl Resolve for GuardedResolver {
                 .filter(|a| !is_forbidden(a.ip()))
                 .collect();
             if addrs.is_empty() {
-                return Err(Box::new(TargetError::Private(host)) as Box<dyn std::error::Error + Send + Sync>);
+                return Err(Box::new(TargetError::Private(host))
+                    as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
@@ -181,7 +182,11 @@ impl Outbound {
     }
 
     /// A request builder for a checked target.
-    pub fn request(&self, method: reqwest::Method, raw_url: &str) -> Result<reqwest::RequestBuilder, TargetError> {
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        raw_url: &str,
+    ) -> Result<reqwest::RequestBuilder, TargetError> {
         let url = check_url(raw_url, self.allow_private)?;
         Ok(self.client.request(method, url))
     }
@@ -260,17 +265,30 @@ mod tests {
 
     #[test]
     fn the_guard_lets_public_https_targets_through() {
-        for url in ["https://93.184.215.14/", "https://discord.com/api/webhooks/1/x", "https://[2606:4700::1111]/"] {
+        for url in [
+            "https://93.184.215.14/",
+            "https://discord.com/api/webhooks/1/x",
+            "https://[2606:4700::1111]/",
+        ] {
             assert!(check_url(url, false).is_ok(), "{url}");
         }
     }
 
     #[test]
     fn plain_http_is_refused_unless_private_targets_are_allowed() {
-        assert!(matches!(check_url("http://example.com/", false), Err(TargetError::NotHttps(_))));
+        assert!(matches!(
+            check_url("http://example.com/", false),
+            Err(TargetError::NotHttps(_))
+        ));
         assert!(check_url("http://127.0.0.1:9/", true).is_ok());
-        assert!(matches!(check_url("ftp://example.com/", true), Err(TargetError::NotHttps(_))));
-        assert!(matches!(check_url("not a url", true), Err(TargetError::Invalid(_))));
+        assert!(matches!(
+            check_url("ftp://example.com/", true),
+            Err(TargetError::NotHttps(_))
+        ));
+        assert!(matches!(
+            check_url("not a url", true),
+            Err(TargetError::Invalid(_))
+        ));
     }
 
     #[tokio::test]

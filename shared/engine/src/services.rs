@@ -20,7 +20,11 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(store: Arc<dyn Store>, queue: Arc<dyn Queue>, settings: Settings) -> anyhow::Result<Self> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        queue: Arc<dyn Queue>,
+        settings: Settings,
+    ) -> anyhow::Result<Self> {
         let outbound = Outbound::new(settings.allow_private_targets, settings.outbound_timeout)?;
         Ok(Self {
             store,
@@ -46,7 +50,8 @@ impl Services {
     pub async fn enqueue(&self, mut envelope: Envelope, delay: Duration) -> Result<(), QueueError> {
         let cap = self.queue.max_delay();
         if delay > cap {
-            let not_before = self.now() + time::Duration::try_from(delay).unwrap_or(time::Duration::MAX);
+            let not_before =
+                self.now() + time::Duration::try_from(delay).unwrap_or(time::Duration::MAX);
             envelope.not_before = Some(not_before);
         }
         self.queue.send(&envelope.to_json(), delay.min(cap)).await

@@ -82,7 +82,10 @@ impl SqsQueue {
             &[
                 (QueueAttributeName::VisibilityTimeout, VISIBILITY_TIMEOUT),
                 (QueueAttributeName::MessageRetentionPeriod, QUEUE_RETENTION),
-                (QueueAttributeName::MaximumMessageSize, MAX_MESSAGE_BYTES_ATTR),
+                (
+                    QueueAttributeName::MaximumMessageSize,
+                    MAX_MESSAGE_BYTES_ATTR,
+                ),
                 (QueueAttributeName::SqsManagedSseEnabled, "true"),
                 (QueueAttributeName::RedrivePolicy, &redrive),
             ],

@@ -32,7 +32,9 @@ pub fn guard_body(request: &mut LambdaRequest) {
         }
     }
     match request {
-        LambdaRequest::ApiGatewayV2(r) => check(&mut r.headers, &mut r.body, &mut r.is_base64_encoded),
+        LambdaRequest::ApiGatewayV2(r) => {
+            check(&mut r.headers, &mut r.body, &mut r.is_base64_encoded)
+        }
         LambdaRequest::ApiGatewayV1(r) => {
             r.multi_value_headers.remove(INVALID_BODY_MARK);
             check(&mut r.headers, &mut r.body, &mut r.is_base64_encoded)
@@ -43,7 +45,11 @@ pub fn guard_body(request: &mut LambdaRequest) {
 
 async fn reject_marked(request: Request, next: Next) -> Response {
     if request.headers().contains_key(INVALID_BODY_MARK) {
-        return ApiError::bad_request("invalid_body", "the body is flagged base64 but is not valid base64").into_response();
+        return ApiError::bad_request(
+            "invalid_body",
+            "the body is flagged base64 but is not valid base64",
+        )
+        .into_response();
     }
     next.run(request).await
 }
@@ -52,12 +58,17 @@ async fn reject_marked(request: Request, next: Next) -> Response {
 /// from API Gateway's request context.
 pub fn app(router: Router) -> Router {
     router
+        .fallback(crate::fallback)
+        .layer(middleware::from_fn(crate::contract_errors))
         .layer(middleware::from_fn(client_ip_from_api_gateway))
         .layer(middleware::from_fn(reject_marked))
 }
 
 /// Handles one API Gateway event (the path `run` takes for each invocation).
-pub async fn handle(router: Router, mut event: LambdaEvent<LambdaRequest>) -> Result<serde_json::Value, lambda_http::Error> {
+pub async fn handle(
+    router: Router,
+    mut event: LambdaEvent<LambdaRequest>,
+) -> Result<serde_json::Value, lambda_http::Error> {
     guard_body(&mut event.payload);
     let response = Adapter::from(router).oneshot(event).await?;
     Ok(serde_json::to_value(response)?)

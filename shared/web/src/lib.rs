@@ -80,7 +80,10 @@ impl ApiError {
             "rate_limited",
             format!("too many calls; try again in {retry_after_secs} s"),
         );
-        e.headers.push((axum::http::header::RETRY_AFTER, HeaderValue::from(retry_after_secs)));
+        e.headers.push((
+            axum::http::header::RETRY_AFTER,
+            HeaderValue::from(retry_after_secs),
+        ));
         e
     }
 
@@ -92,14 +95,19 @@ impl ApiError {
             "unavailable",
             "the call could not be queued and was not accepted; try again",
         );
-        e.headers.push((axum::http::header::RETRY_AFTER, HeaderValue::from(5u64)));
+        e.headers
+            .push((axum::http::header::RETRY_AFTER, HeaderValue::from(5u64)));
         e
     }
 
     /// 500 that hides the cause from the caller and logs the whole chain.
     pub fn internal(cause: anyhow::Error) -> Self {
         tracing::error!(error.message = %cause, error.cause_chain = ?cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong on our side",
+        )
     }
 
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
@@ -167,14 +175,56 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
             .await
             .map_err(|e| ApiError::new(e.status(), "invalid_body", e.body_text()))?;
         if bytes.is_empty() {
-            return serde_json::from_slice(b"{}")
-                .map(Json)
-                .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is empty and this route needs one: {e}")));
+            return serde_json::from_slice(b"{}").map(Json).map_err(|e| {
+                ApiError::bad_request(
+                    "invalid_json",
+                    format!("the body is empty and this route needs one: {e}"),
+                )
+            });
         }
-        serde_json::from_slice(&bytes)
-            .map(Json)
-            .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid here: {e}")))
+        serde_json::from_slice(&bytes).map(Json).map_err(|e| {
+            ApiError::bad_request("invalid_json", format!("the body is not valid here: {e}"))
+        })
     }
+}
+
+/// Puts error answers that did not come from `ApiError` (axum's own 405s
+/// and extractor rejections) into the contract's shape, keeping `Allow`.
+pub async fn contract_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        s if s.is_server_error() => "internal",
+        _ => "invalid_request",
+    };
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let mut message = String::from_utf8_lossy(&text).trim().to_owned();
+    if message.is_empty() || status.is_server_error() {
+        message = status.canonical_reason().unwrap_or("error").to_lowercase();
+    }
+    let mut error = ApiError::new(status, code, message);
+    if let Some(allow) = parts.headers.get(axum::http::header::ALLOW) {
+        error
+            .headers
+            .push((axum::http::header::ALLOW, allow.clone()));
+    }
+    error.into_response()
 }
 
 /// Answers 404 in the contract's shape for unknown routes.

@@ -1,0 +1,426 @@
+//! Test helpers shared by the workspace's integration and end-to-end tests:
+//! a sink HTTP server on loopback that records what it receives, a running
+//! `hooklane dev` process, and the switch that decides whether the AWS
+//! backend is tested (against moto) or skipped.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+// ------------------------------------------------------------------ moto
+
+/// The moto endpoint when the AWS backend is to be tested. Without
+/// `AWS_ENDPOINT_URL` the AWS tests are skipped, unless
+/// `HOOKLANE_REQUIRE_MOTO=1` (the test script sets it), where that is a failure.
+pub fn moto() -> Option<String> {
+    match std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(url) => Some(url),
+        None if std::env::var("HOOKLANE_REQUIRE_MOTO").as_deref() == Ok("1") => {
+            panic!("HOOKLANE_REQUIRE_MOTO=1 but AWS_ENDPOINT_URL is not set: start moto (tests/run.sh does)")
+        }
+        None => {
+            eprintln!("skipped: the AWS backend test needs moto (AWS_ENDPOINT_URL); tests/run.sh starts it");
+            None
+        }
+    }
+}
+
+/// A fresh name for a table or queue.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+// ------------------------------------------------------------------ sink
+
+/// One request as the sink saw it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+    pub body: bytes::Bytes,
+    pub at: Instant,
+}
+
+impl Received {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+}
+
+/// What the sink answers next: a status, a body, extra headers.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    pub fn status(status: u16) -> Self {
+        Self {
+            status,
+            body: json!({"ok": status < 300}),
+            headers: Vec::new(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct SinkState {
+    received: Vec<Received>,
+    replies: VecDeque<Reply>,
+}
+
+/// A loopback HTTP receiver: records every request, answers from a script
+/// of replies (then 200).
+#[derive(Clone)]
+pub struct Sink {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<SinkState>>,
+}
+
+async fn record(State(state): State<Arc<Mutex<SinkState>>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 16 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let reply = {
+        let mut s = state.lock().unwrap();
+        s.received.push(Received {
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            headers: parts.headers,
+            body,
+            at: Instant::now(),
+        });
+        s.replies.pop_front().unwrap_or_else(|| Reply::status(200))
+    };
+    let mut response = (
+        StatusCode::from_u16(reply.status).unwrap(),
+        axum::Json(reply.body),
+    )
+        .into_response();
+    for (k, v) in reply.headers {
+        response.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
+    }
+    response
+}
+
+impl Sink {
+    pub async fn start() -> Self {
+        let state = Arc::new(Mutex::new(SinkState::default()));
+        let app = axum::Router::new()
+            .fallback(record)
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self { addr, state }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Answers the next requests with these replies, in order.
+    pub fn reply_with(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.state.lock().unwrap().replies.extend(replies);
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.lock().unwrap().received.clone()
+    }
+
+    /// Waits until at least `n` requests have arrived; panics after `within`.
+    pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Received> {
+        let deadline = Instant::now() + within;
+        loop {
+            let got = self.received();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the sink got {} request(s), expected {n} within {within:?}",
+                got.len()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+// ------------------------------------------------------------ hooklane dev
+
+/// Which backend a `hooklane dev` runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    Embedded,
+    /// moto's endpoint; a fresh table and queue per process.
+    Aws {
+        endpoint: String,
+        table: String,
+        queue: String,
+    },
+}
+
+impl Backend {
+    /// Embedded, plus AWS when moto is there.
+    pub fn all() -> Vec<Backend> {
+        let mut all = vec![Backend::Embedded];
+        if let Some(endpoint) = moto() {
+            all.push(Backend::Aws {
+                endpoint,
+                table: unique("hl-e2e"),
+                queue: unique("hl-e2e"),
+            });
+        }
+        all
+    }
+}
+
+/// A running `hooklane dev`.
+pub struct Dev {
+    pub base: String,
+    pub token: String,
+    pub client: reqwest::Client,
+    bin: PathBuf,
+    backend: Backend,
+    addr: SocketAddr,
+    data_dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+    child: Option<Child>,
+}
+
+fn free_port() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
+impl Dev {
+    /// Starts `bin` (the `hooklane` binary) and waits for `/healthz`.
+    pub async fn start(bin: &Path, backend: Backend, env: &[(&str, &str)]) -> Self {
+        let mut dev = Dev {
+            base: String::new(),
+            token: format!("test-token-{}", ulid::Ulid::new()),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            bin: bin.to_owned(),
+            backend,
+            addr: free_port(),
+            data_dir: tempfile::tempdir().unwrap(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            child: None,
+        };
+        dev.base = format!("http://{}", dev.addr);
+        dev.launch().await;
+        dev
+    }
+
+    async fn launch(&mut self) {
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("dev")
+            .arg("--addr")
+            .arg(self.addr.to_string())
+            .arg("--data-dir")
+            .arg(self.data_dir.path())
+            .env("HOOKLANE_ADMIN_TOKEN", &self.token)
+            .env("HOOKLANE_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(self.data_dir.path().join("dev.log")).unwrap(),
+            ));
+        match &self.backend {
+            Backend::Embedded => {
+                cmd.arg("--backend").arg("embedded");
+            }
+            Backend::Aws {
+                endpoint,
+                table,
+                queue,
+            } => {
+                cmd.arg("--backend")
+                    .arg("aws")
+                    .env("AWS_ENDPOINT_URL", endpoint)
+                    .env("HOOKLANE_TABLE", table)
+                    .env("HOOKLANE_QUEUE_NAME", queue)
+                    .env_remove("HOOKLANE_QUEUE_URL");
+            }
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        self.child = Some(cmd.spawn().expect("start hooklane dev"));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = self
+                .client
+                .get(format!("{}/healthz", self.base))
+                .send()
+                .await
+            {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("hooklane dev exited with {status}:\n{}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "hooklane dev did not become ready:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join("dev.log")).unwrap_or_default()
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// Starts the process again on the same data dir, port and backend.
+    pub async fn restart(&mut self) {
+        self.kill9();
+        self.launch().await;
+    }
+
+    /// Restarts with some environment changed.
+    pub async fn restart_with(&mut self, env: &[(&str, &str)]) {
+        for (k, v) in env {
+            self.env.retain(|(name, _)| name != k);
+            self.env.push((k.to_string(), v.to_string()));
+        }
+        self.restart().await;
+    }
+
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+    }
+
+    /// POSTs JSON to an admin route; panics unless it answers `want`.
+    pub async fn admin_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+        want: u16,
+    ) -> Value {
+        let r = self
+            .admin(method.clone(), path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let answer: Value = r.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, want, "{method} {path}: {answer}");
+        answer
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        let r = self.admin(reqwest::Method::GET, path).send().await.unwrap();
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    /// Creates a bot; returns (id, api_key).
+    pub async fn bot(&self) -> (String, String) {
+        let b = self
+            .admin_json(
+                reqwest::Method::POST,
+                "/v1/bots",
+                json!({"name": "Test bot"}),
+                201,
+            )
+            .await;
+        (
+            b["id"].as_str().unwrap().to_owned(),
+            b["api_key"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Creates a hook; returns its JSON.
+    pub async fn hook(&self, bot: &str, hook: Value) -> Value {
+        self.admin_json(
+            reqwest::Method::POST,
+            &format!("/v1/bots/{bot}/hooks"),
+            hook,
+            201,
+        )
+        .await
+    }
+
+    /// Waits until the hook has `n` runs that are done; returns them, newest first.
+    pub async fn runs(&self, bot: &str, hook: &str, n: usize, within: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + within;
+        loop {
+            let page = self.get(&format!("/v1/bots/{bot}/hooks/{hook}/runs")).await;
+            let runs: Vec<Value> = page["data"].as_array().cloned().unwrap_or_default();
+            let done = runs
+                .iter()
+                .filter(|r| r["status"] != "running" && r["status"] != "retrying")
+                .count();
+            if done >= n {
+                return runs;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {n} finished runs, got {runs:?}\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
