@@ -14,6 +14,17 @@ fn bin() -> &'static Path {
 
 const WAIT: Duration = Duration::from_secs(20);
 
+/// what, method, url, Authorization, body, status, error code
+type Case = (
+    &'static str,
+    Method,
+    String,
+    Option<String>,
+    String,
+    u16,
+    &'static str,
+);
+
 async fn call(dev: &Dev, url: &str, key: &str, body: Value) -> reqwest::Response {
     dev.client
         .post(url)
@@ -144,7 +155,7 @@ async fn bad_calls_get_their_status_and_code_and_nothing_is_queued() {
             .await;
         let url = hook["url"].as_str().unwrap().to_owned();
         let unknown = format!("{}/hooks/{bot}/hk_01J0000000000000000000000", dev.base);
-        let cases: Vec<(&str, Method, String, Option<String>, String, u16, &str)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "wrong key",
                 Method::POST,

@@ -788,10 +788,10 @@ pub async fn check_endpoint(
                 format!("`headers.{k}` is not a header an endpoint may set"),
             ));
         }
-        if !v
+        let usable = v
             .as_str()
-            .is_some_and(|s| axum::http::HeaderValue::from_str(s).is_ok())
-        {
+            .is_some_and(|s| axum::http::HeaderValue::from_str(s).is_ok());
+        if !usable {
             return Err(invalid(
                 "invalid_endpoint",
                 format!("`headers.{k}` must be a text value"),

@@ -13,11 +13,12 @@ pub const CACHE_TTL: Duration = Duration::from_secs(5);
 const MAX_ENTRIES: usize = 10_000;
 
 type Entry<T> = (Instant, Option<T>);
+type Entries<K, T> = Arc<Mutex<HashMap<K, Entry<T>>>>;
 
 #[derive(Clone, Default)]
 pub struct Cache {
-    bots: Arc<Mutex<HashMap<BotId, Entry<Bot>>>>,
-    hooks: Arc<Mutex<HashMap<(BotId, HookId), Entry<Hook>>>>,
+    bots: Entries<BotId, Bot>,
+    hooks: Entries<(BotId, HookId), Hook>,
 }
 
 fn fresh<K: std::hash::Hash + Eq, T: Clone>(

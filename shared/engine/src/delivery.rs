@@ -387,9 +387,7 @@ pub async fn deliver(svc: &Services, d: Deliver) -> anyhow::Result<()> {
         }
     }
 
-    if status == DeliveryStatus::Failed && endpoint.enabled
-        || status == DeliveryStatus::Failed && d.force
-    {
+    if status == DeliveryStatus::Failed && (endpoint.enabled || d.force) {
         let delay = retry_delay(&endpoint.retry_schedule, d.attempt + 1, result.retry_after);
         let next = Deliver {
             attempt: d.attempt + 1,
