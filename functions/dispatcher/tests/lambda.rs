@@ -1,0 +1,125 @@
+//! The dispatcher driven the way Lambda drives it: an SQS event (the shape
+//! of aws_lambda_events' fixture) with three records, one of them not an
+//! envelope. Only that record is reported as a batch item failure.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use hooklane_domain::config::Settings;
+use hooklane_domain::envelope::{HookCall, InboundRequest};
+use hooklane_domain::{Bot, BotId, Envelope, EventId, Hook, HookAuth, HookId, Job, RunStatus};
+use hooklane_engine::Services;
+use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
+use hooklane_store::{Page, Store};
+use serde_json::json;
+
+fn hook(bot: &BotId) -> Hook {
+    let now = time::OffsetDateTime::now_utc();
+    Hook {
+        id: HookId::generate(),
+        bot_id: bot.clone(),
+        name: "Fixture".into(),
+        enabled: true,
+        methods: vec!["POST".into()],
+        auth: HookAuth::ApiKey,
+        allowed_origins: vec![],
+        allowed_ips: vec![],
+        rate_limit: None,
+        max_body_bytes: 1024,
+        response: None,
+        actions: serde_json::from_value(json!([{"type": "log", "message": "hello {name}"}]))
+            .unwrap(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn call(bot: &BotId, hook: &HookId, name: &str) -> String {
+    Envelope::now(Job::HookCall(HookCall {
+        event_id: EventId::generate(),
+        bot_id: bot.clone(),
+        hook_id: hook.clone(),
+        received_at: time::OffsetDateTime::now_utc(),
+        request: InboundRequest {
+            method: "POST".into(),
+            variables: serde_json::from_value(json!({"name": name})).unwrap(),
+            ..Default::default()
+        },
+        attempt: 0,
+        depth: 0,
+    }))
+    .to_json()
+}
+
+#[tokio::test]
+async fn a_bad_record_is_reported_alone_and_the_good_ones_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Sqlite::open(&dir.path().join("h.db"), SqliteQueueSettings::default()).unwrap();
+    let store: Arc<dyn Store> = Arc::new(db.clone());
+    let svc = Services::new(store.clone(), Arc::new(db), Settings::default()).unwrap();
+    let bot = BotId::generate();
+    store
+        .create_bot(&Bot {
+            id: bot.clone(),
+            name: "b".into(),
+            api_key_hash: "00".repeat(32),
+            created_at: time::OffsetDateTime::now_utc(),
+        })
+        .await
+        .unwrap();
+    let h = hook(&bot);
+    store.create_hook(&h).await.unwrap();
+
+    let fixture = include_str!("fixtures/sqs-event.json")
+        .replace(
+            "\"BODY_0\"",
+            &serde_json::to_string(&call(&bot, &h.id, "Ada")).unwrap(),
+        )
+        .replace("\"BODY_1\"", "\"not an envelope\"")
+        .replace(
+            "\"BODY_2\"",
+            &serde_json::to_string(&call(&bot, &h.id, "Grace")).unwrap(),
+        );
+    let event: SqsEvent = serde_json::from_str(&fixture).unwrap();
+    let response = hooklane_dispatcher::handle_batch(&svc, event).await;
+
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, vec!["MessageID_2"]);
+    let runs = store
+        .list_runs(&bot, &h.id, &Page::first(10))
+        .await
+        .unwrap()
+        .items;
+    let mut messages: Vec<_> = runs
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, RunStatus::Succeeded);
+            r.actions[0].detail["message"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    messages.sort();
+    assert_eq!(messages, vec!["hello Ada", "hello Grace"]);
+}
+
+#[tokio::test]
+async fn the_batch_response_serializes_as_lambda_expects() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Sqlite::open(&dir.path().join("h.db"), SqliteQueueSettings::default()).unwrap();
+    let svc = Services::new(Arc::new(db.clone()), Arc::new(db), Settings::default()).unwrap();
+    let fixture = include_str!("fixtures/sqs-event.json");
+    let event: SqsEvent = serde_json::from_str(fixture).unwrap();
+    let response = hooklane_dispatcher::handle_batch(&svc, event).await;
+    let json = serde_json::to_value(&response).unwrap();
+    assert_eq!(
+        json["batchItemFailures"],
+        json!([
+            {"itemIdentifier": "MessageID_1"},
+            {"itemIdentifier": "MessageID_2"},
+            {"itemIdentifier": "MessageID_3"}
+        ])
+    );
+}
