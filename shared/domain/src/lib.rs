@@ -5,6 +5,7 @@ pub mod clock;
 pub mod config;
 pub mod envelope;
 pub mod id;
+pub mod metrics;
 pub mod model;
 pub mod telemetry;
 pub mod validate;
