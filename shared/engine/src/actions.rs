@@ -19,9 +19,9 @@ use hooklane_template::{render_json, render_str, Context};
 use serde_json::{json, Map, Value};
 
 use crate::limits::{self, cut, Cuts};
-use crate::mask::mask_url;
-use crate::outbound::describe_send_error;
-use crate::{Services, MAX_PUBLISH_DEPTH};
+use crate::mask::{mask_secret, mask_url, mask_webhook_url, MASK};
+use crate::outbound::{describe_send_error, TargetError};
+use crate::{Services, DEPTH_HEADER, MAX_PUBLISH_DEPTH};
 
 /// Everything a run reads and writes besides the services.
 pub struct RunState {
@@ -55,9 +55,28 @@ impl RunState {
     }
 
     fn text(&mut self, template: &str) -> String {
+        self.text_and_unknown(template).0
+    }
+
+    /// Renders a text template; also answers the placeholders of this
+    /// template that were not found.
+    fn text_and_unknown(&mut self, template: &str) -> (String, Vec<String>) {
         let r = render_str(template, &self.tpl);
-        self.note_unknown(r.unknown);
-        r.value
+        self.note_unknown(r.unknown.clone());
+        (r.value, r.unknown)
+    }
+
+    /// Renders a URL (or a token that goes into one): a placeholder that
+    /// was not found would send the call to a wrong address, so it fails
+    /// the action instead.
+    fn target(&mut self, template: &str, what: &str) -> Result<String, ActionError> {
+        let (value, unknown) = self.text_and_unknown(template);
+        match unknown.first() {
+            None => Ok(value),
+            Some(name) => Err(ActionError::permanent(format!(
+                "the {what} holds the placeholder {{{name}}}, which was not found"
+            ))),
+        }
     }
 
     fn json(&mut self, template: &Value) -> Value {
@@ -111,6 +130,15 @@ impl ActionError {
             reason: reason.into(),
             detail: Value::Null,
             transient: false,
+        }
+    }
+
+    /// A refused target, without the URL itself when it is malformed (it
+    /// may hold a token).
+    fn target(e: TargetError) -> Self {
+        match e {
+            TargetError::Invalid(_) => Self::permanent("the URL is not a valid URL"),
+            other => Self::permanent(other.to_string()),
         }
     }
 }
@@ -197,15 +225,21 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             headers,
             body,
         } => {
-            let url = state.text(url);
+            let url = state.target(url, "URL")?;
             let method = state.text(method).to_ascii_uppercase();
             let method = reqwest::Method::from_bytes(method.as_bytes())
                 .map_err(|_| ActionError::permanent(format!("`{method}` is not an HTTP method")))?;
+            // The depth travels on, so a chain of hooks calling hooks
+            // through publishes and requests alike is still counted.
             let mut req = svc
                 .outbound
                 .request(method.clone(), &url)
-                .map_err(|e| ActionError::permanent(e.to_string()))?;
+                .map_err(ActionError::target)?
+                .header(DEPTH_HEADER, (state.depth + 1).to_string());
             for (name, value) in headers {
+                if name.eq_ignore_ascii_case(DEPTH_HEADER) {
+                    continue;
+                }
                 let v = match value {
                     Value::String(s) => state.text(s),
                     other => other.to_string(),
@@ -227,7 +261,7 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             embeds,
             username,
         } => {
-            let url = state.text(webhook_url);
+            let url = state.target(webhook_url, "webhook URL")?;
             let mut cuts = Cuts::default();
             let mut body = Map::new();
             if let Some(content) = content {
@@ -238,7 +272,10 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
                         limits::DISCORD_CONTENT
                     ));
                 }
-                body.insert("content".into(), Value::String(text));
+                // Discord refuses an empty `content`; embeds alone are fine.
+                if !text.is_empty() {
+                    body.insert("content".into(), Value::String(text));
+                }
             }
             if let Some(embeds) = embeds {
                 let rendered: Vec<Value> = embeds.iter().map(|e| state.json(e)).collect();
@@ -253,7 +290,7 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
                     Value::String(cut(&state.text(username), limits::DISCORD_USERNAME).0),
                 );
             }
-            if body.get("content").is_none_or(|c| c.as_str() == Some(""))
+            if body.get("content").is_none()
                 && body
                     .get("embeds")
                     .is_none_or(|e| e.as_array().is_none_or(Vec::is_empty))
@@ -265,16 +302,16 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             let req = svc
                 .outbound
                 .request(reqwest::Method::POST, &url)
-                .map_err(|e| ActionError::permanent(e.to_string()))?
+                .map_err(ActionError::target)?
                 .json(&Value::Object(body));
-            send(req, json!({ "url": mask_url(&url) }), Some(cuts)).await
+            send(req, json!({ "url": mask_webhook_url(&url) }), Some(cuts)).await
         }
         Action::SlackMessage {
             webhook_url,
             text,
             blocks,
         } => {
-            let url = state.text(webhook_url);
+            let url = state.target(webhook_url, "webhook URL")?;
             let mut cuts = Cuts::default();
             let (text, was_cut) = cut(&state.text(text), limits::SLACK_TEXT);
             if was_cut {
@@ -283,20 +320,15 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             }
             let mut body = json!({ "text": text });
             if let Some(blocks) = blocks {
-                let mut rendered: Vec<Value> = blocks.iter().map(|b| state.json(b)).collect();
-                if rendered.len() > limits::SLACK_BLOCKS {
-                    cuts.0
-                        .push(format!("blocks cut to {}", limits::SLACK_BLOCKS));
-                    rendered.truncate(limits::SLACK_BLOCKS);
-                }
-                body["blocks"] = Value::Array(rendered);
+                let rendered: Vec<Value> = blocks.iter().map(|b| state.json(b)).collect();
+                body["blocks"] = Value::Array(limits::fit_slack_blocks(rendered, &mut cuts));
             }
             let req = svc
                 .outbound
                 .request(reqwest::Method::POST, &url)
-                .map_err(|e| ActionError::permanent(e.to_string()))?
+                .map_err(ActionError::target)?
                 .json(&body);
-            send(req, json!({ "url": mask_url(&url) }), Some(cuts)).await
+            send(req, json!({ "url": mask_webhook_url(&url) }), Some(cuts)).await
         }
         Action::TelegramMessage {
             bot_token,
@@ -304,27 +336,39 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             text,
             parse_mode,
         } => {
-            let token = state.text(bot_token);
-            let url = format!(
-                "{}/bot{}/sendMessage",
-                svc.settings.telegram_api_base, token
-            );
-            let mut cuts = Cuts::default();
-            let (text, was_cut) = cut(&state.text(text), limits::TELEGRAM_TEXT);
-            if was_cut {
-                cuts.0
-                    .push(format!("text cut to {} characters", limits::TELEGRAM_TEXT));
+            let token = state.target(bot_token, "bot token")?;
+            // `{id}:{secret}`; anything else would also change the path it goes into.
+            if token.is_empty()
+                || !token
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-'))
+            {
+                return Err(ActionError::permanent(
+                    "the bot token is not a Telegram bot token (digits, `:`, then letters, digits, `_` or `-`)",
+                ));
             }
+            let base = &svc.settings.telegram_api_base;
+            let url = format!("{base}/bot{token}/sendMessage");
+            let shown = mask_url(&format!("{base}/bot{MASK}/sendMessage"));
+            let mut cuts = Cuts::default();
+            let parse_mode = parse_mode.as_ref().map(|m| state.text(m));
+            let (text, parse_mode) =
+                limits::fit_telegram_text(&state.text(text), parse_mode, &mut cuts);
             let mut body = json!({ "chat_id": state.json(chat_id), "text": text });
             if let Some(mode) = parse_mode {
-                body["parse_mode"] = Value::String(state.text(mode));
+                body["parse_mode"] = Value::String(mode);
             }
             let req = svc
                 .outbound
                 .request(reqwest::Method::POST, &url)
-                .map_err(|e| ActionError::permanent(e.to_string()))?
+                .map_err(ActionError::target)?
                 .json(&body);
-            send(req, json!({ "url": mask_url(&url) }), Some(cuts)).await
+            send(req, json!({ "url": shown }), Some(cuts))
+                .await
+                .map_err(|mut e| {
+                    e.reason = mask_secret(&e.reason, &token);
+                    e
+                })
         }
         Action::SetVariable { name, value } => {
             let name = state.text(name);
@@ -430,8 +474,15 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
     }
 }
 
+/// The most times a 429 is retried within one action, and the longest wait
+/// honoured; a longer wait fails the action (as transient).
+const RATE_LIMIT_RETRIES: u32 = 2;
+const RATE_LIMIT_MAX_WAIT: Duration = Duration::from_secs(30);
+
 /// Sends a request; 2xx is success. A 429 is retried after the wait the
-/// server asks for (at most twice, each wait at most 30 s).
+/// server asks for (`Retry-After`, Discord's `retry_after`, Telegram's
+/// `parameters.retry_after`): at most [`RATE_LIMIT_RETRIES`] times, each
+/// wait at most [`RATE_LIMIT_MAX_WAIT`]. The waits go to the run log.
 async fn send(
     req: reqwest::RequestBuilder,
     mut detail: Value,
@@ -440,9 +491,8 @@ async fn send(
     if let Some(cuts) = cuts.filter(|c| !c.0.is_empty()) {
         detail["notes"] = json!(cuts.0);
     }
-    let mut tries = 0;
+    let mut waits: Vec<f64> = Vec::new();
     loop {
-        tries += 1;
         let Some(attempt) = req.try_clone() else {
             return Err(ActionError::permanent("the request body cannot be sent"));
         };
@@ -462,13 +512,24 @@ async fn send(
         let text = response.text().await.unwrap_or_default();
         detail["status"] = json!(status.as_u16());
         detail["response_time_ms"] = json!(started.elapsed().as_millis() as u64);
+        if !waits.is_empty() {
+            detail["rate_limited_waits_s"] = json!(waits);
+        }
         if status.is_success() {
+            if let Value::Object(d) = &mut detail {
+                d.remove("response");
+            }
             return Ok(detail);
         }
         detail["response"] = Value::String(cut(&text, 512).0);
-        if status.as_u16() == 429 && tries <= 2 {
-            let wait = retry_after.or_else(|| retry_after_body(&text));
-            if let Some(wait) = wait.filter(|w| *w <= Duration::from_secs(30)) {
+        if status.as_u16() == 429 && waits.len() < RATE_LIMIT_RETRIES as usize {
+            let wait = retry_after_body(&text).or(retry_after);
+            if let Some(wait) = wait.filter(|w| *w <= RATE_LIMIT_MAX_WAIT) {
+                tracing::info!(
+                    wait_ms = wait.as_millis() as u64,
+                    "rate limited; retrying after the wait the target asked for"
+                );
+                waits.push(wait.as_secs_f64());
                 tokio::time::sleep(wait).await;
                 continue;
             }
@@ -517,7 +578,13 @@ where
             "`{name}` is not a variable name (1 to 64 letters, digits, `_`, `-` or `.`)"
         )));
     }
-    for _ in 0..50 {
+    for attempt in 0..50u64 {
+        if attempt > 0 {
+            // Another run wrote first: back off a little (with jitter) so
+            // many concurrent writers of one name do not keep colliding.
+            let ms = rand::random::<u64>() % (5 * attempt.min(20) + 1);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
         let current = svc
             .store
             .get_variable(bot, name)
@@ -558,9 +625,12 @@ fn store_error(e: hooklane_store::StoreError) -> ActionError {
     }
 }
 
+/// A value as text, the way a placeholder inside text renders it (`null`
+/// is the empty text).
 fn show(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
+        Value::Null => String::new(),
         other => other.to_string(),
     }
 }

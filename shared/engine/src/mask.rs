@@ -2,7 +2,8 @@
 
 use url::Url;
 
-const MASK: &str = "****";
+/// What a masked secret is replaced with.
+pub const MASK: &str = "****";
 
 fn is_sensitive_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
@@ -22,7 +23,23 @@ fn is_sensitive_key(key: &str) -> bool {
 
 /// The URL with credentials masked: the password, sensitive query values,
 /// the token of Discord and Slack webhook URLs and of Telegram Bot API paths.
+///
+/// A Discord webhook token is recognised by its path
+/// (`…/webhooks/{id}/{token}`) on any host, so a proxy or a test server in
+/// Discord's place is masked as well; a Telegram token by its path segment
+/// (`bot{id}:{secret}`).
 pub fn mask_url(raw: &str) -> String {
+    mask(raw, false)
+}
+
+/// A chat webhook URL (Discord, Slack) with its token masked whatever the
+/// host: the whole URL is the credential, and its last path segment is the
+/// secret part.
+pub fn mask_webhook_url(raw: &str) -> String {
+    mask(raw, true)
+}
+
+fn mask(raw: &str, last_segment_is_secret: bool) -> String {
     let Ok(mut url) = Url::parse(raw) else {
         return "<invalid url>".to_owned();
     };
@@ -48,16 +65,21 @@ pub fn mask_url(raw: &str) -> String {
         .path_segments()
         .map(|s| s.map(str::to_owned).collect())
         .unwrap_or_default();
-    let webhook_host = host.ends_with("discord.com")
+    let webhook_host = last_segment_is_secret
+        || host.ends_with("discord.com")
         || host.ends_with("discordapp.com")
         || host == "hooks.slack.com";
+    let last = segments.iter().rposition(|s| !s.is_empty());
     let masked: Vec<String> = segments
         .iter()
         .enumerate()
         .map(|(i, s)| {
+            let discord_token = i >= 2 && segments[i - 2] == "webhooks" && !s.is_empty();
             if s.starts_with("bot") && s.contains(':') {
                 format!("bot{MASK}")
-            } else if webhook_host && i == segments.len() - 1 && s.len() > 8 {
+            } else if discord_token
+                || (webhook_host && Some(i) == last && (last_segment_is_secret || s.len() > 8))
+            {
                 MASK.to_owned()
             } else {
                 s.clone()
@@ -70,6 +92,15 @@ pub fn mask_url(raw: &str) -> String {
     url.to_string()
 }
 
+/// `text` with every occurrence of `secret` masked (secrets shorter than 4
+/// characters are left alone: masking them would garble ordinary text).
+pub fn mask_secret(text: &str, secret: &str) -> String {
+    if secret.chars().count() < 4 {
+        return text.to_owned();
+    }
+    text.replace(secret, MASK)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +111,14 @@ mod tests {
             (
                 "https://discord.com/api/webhooks/123/abcdefghijklmnop",
                 "https://discord.com/api/webhooks/123/****",
+            ),
+            (
+                "https://discord.com/api/webhooks/123/abcdefghijklmnop?wait=true",
+                "https://discord.com/api/webhooks/123/****?wait=true",
+            ),
+            (
+                "http://127.0.0.1:9000/api/webhooks/123/short",
+                "http://127.0.0.1:9000/api/webhooks/123/****",
             ),
             (
                 "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
@@ -101,5 +140,35 @@ mod tests {
         for (raw, want) in cases {
             assert_eq!(mask_url(raw), want, "{raw}");
         }
+    }
+
+    #[test]
+    fn chat_webhook_urls_are_masked_on_any_host() {
+        let cases = [
+            (
+                "http://127.0.0.1:9000/services/T000/B000/XXXXXXXX",
+                "http://127.0.0.1:9000/services/T000/B000/****",
+            ),
+            (
+                "https://chat.example/hook/abc",
+                "https://chat.example/hook/****",
+            ),
+            (
+                "https://discord.com/api/webhooks/1/tok?thread_id=7",
+                "https://discord.com/api/webhooks/1/****?thread_id=7",
+            ),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(mask_webhook_url(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_secret_is_masked_wherever_it_appears_in_a_text() {
+        assert_eq!(
+            mask_secret("bad url bot123:abc/x", "123:abc"),
+            "bad url bot****/x"
+        );
+        assert_eq!(mask_secret("a b c", "b"), "a b c");
     }
 }
