@@ -3,8 +3,9 @@
 use std::net::IpAddr;
 
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use hooklane_auth::signature::{self, FnHeaders, Generic, Scheme};
@@ -40,9 +41,13 @@ const SIGNED_URL_PARAMS: [&str; 2] = ["ctx", "sig"];
 
 pub async fn call_hook(
     State(state): State<IngressState>,
-    Path((bot_id, hook_id)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
     request: Request,
 ) -> Response {
+    // A path that does not decode (e.g. `%FF`) names no hook there can be.
+    let Ok(Path((bot_id, hook_id))) = path else {
+        return unknown_hook().into_response();
+    };
     match handle(&state, &bot_id, &hook_id, request).await {
         Ok(r) => r,
         Err(rejection) => {
@@ -84,16 +89,14 @@ async fn handle(
         .filter(|h| h.enabled)
         .ok_or_else(unknown_hook)?;
 
-    let (parts, body) = request.into_parts();
-    let origin = parts
-        .headers
+    let origin = request
+        .headers()
         .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+        .map(|v| v.to_str().unwrap_or("(not text)").to_owned());
 
     // CORS: only the hook's allowed origins, preflight included.
-    if parts.method == Method::OPTIONS {
-        return preflight(&hook, origin.as_deref(), &parts.headers);
+    if request.method() == Method::OPTIONS {
+        return preflight(&hook, origin.as_deref(), request.headers());
     }
     let allowed_origin = match &origin {
         None => None,
@@ -104,6 +107,26 @@ async fn handle(
             ))
         }
     };
+    // Past this point an allowed origin can read every answer, errors too.
+    let cors = cors_headers(allowed_origin.as_deref());
+    match accept(state, &hook, request).await {
+        Ok(mut response) => {
+            response.headers_mut().extend(cors);
+            Ok(response)
+        }
+        Err(mut rejection) => {
+            rejection.headers.extend(cors);
+            Err(rejection)
+        }
+    }
+}
+
+/// Everything after the hook is known and its origin allowed: method,
+/// address, size, auth, rate, body, duplicates, and the queue.
+async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<Response, ApiError> {
+    let svc = &state.svc;
+    let (bot_id, hook_id) = (hook.bot_id.clone(), hook.id.clone());
+    let (parts, body) = request.into_parts();
     if !hook
         .methods
         .iter()
@@ -143,7 +166,7 @@ async fn handle(
     let now = svc.now();
     let (delivery_id, context) = authenticate(
         state,
-        &hook,
+        hook,
         &parts.headers,
         &query,
         &bytes,
@@ -152,7 +175,7 @@ async fn handle(
     .await?;
 
     if let Some(rate) = hook.rate_limit {
-        check_rate(state, &hook, rate, now).await?;
+        check_rate(state, hook, rate, now).await?;
     }
 
     let content_type = parts
@@ -184,7 +207,7 @@ async fn handle(
             response
                 .headers_mut()
                 .insert("x-hooklane-duplicate", HeaderValue::from_static("true"));
-            return Ok(with_cors(response, allowed_origin.as_deref()));
+            return Ok(response);
         }
     }
 
@@ -253,10 +276,7 @@ async fn handle(
         });
     }
     tracing::info!(bot_id = %bot_id, hook_id = %hook_id, event_id = %event_id, "hook call queued");
-    Ok(with_cors(
-        answer(&hook, &event_id, &response_ctx),
-        allowed_origin.as_deref(),
-    ))
+    Ok(answer(hook, &event_id, &response_ctx))
 }
 
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -410,16 +430,24 @@ fn ip_allowed(allowed: &[String], ip: IpAddr) -> bool {
     })
 }
 
+/// `OPTIONS`: a CORS preflight from a browser (with `Origin`), or a plain
+/// question of which methods the hook takes (without).
 fn preflight(hook: &Hook, origin: Option<&str>, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let Some(origin) = origin.filter(|o| origin_allowed(hook, o)) else {
-        return Err(ApiError::forbidden(
-            "this origin may not call this hook from a browser",
-        ));
-    };
     let mut methods: Vec<&str> = hook.methods.iter().map(String::as_str).collect();
     methods.push("OPTIONS");
     let mut response = Response::builder().status(StatusCode::NO_CONTENT);
     let h = response.headers_mut().expect("a fresh builder has headers");
+    let Some(origin) = origin else {
+        if let Ok(v) = HeaderValue::from_str(&methods.join(", ")) {
+            h.insert(header::ALLOW, v);
+        }
+        return Ok(response.body(Body::empty()).unwrap_or_default());
+    };
+    if !origin_allowed(hook, origin) {
+        return Err(ApiError::forbidden(
+            "this origin may not call this hook from a browser",
+        ));
+    }
     if let Ok(v) = HeaderValue::from_str(origin) {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
     }
@@ -439,16 +467,20 @@ fn preflight(hook: &Hook, origin: Option<&str>, headers: &HeaderMap) -> Result<R
     Ok(response.body(Body::empty()).unwrap_or_default())
 }
 
-fn with_cors(mut response: Response, origin: Option<&str>) -> Response {
-    if let Some(v) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
-        response
-            .headers_mut()
-            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-        response
-            .headers_mut()
-            .insert(header::VARY, HeaderValue::from_static("Origin"));
-    }
-    response
+/// What an answer to an allowed browser origin carries, so the page can
+/// read it: the status, the body, and the headers it may act on.
+fn cors_headers(origin: Option<&str>) -> Vec<(HeaderName, HeaderValue)> {
+    let Some(origin) = origin.and_then(|o| HeaderValue::from_str(o).ok()) else {
+        return Vec::new();
+    };
+    vec![
+        (header::ACCESS_CONTROL_ALLOW_ORIGIN, origin),
+        (header::VARY, HeaderValue::from_static("Origin")),
+        (
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("retry-after, x-hooklane-event-id, x-hooklane-duplicate"),
+        ),
+    ]
 }
 
 /// What a hook's own `response` template can read.
@@ -495,11 +527,31 @@ fn answer(hook: &Hook, event_id: &EventId, ctx: &Context) -> Response {
             response
         }
         Some(HookResponse::Redirect { redirect_to }) => {
-            let location = render_str(redirect_to, ctx).value;
+            let rendered = render_str(redirect_to, ctx).value;
+            // Only to an http(s) URL; the URL parser percent-encodes what
+            // the call put in (spaces, non-ASCII) so it is a valid header.
+            let location = url::Url::parse(&rendered)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .and_then(|u| HeaderValue::from_str(u.as_str()).ok());
+            let Some(location) = location else {
+                tracing::warn!(
+                    bot_id = %hook.bot_id,
+                    hook_id = %hook.id,
+                    event_id = %event_id,
+                    "the rendered redirect_to is not an http(s) URL; answering 202 instead"
+                );
+                return answer(
+                    &Hook {
+                        response: None,
+                        ..hook.clone()
+                    },
+                    event_id,
+                    ctx,
+                );
+            };
             let mut response = StatusCode::SEE_OTHER.into_response();
-            if let Ok(v) = HeaderValue::from_str(&location) {
-                response.headers_mut().insert(header::LOCATION, v);
-            }
+            response.headers_mut().insert(header::LOCATION, location);
             if let Ok(v) = HeaderValue::from_str(event_id.as_str()) {
                 response.headers_mut().insert("x-hooklane-event-id", v);
             }
