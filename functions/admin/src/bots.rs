@@ -7,10 +7,9 @@ use axum::Router;
 use hooklane_auth::api_key;
 use hooklane_domain::{rfc3339, Bot, BotId};
 use hooklane_web::{ApiError, Json};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::input::bot_id;
+use crate::input::{bot_id, check_bot};
 use crate::AdminState;
 
 pub fn router() -> Router<AdminState> {
@@ -20,39 +19,20 @@ pub fn router() -> Router<AdminState> {
         .route("/v1/bots/{bot}/api-key/rotate", post(rotate))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateBot {
-    name: String,
-    #[serde(default)]
-    id: Option<String>,
-}
-
 fn view(bot: &Bot) -> Value {
     json!({"id": bot.id, "name": bot.name, "created_at": rfc3339(bot.created_at)})
 }
 
 async fn create(
     State(state): State<AdminState>,
-    Json(body): Json<CreateBot>,
+    Json(body): Json<Value>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request(
-            "invalid_name",
-            "`name` must be 1 to 100 characters",
-        ));
-    }
-    let id = match body.id {
-        Some(id) => {
-            BotId::parse(&id).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?
-        }
-        None => BotId::generate(),
-    };
+    let (name, id) = check_bot(body)?;
+    let id = id.unwrap_or_else(BotId::generate);
     let key = api_key::generate();
     let bot = Bot {
         id,
-        name: name.to_owned(),
+        name,
         api_key_hash: api_key::hash(&key),
         created_at: state.svc.now(),
     };

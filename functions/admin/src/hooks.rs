@@ -102,7 +102,11 @@ async fn list(
     headers: HeaderMap,
 ) -> Result<axum::Json<Value>, ApiError> {
     let bot = load_bot(&state, &bot).await?;
-    let page = state.svc.store.list_hooks(&bot.id, &q.page()).await?;
+    let page = state
+        .svc
+        .store
+        .list_hooks(&bot.id, &q.checked_page()?)
+        .await?;
     let base = base_url(&state, &headers);
     Ok(axum::Json(answer(page, |h| view(&h, &base))))
 }
@@ -256,7 +260,7 @@ async fn runs(
     let page = state
         .svc
         .store
-        .list_runs(&hook.bot_id, &hook.id, &q.page())
+        .list_runs(&hook.bot_id, &hook.id, &q.checked_page()?)
         .await?;
     Ok(axum::Json(answer(page, run_view)))
 }
