@@ -28,6 +28,9 @@ use crate::AdminState;
 const MAX_GRACE_SECONDS: u64 = 7 * 86_400;
 /// The default grace: 24 hours.
 const DEFAULT_GRACE_SECONDS: u64 = 86_400;
+/// The most earlier secrets signing at once (each adds a signature to
+/// every delivery); a further rotation drops the oldest.
+const MAX_OLD_SECRETS: usize = 4;
 
 pub fn router() -> Router<AdminState> {
     Router::new()
@@ -244,12 +247,18 @@ async fn rotate_secret(
         None => generate_endpoint_secret(),
     };
     let now = state.svc.now();
-    ep.old_secrets.retain(|o| o.expires_at > now);
     if grace > 0 {
+        ep.old_secrets.retain(|o| o.expires_at > now);
         ep.old_secrets.push(OldSecret {
             secret: std::mem::take(&mut ep.secret),
             expires_at: now + time::Duration::seconds(grace as i64),
         });
+        let excess = ep.old_secrets.len().saturating_sub(MAX_OLD_SECRETS);
+        ep.old_secrets.drain(..excess);
+    } else {
+        // No grace: only the new secret signs from now on, not even one
+        // still in the grace of an earlier rotation.
+        ep.old_secrets.clear();
     }
     ep.secret = secret.clone();
     ep.updated_at = now;

@@ -235,6 +235,40 @@ struct AttemptResult {
     elapsed_ms: u64,
 }
 
+/// The most of a failed answer's body read for the log: enough for an
+/// error message, never a whole large or endless body.
+const ERROR_BODY_BYTES: usize = 4096;
+
+/// `Retry-After` as delay-seconds or as an HTTP date (RFC 9110 §10.2.3).
+pub fn retry_after(
+    headers: &reqwest::header::HeaderMap,
+    now: time::OffsetDateTime,
+) -> Option<Duration> {
+    if let Some(seconds) = retry_after_header(headers) {
+        return Some(seconds);
+    }
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    let at =
+        time::OffsetDateTime::parse(value.trim(), &time::format_description::well_known::Rfc2822)
+            .ok()?;
+    Some((at - now).try_into().unwrap_or(Duration::ZERO))
+}
+
+/// The start of a failed answer's body, as text.
+async fn error_text(mut resp: reqwest::Response) -> Option<String> {
+    let mut bytes = Vec::new();
+    while bytes.len() < ERROR_BODY_BYTES {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    bytes.truncate(ERROR_BODY_BYTES);
+    let text = String::from_utf8_lossy(&bytes);
+    let text = cut(text.trim(), 300).0;
+    (!text.is_empty()).then_some(text)
+}
+
 async fn attempt(svc: &Services, endpoint: &Endpoint, d: &Deliver) -> AttemptResult {
     let body = serde_json::to_vec(&body_for(endpoint.kind, d)).unwrap_or_default();
     let now = svc.now();
@@ -274,20 +308,17 @@ async fn attempt(svc: &Services, endpoint: &Endpoint, d: &Deliver) -> AttemptRes
     match result {
         Ok(resp) => {
             let status = resp.status();
-            let retry_after = retry_after_header(resp.headers());
-            let text = if status.is_success() {
+            let retry_after = retry_after(resp.headers(), svc.now())
+                .filter(|_| matches!(status.as_u16(), 429 | 503));
+            let error = if status.is_success() {
                 None
             } else {
-                resp.text()
-                    .await
-                    .ok()
-                    .map(|t| cut(&t, 300).0)
-                    .filter(|t| !t.is_empty())
+                error_text(resp).await
             };
             AttemptResult {
                 http_status: Some(status.as_u16()),
-                error: text,
-                retry_after: retry_after.filter(|_| matches!(status.as_u16(), 429 | 503)),
+                error,
+                retry_after,
                 elapsed_ms,
             }
         }
@@ -300,28 +331,145 @@ async fn attempt(svc: &Services, endpoint: &Endpoint, d: &Deliver) -> AttemptRes
     }
 }
 
-/// Performs one attempt, logs it, and schedules the next when it failed.
+/// What one attempt means for the endpoint's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Succeeded,
+    /// `410 Gone`: the receiver says the endpoint is no more.
+    Gone,
+    Failed,
+}
+
+/// Applies an attempt's outcome to the endpoint's state: a success clears
+/// the failure run; a 410, or a failure run of `disable_after` or longer,
+/// disables it. Returns whether anything changed.
+fn apply_outcome(
+    endpoint: &mut Endpoint,
+    outcome: Outcome,
+    triggered_at: time::OffsetDateTime,
+    now: time::OffsetDateTime,
+    disable_after: Duration,
+) -> bool {
+    let mut changed = false;
+    if outcome == Outcome::Succeeded {
+        if endpoint.failing_since.is_some() {
+            endpoint.failing_since = None;
+            changed = true;
+        }
+        return changed;
+    }
+    let since = *endpoint.failing_since.get_or_insert_with(|| {
+        changed = true;
+        triggered_at
+    });
+    if outcome == Outcome::Gone {
+        endpoint.enabled = false;
+        endpoint.disabled_reason = Some("the endpoint answered 410 Gone".into());
+        changed = true;
+    } else if endpoint.enabled && now - since >= disable_after {
+        endpoint.enabled = false;
+        endpoint.disabled_reason = Some(format!(
+            "every delivery has failed since {} ({} hours)",
+            rfc3339(since),
+            disable_after.as_secs() / 3600
+        ));
+        changed = true;
+    }
+    changed
+}
+
+/// Saves the endpoint's state after an attempt. The endpoint is read again
+/// first and only its state fields are written, so a change made through
+/// the admin API while the attempt was in flight (a secret rotation, a new
+/// URL) is kept. Returns the endpoint as stored.
+async fn save_state(
+    svc: &Services,
+    loaded: Endpoint,
+    outcome: Outcome,
+    triggered_at: time::OffsetDateTime,
+) -> Endpoint {
+    let mut endpoint = match svc.store.get_endpoint(&loaded.bot_id, &loaded.id).await {
+        Ok(Some(fresh)) => fresh,
+        // Deleted while the attempt was in flight: nothing to save.
+        Ok(None) => return loaded,
+        Err(e) => {
+            tracing::warn!(error.message = %e, "the endpoint could not be read again; its state is not saved");
+            return loaded;
+        }
+    };
+    let now = svc.now();
+    let was_enabled = endpoint.enabled;
+    if apply_outcome(
+        &mut endpoint,
+        outcome,
+        triggered_at,
+        now,
+        svc.settings.disable_failing_after,
+    ) {
+        endpoint.updated_at = now;
+        if let Err(e) = svc.store.update_endpoint(&endpoint).await {
+            tracing::warn!(error.message = %e, "the endpoint state could not be saved");
+        }
+        if was_enabled && !endpoint.enabled {
+            tracing::warn!(
+                reason = endpoint.disabled_reason.as_deref().unwrap_or_default(),
+                "endpoint disabled"
+            );
+        }
+    }
+    endpoint
+}
+
+/// Performs one attempt, updates the endpoint's state, logs the attempt and
+/// schedules the next one when it failed and another is due.
+///
+/// The log row's status says what happens next: `succeeded`; `failed` when
+/// another attempt is queued; `exhausted` when none is (the last attempt,
+/// a 410, or the endpoint disabled).
 #[tracing::instrument(skip_all, fields(bot_id = %d.bot_id, message_id = %d.message_id, endpoint_id = %d.endpoint_id, delivery_id, attempt = d.attempt))]
 pub async fn deliver(svc: &Services, d: Deliver) -> anyhow::Result<()> {
-    let Some(mut endpoint) = svc.store.get_endpoint(&d.bot_id, &d.endpoint_id).await? else {
+    let Some(endpoint) = svc.store.get_endpoint(&d.bot_id, &d.endpoint_id).await? else {
         tracing::info!("the endpoint is gone; the delivery is dropped");
         return Ok(());
     };
     if !endpoint.enabled && !d.force {
+        // Logged, so the message's last row does not promise an attempt
+        // that will never come (and a recover finds it).
+        let row = Delivery {
+            id: DeliveryId::generate(),
+            bot_id: d.bot_id.clone(),
+            message_id: d.message_id.clone(),
+            endpoint_id: d.endpoint_id.clone(),
+            event: d.event.clone(),
+            attempt: d.attempt,
+            status: DeliveryStatus::Exhausted,
+            http_status: None,
+            error: Some("the endpoint is disabled; the delivery was not attempted".into()),
+            triggered_at: svc.now(),
+            response_time_ms: None,
+        };
+        tracing::Span::current().record("delivery_id", tracing::field::display(&row.id));
+        svc.store
+            .put_delivery(&row, svc.now() + svc.settings.delivery_log_ttl)
+            .await?;
         tracing::info!("the endpoint is disabled; the delivery is dropped");
         return Ok(());
     }
     let triggered_at = svc.now();
     let result = attempt(svc, &endpoint, &d).await;
-    let succeeded = result.http_status.is_some_and(|s| (200..300).contains(&s));
-    let gone = result.http_status == Some(410);
-    let more = d.attempt < endpoint.max_attempts && !gone;
-    let status = if succeeded {
-        DeliveryStatus::Succeeded
-    } else if more {
-        DeliveryStatus::Failed
-    } else {
-        DeliveryStatus::Exhausted
+    let outcome = match result.http_status {
+        Some(s) if (200..300).contains(&s) => Outcome::Succeeded,
+        Some(410) => Outcome::Gone,
+        _ => Outcome::Failed,
+    };
+    let endpoint = save_state(svc, endpoint, outcome, triggered_at).await;
+    let retry = outcome == Outcome::Failed
+        && d.attempt < endpoint.max_attempts
+        && (endpoint.enabled || d.force);
+    let status = match outcome {
+        Outcome::Succeeded => DeliveryStatus::Succeeded,
+        _ if retry => DeliveryStatus::Failed,
+        _ => DeliveryStatus::Exhausted,
     };
     let row = Delivery {
         id: DeliveryId::generate(),
@@ -334,7 +482,9 @@ pub async fn deliver(svc: &Services, d: Deliver) -> anyhow::Result<()> {
         http_status: result.http_status,
         error: match (&result.error, result.http_status) {
             (Some(e), _) => Some(e.clone()),
-            (None, Some(s)) if !succeeded => Some(format!("the endpoint answered {s}")),
+            (None, Some(s)) if outcome != Outcome::Succeeded => {
+                Some(format!("the endpoint answered {s}"))
+            }
             _ => None,
         },
         triggered_at,
@@ -346,48 +496,7 @@ pub async fn deliver(svc: &Services, d: Deliver) -> anyhow::Result<()> {
         .await?;
     tracing::info!(status = ?row.status, http_status = row.http_status, ms = result.elapsed_ms, "delivery attempt");
 
-    // The endpoint's state: a success clears the failure run; a 410 or a
-    // failure run longer than the setting disables it.
-    let now = svc.now();
-    let mut changed = false;
-    if succeeded {
-        if endpoint.failing_since.is_some() {
-            endpoint.failing_since = None;
-            changed = true;
-        }
-    } else {
-        let since = *endpoint.failing_since.get_or_insert_with(|| {
-            changed = true;
-            triggered_at
-        });
-        if gone {
-            endpoint.enabled = false;
-            endpoint.disabled_reason = Some("the endpoint answered 410 Gone".into());
-            changed = true;
-        } else if endpoint.enabled && now - since >= svc.settings.disable_failing_after {
-            endpoint.enabled = false;
-            endpoint.disabled_reason = Some(format!(
-                "every delivery has failed since {} ({} hours)",
-                rfc3339(since),
-                svc.settings.disable_failing_after.as_secs() / 3600
-            ));
-            changed = true;
-        }
-    }
-    if changed {
-        endpoint.updated_at = now;
-        if let Err(e) = svc.store.update_endpoint(&endpoint).await {
-            tracing::warn!(error.message = %e, "the endpoint state could not be saved");
-        }
-        if !endpoint.enabled {
-            tracing::warn!(
-                reason = endpoint.disabled_reason.as_deref().unwrap_or_default(),
-                "endpoint disabled"
-            );
-        }
-    }
-
-    if status == DeliveryStatus::Failed && (endpoint.enabled || d.force) {
+    if retry {
         let delay = retry_delay(&endpoint.retry_schedule, d.attempt + 1, result.retry_after);
         let next = Deliver {
             attempt: d.attempt + 1,
@@ -426,5 +535,155 @@ mod tests {
             retry_delay(&[1], 2, Some(Duration::from_secs(120))),
             Duration::from_secs(120)
         );
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_an_http_date() {
+        let now = time::macros::datetime!(2026-03-01 12:00:00 UTC);
+        let cases: [(&str, Option<Duration>); 5] = [
+            ("120", Some(Duration::from_secs(120))),
+            ("1.5", Some(Duration::from_millis(1500))),
+            (
+                "Sun, 01 Mar 2026 12:05:00 GMT",
+                Some(Duration::from_secs(300)),
+            ),
+            ("Sun, 01 Mar 2026 11:00:00 GMT", Some(Duration::ZERO)),
+            ("soon", None),
+        ];
+        for (value, want) in cases {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert(reqwest::header::RETRY_AFTER, value.parse().unwrap());
+            assert_eq!(retry_after(&headers, now), want, "Retry-After: {value}");
+        }
+    }
+
+    fn endpoint(enabled: bool, failing_since: Option<time::OffsetDateTime>) -> Endpoint {
+        let at = time::macros::datetime!(2026-03-01 00:00:00 UTC);
+        Endpoint {
+            id: hooklane_domain::EndpointId::generate(),
+            bot_id: hooklane_domain::BotId::parse("bot-1").unwrap(),
+            name: "Receiver".into(),
+            kind: EndpointType::Custom,
+            url: "https://example.com/hook".into(),
+            enabled,
+            disabled_reason: None,
+            events: Vec::new(),
+            secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+            old_secrets: Vec::new(),
+            retry_schedule: vec![1],
+            max_attempts: 2,
+            headers: Map::new(),
+            failing_since,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn an_attempt_moves_the_endpoint_state_as_the_rules_say() {
+        let t0 = time::macros::datetime!(2026-03-01 00:00:00 UTC);
+        let hour = time::Duration::hours(1);
+        let five_days = Duration::from_secs(5 * 86_400);
+        // what, enabled, failing since, outcome, now, changed, enabled after, failing since after, reason contains
+        type Case = (
+            &'static str,
+            bool,
+            Option<time::OffsetDateTime>,
+            Outcome,
+            time::OffsetDateTime,
+            bool,
+            bool,
+            Option<time::OffsetDateTime>,
+            Option<&'static str>,
+        );
+        let cases: [Case; 6] = [
+            (
+                "a first failure starts the run",
+                true,
+                None,
+                Outcome::Failed,
+                t0,
+                true,
+                true,
+                Some(t0),
+                None,
+            ),
+            (
+                "a later failure keeps its start",
+                true,
+                Some(t0),
+                Outcome::Failed,
+                t0 + hour,
+                false,
+                true,
+                Some(t0),
+                None,
+            ),
+            (
+                "a success clears the run",
+                true,
+                Some(t0),
+                Outcome::Succeeded,
+                t0 + hour,
+                true,
+                true,
+                None,
+                None,
+            ),
+            (
+                "a success on a clean endpoint changes nothing",
+                true,
+                None,
+                Outcome::Succeeded,
+                t0,
+                false,
+                true,
+                None,
+                None,
+            ),
+            (
+                "410 disables at once",
+                true,
+                None,
+                Outcome::Gone,
+                t0,
+                true,
+                false,
+                Some(t0),
+                Some("410"),
+            ),
+            (
+                "failing for five days disables",
+                true,
+                Some(t0),
+                Outcome::Failed,
+                t0 + hour * 120,
+                true,
+                false,
+                Some(t0),
+                Some("failed since"),
+            ),
+        ];
+        for (what, enabled, since, outcome, now, changed, enabled_after, since_after, reason) in
+            cases
+        {
+            let mut ep = endpoint(enabled, since);
+            let triggered_at = now;
+            assert_eq!(
+                apply_outcome(&mut ep, outcome, triggered_at, now, five_days),
+                changed,
+                "{what}"
+            );
+            assert_eq!(ep.enabled, enabled_after, "{what}");
+            assert_eq!(ep.failing_since, since_after, "{what}");
+            match reason {
+                Some(r) => assert!(
+                    ep.disabled_reason.as_deref().is_some_and(|d| d.contains(r)),
+                    "{what}: {:?}",
+                    ep.disabled_reason
+                ),
+                None => assert_eq!(ep.disabled_reason, None, "{what}"),
+            }
+        }
     }
 }

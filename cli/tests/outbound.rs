@@ -1,0 +1,911 @@
+//! Outbound deliveries end to end: a bot publishes, `hooklane dev` fans the
+//! event out to its endpoints (a loopback sink), on the embedded backend and
+//! (with moto) on DynamoDB + SQS. Every delivery the sink captures is checked
+//! the way a receiver would check it: by the Standard Webhooks verifier
+//! below, written here from the specification and sharing no code with
+//! Hooklane, and for one delivery per test also by the official Python
+//! library (`tests/verify_standard_webhook.py`).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hooklane_testkit::{Backend, Dev, Received, Reply, Sink};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_hooklane"))
+}
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// How long a negative check (nothing more arrives) gives stray deliveries
+/// to show up.
+const SETTLE: Duration = Duration::from_millis(1500);
+
+// ------------------------------------------------------------ the verifier
+
+/// Standard Webhooks verification from the specification
+/// (<https://www.standardwebhooks.com/>): SHA-256, HMAC and base64 are
+/// written out here so the check shares nothing with the code it checks.
+mod standard_webhooks {
+    const K: [u32; 64] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+        0xc67178f2,
+    ];
+
+    /// SHA-256 (FIPS 180-4).
+    pub fn sha256(data: &[u8]) -> [u8; 32] {
+        let mut h: [u32; 8] = [
+            0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+            0x5be0cd19,
+        ];
+        let mut msg = data.to_vec();
+        msg.push(0x80);
+        while msg.len() % 64 != 56 {
+            msg.push(0);
+        }
+        msg.extend_from_slice(&(data.len() as u64 * 8).to_be_bytes());
+        for block in msg.chunks(64) {
+            let mut w = [0u32; 64];
+            for (i, word) in block.chunks(4).enumerate() {
+                w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+            }
+            for i in 16..64 {
+                let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+                let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+                w[i] = w[i - 16]
+                    .wrapping_add(s0)
+                    .wrapping_add(w[i - 7])
+                    .wrapping_add(s1);
+            }
+            let mut v = h;
+            for i in 0..64 {
+                let [a, b, c, d, e, f, g, hh] = v;
+                let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+                let ch = (e & f) ^ (!e & g);
+                let t1 = hh
+                    .wrapping_add(s1)
+                    .wrapping_add(ch)
+                    .wrapping_add(K[i])
+                    .wrapping_add(w[i]);
+                let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+                let maj = (a & b) ^ (a & c) ^ (b & c);
+                let t2 = s0.wrapping_add(maj);
+                v = [t1.wrapping_add(t2), a, b, c, d.wrapping_add(t1), e, f, g];
+            }
+            for (x, y) in h.iter_mut().zip(v) {
+                *x = x.wrapping_add(y);
+            }
+        }
+        let mut out = [0u8; 32];
+        for (chunk, word) in out.chunks_mut(4).zip(h) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        out
+    }
+
+    /// HMAC-SHA256 (RFC 2104).
+    pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+        let mut block = [0u8; 64];
+        if key.len() > 64 {
+            block[..32].copy_from_slice(&sha256(key));
+        } else {
+            block[..key.len()].copy_from_slice(key);
+        }
+        let inner: Vec<u8> = block
+            .iter()
+            .map(|b| b ^ 0x36)
+            .chain(data.iter().copied())
+            .collect();
+        let outer: Vec<u8> = block
+            .iter()
+            .map(|b| b ^ 0x5c)
+            .chain(sha256(&inner))
+            .collect();
+        sha256(&outer)
+    }
+
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    /// Standard base64 with padding (RFC 4648 §4).
+    pub fn base64_encode(data: &[u8]) -> String {
+        let mut out = String::new();
+        for chunk in data.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+        let text = text.trim_end_matches('=');
+        let mut out = Vec::new();
+        let (mut acc, mut bits) = (0u32, 0);
+        for c in text.bytes() {
+            let v = ALPHABET.iter().position(|a| *a == c)? as u32;
+            acc = acc << 6 | v;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+                acc &= (1 << bits) - 1;
+            }
+        }
+        Some(out)
+    }
+
+    /// The signing key of a `whsec_<base64>` secret.
+    pub fn key(secret: &str) -> Vec<u8> {
+        base64_decode(secret.strip_prefix("whsec_").expect("a whsec_ secret"))
+            .expect("the secret is base64")
+    }
+
+    /// `v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`.
+    pub fn sign(secret: &str, id: &str, timestamp: &str, body: &[u8]) -> String {
+        let mut content = format!("{id}.{timestamp}.").into_bytes();
+        content.extend_from_slice(body);
+        format!("v1,{}", base64_encode(&hmac_sha256(&key(secret), &content)))
+    }
+
+    /// What a receiver does: the three headers are there, the timestamp is
+    /// within five minutes of `now`, and one of the space-separated
+    /// signatures is this secret's.
+    pub fn verify(
+        secret: &str,
+        header: impl Fn(&str) -> Option<String>,
+        body: &[u8],
+        now: i64,
+    ) -> Result<(), String> {
+        let id = header("webhook-id").ok_or("no webhook-id")?;
+        let timestamp = header("webhook-timestamp").ok_or("no webhook-timestamp")?;
+        let signatures = header("webhook-signature").ok_or("no webhook-signature")?;
+        let at: i64 = timestamp
+            .parse()
+            .map_err(|_| format!("webhook-timestamp `{timestamp}` is not a number"))?;
+        if (now - at).abs() > 300 {
+            return Err(format!(
+                "webhook-timestamp {at} is not within 5 minutes of {now}"
+            ));
+        }
+        let expected = sign(secret, &id, &timestamp, body);
+        if signatures.split(' ').any(|s| s == expected) {
+            Ok(())
+        } else {
+            Err(format!(
+                "none of the {} signature(s) is this secret's",
+                signatures.split(' ').count()
+            ))
+        }
+    }
+
+    /// `x-webhook-signature`: `sha256=<hex HMAC-SHA256(key, body)>`.
+    pub fn body_signature(secret: &str, body: &[u8]) -> String {
+        let mac = hmac_sha256(&key(secret), body);
+        format!(
+            "sha256={}",
+            mac.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        )
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn the_test_verifier_matches_the_published_vectors() {
+    use standard_webhooks::*;
+    let sha = [
+        (
+            "",
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        ),
+        (
+            "abc",
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        ),
+        (
+            "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+        ),
+    ];
+    for (input, want) in sha {
+        assert_eq!(hex(&sha256(input.as_bytes())), want, "SHA-256({input:?})");
+    }
+    // RFC 4231, test cases 2 and 6 (a key longer than the block).
+    assert_eq!(
+        hex(&hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    );
+    assert_eq!(
+        hex(&hmac_sha256(
+            &[0xaa; 131],
+            b"Test Using Larger Than Block-Size Key - Hash Key First"
+        )),
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+    );
+    for (raw, encoded) in [
+        ("", ""),
+        ("f", "Zg=="),
+        ("fo", "Zm8="),
+        ("foo", "Zm9v"),
+        ("foobar", "Zm9vYmFy"),
+    ] {
+        assert_eq!(base64_encode(raw.as_bytes()), encoded);
+        assert_eq!(base64_decode(encoded).unwrap(), raw.as_bytes());
+    }
+    // The Standard Webhooks reference example.
+    assert_eq!(
+        sign(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            "1614265330",
+            br#"{"test": 2432232314}"#
+        ),
+        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    );
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Checks one captured delivery as a receiver holding `secrets` would: the
+/// contract's headers are there and every secret's signature verifies.
+fn check_delivery(got: &Received, event: &str, secrets: &[&str]) {
+    assert_eq!(got.method, "POST");
+    assert_eq!(
+        got.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    assert!(
+        got.header("user-agent")
+            .is_some_and(|ua| ua.starts_with("Hooklane-Webhook/")),
+        "{:?}",
+        got.header("user-agent")
+    );
+    assert_eq!(got.header("x-webhook-event").as_deref(), Some(event));
+    assert!(got
+        .header("x-webhook-attempt")
+        .is_some_and(|a| a.parse::<u32>().is_ok_and(|n| n >= 1)));
+    assert!(got
+        .header("webhook-id")
+        .is_some_and(|id| id.starts_with("msg_")));
+    let signatures = got.header("webhook-signature").unwrap_or_default();
+    assert_eq!(
+        signatures.split(' ').count(),
+        secrets.len(),
+        "one signature per secret in force: {signatures}"
+    );
+    for secret in secrets {
+        if let Err(e) = standard_webhooks::verify(secret, |h| got.header(h), &got.body, unix_now())
+        {
+            panic!("the delivery {} does not verify: {e}", got.text());
+        }
+    }
+    // The body-only signature is the current (first) secret's.
+    assert_eq!(
+        got.header("x-webhook-signature"),
+        Some(standard_webhooks::body_signature(secrets[0], &got.body))
+    );
+}
+
+// ------------------------------------------------------- the Python check
+
+/// Runs `tests/verify_standard_webhook.py` (the official `standardwebhooks`
+/// package) on a captured delivery: `Some(true)` verified, `Some(false)`
+/// refused, `None` when Python or the package is not there (a skip, unless
+/// `HOOKLANE_REQUIRE_MOTO=1`, where the whole toolchain must be present).
+fn python_verifies(secret: &str, got: &Received) -> Option<bool> {
+    let available = Command::new("python3")
+        .args(["-c", "import standardwebhooks"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !available {
+        assert!(
+            std::env::var("HOOKLANE_REQUIRE_MOTO").as_deref() != Ok("1"),
+            "HOOKLANE_REQUIRE_MOTO=1 but `python3 -c 'import standardwebhooks'` fails: \
+             put .venv/bin first on PATH (tests/run.sh does)"
+        );
+        eprintln!(
+            "skipped the Python Standard Webhooks check: `import standardwebhooks` fails \
+             (tests/run.sh puts .venv/bin on PATH)"
+        );
+        return None;
+    }
+    let script: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("tests")
+        .join("verify_standard_webhook.py");
+    let headers: serde_json::Map<String, Value> = got
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.to_string(), Value::String(v.to_str().ok()?.to_owned()))))
+        .collect();
+    let input = json!({"secret": secret, "headers": headers, "body": got.text()});
+    let mut child = Command::new("python3")
+        .arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run python3");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(0 | 1)),
+        "{} failed to run ({code:?}): {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(code == Some(0))
+}
+
+/// The same delivery with one byte of its body changed.
+fn tampered(got: &Received) -> Received {
+    let mut body = got.body.to_vec();
+    body.push(b' ');
+    Received {
+        body: body.into(),
+        ..got.clone()
+    }
+}
+
+// ------------------------------------------------------------- helpers
+
+async fn endpoint(dev: &Dev, bot: &str, body: Value) -> Value {
+    dev.admin_json(
+        Method::POST,
+        &format!("/v1/bots/{bot}/endpoints"),
+        body,
+        201,
+    )
+    .await
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("an id").to_owned()
+}
+
+/// Publishes an event; returns the message id.
+async fn publish(
+    dev: &Dev,
+    bot: &str,
+    key: &str,
+    body: Value,
+    idempotency_key: Option<&str>,
+) -> String {
+    let mut req = dev
+        .client
+        .post(format!("{}/v1/bots/{bot}/events", dev.base))
+        .bearer_auth(key)
+        .json(&body);
+    if let Some(k) = idempotency_key {
+        req = req.header("idempotency-key", k);
+    }
+    let r = req.send().await.unwrap();
+    assert_eq!(r.status(), 202);
+    let answer: Value = r.json().await.unwrap();
+    let id = answer["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("msg_"), "{answer}");
+    id
+}
+
+async fn rows(dev: &Dev, bot: &str, ep: &str) -> Vec<Value> {
+    dev.get(&format!("/v1/bots/{bot}/endpoints/{ep}/deliveries"))
+        .await["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Waits until the endpoint's delivery log holds `n` rows; returns them, newest first.
+async fn wait_rows(dev: &Dev, bot: &str, ep: &str, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let got = rows(dev, bot, ep).await;
+        if got.len() >= n {
+            return got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected {n} delivery rows, got {got:?}\n{}",
+            dev.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The (attempt, status, http_status) of each row, newest first.
+fn summary(rows: &[Value]) -> Vec<(u64, String, Option<u64>)> {
+    rows.iter()
+        .map(|r| {
+            (
+                r["attempt"].as_u64().unwrap(),
+                r["status"].as_str().unwrap().to_owned(),
+                r["http_status"].as_u64(),
+            )
+        })
+        .collect()
+}
+
+fn at_path<'a>(got: &'a [Received], path: &str) -> Vec<&'a Received> {
+    got.iter().filter(|r| r.path == path).collect()
+}
+
+// ---------------------------------------------------------------- tests
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_published_event_reaches_each_matching_enabled_endpoint_once_signed_on_every_backend() {
+    for backend in Backend::all() {
+        let sink = Sink::start().await;
+        let dev = Dev::start(bin(), backend.clone(), &[]).await;
+        let (bot, key) = dev.bot().await;
+        let exact = endpoint(&dev, &bot, json!({"name": "Exact", "url": sink.url("/exact"), "events": ["order.created"], "headers": {"x-team": "shop"}})).await;
+        let wildcard = endpoint(
+            &dev,
+            &bot,
+            json!({"name": "Orders", "url": sink.url("/wildcard"), "events": ["order.*"]}),
+        )
+        .await;
+        let other = endpoint(
+            &dev,
+            &bot,
+            json!({"name": "Users", "url": sink.url("/other"), "events": ["user.created"]}),
+        )
+        .await;
+        let disabled = endpoint(&dev, &bot, json!({"name": "Off", "url": sink.url("/disabled"), "events": ["order.created"], "enabled": false})).await;
+        assert_eq!(disabled["enabled"], false);
+        assert!(exact["secret"].as_str().unwrap().starts_with("whsec_"));
+
+        // The same idempotency id, in the body or in the header, answers the first message.
+        let event = json!({"event": "order.created", "data": {"order": 42, "total": "12.50"}, "id": "order-42"});
+        let first = publish(&dev, &bot, &key, event.clone(), None).await;
+        assert_eq!(
+            publish(&dev, &bot, &key, event, None).await,
+            first,
+            "{backend:?}"
+        );
+        let plain = json!({"event": "order.created", "data": {"order": 43}});
+        let second = publish(&dev, &bot, &key, plain.clone(), Some("order-43")).await;
+        assert_eq!(
+            publish(&dev, &bot, &key, plain, Some("order-43")).await,
+            second
+        );
+        assert_ne!(first, second);
+
+        sink.wait_for(4, WAIT).await;
+        tokio::time::sleep(SETTLE).await;
+        let got = sink.received();
+        assert_eq!(got.len(), 4, "two messages to two endpoints ({backend:?})");
+        for (path, ep) in [("/exact", &exact), ("/wildcard", &wildcard)] {
+            let here = at_path(&got, path);
+            let mut ids: Vec<String> = here
+                .iter()
+                .map(|r| r.header("webhook-id").unwrap())
+                .collect();
+            ids.sort();
+            let mut want = vec![first.clone(), second.clone()];
+            want.sort();
+            assert_eq!(ids, want, "{path} ({backend:?})");
+            for r in here {
+                check_delivery(r, "order.created", &[ep["secret"].as_str().unwrap()]);
+                assert_eq!(r.header("x-webhook-attempt").as_deref(), Some("1"));
+                let body = r.json();
+                assert_eq!(body["id"], r.header("webhook-id").unwrap().as_str());
+                assert_eq!(body["event"], "order.created");
+                assert_eq!(body["bot_id"], bot.as_str());
+                assert!(body["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
+                assert!(body["data"]["order"] == 42 || body["data"]["order"] == 43);
+            }
+        }
+        let to_exact = at_path(&got, "/exact");
+        assert!(to_exact
+            .iter()
+            .all(|r| r.header("x-team").as_deref() == Some("shop")));
+
+        // One real delivery as the sink saw it, for the record (no secret in it).
+        let shown = to_exact[0];
+        let mut lines: Vec<String> = shown
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", v.to_str().unwrap_or("<binary>")))
+            .collect();
+        lines.sort();
+        eprintln!(
+            "a delivery as the sink received it ({backend:?}):\nPOST {}\n{}\n\n{}",
+            shown.path,
+            lines.join("\n"),
+            shown.text()
+        );
+
+        // The official Python library agrees, and refuses a changed body.
+        let secret = exact["secret"].as_str().unwrap();
+        if let Some(ok) = python_verifies(secret, shown) {
+            assert!(ok, "standardwebhooks refused a real delivery ({backend:?})");
+            assert_eq!(python_verifies(secret, &tampered(shown)), Some(false));
+        }
+
+        // The log: one succeeded attempt per message; nothing for the others.
+        let logged = wait_rows(&dev, &bot, &id(&exact), 2).await;
+        assert_eq!(
+            summary(&logged),
+            vec![(1, "succeeded".into(), Some(200)); 2],
+            "{backend:?}"
+        );
+        for row in &logged {
+            assert!(row["id"].as_str().unwrap().starts_with("dlv_"));
+            assert_eq!(row["endpoint_id"], exact["id"]);
+            assert_eq!(row["event"], "order.created");
+            assert_eq!(row["error"], Value::Null);
+            assert!(row["triggered_at"].as_str().is_some());
+            assert!(row["response_time_ms"].as_u64().is_some());
+        }
+        assert!(rows(&dev, &bot, &id(&other)).await.is_empty());
+        assert!(rows(&dev, &bot, &id(&disabled)).await.is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_endpoint_is_retried_on_its_schedule_until_it_succeeds_on_every_backend() {
+    for backend in Backend::all() {
+        let sink = Sink::start().await;
+        let dev = Dev::start(bin(), backend.clone(), &[]).await;
+        let (bot, key) = dev.bot().await;
+        let ep = endpoint(
+            &dev,
+            &bot,
+            json!({"url": sink.url("/flaky"), "retry_schedule": [1, 1]}),
+        )
+        .await;
+        assert_eq!(ep["max_attempts"], 3);
+        let secret = ep["secret"].as_str().unwrap();
+        sink.reply_with([Reply::status(500), Reply::status(503), Reply::status(200)]);
+        let msg = publish(
+            &dev,
+            &bot,
+            &key,
+            json!({"event": "invoice.paid", "data": {"n": 1}}),
+            None,
+        )
+        .await;
+
+        let got = sink.wait_for(3, WAIT).await;
+        for (n, r) in got.iter().enumerate() {
+            check_delivery(r, "invoice.paid", &[secret]);
+            assert_eq!(
+                r.header("webhook-id").as_deref(),
+                Some(msg.as_str()),
+                "{backend:?}"
+            );
+            assert_eq!(r.header("x-webhook-attempt"), Some((n + 1).to_string()));
+        }
+        // The body is the same on every attempt; only the signing time moves.
+        assert!(got.iter().all(|r| r.body == got[0].body));
+        for pair in got.windows(2) {
+            let gap = pair[1].at - pair[0].at;
+            assert!(
+                gap >= Duration::from_millis(700),
+                "a retry {gap:?} after the attempt before ({backend:?})"
+            );
+        }
+
+        let logged = wait_rows(&dev, &bot, &id(&ep), 3).await;
+        assert_eq!(
+            summary(&logged),
+            vec![
+                (3, "succeeded".into(), Some(200)),
+                (2, "failed".into(), Some(503)),
+                (1, "failed".into(), Some(500)),
+            ],
+            "{backend:?}"
+        );
+        assert!(logged.iter().all(|r| r["message_id"] == msg.as_str()));
+        assert!(logged[1]["error"].as_str().is_some_and(|e| !e.is_empty()));
+        let state = dev
+            .get(&format!("/v1/bots/{bot}/endpoints/{}", id(&ep)))
+            .await;
+        assert_eq!(state["enabled"], true);
+        assert_eq!(
+            state["failing_since"],
+            Value::Null,
+            "a success clears the failure run"
+        );
+        tokio::time::sleep(SETTLE).await;
+        assert_eq!(
+            sink.received().len(),
+            3,
+            "nothing after the success ({backend:?})"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endpoint_answering_410_is_disabled_says_why_and_still_takes_a_test_send_on_every_backend(
+) {
+    for backend in Backend::all() {
+        let sink = Sink::start().await;
+        let dev = Dev::start(bin(), backend.clone(), &[]).await;
+        let (bot, key) = dev.bot().await;
+        let ep = endpoint(
+            &dev,
+            &bot,
+            json!({"url": sink.url("/gone"), "retry_schedule": [1, 1]}),
+        )
+        .await;
+        let path = format!("/v1/bots/{bot}/endpoints/{}", id(&ep));
+        let secret = ep["secret"].as_str().unwrap().to_owned();
+        sink.reply_with([Reply::status(410)]);
+        publish(
+            &dev,
+            &bot,
+            &key,
+            json!({"event": "server.created", "data": {}}),
+            None,
+        )
+        .await;
+
+        let got = sink.wait_for(1, WAIT).await;
+        check_delivery(&got[0], "server.created", &[&secret]);
+        let logged = wait_rows(&dev, &bot, &id(&ep), 1).await;
+        assert_eq!(
+            summary(&logged),
+            vec![(1, "exhausted".into(), Some(410))],
+            "{backend:?}"
+        );
+        let state = dev.get(&path).await;
+        assert_eq!(state["enabled"], false, "{backend:?}");
+        assert!(
+            state["disabled_reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("410")),
+            "{state}"
+        );
+
+        // No retry, and later events are not fanned out to it.
+        publish(
+            &dev,
+            &bot,
+            &key,
+            json!({"event": "server.created", "data": {}}),
+            None,
+        )
+        .await;
+        tokio::time::sleep(SETTLE).await;
+        assert_eq!(sink.received().len(), 1, "{backend:?}");
+
+        // The test button reaches it all the same, to check a repaired receiver.
+        let test = dev
+            .admin_json(Method::POST, &format!("{path}/test"), json!({}), 202)
+            .await;
+        let test_id = id(&test);
+        let got = sink.wait_for(2, WAIT).await;
+        check_delivery(&got[1], "webhook.test", &[&secret]);
+        assert_eq!(got[1].header("webhook-id"), Some(test_id.clone()));
+        assert_eq!(got[1].json()["event"], "webhook.test");
+        assert!(got[1].json()["data"]["message"].as_str().is_some());
+        let logged = wait_rows(&dev, &bot, &id(&ep), 2).await;
+        assert_eq!(logged[0]["event"], "webhook.test");
+        assert_eq!(logged[0]["status"], "succeeded");
+        assert_eq!(
+            dev.get(&path).await["enabled"],
+            false,
+            "a test send does not enable it"
+        );
+
+        // Enabling it again clears the reason.
+        let state = dev
+            .admin_json(Method::PATCH, &path, json!({"enabled": true}), 200)
+            .await;
+        assert_eq!(state["enabled"], true);
+        assert_eq!(state["disabled_reason"], Value::Null);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resend_replays_one_delivery_and_recover_replays_what_failed_since_a_time_on_every_backend()
+{
+    for backend in Backend::all() {
+        let sink = Sink::start().await;
+        let dev = Dev::start(bin(), backend.clone(), &[]).await;
+        let (bot, key) = dev.bot().await;
+        let ep = endpoint(
+            &dev,
+            &bot,
+            json!({"url": sink.url("/once"), "retry_schedule": [], "max_attempts": 1}),
+        )
+        .await;
+        let ep_id = id(&ep);
+        let secret = ep["secret"].as_str().unwrap().to_owned();
+        let event = |n: u32| json!({"event": "order.created", "data": {"n": n}});
+
+        // m0 fails (one attempt only) and is resent by hand.
+        sink.reply_with([Reply::status(500)]);
+        let m0 = publish(&dev, &bot, &key, event(0), None).await;
+        let logged = wait_rows(&dev, &bot, &ep_id, 1).await;
+        assert_eq!(summary(&logged), vec![(1, "exhausted".into(), Some(500))]);
+        let resent = dev
+            .admin_json(
+                Method::POST,
+                &format!("/v1/bots/{bot}/deliveries/{}/resend", id(&logged[0])),
+                json!({}),
+                202,
+            )
+            .await;
+        assert_eq!(resent["message_id"], m0.as_str());
+        let got = sink.wait_for(2, WAIT).await;
+        check_delivery(&got[1], "order.created", &[&secret]);
+        assert_eq!(got[1].header("webhook-id"), Some(m0.clone()), "{backend:?}");
+        assert_eq!(got[1].body, got[0].body, "the same message");
+        let logged = wait_rows(&dev, &bot, &ep_id, 2).await;
+        assert_eq!(logged[0]["status"], "succeeded");
+
+        // m1 fails before `since`; after it, m2 fails and m3 succeeds.
+        sink.reply_with([Reply::status(500)]);
+        publish(&dev, &bot, &key, event(1), None).await;
+        wait_rows(&dev, &bot, &ep_id, 3).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let since = time_now_rfc3339();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        sink.reply_with([Reply::status(500)]);
+        let m2 = publish(&dev, &bot, &key, event(2), None).await;
+        wait_rows(&dev, &bot, &ep_id, 4).await;
+        publish(&dev, &bot, &key, event(3), None).await;
+        wait_rows(&dev, &bot, &ep_id, 5).await;
+
+        let recovered = dev
+            .admin_json(
+                Method::POST,
+                &format!("/v1/bots/{bot}/endpoints/{ep_id}/recover"),
+                json!({"since": since}),
+                202,
+            )
+            .await;
+        assert_eq!(recovered["recovered"], 1, "{backend:?}");
+        assert_eq!(recovered["message_ids"], json!([m2]));
+        let got = sink.wait_for(6, WAIT).await;
+        check_delivery(&got[5], "order.created", &[&secret]);
+        assert_eq!(got[5].header("webhook-id"), Some(m2.clone()));
+        assert_eq!(got[5].json()["data"], json!({"n": 2}));
+        let logged = wait_rows(&dev, &bot, &ep_id, 6).await;
+        assert_eq!(logged[0]["message_id"], m2.as_str());
+        assert_eq!(logged[0]["status"], "succeeded");
+        tokio::time::sleep(SETTLE).await;
+        assert_eq!(sink.received().len(), 6, "{backend:?}");
+    }
+}
+
+/// The current time as RFC 3339 with milliseconds, UTC.
+fn time_now_rfc3339() -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let secs = now.as_secs() as i64;
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        now.subsec_millis()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotated_secret_signs_alongside_the_old_one_during_the_grace_on_every_backend() {
+    for backend in Backend::all() {
+        let sink = Sink::start().await;
+        let dev = Dev::start(bin(), backend.clone(), &[]).await;
+        let (bot, key) = dev.bot().await;
+        let ep = endpoint(&dev, &bot, json!({"url": sink.url("/rotating")})).await;
+        let path = format!("/v1/bots/{bot}/endpoints/{}", id(&ep));
+        let old = ep["secret"].as_str().unwrap().to_owned();
+
+        let rotated = dev
+            .admin_json(
+                Method::POST,
+                &format!("{path}/secret/rotate"),
+                json!({"grace_seconds": 3600}),
+                200,
+            )
+            .await;
+        let new = rotated["secret"].as_str().unwrap().to_owned();
+        assert!(new.starts_with("whsec_") && new != old);
+        assert!(rotated["previous_secret_expires_at"].as_str().is_some());
+        assert!(
+            dev.get(&path).await.get("secret").is_none(),
+            "secrets are never read back"
+        );
+
+        publish(
+            &dev,
+            &bot,
+            &key,
+            json!({"event": "chat.message", "data": {"text": "hi"}}),
+            None,
+        )
+        .await;
+        let got = sink.wait_for(1, WAIT).await;
+        // Two signatures, the new secret's first; each secret verifies on its own.
+        check_delivery(&got[0], "chat.message", &[&new, &old]);
+        if let Some(ok) = python_verifies(&new, &got[0]) {
+            assert!(ok, "standardwebhooks refused the new secret ({backend:?})");
+            assert_eq!(
+                python_verifies(&old, &got[0]),
+                Some(true),
+                "the old secret, in its grace"
+            );
+        }
+
+        // Without a grace only the newest secret signs.
+        let rotated = dev
+            .admin_json(
+                Method::POST,
+                &format!("{path}/secret/rotate"),
+                json!({"grace_seconds": 0}),
+                200,
+            )
+            .await;
+        let newest = rotated["secret"].as_str().unwrap().to_owned();
+        assert_eq!(rotated["previous_secret_expires_at"], Value::Null);
+        publish(
+            &dev,
+            &bot,
+            &key,
+            json!({"event": "chat.message", "data": {"text": "again"}}),
+            None,
+        )
+        .await;
+        let got = sink.wait_for(2, WAIT).await;
+        check_delivery(&got[1], "chat.message", &[&newest]);
+        for retired in [&new, &old] {
+            assert!(
+                standard_webhooks::verify(retired, |h| got[1].header(h), &got[1].body, unix_now())
+                    .is_err(),
+                "a retired secret must not verify ({backend:?})"
+            );
+        }
+        if let Some(ok) = python_verifies(&old, &got[1]) {
+            assert!(!ok, "standardwebhooks took a retired secret ({backend:?})");
+        }
+    }
+}
