@@ -185,6 +185,7 @@ pub fn fit_slack_blocks(mut blocks: Vec<Value>, cuts: &mut Cuts) -> Vec<Value> {
         blocks.truncate(SLACK_BLOCKS);
     }
     for block in &mut blocks {
+        slack_texts_as_strings(block);
         let Value::Object(b) = block else { continue };
         let kind = b.get("type").and_then(Value::as_str).unwrap_or_default();
         let max = match kind {
@@ -231,6 +232,57 @@ impl Cuts {
     }
 }
 
+/// A number or boolean as text (a whole placeholder keeps its JSON type,
+/// but these platform fields only take text).
+fn as_text(v: &mut Value) {
+    if matches!(v, Value::Number(_) | Value::Bool(_)) {
+        *v = Value::String(v.to_string());
+    }
+}
+
+/// Discord refuses an embed whose text fields are not strings.
+fn discord_texts_as_strings(e: &mut Map<String, Value>) {
+    for key in ["title", "description", "url", "timestamp"] {
+        if let Some(v) = e.get_mut(key) {
+            as_text(v);
+        }
+    }
+    for (key, inner) in [("footer", "text"), ("author", "name")] {
+        if let Some(Value::Object(o)) = e.get_mut(key) {
+            if let Some(v) = o.get_mut(inner) {
+                as_text(v);
+            }
+        }
+    }
+    if let Some(Value::Array(fields)) = e.get_mut("fields") {
+        for f in fields.iter_mut() {
+            if let Value::Object(f) = f {
+                for key in ["name", "value"] {
+                    if let Some(v) = f.get_mut(key) {
+                        as_text(v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Slack refuses a text object whose `text` is not a string.
+fn slack_texts_as_strings(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            for (key, inner) in o.iter_mut() {
+                if key == "text" {
+                    as_text(inner);
+                }
+                slack_texts_as_strings(inner);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(slack_texts_as_strings),
+        _ => {}
+    }
+}
+
 /// Fits Discord embeds within Discord's limits; returns the embeds and the notes.
 pub fn fit_discord_embeds(embeds: Vec<Value>, cuts: &mut Cuts) -> Vec<Value> {
     let mut total = 0usize;
@@ -241,8 +293,11 @@ pub fn fit_discord_embeds(embeds: Vec<Value>, cuts: &mut Cuts) -> Vec<Value> {
     }
     for embed in embeds.into_iter().take(DISCORD_EMBEDS) {
         let Value::Object(mut e) = embed else {
+            cuts.0
+                .push("an embed that is not an object was left out".into());
             continue;
         };
+        discord_texts_as_strings(&mut e);
         let mut size = cuts.text(&mut e, "title", DISCORD_TITLE, "embed title");
         size += cuts.text(
             &mut e,
@@ -408,6 +463,36 @@ mod tests {
         assert_eq!(fields.len(), SLACK_SECTION_FIELDS);
         assert_eq!(len(&fields[0]["text"]), SLACK_FIELD_TEXT);
         assert!(cuts.0.len() >= 4, "{:?}", cuts.0);
+    }
+
+    #[test]
+    fn text_fields_that_rendered_as_numbers_are_sent_as_text() {
+        let mut cuts = Cuts::default();
+        let embeds = fit_discord_embeds(
+            vec![json!({"title": 42, "color": 5763719,
+                        "fields": [{"name": "Amount", "value": 150.5, "inline": true}],
+                        "footer": {"text": true}})],
+            &mut cuts,
+        );
+        assert_eq!(
+            embeds[0],
+            json!({"title": "42", "color": 5763719,
+                   "fields": [{"name": "Amount", "value": "150.5", "inline": true}],
+                   "footer": {"text": "true"}})
+        );
+        let blocks = fit_slack_blocks(
+            vec![
+                json!({"type": "section", "text": {"type": "mrkdwn", "text": 150},
+                        "fields": [{"type": "plain_text", "text": 7, "emoji": true}]}),
+            ],
+            &mut cuts,
+        );
+        assert_eq!(
+            blocks[0],
+            json!({"type": "section", "text": {"type": "mrkdwn", "text": "150"},
+                   "fields": [{"type": "plain_text", "text": "7", "emoji": true}]})
+        );
+        assert!(cuts.0.is_empty());
     }
 
     #[test]
