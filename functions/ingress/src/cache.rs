@@ -1,12 +1,14 @@
 //! A short-lived cache of bots and hooks for the hot path. Entries live
 //! `CACHE_TTL` (5 s): a rotated API key, a changed or deleted hook is in
-//! force everywhere within that time.
+//! force everywhere within that time. A credential that the cached entry
+//! refuses is checked once more against the store (`reload_if_changed`),
+//! so a new key or secret works at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hooklane_domain::{Bot, BotId, Hook, HookId};
+use hooklane_domain::{Bot, BotId, Hook, HookAuth, HookId};
 use hooklane_store::{Store, StoreError};
 
 pub const CACHE_TTL: Duration = Duration::from_secs(5);
@@ -21,7 +23,7 @@ pub struct Cache {
     hooks: Entries<(BotId, HookId), Hook>,
 }
 
-fn fresh<K: std::hash::Hash + Eq, T: Clone>(
+fn fresh_entry<K: std::hash::Hash + Eq, T: Clone>(
     map: &Mutex<HashMap<K, Entry<T>>>,
     key: &K,
 ) -> Option<Option<T>> {
@@ -44,7 +46,7 @@ fn keep<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Entry<T>>>, key: K, v
 
 impl Cache {
     pub async fn bot(&self, store: &dyn Store, id: &BotId) -> Result<Option<Bot>, StoreError> {
-        if let Some(hit) = fresh(&self.bots, id) {
+        if let Some(hit) = fresh_entry(&self.bots, id) {
             return Ok(hit);
         }
         let bot = store.get_bot(id).await?;
@@ -59,11 +61,38 @@ impl Cache {
         id: &HookId,
     ) -> Result<Option<Hook>, StoreError> {
         let key = (bot.clone(), id.clone());
-        if let Some(hit) = fresh(&self.hooks, &key) {
+        if let Some(hit) = fresh_entry(&self.hooks, &key) {
             return Ok(hit);
         }
         let hook = store.get_hook(bot, id).await?;
         keep(&self.hooks, key, hook.clone());
         Ok(hook)
+    }
+
+    /// Reads `hook` (and, for an `api_key` hook, its bot) again from the
+    /// store, past the cache, and caches what it read. Returns the hook as
+    /// stored when what authenticates its calls changed (its auth, its
+    /// `enabled`, or its bot's key); `None` when nothing did or the hook is
+    /// gone.
+    pub async fn reload_if_changed(
+        &self,
+        store: &dyn Store,
+        hook: &Hook,
+    ) -> Result<Option<Hook>, StoreError> {
+        let key = (hook.bot_id.clone(), hook.id.clone());
+        let fresh = store.get_hook(&hook.bot_id, &hook.id).await?;
+        keep(&self.hooks, key, fresh.clone());
+        let Some(fresh) = fresh else {
+            return Ok(None);
+        };
+        let mut changed = fresh.auth != hook.auth || fresh.enabled != hook.enabled;
+        if matches!(fresh.auth, HookAuth::ApiKey) {
+            let cached = fresh_entry(&self.bots, &hook.bot_id).flatten();
+            let bot = store.get_bot(&hook.bot_id).await?;
+            changed |=
+                cached.map(|b| b.api_key_hash) != bot.as_ref().map(|b| b.api_key_hash.clone());
+            keep(&self.bots, hook.bot_id.clone(), bot);
+        }
+        Ok(changed.then_some(fresh))
     }
 }

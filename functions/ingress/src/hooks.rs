@@ -164,15 +164,34 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
     let now = svc.now();
-    let (delivery_id, context) = authenticate(
-        state,
-        hook,
-        &parts.headers,
-        &query,
-        &bytes,
-        now.unix_timestamp(),
-    )
-    .await?;
+    let check = |hook| {
+        authenticate(
+            state,
+            hook,
+            &parts.headers,
+            &query,
+            &bytes,
+            now.unix_timestamp(),
+        )
+    };
+    let (delivery_id, context) = match check(hook).await {
+        Err(refused) if refused.status == StatusCode::UNAUTHORIZED => {
+            // The key or secret may have changed since it was cached (a
+            // rotation): check once more against the store, so a new
+            // credential works at once. An old one works until its cache
+            // entry expires.
+            match state
+                .cache
+                .reload_if_changed(svc.store.as_ref(), hook)
+                .await?
+            {
+                Some(fresh) if fresh.enabled => check(&fresh).await?,
+                Some(_) => return Err(unknown_hook()),
+                None => return Err(refused),
+            }
+        }
+        other => other?,
+    };
 
     if let Some(rate) = hook.rate_limit {
         check_rate(state, hook, rate, now).await?;

@@ -1336,3 +1336,55 @@ fn form_urlencoded_pair(name: &str, value: &str) -> String {
         .append_pair(name, value)
         .finish()
 }
+
+#[tokio::test]
+async fn a_new_api_key_or_secret_works_at_once_while_the_old_one_was_cached() {
+    let t = Ingress::start().await;
+    let with_key = |key: &str| {
+        Call::post(path("hk_apikey"))
+            .json("{}")
+            .header("authorization", format!("Bearer {key}"))
+            .build()
+    };
+    // The bot and its key hash are now cached.
+    assert_eq!(t.send(with_key(&t.key)).await.status, 202);
+    let rotated = hooklane_auth::api_key::generate();
+    let mut bot = t
+        .store
+        .get_bot(&BotId::parse(BOT).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    bot.api_key_hash = hooklane_auth::api_key::hash(&rotated);
+    t.store.update_bot(&bot).await.unwrap();
+    assert_eq!(t.send(with_key(&rotated)).await.status, 202);
+    // Checking the new key refreshed the cache: the old key is refused here at once.
+    let old = t.send(with_key(&t.key)).await;
+    assert_eq!(old.status, 401);
+    assert_eq!(old.body["error"]["code"], "unauthorized");
+
+    let with_secret = |secret: &str| {
+        Call::post(path("hk_botpress"))
+            .json("{}")
+            .header("x-bp-secret", secret)
+            .build()
+    };
+    assert_eq!(t.send(with_secret(BOTPRESS_SECRET)).await.status, 202);
+    let mut hook = t
+        .store
+        .get_hook(
+            &BotId::parse(BOT).unwrap(),
+            &HookId::parse("hk_botpress").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    hook.auth = HookAuth::SecretHeader {
+        header: "x-bp-secret".into(),
+        secret: "bp-secret-rotated".into(),
+    };
+    t.store.update_hook(&hook).await.unwrap();
+    assert_eq!(t.send(with_secret("bp-secret-rotated")).await.status, 202);
+    assert_eq!(t.send(with_secret(BOTPRESS_SECRET)).await.status, 401);
+    assert_eq!(t.drain().await.len(), 4, "only the accepted calls");
+}
