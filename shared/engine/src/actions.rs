@@ -23,6 +23,16 @@ use crate::mask::{mask_secret, mask_url, mask_webhook_url, MASK};
 use crate::outbound::{describe_send_error, TargetError};
 use crate::{Services, DEPTH_HEADER, MAX_PUBLISH_DEPTH};
 
+/// The largest value `set_variable` stores, as JSON.
+pub const MAX_VARIABLE_BYTES: usize = 64 * 1024;
+
+/// How much of a `log` message goes to the run log.
+pub const MAX_LOG_MESSAGE: usize = 2000;
+
+/// How much of one value (a compared side, a stored variable) the run log
+/// shows; the run log is one record and must stay small.
+const DETAIL_VALUE_CHARS: usize = 1000;
+
 /// Everything a run reads and writes besides the services.
 pub struct RunState {
     pub tpl: Context,
@@ -83,6 +93,19 @@ impl RunState {
         let r = render_json(template, &self.tpl);
         self.note_unknown(r.unknown);
         r.value
+    }
+
+    /// Renders a JSON template that must be complete (an address such as a
+    /// chat id): a placeholder that was not found fails the action.
+    fn complete_json(&mut self, template: &Value, what: &str) -> Result<Value, ActionError> {
+        let r = render_json(template, &self.tpl);
+        self.note_unknown(r.unknown.clone());
+        match r.unknown.first() {
+            None => Ok(r.value),
+            Some(name) => Err(ActionError::permanent(format!(
+                "the {what} holds the placeholder {{{name}}}, which was not found"
+            ))),
+        }
     }
 
     fn set_var(&mut self, name: &str, value: Option<Value>) {
@@ -215,7 +238,7 @@ fn is_variable_write(action: &Action) -> bool {
 async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> ActionResultOf {
     match action {
         Action::Log { message } => {
-            let message = state.text(message);
+            let (message, _) = cut(&state.text(message), MAX_LOG_MESSAGE);
             tracing::info!(action.message = %message, "hook action log");
             Ok(json!({ "message": message }))
         }
@@ -253,7 +276,7 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
                 };
             }
             let detail = json!({ "method": method.as_str(), "url": mask_url(&url) });
-            send(req, detail, None).await
+            send(svc, req, detail, None).await
         }
         Action::DiscordMessage {
             webhook_url,
@@ -304,7 +327,13 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
                 .request(reqwest::Method::POST, &url)
                 .map_err(ActionError::target)?
                 .json(&Value::Object(body));
-            send(req, json!({ "url": mask_webhook_url(&url) }), Some(cuts)).await
+            send(
+                svc,
+                req,
+                json!({ "url": mask_webhook_url(&url) }),
+                Some(cuts),
+            )
+            .await
         }
         Action::SlackMessage {
             webhook_url,
@@ -328,7 +357,13 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
                 .request(reqwest::Method::POST, &url)
                 .map_err(ActionError::target)?
                 .json(&body);
-            send(req, json!({ "url": mask_webhook_url(&url) }), Some(cuts)).await
+            send(
+                svc,
+                req,
+                json!({ "url": mask_webhook_url(&url) }),
+                Some(cuts),
+            )
+            .await
         }
         Action::TelegramMessage {
             bot_token,
@@ -354,7 +389,8 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             let parse_mode = parse_mode.as_ref().map(|m| state.text(m));
             let (text, parse_mode) =
                 limits::fit_telegram_text(&state.text(text), parse_mode, &mut cuts);
-            let mut body = json!({ "chat_id": state.json(chat_id), "text": text });
+            let chat_id = state.complete_json(chat_id, "chat_id")?;
+            let mut body = json!({ "chat_id": chat_id, "text": text });
             if let Some(mode) = parse_mode {
                 body["parse_mode"] = Value::String(mode);
             }
@@ -363,7 +399,7 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
                 .request(reqwest::Method::POST, &url)
                 .map_err(ActionError::target)?
                 .json(&body);
-            send(req, json!({ "url": shown }), Some(cuts))
+            send(svc, req, json!({ "url": shown }), Some(cuts))
                 .await
                 .map_err(|mut e| {
                     e.reason = mask_secret(&e.reason, &token);
@@ -373,16 +409,25 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
         Action::SetVariable { name, value } => {
             let name = state.text(name);
             let value = state.json(value);
+            let size = value.to_string().len();
+            if size > MAX_VARIABLE_BYTES {
+                return Err(ActionError::permanent(format!(
+                    "the value is {size} bytes of JSON; a variable holds at most {MAX_VARIABLE_BYTES}"
+                )));
+            }
             let stored =
                 write_variable(svc, &state.bot_id, &name, |_| Ok(Some(value.clone()))).await?;
             state.set_var(&name, stored.clone());
-            Ok(json!({ "name": name, "value": stored }))
+            Ok(json!({ "name": name, "value": brief(stored.unwrap_or_default()) }))
         }
         Action::UpdateVariable { name, op, value } => {
             let name = state.text(name);
             let operand = state.json(value);
             let operand = as_number(&operand).ok_or_else(|| {
-                ActionError::permanent(format!("the value `{}` is not a number", show(&operand)))
+                ActionError::permanent(format!(
+                    "the value `{}` is not a number",
+                    cut(&show(&operand), 100).0
+                ))
             })?;
             let op = *op;
             let stored = write_variable(svc, &state.bot_id, &name, |current| {
@@ -391,7 +436,7 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
                     Some(v) => as_number(v).ok_or_else(|| {
                         ActionError::permanent(format!(
                             "the variable `{name}` holds `{}`, which is not a number",
-                            show(v)
+                            cut(&show(v), 100).0
                         ))
                     })?,
                 };
@@ -417,9 +462,9 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             let branch = if taken { then } else { otherwise };
             let outcome = run_actions(svc, branch, state).await;
             let detail = json!({
-                "left": left,
+                "left": brief(left),
                 "op": condition.op,
-                "right": right,
+                "right": brief(right),
                 "result": taken,
                 "branch": if taken { "then" } else { "else" },
                 "actions": outcome.results,
@@ -484,6 +529,7 @@ const RATE_LIMIT_MAX_WAIT: Duration = Duration::from_secs(30);
 /// `parameters.retry_after`): at most [`RATE_LIMIT_RETRIES`] times, each
 /// wait at most [`RATE_LIMIT_MAX_WAIT`]. The waits go to the run log.
 async fn send(
+    svc: &Services,
     req: reqwest::RequestBuilder,
     mut detail: Value,
     cuts: Option<Cuts>,
@@ -508,8 +554,13 @@ async fn send(
             }
         };
         let status = response.status();
-        let retry_after = retry_after_header(response.headers());
-        let text = response.text().await.unwrap_or_default();
+        let retry_after = crate::delivery::retry_after(response.headers(), svc.now());
+        // A success's body is not needed; a failure's is read only so far.
+        let text = if status.is_success() {
+            String::new()
+        } else {
+            bounded_text(response).await
+        };
         detail["status"] = json!(status.as_u16());
         detail["response_time_ms"] = json!(started.elapsed().as_millis() as u64);
         if !waits.is_empty() {
@@ -540,6 +591,22 @@ async fn send(
             detail,
         });
     }
+}
+
+/// How much of a failed answer's body is read: enough for an error message
+/// or a rate limit's wait, never a whole large or endless body.
+const ERROR_BODY_BYTES: usize = 4096;
+
+async fn bounded_text(mut response: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < ERROR_BODY_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    bytes.truncate(ERROR_BODY_BYTES);
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is read as no hint).
@@ -623,6 +690,15 @@ fn store_error(e: hooklane_store::StoreError) -> ActionError {
         detail: Value::Null,
         transient: true,
     }
+}
+
+/// The value itself when its JSON is short, else its JSON cut short (as text).
+fn brief(v: Value) -> Value {
+    let text = v.to_string();
+    if text.chars().count() <= DETAIL_VALUE_CHARS {
+        return v;
+    }
+    Value::String(cut(&text, DETAIL_VALUE_CHARS).0)
 }
 
 /// A value as text, the way a placeholder inside text renders it (`null`

@@ -205,6 +205,38 @@ async fn a_failure_is_retriable_only_when_transient_and_nothing_took_effect_befo
             effect: false,
         },
         Case {
+            what: "a 429 twice more after honouring two short waits",
+            actions: vec![http(url("/a"))],
+            replies: vec![
+                Reply {
+                    status: 429,
+                    body: json!({"retry_after": 0.05}),
+                },
+                Reply {
+                    status: 429,
+                    body: json!({"parameters": {"retry_after": 0}}),
+                },
+                Reply {
+                    status: 429,
+                    body: json!({"retry_after": 0.05}),
+                },
+            ],
+            failing_index: 0,
+            transient: true,
+            effect: false,
+        },
+        Case {
+            what: "a 429 asking for a wait longer than 30 s (not waited for)",
+            actions: vec![http(url("/a"))],
+            replies: vec![Reply {
+                status: 429,
+                body: json!({"retry_after": 60}),
+            }],
+            failing_index: 0,
+            transient: true,
+            effect: false,
+        },
+        Case {
             what: "a refused connection",
             actions: vec![http(closed_port_url())],
             replies: vec![],
@@ -777,4 +809,89 @@ async fn a_telegram_token_that_is_not_a_token_is_refused_without_a_call() {
         assert!(!failure.transient);
     }
     assert!(sink.received().is_empty());
+}
+
+#[tokio::test]
+async fn the_run_log_stays_small_whatever_the_payload_and_an_oversized_variable_is_refused() {
+    let sink = Sink::start().await;
+    let engine = Engine::new(&sink);
+    let big = "x".repeat(100_000);
+    let (outcome, _) = engine
+        .run(
+            json!([
+                {"type": "log", "message": "got {payload.big}"},
+                {"type": "condition", "if": {"left": "{payload}", "op": "contains", "right": "y"}},
+                {"type": "set_variable", "name": "copy", "value": "{payload.big}"},
+            ]),
+            json!({"big": big}),
+        )
+        .await;
+    let logged = serde_json::to_string(&outcome.results).unwrap();
+    assert!(
+        logged.len() < 5_000,
+        "{} bytes in the run log",
+        logged.len()
+    );
+    assert_eq!(
+        outcome.results[0].detail["message"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .count(),
+        2000
+    );
+    let failure = outcome.failure.expect("the variable is too large");
+    assert_eq!(failure.index, 2);
+    assert!(
+        failure.reason.contains("at most 65536"),
+        "{}",
+        failure.reason
+    );
+    assert!(!failure.transient);
+    assert_eq!(engine.var("copy").await, None);
+}
+
+#[tokio::test]
+async fn a_telegram_chat_id_that_is_not_there_fails_without_a_call() {
+    let sink = Sink::start().await;
+    let engine = Engine::new(&sink);
+    let (outcome, _) = engine
+        .run(
+            json!([{"type": "telegram_message", "bot_token": "1:abc", "chat_id": "{payload.chat}", "text": "hi"}]),
+            json!({}),
+        )
+        .await;
+    let failure = outcome.failure.expect("refused");
+    assert!(
+        failure.reason.contains("{payload.chat}"),
+        "{}",
+        failure.reason
+    );
+    assert!(sink.received().is_empty());
+}
+
+#[tokio::test]
+async fn a_429_with_a_short_wait_is_retried_and_the_wait_is_logged() {
+    let sink = Sink::start().await;
+    sink.reply_with([Reply {
+        status: 429,
+        body: json!({"message": "You are being rate limited.", "retry_after": 0.2, "global": false}),
+    }]);
+    let engine = Engine::new(&sink);
+    let started = std::time::Instant::now();
+    let (outcome, _) = engine
+        .run(
+            json!([{"type": "discord_message", "webhook_url": sink.url("/api/webhooks/1/tok"), "content": "hi"}]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(outcome.failure, None);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    let got = sink.received();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].body, got[1].body);
+    let detail = &outcome.results[0].detail;
+    assert_eq!(detail["rate_limited_waits_s"], json!([0.2]));
+    assert_eq!(detail["status"], 200);
+    assert_eq!(detail.get("response"), None, "no stale 429 body on success");
 }
