@@ -1,0 +1,731 @@
+//! Inbound hooks end to end: `hooklane dev` as a real process, callers on
+//! loopback, a sink HTTP server standing for the APIs the actions call, on
+//! the embedded backend and (with moto) on DynamoDB + SQS. Each auth scheme
+//! is exercised the way its real callers do it: a signed GET link, a
+//! Botpress-style `x-bp-secret`, a GitHub-signed delivery (the signature
+//! computed here from GitHub's documented scheme, with SHA-256 and HMAC
+//! written out so the check shares no code with Hooklane), a browser page
+//! with CORS, and the bot's API key across a rotation.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use hooklane_testkit::{Backend, Dev, Sink};
+use reqwest::{Method, Url};
+use serde_json::{json, Value};
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_hooklane"))
+}
+
+const WAIT: Duration = Duration::from_secs(20);
+
+// ------------------------------------------------------ signing, by hand
+
+/// SHA-256 (FIPS 180-4) and HMAC (RFC 2104), written out here.
+mod sha256 {
+    const K: [u32; 64] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+        0xc67178f2,
+    ];
+
+    pub fn digest(data: &[u8]) -> [u8; 32] {
+        let mut h: [u32; 8] = [
+            0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+            0x5be0cd19,
+        ];
+        let mut message = data.to_vec();
+        message.push(0x80);
+        while message.len() % 64 != 56 {
+            message.push(0);
+        }
+        message.extend_from_slice(&((data.len() as u64) * 8).to_be_bytes());
+        for block in message.chunks(64) {
+            let mut w = [0u32; 64];
+            for (i, word) in block.chunks(4).enumerate() {
+                w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+            }
+            for i in 16..64 {
+                let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+                let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+                w[i] = w[i - 16]
+                    .wrapping_add(s0)
+                    .wrapping_add(w[i - 7])
+                    .wrapping_add(s1);
+            }
+            let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
+            for i in 0..64 {
+                let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+                let ch = (e & f) ^ (!e & g);
+                let t1 = hh
+                    .wrapping_add(s1)
+                    .wrapping_add(ch)
+                    .wrapping_add(K[i])
+                    .wrapping_add(w[i]);
+                let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+                let maj = (a & b) ^ (a & c) ^ (b & c);
+                let t2 = s0.wrapping_add(maj);
+                hh = g;
+                g = f;
+                f = e;
+                e = d.wrapping_add(t1);
+                d = c;
+                c = b;
+                b = a;
+                a = t1.wrapping_add(t2);
+            }
+            for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
+                *x = x.wrapping_add(y);
+            }
+        }
+        let mut out = [0u8; 32];
+        for (i, word) in h.iter().enumerate() {
+            out[i * 4..i * 4 + 4].copy_from_slice(&word.to_be_bytes());
+        }
+        out
+    }
+
+    pub fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
+        let mut block = [0u8; 64];
+        if key.len() > 64 {
+            block[..32].copy_from_slice(&digest(key));
+        } else {
+            block[..key.len()].copy_from_slice(key);
+        }
+        let mut inner: Vec<u8> = block.iter().map(|b| b ^ 0x36).collect();
+        inner.extend_from_slice(message);
+        let mut outer: Vec<u8> = block.iter().map(|b| b ^ 0x5c).collect();
+        outer.extend_from_slice(&digest(&inner));
+        digest(&outer)
+    }
+
+    pub fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// GitHub's scheme: `X-Hub-Signature-256: sha256=` + the hex HMAC-SHA256
+/// of the raw body, keyed with the webhook's secret.
+fn github_signature(secret: &str, body: &[u8]) -> String {
+    format!(
+        "sha256={}",
+        sha256::hex(&sha256::hmac(secret.as_bytes(), body))
+    )
+}
+
+#[test]
+fn the_github_signature_here_matches_githubs_documented_example() {
+    // From GitHub's "Validating webhook deliveries".
+    assert_eq!(
+        github_signature("It's a Secret to Everybody", b"Hello, World!"),
+        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+    );
+}
+
+/// Unpadded base64url, for reading and rewriting a signed URL's `ctx`.
+mod base64url {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    pub fn encode(bytes: &[u8]) -> String {
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+
+    pub fn decode(text: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        let (mut acc, mut bits) = (0u32, 0);
+        for c in text.bytes() {
+            let v = ALPHABET.iter().position(|&a| a == c).expect("base64url") as u32;
+            acc = acc << 6 | v;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+            }
+        }
+        out
+    }
+}
+
+#[test]
+fn base64url_here_round_trips() {
+    for text in [
+        "",
+        "a",
+        "ab",
+        "abc",
+        "{\"c\":{\"user_id\":\"42\"},\"e\":null}",
+    ] {
+        assert_eq!(
+            base64url::decode(&base64url::encode(text.as_bytes())),
+            text.as_bytes()
+        );
+    }
+    assert_eq!(base64url::encode(b"\xfb\xff"), "-_8");
+}
+
+// ---------------------------------------------------------------- helpers
+
+/// A copy of `url` with one query parameter set to `value`.
+fn with_param(url: &str, name: &str, value: &str) -> String {
+    let mut url = Url::parse(url).unwrap();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == name {
+                value.into()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+    url.to_string()
+}
+
+fn param(url: &str, name: &str) -> String {
+    Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
+}
+
+async fn error_code(response: reqwest::Response) -> Value {
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    body["error"]["code"].clone()
+}
+
+/// Bodies the sink received at `path`.
+fn bodies(sink: &Sink, path: &str) -> Vec<Value> {
+    sink.received()
+        .into_iter()
+        .filter(|r| r.path == path)
+        .map(|r| r.json())
+        .collect()
+}
+
+// ------------------------------------------------------------------ tests
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_get_link_runs_with_its_context_and_a_changed_or_expired_link_gets_401() {
+    for backend in Backend::all() {
+        let sink = Sink::start().await;
+        let dev = Dev::start(bin(), backend.clone(), &[]).await;
+        let (bot, _) = dev.bot().await;
+        let hook = dev
+            .hook(
+                &bot,
+                json!({
+                    "name": "Confirm link",
+                    "methods": ["GET"],
+                    "auth": {"type": "signed_url"},
+                    "actions": [{
+                        "type": "http_request",
+                        "method": "POST",
+                        "url": sink.url("/confirmed"),
+                        "body": {"user": "{context.user_id}", "ref": "{query.ref}"}
+                    }]
+                }),
+            )
+            .await;
+        let hook_id = hook["id"].as_str().unwrap();
+        let minted = dev
+            .admin_json(
+                Method::POST,
+                &format!("/v1/bots/{bot}/hooks/{hook_id}/urls"),
+                json!({"context": {"user_id": "42"}}),
+                201,
+            )
+            .await;
+        let link = minted["url"].as_str().unwrap().to_owned();
+        assert!(link.starts_with(hook["url"].as_str().unwrap()), "{link}");
+        assert_eq!(minted["context"], json!({"user_id": "42"}));
+
+        // A browser follows the link (plus a parameter of the page's own).
+        let r = dev
+            .client
+            .get(format!("{link}&ref=mail"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "{backend:?}");
+        sink.wait_for(1, WAIT).await;
+        assert_eq!(
+            bodies(&sink, "/confirmed"),
+            vec![json!({"user": "42", "ref": "mail"})],
+            "{backend:?}"
+        );
+
+        // The holder edits the context to be someone else.
+        let ctx = param(&link, "ctx");
+        let mut claims: Value = serde_json::from_slice(&base64url::decode(&ctx)).unwrap();
+        assert_eq!(claims["c"]["user_id"], "42");
+        claims["c"]["user_id"] = json!("43");
+        let forged = base64url::encode(claims.to_string().as_bytes());
+        let sig = param(&link, "sig");
+        let flipped_sig = format!(
+            "{}{}",
+            if sig.starts_with('A') { "B" } else { "A" },
+            &sig[1..]
+        );
+        for (what, url) in [
+            ("context changed", with_param(&link, "ctx", &forged)),
+            ("sig changed", with_param(&link, "sig", &flipped_sig)),
+            (
+                "sig left out",
+                link.split("&sig=").next().unwrap().to_owned(),
+            ),
+        ] {
+            let r = dev.client.get(&url).send().await.unwrap();
+            assert_eq!(r.status(), 401, "{what} ({backend:?})");
+            assert_eq!(error_code(r).await, "unauthorized", "{what}");
+        }
+
+        // A link minted to expire in 1 s is refused once that second is over.
+        let expiring = dev
+            .admin_json(
+                Method::POST,
+                &format!("/v1/bots/{bot}/hooks/{hook_id}/urls"),
+                json!({"context": {"user_id": "expiring"}, "expires_in": 1}),
+                201,
+            )
+            .await;
+        assert!(expiring["expires_at"].is_string());
+        let expiring = expiring["url"].as_str().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let refused = loop {
+            let r = dev.client.get(expiring).send().await.unwrap();
+            match r.status().as_u16() {
+                401 => break r,
+                202 => {}
+                other => panic!("an expiring link answered {other}"),
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the link still works 5 s after minting"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let body: Value = refused.json().await.unwrap();
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("expired"),
+            "{body}"
+        );
+
+        // Only the genuine link (and the expiring one while it was valid) ran.
+        let users: Vec<Value> = bodies(&sink, "/confirmed")
+            .into_iter()
+            .map(|b| b["user"].clone())
+            .collect();
+        assert!(
+            users.iter().all(|u| u == "42" || u == "expiring"),
+            "{users:?}"
+        );
+        assert_eq!(users.iter().filter(|u| *u == "42").count(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn botpress_github_and_browser_callers_are_accepted_and_impostors_are_not() {
+    const BP_SECRET: &str = "bp-shared-secret-1234";
+    const GH_SECRET: &str = "gh-webhook-secret";
+    for backend in Backend::all() {
+        let sink = Sink::start().await;
+        let dev = Dev::start(bin(), backend.clone(), &[]).await;
+        let (bot, _) = dev.bot().await;
+
+        // Botpress-style: the secret in x-bp-secret, bot-builder variables.
+        let botpress = dev
+            .hook(
+                &bot,
+                json!({
+                    "name": "Botpress",
+                    "auth": {"type": "secret_header", "header": "x-bp-secret", "secret": BP_SECRET},
+                    "actions": [{
+                        "type": "http_request",
+                        "url": sink.url("/botpress"),
+                        "body": {"user": "{user}", "secret_seen": "{headers.x-bp-secret}"}
+                    }]
+                }),
+            )
+            .await;
+        assert_eq!(
+            botpress["auth"],
+            json!({"type": "secret_header", "header": "x-bp-secret"})
+        );
+        let url = botpress["url"].as_str().unwrap();
+        let body = json!({"variables": [{"name": "User", "variable": "{user}", "value": "ada"}]});
+        for (secret, status) in [
+            (Some("wrong-secret-1234"), 401),
+            (None, 401),
+            (Some(BP_SECRET), 202),
+        ] {
+            let mut req = dev.client.post(url).json(&body);
+            if let Some(s) = secret {
+                req = req.header("x-bp-secret", s);
+            }
+            let r = req.send().await.unwrap();
+            assert_eq!(
+                r.status().as_u16(),
+                status,
+                "x-bp-secret {secret:?} ({backend:?})"
+            );
+        }
+
+        // GitHub: X-Hub-Signature-256 over the raw body.
+        let github = dev
+            .hook(
+                &bot,
+                json!({
+                    "name": "GitHub",
+                    "auth": {"type": "hmac", "scheme": "github", "secret": GH_SECRET},
+                    "actions": [{
+                        "type": "http_request",
+                        "url": sink.url("/github"),
+                        "body": {
+                            "event": "{headers.x-github-event}",
+                            "repo": "{payload.repository.full_name}",
+                            "title": "{payload.issue.title}"
+                        }
+                    }]
+                }),
+            )
+            .await;
+        let url = github["url"].as_str().unwrap();
+        let raw = r#"{"action":"opened","issue":{"title":"Grüße ✓"},"repository":{"full_name":"acme/bot"}}"#;
+        let gh = |signature: String| {
+            dev.client
+                .post(url)
+                .header("content-type", "application/json")
+                .header("x-github-event", "issues")
+                .header("x-github-delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+                .header("x-hub-signature-256", signature)
+                .body(raw)
+        };
+        let tampered = gh(github_signature(GH_SECRET, raw.as_bytes()))
+            .body(raw.replace("opened", "closed"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(tampered.status(), 401, "{backend:?}");
+        let wrong = gh(github_signature("not-the-secret", raw.as_bytes()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 401);
+        let r = gh(github_signature(GH_SECRET, raw.as_bytes()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "{backend:?}");
+
+        // A browser page on an allowed origin: preflight, then the call.
+        let cors = dev
+            .hook(
+                &bot,
+                json!({
+                    "name": "Widget",
+                    "auth": {"type": "none"},
+                    "allowed_origins": ["https://app.example.com"],
+                    "actions": [{"type": "http_request", "url": sink.url("/widget"), "body": {"clicked": "{payload.button}"}}]
+                }),
+            )
+            .await;
+        let url = cors["url"].as_str().unwrap();
+        let preflight = dev
+            .client
+            .request(Method::OPTIONS, url)
+            .header("origin", "https://app.example.com")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.status(), 204, "{backend:?}");
+        assert_eq!(
+            preflight.headers()["access-control-allow-origin"],
+            "https://app.example.com"
+        );
+        assert!(preflight.headers()["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST"));
+        let from_page = dev
+            .client
+            .post(url)
+            .header("origin", "https://app.example.com")
+            .json(&json!({"button": "buy"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(from_page.status(), 202);
+        assert_eq!(
+            from_page.headers()["access-control-allow-origin"],
+            "https://app.example.com"
+        );
+        for origin in ["https://evil.example.net", "null"] {
+            let r = dev
+                .client
+                .post(url)
+                .header("origin", origin)
+                .json(&json!({"button": "steal"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 403, "{origin}");
+            assert_eq!(error_code(r).await, "forbidden");
+            let r = dev
+                .client
+                .request(Method::OPTIONS, url)
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 403, "preflight from {origin}");
+            assert!(r.headers().get("access-control-allow-origin").is_none());
+        }
+
+        sink.wait_for(3, WAIT).await;
+        assert_eq!(
+            bodies(&sink, "/botpress"),
+            // The secret header never reaches the actions.
+            vec![json!({"user": "ada", "secret_seen": "{headers.x-bp-secret}"})],
+            "{backend:?}"
+        );
+        assert_eq!(
+            bodies(&sink, "/github"),
+            vec![json!({"event": "issues", "repo": "acme/bot", "title": "Grüße ✓"})]
+        );
+        assert_eq!(bodies(&sink, "/widget"), vec![json!({"clicked": "buy"})]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hook_answers_with_its_own_response_or_redirect_and_a_repeated_idempotency_key_runs_once()
+{
+    for backend in Backend::all() {
+        let sink = Sink::start().await;
+        let dev = Dev::start(bin(), backend.clone(), &[]).await;
+        let (bot, key) = dev.bot().await;
+
+        let respond = dev
+            .hook(
+                &bot,
+                json!({
+                    "name": "Form",
+                    "auth": {"type": "none"},
+                    "response": {"status": 200, "body": {"message": "Thanks, {payload.name}!", "order": "{payload.order}", "event": "{event.id}"}},
+                    "actions": [{"type": "log", "message": "form from {payload.name}"}]
+                }),
+            )
+            .await;
+        let r = dev
+            .client
+            .post(respond["url"].as_str().unwrap())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("name=Ada+Lovelace&order=7")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{backend:?}");
+        let event_id = r.headers()["x-hooklane-event-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(
+            answer,
+            json!({"message": "Thanks, Ada Lovelace!", "order": "7", "event": event_id})
+        );
+
+        let redirect = dev
+            .hook(
+                &bot,
+                json!({
+                    "name": "Link",
+                    "methods": ["GET"],
+                    "auth": {"type": "none"},
+                    "response": {"redirect_to": "https://shop.example/thanks?order={query.order}"},
+                    "actions": [{"type": "http_request", "url": sink.url("/clicked"), "body": {"order": "{query.order}"}}]
+                }),
+            )
+            .await;
+        let r = dev
+            .client
+            .get(format!("{}?order=A-17", redirect["url"].as_str().unwrap()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{backend:?}");
+        assert_eq!(
+            r.headers()["location"],
+            "https://shop.example/thanks?order=A-17"
+        );
+
+        // The same Idempotency-Key twice: one event, one action run.
+        let once = dev
+            .hook(
+                &bot,
+                json!({
+                    "name": "Orders",
+                    "actions": [{"type": "http_request", "url": sink.url("/orders"), "body": {"n": "{payload.n}"}}]
+                }),
+            )
+            .await;
+        let url = once["url"].as_str().unwrap();
+        let send = |n: u32, idem: &str| {
+            dev.client
+                .post(url)
+                .header("authorization", &key)
+                .header("idempotency-key", idem)
+                .json(&json!({"n": n}))
+                .send()
+        };
+        let first = send(1, "order-1").await.unwrap();
+        assert_eq!(first.status(), 202);
+        let first: Value = first.json().await.unwrap();
+        let again = send(1, "order-1").await.unwrap();
+        assert_eq!(again.status(), 202, "{backend:?}");
+        assert_eq!(
+            again.headers()["x-hooklane-duplicate"],
+            "true",
+            "{backend:?}"
+        );
+        let again: Value = again.json().await.unwrap();
+        assert_eq!(again["id"], first["id"], "the first call's id");
+        // A later call with another key: once its action has run, a queued
+        // duplicate would have run too.
+        let later = send(2, "order-2").await.unwrap();
+        assert_eq!(later.status(), 202);
+        let deadline = Instant::now() + WAIT;
+        while bodies(&sink, "/orders").len() < 2 || sink.received().len() < 3 {
+            assert!(Instant::now() < deadline, "{:?}", sink.received());
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let runs = dev.runs(&bot, once["id"].as_str().unwrap(), 2, WAIT).await;
+        assert_eq!(runs.len(), 2, "{backend:?}: {runs:?}");
+        let mut orders = bodies(&sink, "/orders");
+        orders.sort_by_key(|b| b["n"].as_u64());
+        assert_eq!(
+            orders,
+            vec![json!({"n": 1}), json!({"n": 2})],
+            "{backend:?}"
+        );
+        assert_eq!(bodies(&sink, "/clicked"), vec![json!({"order": "A-17"})]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_an_api_key_rotation_the_old_key_gets_401_within_10_seconds() {
+    for backend in Backend::all() {
+        let dev = Dev::start(bin(), backend.clone(), &[("HOOKLANE_DISPATCH", "false")]).await;
+        let (bot, old_key) = dev.bot().await;
+        let hook = dev
+            .hook(
+                &bot,
+                json!({"name": "Keyed", "actions": [{"type": "log", "message": "ok"}]}),
+            )
+            .await;
+        let url = hook["url"].as_str().unwrap().to_owned();
+        let call = |key: String| {
+            dev.client
+                .post(&url)
+                .header("authorization", format!("Bearer {key}"))
+                .json(&json!({}))
+                .send()
+        };
+        assert_eq!(call(old_key.clone()).await.unwrap().status(), 202);
+        let rotated = dev
+            .admin_json(
+                Method::POST,
+                &format!("/v1/bots/{bot}/api-key/rotate"),
+                json!({}),
+                200,
+            )
+            .await;
+        let new_key = rotated["api_key"].as_str().unwrap().to_owned();
+        assert_ne!(new_key, old_key);
+        let rotated_at = Instant::now();
+        loop {
+            let r = call(old_key.clone()).await.unwrap();
+            match r.status().as_u16() {
+                401 => {
+                    assert_eq!(error_code(r).await, "unauthorized");
+                    break;
+                }
+                202 => {}
+                other => panic!("the old key got {other}"),
+            }
+            assert!(
+                rotated_at.elapsed() < Duration::from_secs(10),
+                "the old key still works 10 s after the rotation ({backend:?})"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        eprintln!(
+            "{backend:?}: the old key stopped {:?} after the rotation",
+            rotated_at.elapsed()
+        );
+        assert_eq!(call(new_key.clone()).await.unwrap().status(), 202);
+        assert_eq!(call(old_key.clone()).await.unwrap().status(), 401);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_api_key_works_at_once_after_a_rotation() {
+    for backend in Backend::all() {
+        let dev = Dev::start(bin(), backend.clone(), &[("HOOKLANE_DISPATCH", "false")]).await;
+        let (bot, old_key) = dev.bot().await;
+        let hook = dev
+            .hook(
+                &bot,
+                json!({"name": "Keyed", "actions": [{"type": "log", "message": "ok"}]}),
+            )
+            .await;
+        let url = hook["url"].as_str().unwrap().to_owned();
+        let call = |key: String| {
+            dev.client
+                .post(&url)
+                .header("authorization", key)
+                .json(&json!({}))
+                .send()
+        };
+        // The ingress has the bot (and its old key) cached now.
+        assert_eq!(call(old_key.clone()).await.unwrap().status(), 202);
+        let rotated = dev
+            .admin_json(
+                Method::POST,
+                &format!("/v1/bots/{bot}/api-key/rotate"),
+                json!({}),
+                200,
+            )
+            .await;
+        let new_key = rotated["api_key"].as_str().unwrap().to_owned();
+        assert_eq!(call(new_key).await.unwrap().status(), 202, "{backend:?}");
+        assert_eq!(call(old_key).await.unwrap().status(), 401, "{backend:?}");
+    }
+}
