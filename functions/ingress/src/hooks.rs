@@ -154,9 +154,13 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
             return Err(ApiError::payload_too_large(limit));
         }
     }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::payload_too_large(limit))?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if e.into_inner().is::<http_body_util::LengthLimitError>() {
+            ApiError::payload_too_large(limit)
+        } else {
+            ApiError::bad_request("invalid_body", "the body could not be read to its end")
+        }
+    })?;
 
     let query: Vec<(String, String)> = parts
         .uri

@@ -742,6 +742,10 @@ fn bad_calls(t: &Ingress) -> Vec<Case> {
         case("one byte over the limit, with a Content-Length that understates it", {
             Call::post(path("hk_small")).header("content-type", "text/plain").header("content-length", "10").body(vec![b'a'; SMALL_LIMIT + 1])
         }, 413, "payload_too_large"),
+        case("a body that breaks off mid-stream", {
+            let parts: [Result<Vec<u8>, std::io::Error>; 2] = [Ok(b"part of it".to_vec()), Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"))];
+            Call::post(path("hk_open")).header("content-type", "text/plain").body(Body::from_stream(futures::stream::iter(parts)))
+        }, 400, "invalid_body"),
         case("Content-Length over the limit, nothing sent yet", {
             Call::post(path("hk_small")).header("content-length", "99999999999")
         }, 413, "payload_too_large"),
