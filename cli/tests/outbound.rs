@@ -9,6 +9,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hooklane_testkit::{Backend, Dev, Received, Reply, Sink};
@@ -320,21 +321,27 @@ fn check_delivery(got: &Received, event: &str, secrets: &[&str]) {
 /// refused, `None` when Python or the package is not there (a skip, unless
 /// `HOOKLANE_REQUIRE_MOTO=1`, where the whole toolchain must be present).
 fn python_verifies(secret: &str, got: &Received) -> Option<bool> {
-    let available = Command::new("python3")
-        .args(["-c", "import standardwebhooks"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    let available = *AVAILABLE.get_or_init(|| {
+        let found = Command::new("python3")
+            .args(["-c", "import standardwebhooks"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !found {
+            eprintln!(
+                "skipped the Python Standard Webhooks check: `import standardwebhooks` fails \
+                 (tests/run.sh puts .venv/bin on PATH)"
+            );
+        }
+        found
+    });
     if !available {
         assert!(
             std::env::var("HOOKLANE_REQUIRE_MOTO").as_deref() != Ok("1"),
             "HOOKLANE_REQUIRE_MOTO=1 but `python3 -c 'import standardwebhooks'` fails: \
              put .venv/bin first on PATH (tests/run.sh does)"
-        );
-        eprintln!(
-            "skipped the Python Standard Webhooks check: `import standardwebhooks` fails \
-             (tests/run.sh puts .venv/bin on PATH)"
         );
         return None;
     }
@@ -586,7 +593,7 @@ async fn a_failing_endpoint_is_retried_on_its_schedule_until_it_succeeds_on_ever
         let ep = endpoint(
             &dev,
             &bot,
-            json!({"url": sink.url("/flaky"), "retry_schedule": [1, 1]}),
+            json!({"url": sink.url("/flaky"), "events": ["invoice.paid"], "retry_schedule": [1, 1]}),
         )
         .await;
         assert_eq!(ep["max_attempts"], 3);
@@ -647,6 +654,42 @@ async fn a_failing_endpoint_is_retried_on_its_schedule_until_it_succeeds_on_ever
             sink.received().len(),
             3,
             "nothing after the success ({backend:?})"
+        );
+
+        // A 429 with `Retry-After` waits that long, though the schedule says at once.
+        let busy = Sink::start().await;
+        let ep = endpoint(
+            &dev,
+            &bot,
+            json!({"url": busy.url("/busy"), "events": ["invoice.overdue"], "retry_schedule": [0]}),
+        )
+        .await;
+        busy.reply_with([
+            Reply {
+                headers: vec![("retry-after".into(), "2".into())],
+                ..Reply::status(429)
+            },
+            Reply::status(200),
+        ]);
+        publish(&dev, &bot, &key, json!({"event": "invoice.overdue"}), None).await;
+        let got = busy.wait_for(2, WAIT).await;
+        let gap = got[1].at - got[0].at;
+        assert!(
+            gap >= Duration::from_millis(1900),
+            "retried {gap:?} after a 429 asking for 2 s ({backend:?})"
+        );
+        check_delivery(
+            &got[1],
+            "invoice.overdue",
+            &[ep["secret"].as_str().unwrap()],
+        );
+        let logged = wait_rows(&dev, &bot, &id(&ep), 2).await;
+        assert_eq!(
+            summary(&logged),
+            vec![
+                (2, "succeeded".into(), Some(200)),
+                (1, "failed".into(), Some(429)),
+            ]
         );
     }
 }

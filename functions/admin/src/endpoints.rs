@@ -138,7 +138,11 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let bot = load_bot(&state, &bot).await?;
-    let page = state.svc.store.list_endpoints(&bot.id, &q.page()).await?;
+    let page = state
+        .svc
+        .store
+        .list_endpoints(&bot.id, &q.checked_page()?)
+        .await?;
     Ok(axum::Json(answer(page, |e| view(&e))))
 }
 
@@ -280,7 +284,7 @@ async fn deliveries(
     let page = state
         .svc
         .store
-        .list_deliveries(&ep.bot_id, &ep.id, &q.page())
+        .list_deliveries(&ep.bot_id, &ep.id, &q.checked_page()?)
         .await?;
     Ok(axum::Json(answer(page, delivery_view)))
 }

@@ -50,20 +50,25 @@ pub async fn process(svc: &Services, envelope: Envelope) -> Result<(), DispatchE
     }
 }
 
-/// Parses and processes one message body, catching panics, in a span.
+/// Parses and processes one message body, catching panics, in a span that
+/// carries the queue's id for the message and the ids of the job it holds.
 pub async fn process_body(
     svc: &Services,
     body: &str,
-    message_id: &str,
+    queue_message_id: &str,
 ) -> Result<(), DispatchError> {
     let span = tracing::info_span!(
         "dispatch",
-        message_id,
+        queue_message_id,
+        job = tracing::field::Empty,
         bot_id = tracing::field::Empty,
-        event_id = tracing::field::Empty
+        event_id = tracing::field::Empty,
+        message_id = tracing::field::Empty,
+        endpoint_id = tracing::field::Empty,
     );
     async {
         let envelope: Envelope = serde_json::from_str(body)?;
+        record_ids(&envelope.job);
         match AssertUnwindSafe(process(svc, envelope))
             .catch_unwind()
             .await
@@ -76,6 +81,30 @@ pub async fn process_body(
     }
     .instrument(span)
     .await
+}
+
+/// Puts the job's ids on the current span, so every line about it (a send
+/// back, a failure) names them.
+fn record_ids(job: &Job) {
+    let span = tracing::Span::current();
+    match job {
+        Job::HookCall(c) => {
+            span.record("job", "hook_call");
+            span.record("bot_id", tracing::field::display(&c.bot_id));
+            span.record("event_id", tracing::field::display(&c.event_id));
+        }
+        Job::Publish(p) => {
+            span.record("job", "publish");
+            span.record("bot_id", tracing::field::display(&p.bot_id));
+            span.record("message_id", tracing::field::display(&p.message_id));
+        }
+        Job::Deliver(d) => {
+            span.record("job", "deliver");
+            span.record("bot_id", tracing::field::display(&d.bot_id));
+            span.record("message_id", tracing::field::display(&d.message_id));
+            span.record("endpoint_id", tracing::field::display(&d.endpoint_id));
+        }
+    }
 }
 
 fn log_failure(e: &DispatchError) {

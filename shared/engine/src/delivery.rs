@@ -537,6 +537,92 @@ mod tests {
         );
     }
 
+    fn deliver(data: Value) -> Deliver {
+        Deliver {
+            message_id: hooklane_domain::MessageId::parse("msg_01J0000000000000000000000").unwrap(),
+            bot_id: hooklane_domain::BotId::parse("bot-1").unwrap(),
+            endpoint_id: hooklane_domain::EndpointId::generate(),
+            event: "server.created".into(),
+            data,
+            timestamp: time::macros::datetime!(2026-03-01 12:00:00 UTC),
+            attempt: 1,
+            previous: None,
+            depth: 0,
+            force: false,
+        }
+    }
+
+    #[test]
+    fn each_endpoint_type_gets_its_own_body() {
+        let d = deliver(json!({"name": "eu-1", "players": 12, "tags": ["pvp"]}));
+        assert_eq!(
+            body_for(EndpointType::Custom, &d),
+            json!({
+                "id": "msg_01J0000000000000000000000",
+                "event": "server.created",
+                "timestamp": "2026-03-01T12:00:00Z",
+                "bot_id": "bot-1",
+                "data": {"name": "eu-1", "players": 12, "tags": ["pvp"]},
+            })
+        );
+        assert_eq!(
+            body_for(EndpointType::Discord, &d),
+            json!({"username": "Hooklane", "embeds": [{
+                "title": "server.created",
+                "timestamp": "2026-03-01T12:00:00Z",
+                "footer": {"text": "msg_01J0000000000000000000000 · Hooklane"},
+                "fields": [
+                    {"name": "name", "value": "eu-1", "inline": true},
+                    {"name": "players", "value": "12", "inline": true},
+                    {"name": "tags", "value": "[\"pvp\"]", "inline": true},
+                ],
+            }]})
+        );
+        let slack = body_for(EndpointType::Slack, &d);
+        assert_eq!(
+            slack["text"],
+            r#"server.created: {"name":"eu-1","players":12,"tags":["pvp"]}"#
+        );
+        assert_eq!(
+            slack["blocks"][0],
+            json!({"type": "header", "text": {"type": "plain_text", "text": "server.created"}})
+        );
+        assert_eq!(
+            slack["blocks"][1]["fields"][0],
+            json!({"type": "mrkdwn", "text": "*name*\neu-1"})
+        );
+        assert_eq!(slack["blocks"][2]["type"], "context");
+    }
+
+    #[test]
+    fn discord_and_slack_bodies_stay_within_the_platform_limits() {
+        let many: Map<String, Value> = (0..40)
+            .map(|i| (format!("field{i:02}"), Value::String("x".repeat(3000))))
+            .collect();
+        let d = deliver(Value::Object(many));
+        let discord = body_for(EndpointType::Discord, &d);
+        let fields = discord["embeds"][0]["fields"].as_array().unwrap();
+        assert!(fields.len() <= limits::DISCORD_FIELDS);
+        assert!(fields
+            .iter()
+            .all(|f| f["value"].as_str().unwrap().chars().count() <= limits::DISCORD_FIELD_VALUE));
+        let total: usize = fields
+            .iter()
+            .map(|f| {
+                f["name"].as_str().unwrap().chars().count()
+                    + f["value"].as_str().unwrap().chars().count()
+            })
+            .sum();
+        assert!(total <= limits::DISCORD_TOTAL, "{total}");
+        let slack = body_for(EndpointType::Slack, &d);
+        let fields = slack["blocks"][1]["fields"].as_array().unwrap();
+        assert_eq!(fields.len(), limits::SLACK_SECTION_FIELDS);
+        assert!(fields
+            .iter()
+            .all(|f| f["text"].as_str().unwrap().chars().count() <= limits::SLACK_FIELD_TEXT));
+        assert!(slack["text"].as_str().unwrap().chars().count() <= limits::SLACK_TEXT);
+    }
+
     #[test]
     fn retry_after_is_read_as_seconds_or_as_an_http_date() {
         let now = time::macros::datetime!(2026-03-01 12:00:00 UTC);
