@@ -1448,3 +1448,21 @@ async fn a_test_send_is_queued_for_the_endpoint() {
         .await;
     assert_eq!(log.body, json!({"data": [], "next": null}));
 }
+
+#[tokio::test]
+async fn an_empty_admin_token_lets_nobody_in() {
+    let app = spawn_app();
+    let open = hooklane_admin::router(hooklane_admin::AdminState {
+        svc: app.svc.clone(),
+        auth: hooklane_admin::AdminAuth::Token("".into()),
+        public_url: None,
+    });
+    for authorization in [None, Some("Bearer "), Some("Bearer")] {
+        let a = send(
+            &open,
+            request(Method::GET, "/v1/bots/x", authorization, None),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{authorization:?}");
+    }
+}
