@@ -1466,3 +1466,53 @@ async fn an_empty_admin_token_lets_nobody_in() {
         assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{authorization:?}");
     }
 }
+
+#[tokio::test]
+async fn endpoints_are_listed_newest_first_and_paged_by_cursor() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    let mut created = Vec::new();
+    for i in 0..3 {
+        let ep = app
+            .endpoint(
+                &bot,
+                json!({"url": format!("https://receiver.example/{i}")}),
+            )
+            .await;
+        created.push(ep["id"].as_str().unwrap().to_owned());
+    }
+    created.reverse();
+    let first = app.get(&format!("/v1/bots/{bot}/endpoints?limit=2")).await;
+    let next = first.body["next"].as_str().expect("a second page");
+    let second = app
+        .get(&format!("/v1/bots/{bot}/endpoints?limit=2&cursor={next}"))
+        .await;
+    assert_eq!(second.body["next"], Value::Null);
+    let seen: Vec<&str> = first.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second.body["data"].as_array().unwrap())
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(seen, created);
+}
+
+#[tokio::test]
+async fn a_list_limit_is_kept_between_1_and_100() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    for _ in 0..3 {
+        app.hook(&bot, json!({})).await;
+    }
+    for (query, expect) in [("limit=0", 3), ("limit=1", 1), ("limit=1000", 3), ("", 3)] {
+        let a = app.get(&format!("/v1/bots/{bot}/hooks?{query}")).await;
+        assert_eq!(a.status, StatusCode::OK, "{query}");
+        assert_eq!(a.body["data"].as_array().unwrap().len(), expect, "{query}");
+    }
+    let bad = app
+        .get(&format!("/v1/bots/{bot}/hooks?cursor=%25%25"))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.code(), "invalid_cursor");
+}
