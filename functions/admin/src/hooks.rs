@@ -7,10 +7,9 @@ use axum::Router;
 use base64::Engine as _;
 use hooklane_domain::{rfc3339, Hook, HookAuth, HookId, Run};
 use hooklane_web::{ApiError, Json};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::input::{check_hook, hook_input, load_bot, merge};
+use crate::input::{check_hook, check_signed_url_request, hook_input, load_bot, merge};
 use crate::list::{answer, ListQuery};
 use crate::{base_url, AdminState};
 
@@ -166,20 +165,11 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MintUrl {
-    #[serde(default)]
-    context: Value,
-    #[serde(default)]
-    expires_in: Option<u64>,
-}
-
 async fn mint_url(
     State(state): State<AdminState>,
     Path((bot, hook)): Path<(String, String)>,
     headers: HeaderMap,
-    Json(body): Json<MintUrl>,
+    Json(body): Json<Value>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let hook = load_hook(&state, &bot, &hook).await?;
     let HookAuth::SignedUrl { key } = &hook.auth else {
@@ -188,38 +178,14 @@ async fn mint_url(
             "signed URLs are for hooks whose auth type is signed_url",
         ));
     };
-    let context = match body.context {
-        Value::Null => json!({}),
-        c @ Value::Object(_) => c,
-        _ => {
-            return Err(ApiError::bad_request(
-                "invalid_context",
-                "`context` must be a JSON object",
-            ))
-        }
-    };
-    if context.to_string().len() > 2048 {
-        return Err(ApiError::bad_request(
-            "invalid_context",
-            "`context` must be at most 2048 bytes as JSON",
-        ));
-    }
+    let (context, expires_in) = check_signed_url_request(body)?;
     let key = base64::engine::general_purpose::STANDARD
         .decode(key)
         .map_err(|e| {
             ApiError::internal(anyhow::anyhow!("hook {} has a bad URL key: {e}", hook.id))
         })?;
     let now = state.svc.now();
-    let expires_at = match body.expires_in {
-        Some(0) => {
-            return Err(ApiError::bad_request(
-                "invalid_expiry",
-                "`expires_in` must be at least 1 second",
-            ))
-        }
-        Some(s) => Some(now + time::Duration::seconds(s.min(10 * 365 * 86_400) as i64)),
-        None => None,
-    };
+    let expires_at = expires_in.map(|s| now + time::Duration::seconds(s as i64));
     let (ctx, sig) = hooklane_auth::signed_url::mint(
         &key,
         hook.bot_id.as_str(),

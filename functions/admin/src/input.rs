@@ -295,6 +295,49 @@ fn with_code(mut e: ApiError, code: &'static str) -> ApiError {
     e
 }
 
+// ---------------------------------------------------------- signed URLs
+
+/// The longest a signed URL may stay valid: 10 years.
+pub const MAX_URL_LIFETIME_SECONDS: u64 = 10 * 365 * 86_400;
+/// The most a signed URL's context may hold, as JSON.
+pub const MAX_CONTEXT_BYTES: usize = 2048;
+
+/// What minting a signed URL takes: a `context` object (default `{}`) and
+/// an optional `expires_in` in seconds.
+pub fn check_signed_url_request(value: Value) -> Result<(Value, Option<u64>), ApiError> {
+    let Value::Object(obj) = value else {
+        return Err(invalid("invalid_json", "the body must be a JSON object"));
+    };
+    Fields::new(&obj, "", "invalid_json")
+        .only(&["context", "expires_in"], "a signed URL request")?;
+    let context = Fields::new(&obj, "", "invalid_context")
+        .object("context")?
+        .cloned()
+        .unwrap_or_default();
+    let size = Value::Object(context.clone()).to_string().len();
+    if size > MAX_CONTEXT_BYTES {
+        return Err(invalid(
+            "invalid_context",
+            format!("`context` is {size} bytes as JSON; at most {MAX_CONTEXT_BYTES}"),
+        ));
+    }
+    let expiry = Fields::new(&obj, "", "invalid_expiry");
+    let expires_in = match expiry.get("expires_in") {
+        None => None,
+        Some(v) => Some(
+            v.as_u64()
+                .filter(|s| (1..=MAX_URL_LIFETIME_SECONDS).contains(s))
+                .ok_or_else(|| {
+                    expiry.err(
+                        "expires_in",
+                        format!("must be a whole number of seconds from 1 to {MAX_URL_LIFETIME_SECONDS}"),
+                    )
+                })?,
+        ),
+    };
+    Ok((Value::Object(context), expires_in))
+}
+
 // ---------------------------------------------------------------- hooks
 
 const HOOK_FIELDS: &[&str] = &[

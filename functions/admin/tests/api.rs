@@ -1094,11 +1094,20 @@ async fn signed_urls_are_minted_only_for_signed_url_hooks() {
             "invalid_context",
         ),
         (json!({"expires_in": 0}), "invalid_expiry"),
+        (json!({"expires_in": -5}), "invalid_expiry"),
+        (json!({"expires_in": "1h"}), "invalid_expiry"),
+        (json!({"expires_in": 400_000_000}), "invalid_expiry"),
         (json!({"ctx": {}}), "invalid_json"),
     ] {
         let a = app.post(&path, body.clone()).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(a.code(), code, "{body}: {}", a.message());
+        let field = body.as_object().unwrap().keys().next().unwrap();
+        assert!(
+            a.message().contains(&format!("`{field}`")),
+            "{body}: {}",
+            a.message()
+        );
     }
 
     let api_key_hook = app.hook(&bot, json!({})).await;
