@@ -5,6 +5,8 @@ use hooklane_template::is_placeholder;
 use hooklane_web::ApiError;
 use serde_json::{Map, Value};
 
+use crate::MAX_JSON_DEPTH;
+
 /// The body as the actions see it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedBody {
@@ -53,12 +55,31 @@ pub fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<ParsedBody
         let value: Value = serde_json::from_str(text).map_err(|e| {
             ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
         })?;
+        if json_depth(&value) > MAX_JSON_DEPTH {
+            return Err(too_deep());
+        }
         return split_variables(value);
     }
     Ok(ParsedBody {
         payload: Value::String(text.to_owned()),
         variables: Map::new(),
     })
+}
+
+fn too_deep() -> ApiError {
+    ApiError::bad_request(
+        "invalid_json",
+        format!("the body nests deeper than {MAX_JSON_DEPTH} levels of arrays and objects"),
+    )
+}
+
+/// How many arrays and objects nest in `value` at its deepest (a scalar is 0).
+pub fn json_depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(json_depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// A form as an object; a repeated name becomes an array of its values.
@@ -233,6 +254,12 @@ mod tests {
             code(parse_body(Some("application/json"), b"\xff\xfe")).0,
             "invalid_body"
         );
+        let deepest = "[".repeat(MAX_JSON_DEPTH) + &"]".repeat(MAX_JSON_DEPTH);
+        assert!(parse_body(Some("application/json"), deepest.as_bytes()).is_ok());
+        let deeper = format!("{{\"a\": {deepest}}}");
+        let (c, message) = code(parse_body(Some("application/json"), deeper.as_bytes()));
+        assert_eq!(c, "invalid_json");
+        assert!(message.contains("deeper than 100"), "{message}");
         let deep = "[".repeat(200) + &"]".repeat(200);
         assert_eq!(
             code(parse_body(Some("application/json"), deep.as_bytes())).0,

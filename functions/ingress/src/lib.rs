@@ -14,12 +14,18 @@ mod cache;
 mod events;
 mod hooks;
 
-pub use body::{parse_body, ParsedBody};
+pub use body::{json_depth, parse_body, ParsedBody};
 pub use cache::CACHE_TTL;
 
 /// Idempotency ids (`webhook-id`, `X-GitHub-Delivery`, Stripe event ids,
 /// `Idempotency-Key`) are remembered this long.
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+/// How deep a hook call's JSON body may nest. serde_json reads at most 127
+/// levels, and the queue envelope wraps the payload two levels deeper (more
+/// when an action nests it in a published event): a body accepted with more
+/// could not be read back by the dispatcher.
+pub const MAX_JSON_DEPTH: usize = 100;
 
 #[derive(Clone)]
 pub struct IngressState {

@@ -730,7 +730,9 @@ fn bad_calls(t: &Ingress) -> Vec<Case> {
         case("JSON cut after a key", Call::post(path("hk_open")).json("{\"a\":"), 400, "invalid_json"),
         case("JSON with trailing garbage", Call::post(path("hk_open")).json("{\"a\":1} trailing"), 400, "invalid_json"),
         case("JSON with a trailing comma", Call::post(path("hk_open")).json("{\"a\":1,}"), 400, "invalid_json"),
-        case("JSON nested past serde's limit", Call::post(path("hk_open")).json(nested(129)), 400, "invalid_json"),
+        case("JSON nested 101 deep", Call::post(path("hk_open")).json(nested(101)), 400, "invalid_json").saying("deeper than 100"),
+        case("JSON object nested 101 deep", Call::post(path("hk_open")).json(format!("{}1{}", "{\"a\":".repeat(101), "}".repeat(101))), 400, "invalid_json"),
+        case("JSON nested 128 deep, past serde's limit", Call::post(path("hk_open")).json(nested(128)), 400, "invalid_json"),
         case("JSON nested 10 000 deep", Call::post(path("hk_open")).json(nested(10_000)), 400, "invalid_json"),
         case("untyped body that looks like JSON but is not", Call::post(path("hk_open")).body("{not json"), 400, "invalid_json"),
         case("one byte over the limit, with Content-Length", {
@@ -979,7 +981,7 @@ fn good_calls(t: &Ingress) -> Vec<Good> {
             check: |c| assert_eq!(c.request.payload.as_str().map(str::len), Some(SMALL_LIMIT)),
         },
         Good {
-            what: "JSON nested 100 deep",
+            what: "JSON nested 100 deep (its envelope still decodes)",
             call: Call::post(path("hk_open")).json(nested(100)),
             hook: "hk_open",
             check: |_| {},
