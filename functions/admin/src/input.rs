@@ -1314,6 +1314,57 @@ pub async fn check_endpoint(
     })
 }
 
+/// The longest grace an old endpoint secret may keep signing: 7 days.
+pub const MAX_GRACE_SECONDS: u64 = 7 * 86_400;
+
+/// What rotating an endpoint's secret takes: `grace_seconds` (0 to
+/// [`MAX_GRACE_SECONDS`]) and a new `secret`, both optional.
+pub fn check_rotate_request(value: Value) -> Result<(Option<u64>, Option<String>), ApiError> {
+    let Value::Object(obj) = value else {
+        return Err(invalid("invalid_json", "the body must be a JSON object"));
+    };
+    Fields::new(&obj, "", "invalid_json").only(&["grace_seconds", "secret"], "a rotation")?;
+    let grace = Fields::new(&obj, "", "invalid_grace");
+    let grace_seconds = match grace.get("grace_seconds") {
+        None => None,
+        Some(v) => Some(
+            v.as_u64()
+                .filter(|g| *g <= MAX_GRACE_SECONDS)
+                .ok_or_else(|| {
+                    grace.err(
+                        "grace_seconds",
+                        format!("must be a whole number of seconds from 0 to {MAX_GRACE_SECONDS}"),
+                    )
+                })?,
+        ),
+    };
+    let secret = Fields::new(&obj, "", "invalid_secret")
+        .str("secret")?
+        .map(str::to_owned);
+    if let Some(s) = &secret {
+        check_secret(s)?;
+    }
+    Ok((grace_seconds, secret))
+}
+
+/// What recovering an endpoint's failed deliveries takes: `since`, an RFC 3339 time.
+pub fn check_recover_request(value: Value) -> Result<time::OffsetDateTime, ApiError> {
+    let Value::Object(obj) = value else {
+        return Err(invalid("invalid_json", "the body must be a JSON object"));
+    };
+    let f = Fields::new(&obj, "", "invalid_since");
+    f.only(&["since"], "a recovery")?;
+    let since = f.required_str("since", "an RFC 3339 time such as 2026-01-31T00:00:00Z")?;
+    time::OffsetDateTime::parse(since, &time::format_description::well_known::Rfc3339).map_err(
+        |_| {
+            f.err(
+                "since",
+                format!("is `{since}`; it must be an RFC 3339 time such as 2026-01-31T00:00:00Z"),
+            )
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1342,5 +1393,44 @@ mod tests {
         assert!(check_action_url("ftp://{payload.host}/x", "u", false)
             .await
             .is_err());
+    }
+
+    #[test]
+    fn rotation_and_recovery_requests_name_their_fields() {
+        use serde_json::json;
+        assert_eq!(check_rotate_request(json!({})).unwrap(), (None, None));
+        assert_eq!(
+            check_rotate_request(json!({"grace_seconds": 60})).unwrap(),
+            (Some(60), None)
+        );
+        for (body, code, field) in [
+            (
+                json!({"grace_seconds": -1}),
+                "invalid_grace",
+                "`grace_seconds`",
+            ),
+            (
+                json!({"grace_seconds": 604_801}),
+                "invalid_grace",
+                "`grace_seconds`",
+            ),
+            (json!({"secret": "nope"}), "invalid_secret", "`secret`"),
+            (json!({"secret": 5}), "invalid_secret", "`secret`"),
+            (json!({"grace": 5}), "invalid_json", "`grace`"),
+        ] {
+            let e = check_rotate_request(body.clone()).unwrap_err();
+            assert_eq!(e.code, code, "{body}");
+            assert!(e.message.contains(field), "{body}: {}", e.message);
+        }
+        assert!(check_recover_request(json!({"since": "2026-01-31T00:00:00Z"})).is_ok());
+        for body in [
+            json!({}),
+            json!({"since": "yesterday"}),
+            json!({"since": 5}),
+        ] {
+            let e = check_recover_request(body.clone()).unwrap_err();
+            assert_eq!(e.code, "invalid_since", "{body}");
+            assert!(e.message.contains("`since`"), "{body}: {}", e.message);
+        }
     }
 }
