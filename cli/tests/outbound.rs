@@ -952,3 +952,82 @@ async fn a_rotated_secret_signs_alongside_the_old_one_during_the_grace_on_every_
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_queued_before_the_endpoint_was_disabled_is_dropped_and_logged_on_every_backend() {
+    for backend in Backend::all() {
+        let sink = Sink::start().await;
+        let dev = Dev::start(bin(), backend.clone(), &[]).await;
+        let (bot, key) = dev.bot().await;
+        let ep = endpoint(
+            &dev,
+            &bot,
+            json!({"url": sink.url("/paused"), "retry_schedule": [2]}),
+        )
+        .await;
+        let path = format!("/v1/bots/{bot}/endpoints/{}", id(&ep));
+        sink.reply_with([Reply::status(500)]);
+        publish(&dev, &bot, &key, json!({"event": "order.created"}), None).await;
+        let logged = wait_rows(&dev, &bot, &id(&ep), 1).await;
+        assert_eq!(summary(&logged), vec![(1, "failed".into(), Some(500))]);
+        let state = dev
+            .admin_json(Method::PATCH, &path, json!({"enabled": false}), 200)
+            .await;
+        assert_eq!(state["disabled_reason"], "disabled through the admin API");
+        let logged = wait_rows(&dev, &bot, &id(&ep), 2).await;
+        assert_eq!(
+            summary(&logged),
+            vec![
+                (2, "exhausted".into(), None),
+                (1, "failed".into(), Some(500))
+            ],
+            "{backend:?}"
+        );
+        assert!(logged[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("disabled")));
+        assert_eq!(sink.received().len(), 1, "the retry was not sent");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endpoint_failing_longer_than_allowed_is_disabled_without_a_retry_on_every_backend() {
+    for backend in Backend::all() {
+        // The installation allows no failure run at all: the first failure disables.
+        let sink = Sink::start().await;
+        let dev = Dev::start(
+            bin(),
+            backend.clone(),
+            &[("HOOKLANE_DISABLE_FAILING_ENDPOINT_AFTER_HOURS", "0")],
+        )
+        .await;
+        let (bot, key) = dev.bot().await;
+        let ep = endpoint(
+            &dev,
+            &bot,
+            json!({"url": sink.url("/failing"), "retry_schedule": [1]}),
+        )
+        .await;
+        sink.reply_with([Reply::status(500)]);
+        publish(&dev, &bot, &key, json!({"event": "order.created"}), None).await;
+        let logged = wait_rows(&dev, &bot, &id(&ep), 1).await;
+        assert_eq!(
+            summary(&logged),
+            vec![(1, "exhausted".into(), Some(500))],
+            "no retry is queued for a disabled endpoint ({backend:?})"
+        );
+        let state = dev
+            .get(&format!("/v1/bots/{bot}/endpoints/{}", id(&ep)))
+            .await;
+        assert_eq!(state["enabled"], false);
+        assert!(
+            state["disabled_reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("failed since")),
+            "{state}"
+        );
+        assert!(state["failing_since"].as_str().is_some());
+        tokio::time::sleep(SETTLE).await;
+        assert_eq!(sink.received().len(), 1, "{backend:?}");
+    }
+}
