@@ -87,12 +87,22 @@ impl Cache {
         };
         let mut changed = fresh.auth != hook.auth || fresh.enabled != hook.enabled;
         if matches!(fresh.auth, HookAuth::ApiKey) {
-            let cached = fresh_entry(&self.bots, &hook.bot_id).flatten();
-            let bot = store.get_bot(&hook.bot_id).await?;
-            changed |=
-                cached.map(|b| b.api_key_hash) != bot.as_ref().map(|b| b.api_key_hash.clone());
-            keep(&self.bots, hook.bot_id.clone(), bot);
+            changed |= self.reload_bot(store, &hook.bot_id).await?.is_some();
         }
         Ok(changed.then_some(fresh))
+    }
+
+    /// Reads the bot again from the store, past the cache, and caches it.
+    /// Returns it when its API key changed from the cached one (or it was
+    /// not cached); `None` when the key is the same or the bot is gone.
+    pub async fn reload_bot(
+        &self,
+        store: &dyn Store,
+        id: &BotId,
+    ) -> Result<Option<Bot>, StoreError> {
+        let cached = fresh_entry(&self.bots, id).flatten();
+        let bot = store.get_bot(id).await?;
+        keep(&self.bots, id.clone(), bot.clone());
+        Ok(bot.filter(|b| cached.is_none_or(|c| c.api_key_hash != b.api_key_hash)))
     }
 }

@@ -40,10 +40,15 @@ pub async fn publish(
     let presented = headers.get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthorized("send the bot's API key as `Authorization: Bearer <key>`")
     })?;
-    if !api_key::verify_authorization(presented.to_str().unwrap_or_default(), &bot.api_key_hash) {
-        return Err(ApiError::unauthorized(
-            "the API key is not valid for this bot",
-        ));
+    let presented = presented.to_str().unwrap_or_default();
+    if !api_key::verify_authorization(presented, &bot.api_key_hash) {
+        // The key may have been rotated since the bot was cached.
+        let rotated = state.cache.reload_bot(svc.store.as_ref(), &bot_id).await?;
+        if !rotated.is_some_and(|b| api_key::verify_authorization(presented, &b.api_key_hash)) {
+            return Err(ApiError::unauthorized(
+                "the API key is not valid for this bot",
+            ));
+        }
     }
     let Json(body) = body?;
     validate_event_name(&body.event).map_err(|m| ApiError::bad_request("invalid_event", m))?;
