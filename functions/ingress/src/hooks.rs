@@ -178,6 +178,10 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
             now.unix_timestamp(),
         )
     };
+    // The auth the call passed: the cached hook's, or the store's when it
+    // changed (its secret header then is the one kept from the actions).
+    let mut auth = &hook.auth;
+    let reloaded;
     let (delivery_id, context) = match check(hook).await {
         Err(refused) if refused.status == StatusCode::UNAUTHORIZED => {
             // The key or secret may have changed since it was cached (a
@@ -189,7 +193,11 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
                 .reload_if_changed(svc.store.as_ref(), hook)
                 .await?
             {
-                Some(fresh) if fresh.enabled => check(&fresh).await?,
+                Some(fresh) if fresh.enabled => {
+                    reloaded = fresh;
+                    auth = &reloaded.auth;
+                    check(&reloaded).await?
+                }
                 Some(_) => return Err(unknown_hook()),
                 None => return Err(refused),
             }
@@ -235,7 +243,7 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
     }
 
     let mut headers = Map::new();
-    let secret_header = match &hook.auth {
+    let secret_header = match auth {
         HookAuth::SecretHeader { header, .. } => Some(header.to_ascii_lowercase()),
         HookAuth::Hmac {
             header: Some(h), ..
@@ -253,9 +261,7 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
     }
     let mut query_map = Map::new();
     for (k, v) in query {
-        if matches!(hook.auth, HookAuth::SignedUrl { .. })
-            && SIGNED_URL_PARAMS.contains(&k.as_str())
-        {
+        if matches!(auth, HookAuth::SignedUrl { .. }) && SIGNED_URL_PARAMS.contains(&k.as_str()) {
             continue;
         }
         query_map.insert(k, Value::String(v));

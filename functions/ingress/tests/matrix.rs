@@ -1400,12 +1400,27 @@ async fn a_new_api_key_or_secret_works_at_once_while_the_old_one_was_cached() {
         .await
         .unwrap()
         .unwrap();
+    // A new secret in a new header: it works at once, and that header is
+    // kept from the actions like the old one.
     hook.auth = HookAuth::SecretHeader {
-        header: "x-bp-secret".into(),
-        secret: "bp-secret-rotated".into(),
+        header: "x-team-secret".into(),
+        secret: "team-secret-rotated".into(),
     };
     t.store.update_hook(&hook).await.unwrap();
-    assert_eq!(t.send(with_secret("bp-secret-rotated")).await.status, 202);
+    let rotated_call = Call::post(path("hk_botpress"))
+        .json("{}")
+        .header("x-team-secret", "team-secret-rotated")
+        .build();
+    assert_eq!(t.send(rotated_call).await.status, 202);
     assert_eq!(t.send(with_secret(BOTPRESS_SECRET)).await.status, 401);
-    assert_eq!(t.drain().await.len(), 2, "only the accepted calls");
+    let queued = t.drain().await;
+    assert_eq!(queued.len(), 2, "only the accepted calls");
+    let Job::HookCall(call) = &queued[1].job else {
+        panic!("not a hook call")
+    };
+    assert!(
+        !call.request.headers.contains_key("x-team-secret"),
+        "the new secret reached the actions: {:?}",
+        call.request.headers
+    );
 }
