@@ -16,16 +16,14 @@ use hooklane_domain::{
 };
 use hooklane_store::{Page, QueueError};
 use hooklane_web::{ApiError, Json};
-use serde::Deserialize;
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
-use crate::input::{check_endpoint, check_secret, endpoint_input, load_bot, merge};
+use crate::input::{
+    check_endpoint, check_recover_request, check_rotate_request, endpoint_input, load_bot, merge,
+};
 use crate::list::{answer, ListQuery};
 use crate::AdminState;
 
-/// The longest grace an old secret may keep signing: 7 days.
-const MAX_GRACE_SECONDS: u64 = 7 * 86_400;
 /// The default grace: 24 hours.
 const DEFAULT_GRACE_SECONDS: u64 = 86_400;
 /// The most earlier secrets signing at once (each adds a signature to
@@ -221,35 +219,15 @@ async fn test(
     Ok((StatusCode::ACCEPTED, axum::Json(json!({"id": message_id}))))
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Rotate {
-    #[serde(default)]
-    grace_seconds: Option<u64>,
-    #[serde(default)]
-    secret: Option<String>,
-}
-
 async fn rotate_secret(
     State(state): State<AdminState>,
     Path((bot, ep)): Path<(String, String)>,
-    Json(body): Json<Rotate>,
+    Json(body): Json<Value>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let mut ep = load_endpoint(&state, &bot, &ep).await?;
-    let grace = body.grace_seconds.unwrap_or(DEFAULT_GRACE_SECONDS);
-    if grace > MAX_GRACE_SECONDS {
-        return Err(ApiError::bad_request(
-            "invalid_grace",
-            format!("`grace_seconds` is at most {MAX_GRACE_SECONDS}"),
-        ));
-    }
-    let secret = match body.secret {
-        Some(s) => {
-            check_secret(&s)?;
-            s
-        }
-        None => generate_endpoint_secret(),
-    };
+    let (grace, secret) = check_rotate_request(body)?;
+    let grace = grace.unwrap_or(DEFAULT_GRACE_SECONDS);
+    let secret = secret.unwrap_or_else(generate_endpoint_secret);
     let now = state.svc.now();
     if grace > 0 {
         ep.old_secrets.retain(|o| o.expires_at > now);
@@ -347,21 +325,15 @@ async fn resend(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Recover {
-    #[serde(with = "time::serde::rfc3339")]
-    since: OffsetDateTime,
-}
-
 /// Replays every message whose deliveries to this endpoint since `since`
 /// failed and never succeeded.
 async fn recover(
     State(state): State<AdminState>,
     Path((bot, ep)): Path<(String, String)>,
-    Json(body): Json<Recover>,
+    Json(body): Json<Value>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let ep = load_endpoint(&state, &bot, &ep).await?;
+    let since = check_recover_request(body)?;
     // Newest first: the first row seen for a message is its latest state.
     let mut latest: BTreeMap<MessageId, DeliveryStatus> = BTreeMap::new();
     let mut page = Page::first(100);
@@ -372,7 +344,7 @@ async fn recover(
             .list_deliveries(&ep.bot_id, &ep.id, &page)
             .await?;
         for row in got.items {
-            if row.triggered_at < body.since {
+            if row.triggered_at < since {
                 break 'pages;
             }
             latest.entry(row.message_id).or_insert(row.status);
