@@ -50,7 +50,15 @@ pub async fn publish(
             ));
         }
     }
-    let Json(body) = body?;
+    let Json(body) = body.map_err(|e| match e.status {
+        // Over the router's body limit: the contract's code for that.
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the event is larger than the queue carries",
+        ),
+        _ => e,
+    })?;
     validate_event_name(&body.event).map_err(|m| ApiError::bad_request("invalid_event", m))?;
     let idem = body
         .id

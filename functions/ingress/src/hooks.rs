@@ -18,8 +18,8 @@ use hooklane_template::{render_json, render_str, Context};
 use hooklane_web::{ApiError, ClientIp};
 use serde_json::{json, Map, Value};
 
-use crate::body::parse_body;
-use crate::{IngressState, IDEMPOTENCY_WINDOW};
+use crate::body::{json_depth, parse_body};
+use crate::{IngressState, IDEMPOTENCY_WINDOW, MAX_JSON_DEPTH};
 
 /// Headers that carry credentials; they never reach the actions.
 const CREDENTIAL_HEADERS: &[&str] = &[
@@ -204,6 +204,16 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
         }
         other => other?,
     };
+
+    if context
+        .as_ref()
+        .is_some_and(|c| json_depth(c) > MAX_JSON_DEPTH)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_context",
+            format!("the signed URL's context nests deeper than {MAX_JSON_DEPTH} levels; mint one with a flatter context"),
+        ));
+    }
 
     if let Some(rate) = hook.rate_limit {
         check_rate(state, hook, rate, now).await?;

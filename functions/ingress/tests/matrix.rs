@@ -608,6 +608,11 @@ fn bad_calls(t: &Ingress) -> Vec<Case> {
         case("PUT under /webhook/", Call::new(Method::PUT, format!("/webhook/{BOT}/hk_open")), 405, "method_not_allowed"),
         case("GET on the publish route", Call::new(Method::GET, format!("/v1/bots/{BOT}/events")), 405, "method_not_allowed")
             .with_header("allow", "POST"),
+        case("a publish larger than the router reads", Call::post(format!("/v1/bots/{BOT}/events")).json(format!(r#"{{"event": "a.b", "data": "{}"}}"#, "x".repeat(3 << 20))).header("authorization", &key), 413, "payload_too_large"),
+        case("a publish larger than a queue message", Call::post(format!("/v1/bots/{BOT}/events")).json(format!(r#"{{"event": "a.b", "data": "{}"}}"#, "x".repeat(QUEUE_MAX))).header("authorization", &key), 413, "payload_too_large"),
+        case("a publish with a wrong key", Call::post(format!("/v1/bots/{BOT}/events")).json(r#"{"event": "a.b"}"#).header("authorization", "hlk_wrong"), 401, "unauthorized"),
+        case("a publish with a bad event name", Call::post(format!("/v1/bots/{BOT}/events")).json(r#"{"event": "a b"}"#).header("authorization", &key), 400, "invalid_event"),
+        case("a publish with truncated JSON", Call::post(format!("/v1/bots/{BOT}/events")).json(r#"{"event": "a.b""#).header("authorization", &key), 400, "invalid_json"),
         case("DELETE on the publish route", Call::new(Method::DELETE, format!("/v1/bots/{BOT}/events")), 405, "method_not_allowed"),
         case("a path with no hook", Call::post(format!("/hooks/{BOT}")).json("{}"), 404, "not_found"),
         case("a path below a hook", Call::post(format!("{}/more", path("hk_open"))).json("{}"), 404, "not_found"),
@@ -722,6 +727,11 @@ fn bad_calls(t: &Ingress) -> Vec<Case> {
         case("signed URL: expired", signed("hk_signed", &expired_ctx, &expired_sig), 401, "unauthorized").saying("expired"),
         case("signed URL: minted for another hook", signed("hk_signed", &other_ctx, &other_sig), 401, "unauthorized"),
         case("signed URL: empty ctx and sig", signed("hk_signed", "", ""), 401, "unauthorized"),
+        case("signed URL whose context nests too deep to queue", {
+            let deep: Value = serde_json::from_str(&nested(101)).unwrap();
+            let (ctx, sig) = signed_url_parts(&URL_KEY, "hk_signed", json!({"deep": deep}), None);
+            signed("hk_signed", &ctx, &sig)
+        }, 400, "invalid_context"),
         // --- bodies ---------------------------------------------------------
         case("JSON body that is not UTF-8", Call::post(path("hk_open")).header("content-type", "application/json").body(b"{\"a\":\"\xff\xfe\"}".to_vec()), 400, "invalid_body").saying("UTF-8"),
         case("text body that is not UTF-8", Call::post(path("hk_open")).header("content-type", "text/plain").body(b"caf\xe9".to_vec()), 400, "invalid_body"),
