@@ -304,6 +304,17 @@ pub const MAX_CONTEXT_BYTES: usize = 2048;
 
 /// What minting a signed URL takes: a `context` object (default `{}`) and
 /// an optional `expires_in` in seconds.
+/// How deep a signed URL's context may nest (the ingress reads no deeper).
+const MAX_CONTEXT_DEPTH: usize = 100;
+
+fn json_depth(v: &Value) -> usize {
+    match v {
+        Value::Array(items) => 1 + items.iter().map(json_depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 pub fn check_signed_url_request(value: Value) -> Result<(Value, Option<u64>), ApiError> {
     let Value::Object(obj) = value else {
         return Err(invalid("invalid_json", "the body must be a JSON object"));
@@ -314,6 +325,12 @@ pub fn check_signed_url_request(value: Value) -> Result<(Value, Option<u64>), Ap
         .object("context")?
         .cloned()
         .unwrap_or_default();
+    if json_depth(&Value::Object(context.clone())) > MAX_CONTEXT_DEPTH {
+        return Err(invalid(
+            "invalid_context",
+            format!("`context` nests more than {MAX_CONTEXT_DEPTH} levels deep"),
+        ));
+    }
     let size = Value::Object(context.clone()).to_string().len();
     if size > MAX_CONTEXT_BYTES {
         return Err(invalid(

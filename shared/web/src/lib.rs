@@ -171,9 +171,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = bytes::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::new(e.status(), "invalid_body", e.body_text()))?;
+        let bytes = bytes::Bytes::from_request(req, state).await.map_err(|e| {
+            let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "payload_too_large"
+            } else {
+                "invalid_body"
+            };
+            ApiError::new(e.status(), code, e.body_text())
+        })?;
         if bytes.is_empty() {
             return serde_json::from_slice(b"{}").map(Json).map_err(|e| {
                 ApiError::bad_request(
