@@ -14,6 +14,28 @@ use crate::DispatchError;
 /// Waits before the retries of a run that failed without any effect.
 const RUN_RETRY_DELAYS: [u64; 4] = [5, 30, 120, 600];
 
+/// Tries at writing the finished run before giving up on the log row.
+const RUN_WRITE_TRIES: u32 = 4;
+
+/// Writes the run, retrying a failing store a few times. The actions have
+/// run by then: a run log that cannot be written is logged and given up,
+/// never a reason to run the actions again.
+async fn finish(svc: &Services, run: &Run) {
+    let expires = svc.now() + svc.settings.run_log_ttl;
+    for attempt in 1..=RUN_WRITE_TRIES {
+        match svc.store.put_run(run, expires).await {
+            Ok(()) => return,
+            Err(e) if attempt < RUN_WRITE_TRIES => {
+                tracing::warn!(error.message = %e, attempt, "the run log could not be written; trying again");
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+            }
+            Err(e) => {
+                tracing::error!(error.message = %e, error.cause_chain = ?e, status = ?run.status, "the run log could not be written; the run is not repeated");
+            }
+        }
+    }
+}
+
 #[tracing::instrument(skip_all, fields(bot_id = %call.bot_id, hook_id = %call.hook_id, event_id = %call.event_id))]
 pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), DispatchError> {
     let Some(hook) = svc
@@ -25,6 +47,53 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
         tracing::warn!("the hook is gone; the call is dropped");
         return Ok(());
     };
+    // The queue delivers at least once: a run already written for this
+    // attempt is not run again. A run left `running` was cut short (the
+    // process stopped); some actions may have taken effect, so it is
+    // recorded as failed rather than repeated.
+    let attempt = call.attempt + 1;
+    let mut run = Run {
+        id: call.event_id.clone(),
+        bot_id: call.bot_id.clone(),
+        hook_id: call.hook_id.clone(),
+        status: RunStatus::Running,
+        received_at: call.received_at,
+        finished_at: None,
+        attempt,
+        actions: Vec::new(),
+        unknown_placeholders: Vec::new(),
+        error: None,
+    };
+    let earlier = svc
+        .store
+        .get_run(&call.bot_id, &call.hook_id, &call.event_id)
+        .await
+        .map_err(anyhow::Error::from)?;
+    if let Some(earlier) = earlier {
+        if earlier.attempt > attempt
+            || (earlier.attempt == attempt && earlier.status != RunStatus::Running)
+        {
+            tracing::info!(status = ?earlier.status, "this attempt already ran; the repeated delivery is dropped");
+            return Ok(());
+        }
+        if earlier.attempt == attempt {
+            let mut interrupted = earlier;
+            interrupted.status = RunStatus::Failed;
+            interrupted.finished_at = Some(svc.now());
+            interrupted.error = Some(
+                "the run was cut short (the process stopped before it finished); it is not run again, since some actions may have taken effect".into(),
+            );
+            tracing::warn!("an interrupted run is recorded as failed");
+            finish(svc, &interrupted).await;
+            return Ok(());
+        }
+    }
+    let expires = svc.now() + svc.settings.run_log_ttl;
+    svc.store
+        .put_run(&run, expires)
+        .await
+        .map_err(anyhow::Error::from)?;
+
     let variables = svc
         .store
         .list_variables(&call.bot_id)
@@ -63,19 +132,10 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
     let mut state = RunState::new(tpl, call.bot_id.clone(), call.depth);
     let outcome = run_actions(svc, &hook.actions, &mut state).await;
 
-    let attempt = call.attempt + 1;
-    let mut run = Run {
-        id: call.event_id.clone(),
-        bot_id: call.bot_id.clone(),
-        hook_id: call.hook_id.clone(),
-        status: RunStatus::Succeeded,
-        received_at: call.received_at,
-        finished_at: Some(svc.now()),
-        attempt,
-        actions: outcome.results,
-        unknown_placeholders: state.unknown,
-        error: None,
-    };
+    run.status = RunStatus::Succeeded;
+    run.finished_at = Some(svc.now());
+    run.actions = outcome.results;
+    run.unknown_placeholders = state.unknown;
     if let Some(failure) = &outcome.failure {
         let reason = format!(
             "action {} ({}) failed: {}",
@@ -94,9 +154,14 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
                 attempt,
                 ..call.clone()
             };
-            svc.enqueue(Envelope::now(Job::HookCall(again)), delay)
+            if let Err(e) = svc
+                .enqueue(Envelope::now(Job::HookCall(again)), delay)
                 .await
-                .map_err(anyhow::Error::from)?;
+            {
+                tracing::error!(error.message = %e, "the retry could not be queued");
+                run.status = RunStatus::Failed;
+                run.error = Some(format!("{reason}; the retry could not be queued: {e}"));
+            }
         } else {
             run.status = RunStatus::Failed;
             run.error = Some(reason);
@@ -105,10 +170,6 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
     } else {
         tracing::info!(actions = run.actions.len(), "run succeeded");
     }
-    let expires = svc.now() + svc.settings.run_log_ttl;
-    svc.store
-        .put_run(&run, expires)
-        .await
-        .map_err(anyhow::Error::from)?;
+    finish(svc, &run).await;
     Ok(())
 }

@@ -254,6 +254,15 @@ pub async fn runs_are_upserted_and_listed_newest_first(store: &dyn Store) {
     older.status = RunStatus::Failed;
     older.error = Some("boom".into());
     store.put_run(&older, later()).await.unwrap();
+    assert_eq!(
+        store.get_run(&b, &h.id, &older.id).await.unwrap(),
+        Some(older.clone())
+    );
+    assert!(store
+        .get_run(&b, &h.id, &EventId::generate())
+        .await
+        .unwrap()
+        .is_none());
     let listed = store.list_runs(&b, &h.id, &Page::first(10)).await.unwrap();
     assert_eq!(listed.items, vec![newer, older]);
 }

@@ -38,8 +38,8 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification, TimeToLiveStatus, WriteRequest,
 };
 use hooklane_domain::{
-    Bot, BotId, Delivery, DeliveryId, Endpoint, EndpointId, Hook, HookId, Message, MessageId, Run,
-    Variable,
+    Bot, BotId, Delivery, DeliveryId, Endpoint, EndpointId, EventId, Hook, HookId, Message,
+    MessageId, Run, Variable,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -650,6 +650,16 @@ impl Store for DynamoStore {
         let pk = run_pk(run.bot_id.as_str(), run.hook_id.as_str());
         let item = record_item(&pk, run.id.as_str(), run, Some(expires_at))?;
         self.put_if(item, None).await.map(drop)
+    }
+
+    async fn get_run(
+        &self,
+        bot: &BotId,
+        hook: &HookId,
+        id: &EventId,
+    ) -> Result<Option<Run>, StoreError> {
+        self.get_record(&run_pk(bot.as_str(), hook.as_str()), id.as_str())
+            .await
     }
 
     async fn list_runs(

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hooklane_domain::{
-    Bot, BotId, Delivery, DeliveryId, Endpoint, EndpointId, Hook, HookId, Message, MessageId, Run,
-    Variable,
+    Bot, BotId, Delivery, DeliveryId, Endpoint, EndpointId, EventId, Hook, HookId, Message,
+    MessageId, Run, Variable,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -94,6 +94,12 @@ pub trait Store: Send + Sync {
     // ---- runs ----
     /// Inserts or replaces the run with this id.
     async fn put_run(&self, run: &Run, expires_at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn get_run(
+        &self,
+        bot: &BotId,
+        hook: &HookId,
+        id: &EventId,
+    ) -> Result<Option<Run>, StoreError>;
     async fn list_runs(
         &self,
         bot: &BotId,

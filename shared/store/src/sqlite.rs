@@ -12,8 +12,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_trait::async_trait;
 use hooklane_domain::{
-    Bot, BotId, Delivery, DeliveryId, Endpoint, EndpointId, Hook, HookId, Message, MessageId, Run,
-    Variable,
+    Bot, BotId, Delivery, DeliveryId, Endpoint, EndpointId, EventId, Hook, HookId, Message,
+    MessageId, Run, Variable,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
@@ -389,6 +389,15 @@ impl Store for Sqlite {
             Some(expires_at),
         )
         .await
+    }
+
+    async fn get_run(
+        &self,
+        bot: &BotId,
+        hook: &HookId,
+        id: &EventId,
+    ) -> Result<Option<Run>, StoreError> {
+        self.get(runs_pk(bot, hook), id.to_string()).await
     }
 
     async fn list_runs(

@@ -252,6 +252,12 @@ impl Dev {
     }
 
     async fn launch(&mut self) {
+        // stdout (logs, the banner) and stderr both go to dev.log, appended across restarts.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.data_dir.path().join("dev.log"))
+            .unwrap();
         let mut cmd = Command::new(&self.bin);
         cmd.arg("dev")
             .arg("--addr")
@@ -261,10 +267,8 @@ impl Dev {
             .env("HOOKLANE_ADMIN_TOKEN", &self.token)
             .env("HOOKLANE_LOG", "info")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::File::create(self.data_dir.path().join("dev.log")).unwrap(),
-            ));
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log));
         match &self.backend {
             Backend::Embedded => {
                 cmd.arg("--backend").arg("embedded");
