@@ -167,8 +167,10 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
             run.error = Some(reason);
         }
         tracing::warn!(status = ?run.status, error = run.error.as_deref().unwrap_or_default(), "run failed");
+        hooklane_domain::metrics::count("RunFailed", &[]);
     } else {
         tracing::info!(actions = run.actions.len(), "run succeeded");
+        hooklane_domain::metrics::count("RunSucceeded", &[]);
     }
     finish(svc, &run).await;
     Ok(())

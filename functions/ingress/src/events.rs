@@ -124,5 +124,6 @@ pub async fn publish(
         });
     }
     tracing::info!(bot_id = %bot_id, message_id = %message_id, "event published");
+    hooklane_domain::metrics::count("Accepted", &[("Route", "publish")]);
     Ok((StatusCode::ACCEPTED, axum::Json(json!({"id": message_id}))).into_response())
 }

@@ -49,8 +49,12 @@ pub async fn call_hook(
         return unknown_hook().into_response();
     };
     match handle(&state, &bot_id, &hook_id, request).await {
-        Ok(r) => r,
+        Ok(r) => {
+            metrics::count("Accepted", &[("Route", "hook")]);
+            r
+        }
         Err(rejection) => {
+            metrics::count("Rejected", &[("Route", "hook"), ("Code", rejection.code)]);
             if rejection.status.is_server_error() {
                 tracing::error!(bot_id, hook_id, code = rejection.code, "hook call failed");
             } else {

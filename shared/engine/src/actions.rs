@@ -248,6 +248,12 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             headers,
             body,
         } => {
+            // Hooks calling hooks: past the depth limit the chain stops here.
+            if state.depth >= MAX_PUBLISH_DEPTH {
+                return Err(ActionError::permanent(format!(
+                    "not sent: {MAX_PUBLISH_DEPTH} hooks already led here (loop protection)"
+                )));
+            }
             let url = state.target(url, "URL")?;
             let method = state.text(method).to_ascii_uppercase();
             let method = reqwest::Method::from_bytes(method.as_bytes())

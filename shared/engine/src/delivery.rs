@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use hmac::{Hmac, Mac};
 use hooklane_auth::signature::{standard_key, standard_sign};
 use hooklane_domain::envelope::{Deliver, Publish};
+use hooklane_domain::metrics;
 use hooklane_domain::validate::event_matches;
 use hooklane_domain::{
     rfc3339, Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointType, Envelope, Job, Message,
@@ -30,6 +31,14 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
 /// Whether an endpoint takes an event.
 pub fn subscribed(endpoint: &Endpoint, event: &str) -> bool {
     endpoint.events.is_empty() || endpoint.events.iter().any(|f| event_matches(f, event))
+}
+
+fn endpoint_type_name(kind: EndpointType) -> &'static str {
+    match kind {
+        EndpointType::Custom => "custom",
+        EndpointType::Discord => "discord",
+        EndpointType::Slack => "slack",
+    }
 }
 
 /// Keeps the message (for resends) and queues one delivery per enabled,
@@ -495,6 +504,21 @@ pub async fn deliver(svc: &Services, d: Deliver) -> anyhow::Result<()> {
         .put_delivery(&row, svc.now() + svc.settings.delivery_log_ttl)
         .await?;
     tracing::info!(status = ?row.status, http_status = row.http_status, ms = result.elapsed_ms, "delivery attempt");
+    let metric = if outcome == Outcome::Succeeded {
+        "Delivered"
+    } else {
+        "DeliveryFailed"
+    };
+    metrics::count(
+        metric,
+        &[("EndpointType", endpoint_type_name(endpoint.kind))],
+    );
+    metrics::emit(
+        "DeliveryLatency",
+        result.elapsed_ms as f64,
+        metrics::Unit::Milliseconds,
+        &[],
+    );
 
     if retry {
         let delay = retry_delay(&endpoint.retry_schedule, d.attempt + 1, result.retry_after);

@@ -659,6 +659,31 @@ async fn publish_queues_the_event_one_level_deeper_and_stops_at_the_depth_limit(
 }
 
 #[tokio::test]
+async fn a_request_from_a_hook_chain_at_the_depth_limit_is_refused() {
+    let sink = Sink::start().await;
+    for (depth, sent) in [(4, true), (5, false)] {
+        let engine = Engine::new(&sink);
+        let before = sink.received().len();
+        let (outcome, _) = engine
+            .run_at(
+                json!([{"type": "http_request", "url": sink.url("/self")}]),
+                json!({}),
+                depth,
+            )
+            .await;
+        assert_eq!(outcome.failure.is_none(), sent, "depth {depth}");
+        assert_eq!(
+            sink.received().len() - before,
+            usize::from(sent),
+            "depth {depth}"
+        );
+        if let Some(f) = outcome.failure {
+            assert!(f.reason.contains("loop protection"), "{}", f.reason);
+        }
+    }
+}
+
+#[tokio::test]
 async fn publish_refuses_an_event_name_that_renders_invalid() {
     let sink = Sink::start().await;
     let engine = Engine::new(&sink);
