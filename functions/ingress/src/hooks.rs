@@ -11,6 +11,7 @@ use base64::Engine as _;
 use hooklane_auth::signature::{self, FnHeaders, Generic, Scheme};
 use hooklane_auth::{api_key, constant_time_eq, signed_url};
 use hooklane_domain::envelope::{HookCall, InboundRequest};
+use hooklane_domain::metrics;
 use hooklane_domain::{BotId, EventId, Hook, HookAuth, HookId, HookResponse, Job};
 use hooklane_engine::DEPTH_HEADER;
 use hooklane_store::QueueError;
