@@ -15,6 +15,7 @@
 #                           check the tooling, moto start/stop and the template
 #                           lint without building Rust).
 #   HOOKLANE_MOTO_WAIT=30   seconds to wait for moto to answer.
+#   HOOKLANE_SAM_BUILD=1    also run `sam build` (on by default when CI=true).
 #
 # The tests see: AWS_ENDPOINT_URL (the moto server), AWS_ACCESS_KEY_ID /
 # AWS_SECRET_ACCESS_KEY = testing, AWS_REGION / AWS_DEFAULT_REGION = us-east-1,
@@ -171,5 +172,18 @@ sam validate --lint --template-file infra/template.yaml
 
 section "cfn-lint"
 cfn-lint infra/template.yaml
+
+# The Lambda build: three release binaries through SAM's rust-cargolambda
+# builder (about 12 minutes on 2 cores). On in CI (CI=true) and with
+# HOOKLANE_SAM_BUILD=1; skipped otherwise to keep local runs short.
+if [[ "${HOOKLANE_SAM_BUILD:-${CI:-false}}" =~ ^(1|true)$ ]]; then
+  section "sam build"
+  sam build --build-dir "${RUN_DIR:-$ROOT/.aws-sam}/sam-build"
+  for fn in IngressFunction DispatcherFunction AdminFunction; do
+    [[ -x "${RUN_DIR:-$ROOT/.aws-sam}/sam-build/$fn/bootstrap" ]] || die "sam build made no bootstrap for $fn"
+  done
+else
+  section "sam build (skipped: set HOOKLANE_SAM_BUILD=1, as CI does)"
+fi
 
 section "all passed"
