@@ -148,13 +148,26 @@ pub fn redelivery_delay(receive_count: u32) -> Duration {
 /// concurrently, deletes what is done and hands back what failed, until
 /// `shutdown` turns true.
 pub async fn poll(svc: Services, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    // Messages run as their own tasks, up to POLL_IN_FLIGHT at once, so one
+    // slow message (an action waiting out a 429) holds no other back.
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(POLL_IN_FLIGHT));
+    let mut running = tokio::task::JoinSet::new();
     loop {
         if *shutdown.borrow() {
-            return;
+            break;
+        }
+        while running.try_join_next().is_some() {}
+        let free = slots.available_permits().min(10);
+        if free == 0 {
+            tokio::select! {
+                _ = running.join_next() => {}
+                _ = shutdown.changed() => break,
+            }
+            continue;
         }
         let received = tokio::select! {
-            r = svc.queue.receive(10, Duration::from_secs(1)) => r,
-            _ = shutdown.changed() => return,
+            r = svc.queue.receive(free, Duration::from_secs(1)) => r,
+            _ = shutdown.changed() => break,
         };
         let messages = match received {
             Ok(m) => m,
@@ -164,10 +177,16 @@ pub async fn poll(svc: Services, mut shutdown: tokio::sync::watch::Receiver<bool
                 continue;
             }
         };
-        futures::future::join_all(messages.into_iter().map(|m| {
-            let svc = &svc;
-            async move {
-                let result = process_body(svc, &m.body, &m.receipt).await;
+        for m in messages {
+            let Ok(permit) = slots.clone().try_acquire_owned() else {
+                // Cannot happen (at most `free` messages); hand it back at once.
+                let _ = svc.queue.retry_after(&m.receipt, Duration::ZERO).await;
+                continue;
+            };
+            let svc = svc.clone();
+            running.spawn(async move {
+                let _permit = permit;
+                let result = process_body(&svc, &m.body, &m.receipt).await;
                 let ack = match result {
                     Ok(()) => svc.queue.delete(&m.receipt).await,
                     Err(e) => {
@@ -180,8 +199,12 @@ pub async fn poll(svc: Services, mut shutdown: tokio::sync::watch::Receiver<bool
                 if let Err(e) = ack {
                     tracing::error!(error.message = %e, "the queue could not be updated");
                 }
-            }
-        }))
-        .await;
+            });
+        }
     }
+    // Let the messages in hand finish before stopping.
+    while running.join_next().await.is_some() {}
 }
+
+/// How many messages `poll` works on at once.
+pub const POLL_IN_FLIGHT: usize = 32;
