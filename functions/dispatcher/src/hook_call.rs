@@ -6,8 +6,7 @@ use hooklane_domain::envelope::HookCall;
 use hooklane_domain::{Envelope, Job, Run, RunStatus};
 use hooklane_engine::actions::{run_actions, RunState};
 use hooklane_engine::Services;
-use hooklane_template::Context;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::DispatchError;
 
@@ -101,33 +100,7 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
         .map_err(anyhow::Error::from)?;
     let vars: Map<String, Value> = variables.into_iter().map(|v| (v.name, v.value)).collect();
 
-    let req = &call.request;
-    let mut root = Map::new();
-    root.insert("payload".into(), req.payload.clone());
-    root.insert("query".into(), Value::Object(req.query.clone()));
-    root.insert("headers".into(), Value::Object(req.headers.clone()));
-    root.insert(
-        "context".into(),
-        req.context.clone().unwrap_or(Value::Object(Map::new())),
-    );
-    root.insert(
-        "request".into(),
-        json!({"ip": req.ip, "method": req.method}),
-    );
-    root.insert(
-        "event".into(),
-        json!({"id": call.event_id, "received_at": hooklane_domain::rfc3339(call.received_at)}),
-    );
-    root.insert("bot".into(), json!({"id": call.bot_id}));
-    root.insert(
-        "hook".into(),
-        json!({"id": call.hook_id, "name": hook.name}),
-    );
-    root.insert("var".into(), Value::Object(vars));
-    let tpl = Context {
-        variables: req.variables.clone(),
-        root,
-    };
+    let tpl = hooklane_engine::context::for_call(&call, Some(&hook.name), Some(vars));
 
     let mut state = RunState::new(tpl, call.bot_id.clone(), call.depth);
     let outcome = run_actions(svc, &hook.actions, &mut state).await;

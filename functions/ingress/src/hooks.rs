@@ -529,26 +529,7 @@ fn cors_headers(origin: Option<&str>) -> Vec<(HeaderName, HeaderValue)> {
 
 /// What a hook's own `response` template can read.
 fn response_context(call: &HookCall) -> Context {
-    let req = &call.request;
-    let mut root = Map::new();
-    root.insert("payload".into(), req.payload.clone());
-    root.insert("query".into(), Value::Object(req.query.clone()));
-    root.insert("headers".into(), Value::Object(req.headers.clone()));
-    root.insert(
-        "context".into(),
-        req.context.clone().unwrap_or(Value::Object(Map::new())),
-    );
-    root.insert(
-        "request".into(),
-        json!({"ip": req.ip, "method": req.method}),
-    );
-    root.insert("event".into(), json!({"id": call.event_id}));
-    root.insert("bot".into(), json!({"id": call.bot_id}));
-    root.insert("hook".into(), json!({"id": call.hook_id}));
-    Context {
-        variables: req.variables.clone(),
-        root,
-    }
+    hooklane_engine::context::for_call(call, None, None)
 }
 
 fn answer(hook: &Hook, event_id: &EventId, ctx: &Context) -> Response {

@@ -2,6 +2,7 @@
 //! HTTP client with its SSRF guard, and the services every function shares.
 
 pub mod actions;
+pub mod context;
 pub mod delivery;
 pub mod limits;
 pub mod mask;

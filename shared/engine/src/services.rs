@@ -35,6 +35,25 @@ impl Services {
         })
     }
 
+    /// The services of a Lambda function: settings from the environment
+    /// (private targets refused unless `HOOKLANE_ALLOW_PRIVATE_TARGETS`),
+    /// the stack's table and queue (`HOOKLANE_TABLE`, `HOOKLANE_QUEUE_URL`),
+    /// the AWS SDK configured once from the standard environment.
+    pub async fn from_aws_env() -> anyhow::Result<Self> {
+        let settings = hooklane_domain::config::Settings::from_env(false)?;
+        let resources = hooklane_domain::config::AwsResources::from_env()?;
+        let aws = hooklane_store::aws_config().await;
+        let store = Arc::new(hooklane_store::dynamodb::DynamoStore::new(
+            &aws,
+            resources.table,
+        ));
+        let queue = Arc::new(hooklane_store::sqs::SqsQueue::new(
+            &aws,
+            resources.queue_url,
+        ));
+        Self::new(store, queue, settings)
+    }
+
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
