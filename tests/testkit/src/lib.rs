@@ -428,3 +428,46 @@ impl Drop for Dev {
         self.kill9();
     }
 }
+
+// ---------------------------------------------------------------- crypto
+
+/// Hashing, HMAC and base64 for test-side verifiers, from the RustCrypto
+/// and base64 crates: independent of Hooklane's own signing code.
+pub mod crypto {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+
+    pub fn sha256(data: &[u8]) -> [u8; 32] {
+        Sha256::digest(data).into()
+    }
+
+    pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+
+    pub fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn base64_encode(data: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(data)
+    }
+
+    pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+        base64::engine::general_purpose::STANDARD.decode(text).ok()
+    }
+
+    pub fn base64url_encode(data: &[u8]) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+    }
+
+    pub fn base64url_decode(text: &str) -> Vec<u8> {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .unwrap_or_default()
+    }
+}
