@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod api;
 mod dev;
 
 #[derive(Debug, Parser)]
@@ -40,6 +41,34 @@ enum Command {
         #[arg(long, value_enum, default_value = "embedded", env = "HOOKLANE_BACKEND")]
         backend: Backend,
     },
+    /// Calls the admin API of a `hooklane dev` or of a deployed stack.
+    ///
+    /// Examples: `hooklane api POST /v1/bots --data '{"name": "My bot"}'`,
+    /// `hooklane api GET /v1/bots/my-bot/hooks`,
+    /// `hooklane api --url https://abc.execute-api.eu-west-1.amazonaws.com --sigv4 GET /v1/bots/my-bot`.
+    Api {
+        /// GET, POST, PATCH, DELETE, …
+        method: String,
+        /// The route, such as /v1/bots/my-bot/hooks.
+        path: String,
+        /// A JSON body, or @file to read it from a file.
+        #[arg(long)]
+        data: Option<String>,
+        /// The base URL: a `hooklane dev` or a stack's ApiUrl output.
+        #[arg(long, env = "HOOKLANE_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// The admin token of a `hooklane dev`.
+        #[arg(
+            long,
+            env = "HOOKLANE_ADMIN_TOKEN",
+            hide_env_values = true,
+            conflicts_with = "sigv4"
+        )]
+        token: Option<String>,
+        /// Sign with the caller's AWS credentials (a deployed stack).
+        #[arg(long)]
+        sigv4: bool,
+    },
 }
 
 #[tokio::main]
@@ -51,5 +80,28 @@ async fn main() -> anyhow::Result<()> {
             data_dir,
             backend,
         } => dev::run(addr, data_dir, backend).await,
+        Command::Api {
+            method,
+            path,
+            data,
+            url,
+            token,
+            sigv4,
+        } => {
+            let auth = match (token, sigv4) {
+                (_, true) => api::Auth::SigV4,
+                (Some(t), false) => api::Auth::Token(t),
+                (None, false) => anyhow::bail!("give --token (or HOOKLANE_ADMIN_TOKEN) for a hooklane dev, or --sigv4 for a deployed stack"),
+            };
+            let body = api::read_data(data.as_deref())?;
+            let (status, text) = api::call(&method, &url, &path, body, auth).await?;
+            if (200..300).contains(&status) {
+                println!("{}", api::pretty(&text));
+                Ok(())
+            } else {
+                eprintln!("{status}\n{}", api::pretty(&text));
+                std::process::exit(1);
+            }
+        }
     }
 }

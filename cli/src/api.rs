@@ -1,0 +1,106 @@
+//! `hooklane api`: one call to the admin API of a `hooklane dev` (bearer
+//! token) or of a deployed stack (SigV4, signed with the caller's AWS
+//! credentials for API Gateway's IAM authorization).
+
+use std::time::SystemTime;
+
+use anyhow::{bail, Context as _};
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+
+/// How the call is authorized.
+pub enum Auth {
+    Token(String),
+    SigV4,
+}
+
+/// The body of `--data`: JSON text, or `@file` for a file's contents.
+pub fn read_data(data: Option<&str>) -> anyhow::Result<Option<Vec<u8>>> {
+    let Some(data) = data else {
+        return Ok(None);
+    };
+    let bytes = match data.strip_prefix('@') {
+        Some(path) => std::fs::read(path).with_context(|| format!("reading {path}"))?,
+        None => data.as_bytes().to_vec(),
+    };
+    serde_json::from_slice::<serde_json::Value>(&bytes).context("--data is not JSON")?;
+    Ok(Some(bytes))
+}
+
+/// Sends the call; returns the status and the answer's text.
+pub async fn call(
+    method: &str,
+    url: &str,
+    path: &str,
+    body: Option<Vec<u8>>,
+    auth: Auth,
+) -> anyhow::Result<(u16, String)> {
+    let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+        .with_context(|| format!("`{method}` is not an HTTP method"))?;
+    if !path.starts_with('/') {
+        bail!("the path must start with `/` (such as /v1/bots)");
+    }
+    let target = format!("{}{}", url.trim_end_matches('/'), path);
+    let body = body.unwrap_or_default();
+    let mut headers: Vec<(String, String)> =
+        vec![("content-type".into(), "application/json".into())];
+    match auth {
+        Auth::Token(token) => headers.push(("authorization".into(), format!("Bearer {token}"))),
+        Auth::SigV4 => {
+            let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let region = aws
+                .region()
+                .map(|r| r.to_string())
+                .context("no AWS region: set AWS_REGION")?;
+            let credentials = aws
+                .credentials_provider()
+                .context("no AWS credentials")?
+                .provide_credentials()
+                .await
+                .context("reading AWS credentials")?;
+            let identity: Identity = credentials.into();
+            let params = v4::SigningParams::builder()
+                .identity(&identity)
+                .region(&region)
+                .name("execute-api")
+                .time(SystemTime::now())
+                .settings(SigningSettings::default())
+                .build()?
+                .into();
+            let signable = SignableRequest::new(
+                method.as_str(),
+                &target,
+                headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                SignableBody::Bytes(&body),
+            )?;
+            let (instructions, _) = sign(signable, &params)?.into_parts();
+            let mut signed = http::Request::new(());
+            instructions.apply_to_request_http1x(&mut signed);
+            for (name, value) in signed.headers() {
+                headers.push((name.to_string(), value.to_str()?.to_owned()));
+            }
+        }
+    }
+    let client = reqwest::Client::new();
+    let mut request = client.request(method, &target).body(body);
+    for (k, v) in headers {
+        request = request.header(k, v);
+    }
+    let response = request
+        .send()
+        .await
+        .with_context(|| format!("calling {target}"))?;
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    Ok((status, text))
+}
+
+/// The answer, pretty-printed when it is JSON.
+pub fn pretty(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| text.to_owned())
+}
