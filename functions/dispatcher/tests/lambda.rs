@@ -53,22 +53,7 @@ fn call(bot: &BotId, hook: &HookId, name: &str) -> String {
 
 #[tokio::test]
 async fn a_bad_record_is_reported_alone_and_the_good_ones_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Sqlite::open(&dir.path().join("h.db"), SqliteQueueSettings::default()).unwrap();
-    let store: Arc<dyn Store> = Arc::new(db.clone());
-    let svc = Services::new(store.clone(), Arc::new(db), Settings::default()).unwrap();
-    let bot = BotId::generate();
-    store
-        .create_bot(&Bot {
-            id: bot.clone(),
-            name: "b".into(),
-            api_key_hash: "00".repeat(32),
-            created_at: time::OffsetDateTime::now_utc(),
-        })
-        .await
-        .unwrap();
-    let h = hook(&bot);
-    store.create_hook(&h).await.unwrap();
+    let (_dir, svc, store, bot, h) = setup(None).await;
 
     let fixture = include_str!("fixtures/sqs-event.json")
         .replace(
@@ -124,7 +109,11 @@ async fn the_batch_response_serializes_as_lambda_expects() {
     );
 }
 
-async fn counting_setup() -> (tempfile::TempDir, Services, Arc<dyn Store>, BotId, Hook) {
+/// A SQLite store and queue with one bot and one hook (its actions
+/// replaced when given).
+async fn setup(
+    actions: Option<serde_json::Value>,
+) -> (tempfile::TempDir, Services, Arc<dyn Store>, BotId, Hook) {
     let dir = tempfile::tempdir().unwrap();
     let db = Sqlite::open(&dir.path().join("h.db"), SqliteQueueSettings::default()).unwrap();
     let store: Arc<dyn Store> = Arc::new(db.clone());
@@ -140,12 +129,18 @@ async fn counting_setup() -> (tempfile::TempDir, Services, Arc<dyn Store>, BotId
         .await
         .unwrap();
     let mut h = hook(&bot);
-    h.actions = serde_json::from_value(
-        json!([{"type": "update_variable", "name": "runs", "op": "add", "value": 1}]),
-    )
-    .unwrap();
+    if let Some(actions) = actions {
+        h.actions = serde_json::from_value(actions).unwrap();
+    }
     store.create_hook(&h).await.unwrap();
     (dir, svc, store, bot, h)
+}
+
+async fn counting_setup() -> (tempfile::TempDir, Services, Arc<dyn Store>, BotId, Hook) {
+    setup(Some(
+        json!([{"type": "update_variable", "name": "runs", "op": "add", "value": 1}]),
+    ))
+    .await
 }
 
 fn event_of(bodies: &[String]) -> SqsEvent {
