@@ -328,18 +328,7 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
                     "the Discord message has neither content nor embeds",
                 ));
             }
-            let req = svc
-                .outbound
-                .request(reqwest::Method::POST, &url)
-                .map_err(ActionError::target)?
-                .json(&Value::Object(body));
-            send(
-                svc,
-                req,
-                json!({ "url": mask_webhook_url(&url) }),
-                Some(cuts),
-            )
-            .await
+            post_to_webhook(svc, &url, &Value::Object(body), cuts).await
         }
         Action::SlackMessage {
             webhook_url,
@@ -358,18 +347,7 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
                 let rendered: Vec<Value> = blocks.iter().map(|b| state.json(b)).collect();
                 body["blocks"] = Value::Array(limits::fit_slack_blocks(rendered, &mut cuts));
             }
-            let req = svc
-                .outbound
-                .request(reqwest::Method::POST, &url)
-                .map_err(ActionError::target)?
-                .json(&body);
-            send(
-                svc,
-                req,
-                json!({ "url": mask_webhook_url(&url) }),
-                Some(cuts),
-            )
-            .await
+            post_to_webhook(svc, &url, &body, cuts).await
         }
         Action::TelegramMessage {
             bot_token,
@@ -529,6 +507,23 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
 /// honoured; a longer wait fails the action (as transient).
 const RATE_LIMIT_RETRIES: u32 = 2;
 const RATE_LIMIT_MAX_WAIT: Duration = Duration::from_secs(30);
+
+/// POSTs a chat message body to a Discord or Slack webhook URL; the run
+/// log shows the URL with its token masked.
+async fn post_to_webhook(svc: &Services, url: &str, body: &Value, cuts: Cuts) -> ActionResultOf {
+    let req = svc
+        .outbound
+        .request(reqwest::Method::POST, url)
+        .map_err(ActionError::target)?
+        .json(body);
+    send(
+        svc,
+        req,
+        json!({ "url": mask_webhook_url(url) }),
+        Some(cuts),
+    )
+    .await
+}
 
 /// Sends a request; 2xx is success. A 429 is retried after the wait the
 /// server asks for (`Retry-After`, Discord's `retry_after`, Telegram's

@@ -228,6 +228,25 @@ impl DynamoStore {
         )
     }
 
+    /// Deletes a record after its children (`children`, run only when the
+    /// record exists): a delete that fails half way can be retried.
+    /// `NotFound` when the record is absent.
+    async fn delete_parent(
+        &self,
+        pk: &str,
+        sk: &str,
+        children: impl std::future::Future<Output = Result<(), StoreError>>,
+    ) -> Result<(), StoreError> {
+        if self.get_item(pk, sk).await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        children.await?;
+        match self.delete_existing(pk, sk).await? {
+            true => Ok(()),
+            false => Err(StoreError::NotFound),
+        }
+    }
+
     async fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -632,16 +651,12 @@ impl Store for DynamoStore {
 
     async fn delete_hook(&self, bot: &BotId, id: &HookId) -> Result<(), StoreError> {
         let pk = bot_pk(bot.as_str());
-        let sk = format!("{HOOK}{id}");
-        if self.get_item(&pk, &sk).await?.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        // The runs first: a delete that fails half way can be retried.
-        self.delete_runs(bot.as_str(), id.as_str()).await?;
-        match self.delete_existing(&pk, &sk).await? {
-            true => Ok(()),
-            false => Err(StoreError::NotFound),
-        }
+        self.delete_parent(
+            &pk,
+            &format!("{HOOK}{id}"),
+            self.delete_runs(bot.as_str(), id.as_str()),
+        )
+        .await
     }
 
     // ---- runs ----
@@ -715,15 +730,12 @@ impl Store for DynamoStore {
 
     async fn delete_endpoint(&self, bot: &BotId, id: &EndpointId) -> Result<(), StoreError> {
         let pk = bot_pk(bot.as_str());
-        let sk = format!("{ENDPOINT}{id}");
-        if self.get_item(&pk, &sk).await?.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        self.delete_deliveries(bot.as_str(), id.as_str()).await?;
-        match self.delete_existing(&pk, &sk).await? {
-            true => Ok(()),
-            false => Err(StoreError::NotFound),
-        }
+        self.delete_parent(
+            &pk,
+            &format!("{ENDPOINT}{id}"),
+            self.delete_deliveries(bot.as_str(), id.as_str()),
+        )
+        .await
     }
 
     // ---- messages ----
