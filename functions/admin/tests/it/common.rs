@@ -1,8 +1,6 @@
 //! The admin router over a real SQLite store and queue in a temporary
 //! directory, and request helpers that drive it with `oneshot`.
 
-#![allow(dead_code)]
-
 use std::sync::Arc;
 
 use axum::body::Body;

@@ -1,12 +1,10 @@
 //! The admin API over its real router, on a real SQLite store and queue.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{request, send, spawn_app, spawn_app_with, PUBLIC_URL, TOKEN};
 use axum::http::{Method, StatusCode};
 use base64::Engine as _;
-use common::{request, send, spawn_app, spawn_app_with, PUBLIC_URL, TOKEN};
 use hooklane_auth::api_key;
 use hooklane_domain::config::Settings;
 use hooklane_domain::{

@@ -3,12 +3,10 @@
 //! its handler on the real router, and what the router answers (and what
 //! it accepts) fits the documented schemas.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::common::{request, send, spawn_app, Answer, TOKEN};
 use axum::http::{Method, StatusCode};
-use common::{request, send, spawn_app, Answer, TOKEN};
 use hooklane_domain::{
     ActionResult, ActionStatus, BotId, Delivery, DeliveryId, DeliveryStatus, EndpointId, EventId,
     HookId, Message, MessageId, Run, RunStatus,
@@ -63,12 +61,12 @@ const SOURCE_ROUTES: &[(&str, &str, &[&str])] = &[
 
 /// The source files that declare routes, by router.
 const SOURCES: &[(&str, &str)] = &[
-    ("admin", include_str!("../src/lib.rs")),
-    ("admin", include_str!("../src/bots.rs")),
-    ("admin", include_str!("../src/hooks.rs")),
-    ("admin", include_str!("../src/endpoints.rs")),
-    ("admin", include_str!("../src/variables.rs")),
-    ("ingress", include_str!("../../ingress/src/lib.rs")),
+    ("admin", include_str!("../../src/lib.rs")),
+    ("admin", include_str!("../../src/bots.rs")),
+    ("admin", include_str!("../../src/hooks.rs")),
+    ("admin", include_str!("../../src/endpoints.rs")),
+    ("admin", include_str!("../../src/variables.rs")),
+    ("ingress", include_str!("../../../ingress/src/lib.rs")),
 ];
 
 /// What the contract's ingress table promises a hook call can answer.
