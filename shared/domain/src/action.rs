@@ -53,8 +53,15 @@ fn default_method() -> String {
     "POST".to_owned()
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What an action does, tagged by `type` in JSON (`{"type": "log",
+/// "message": "…"}`). The `type` names are the variants in snake_case;
+/// [`Action::TYPES`] lists them and [`Action::kind`] answers one, both
+/// derived from this enum, so a new variant is a new accepted `type`.
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, strum::IntoStaticStr,
+)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Action {
     HttpRequest {
         #[serde(default = "default_method")]
@@ -118,20 +125,13 @@ pub enum Action {
 }
 
 impl Action {
-    /// The `type` as written in JSON.
+    /// Every action `type` as written in JSON, in declaration order
+    /// (`http_request`, `discord_message`, …, `log`).
+    pub const TYPES: &'static [&'static str] = <Action as strum::VariantNames>::VARIANTS;
+
+    /// The `type` as written in JSON, such as `http_request`.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Action::HttpRequest { .. } => "http_request",
-            Action::DiscordMessage { .. } => "discord_message",
-            Action::SlackMessage { .. } => "slack_message",
-            Action::TelegramMessage { .. } => "telegram_message",
-            Action::SetVariable { .. } => "set_variable",
-            Action::UpdateVariable { .. } => "update_variable",
-            Action::DeleteVariable { .. } => "delete_variable",
-            Action::Condition { .. } => "condition",
-            Action::Publish { .. } => "publish",
-            Action::Log { .. } => "log",
-        }
+        self.into()
     }
 
     /// True for actions that change something outside Hooklane's own state.
@@ -144,5 +144,29 @@ impl Action {
                 | Action::TelegramMessage { .. }
                 | Action::Publish { .. }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_type_is_a_type_serde_reads_and_kind_answers() {
+        for kind in Action::TYPES {
+            // A known type with its fields missing fails on a field, not on the type.
+            let e = serde_json::from_value::<Action>(serde_json::json!({"type": kind}))
+                .expect_err("no fields given");
+            assert!(!e.to_string().contains("unknown variant"), "{kind}: {e}");
+        }
+        let log: Action =
+            serde_json::from_value(serde_json::json!({"type": "log", "message": "x"}))
+                .expect("a log action");
+        assert_eq!(log.kind(), "log");
+        let publish: Action =
+            serde_json::from_value(serde_json::json!({"type": "publish", "event": "a.b"}))
+                .expect("a publish action");
+        assert_eq!(publish.kind(), "publish");
+        assert!(Action::TYPES.contains(&"update_variable"));
     }
 }
