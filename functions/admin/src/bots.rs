@@ -9,7 +9,8 @@ use hooklane_domain::{rfc3339, Bot, BotId};
 use hooklane_web::{ApiError, Json};
 use serde_json::{json, Value};
 
-use crate::input::{bot_id, check_bot};
+use crate::input::check_bot;
+use crate::lookup::{bot_id, load_bot};
 use crate::AdminState;
 
 pub fn router() -> Router<AdminState> {
@@ -57,7 +58,7 @@ async fn read(
     State(state): State<AdminState>,
     Path(bot): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let bot = crate::input::load_bot(&state, &bot).await?;
+    let bot = load_bot(&state, &bot).await?;
     Ok(axum::Json(view(&bot)))
 }
 
@@ -78,7 +79,7 @@ async fn rotate(
     State(state): State<AdminState>,
     Path(bot): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let mut bot = crate::input::load_bot(&state, &bot).await?;
+    let mut bot = load_bot(&state, &bot).await?;
     let key = api_key::generate();
     bot.api_key_hash = api_key::hash(&key);
     state.svc.store.update_bot(&bot).await?;

@@ -19,9 +19,10 @@ use hooklane_web::{ApiError, Json};
 use serde_json::{json, Value};
 
 use crate::input::{
-    check_endpoint, check_recover_request, check_rotate_request, endpoint_input, load_bot, merge,
+    check_endpoint, check_recover_request, check_rotate_request, endpoint_input, merge,
 };
 use crate::list::{answer, ListQuery};
+use crate::lookup::{load_bot, load_endpoint};
 use crate::AdminState;
 
 /// The default grace: 24 hours.
@@ -79,17 +80,6 @@ fn delivery_view(d: Delivery) -> Value {
         "triggered_at": rfc3339(d.triggered_at),
         "response_time_ms": d.response_time_ms,
     })
-}
-
-async fn load_endpoint(state: &AdminState, bot: &str, ep: &str) -> Result<Endpoint, ApiError> {
-    let bot = load_bot(state, bot).await?;
-    let id = EndpointId::parse(ep).map_err(|_| ApiError::not_found("no such endpoint"))?;
-    state
-        .svc
-        .store
-        .get_endpoint(&bot.id, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such endpoint"))
 }
 
 fn queue_error(e: QueueError) -> ApiError {

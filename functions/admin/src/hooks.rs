@@ -9,8 +9,9 @@ use hooklane_domain::{rfc3339, Hook, HookAuth, HookId, Run};
 use hooklane_web::{ApiError, Json};
 use serde_json::{json, Value};
 
-use crate::input::{check_hook, check_signed_url_request, hook_input, load_bot, merge};
+use crate::input::{check_hook, check_signed_url_request, hook_input, merge};
 use crate::list::{answer, ListQuery};
+use crate::lookup::{load_bot, load_hook};
 use crate::{base_url, AdminState};
 
 pub fn router() -> Router<AdminState> {
@@ -47,17 +48,6 @@ pub fn view(hook: &Hook, base: &str) -> Value {
         "created_at": rfc3339(hook.created_at),
         "updated_at": rfc3339(hook.updated_at),
     })
-}
-
-async fn load_hook(state: &AdminState, bot: &str, hook: &str) -> Result<Hook, ApiError> {
-    let bot = load_bot(state, bot).await?;
-    let id = HookId::parse(hook).map_err(|_| ApiError::not_found("no such hook"))?;
-    state
-        .svc
-        .store
-        .get_hook(&bot.id, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such hook"))
 }
 
 async fn create(

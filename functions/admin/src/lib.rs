@@ -20,6 +20,7 @@ mod endpoints;
 mod hooks;
 pub mod input;
 mod list;
+mod lookup;
 mod variables;
 
 pub use list::ListQuery;

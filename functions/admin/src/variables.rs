@@ -17,7 +17,7 @@ async fn list(
     State(state): State<AdminState>,
     Path(bot): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let bot = crate::input::load_bot(&state, &bot).await?;
+    let bot = crate::lookup::load_bot(&state, &bot).await?;
     let vars = state.svc.store.list_variables(&bot.id).await?;
     let data: Vec<Value> = vars
         .into_iter()

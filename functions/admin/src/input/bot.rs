@@ -1,0 +1,43 @@
+//! The body that creates a bot.
+
+use hooklane_domain::BotId;
+use hooklane_web::ApiError;
+use serde_json::Value;
+
+use super::fields::{invalid, with_code, Fields};
+
+/// What creating a bot takes: `{"name": "My bot", "id": "…"}`. Answers the
+/// trimmed name (1 to [`MAX_NAME_CHARS`](super::MAX_NAME_CHARS) characters) and the caller's own
+/// id, if one was given.
+///
+/// # Errors
+/// 400 with the code naming what is wrong: `invalid_json` (not an object),
+/// `invalid_name`, `invalid_id` (not a valid bot id), `invalid_bot` (a
+/// field a bot does not take).
+pub fn check_bot(value: Value) -> Result<(String, Option<BotId>), ApiError> {
+    let Value::Object(obj) = value else {
+        return Err(invalid(
+            "invalid_json",
+            "the body must be a JSON object such as {\"name\": \"My bot\"}",
+        ));
+    };
+    let f = Fields::new(&obj, "", "invalid_bot");
+    f.only(&["name", "id"], "a bot")?;
+    let names = Fields::new(&obj, "", "invalid_name");
+    names.required_str("name", "the bot's display name")?;
+    let name = names.name("name", "")?;
+    let id = match f.str("id").map_err(|e| with_code(e, "invalid_id"))? {
+        None => None,
+        Some(raw) => Some(BotId::parse(raw).map_err(|e| {
+            invalid(
+                "invalid_id",
+                format!(
+                    "`id` `{}` is not a bot id: {}",
+                    e.value.chars().take(64).collect::<String>(),
+                    e.reason
+                ),
+            )
+        })?),
+    };
+    Ok((name, id))
+}

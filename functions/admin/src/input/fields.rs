@@ -1,0 +1,218 @@
+//! The field checks every admin body shares: the body must be a JSON
+//! object; each field is read by its path in the body (`auth.secret`,
+//! `actions[1].then[0].url`) and refused, naming that path, when it has the
+//! wrong type; display names and lists have their limits; fields an object
+//! does not take, and fields the API sets itself, are refused.
+
+use hooklane_web::ApiError;
+use serde_json::{Map, Value};
+
+/// The longest name of a bot, hook or endpoint, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// The most entries in `allowed_origins`, `allowed_ips`, `events` and `headers`.
+pub const MAX_LIST_ENTRIES: usize = 100;
+
+/// A 400 refusal with `code` and `message`.
+pub(super) fn invalid(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::bad_request(code, message)
+}
+
+/// The same refusal under another error code.
+pub(super) fn with_code(mut e: ApiError, code: &'static str) -> ApiError {
+    e.code = code;
+    e
+}
+
+/// The body as a JSON object; 400 `invalid_json` when it is anything else.
+pub(super) fn body_object(value: Value) -> Result<Map<String, Value>, ApiError> {
+    match value {
+        Value::Object(obj) => Ok(obj),
+        _ => Err(invalid("invalid_json", "the body must be a JSON object")),
+    }
+}
+
+/// Overlays a PATCH body on the current input (as `hook_input` or
+/// `endpoint_input` give it): each top-level key of `patch` replaces the
+/// current one, whole. Answers the merged object.
+///
+/// # Errors
+/// 400 `invalid_json` when `patch` is not a JSON object.
+pub fn merge(mut current: Map<String, Value>, patch: Value) -> Result<Value, ApiError> {
+    let Value::Object(patch) = patch else {
+        return Err(invalid("invalid_json", "the body must be a JSON object"));
+    };
+    for (k, v) in patch {
+        current.insert(k, v);
+    }
+    Ok(Value::Object(current))
+}
+
+/// The name JSON gives a value's type, for messages (`a string`, `null`, …).
+pub(super) fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads the fields of one JSON object, naming each by its path in the
+/// body when it is wrong. A field set to `null` counts as left out.
+pub(super) struct Fields<'a> {
+    obj: &'a Map<String, Value>,
+    /// The path of the object itself (`""` for the body, `actions[0]`, …).
+    pub(super) base: String,
+    code: &'static str,
+}
+
+impl<'a> Fields<'a> {
+    pub(super) fn new(
+        obj: &'a Map<String, Value>,
+        base: impl Into<String>,
+        code: &'static str,
+    ) -> Self {
+        Self {
+            obj,
+            base: base.into(),
+            code,
+        }
+    }
+
+    pub(super) fn path(&self, key: &str) -> String {
+        if self.base.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.base)
+        }
+    }
+
+    pub(super) fn err(&self, key: &str, what: impl std::fmt::Display) -> ApiError {
+        invalid(self.code, format!("`{}` {what}", self.path(key)))
+    }
+
+    /// Refuses any key outside `allowed`; `what` names the object ("a hook").
+    pub(super) fn only(&self, allowed: &[&str], what: &str) -> Result<(), ApiError> {
+        match self.obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+            None => Ok(()),
+            Some(k) => Err(self.err(
+                k,
+                format!(
+                    "is not a field of {what}; its fields are {}",
+                    allowed.join(", ")
+                ),
+            )),
+        }
+    }
+
+    pub(super) fn get(&self, key: &str) -> Option<&'a Value> {
+        self.obj.get(key).filter(|v| !v.is_null())
+    }
+
+    pub(super) fn required(&self, key: &str, hint: &str) -> Result<&'a Value, ApiError> {
+        self.get(key)
+            .ok_or_else(|| self.err(key, format!("is missing: {hint}")))
+    }
+
+    pub(super) fn wrong_type(&self, key: &str, want: &str, got: &Value) -> ApiError {
+        self.err(key, format!("must be {want}, not {}", kind_of(got)))
+    }
+
+    pub(super) fn str(&self, key: &str) -> Result<Option<&'a str>, ApiError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(self.wrong_type(key, "a string", other)),
+        }
+    }
+
+    pub(super) fn required_str(&self, key: &str, hint: &str) -> Result<&'a str, ApiError> {
+        let v = self.required(key, hint)?;
+        v.as_str()
+            .ok_or_else(|| self.wrong_type(key, "a string", v))
+    }
+
+    pub(super) fn bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(self.wrong_type(key, "true or false", other)),
+        }
+    }
+
+    pub(super) fn u64(&self, key: &str) -> Result<Option<u64>, ApiError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| self.err(key, "must be a whole number of at least 0")),
+        }
+    }
+
+    pub(super) fn array(&self, key: &str) -> Result<Option<&'a Vec<Value>>, ApiError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Array(a)) => Ok(Some(a)),
+            Some(other) => Err(self.wrong_type(key, "an array", other)),
+        }
+    }
+
+    pub(super) fn object(&self, key: &str) -> Result<Option<&'a Map<String, Value>>, ApiError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Object(o)) => Ok(Some(o)),
+            Some(other) => Err(self.wrong_type(key, "an object", other)),
+        }
+    }
+
+    /// A list of strings of at most `max` entries.
+    pub(super) fn strings(&self, key: &str, max: usize) -> Result<Option<Vec<String>>, ApiError> {
+        let Some(items) = self.array(key)? else {
+            return Ok(None);
+        };
+        if items.len() > max {
+            return Err(self.err(
+                key,
+                format!("holds at most {max} entries (got {})", items.len()),
+            ));
+        }
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| self.wrong_type(&format!("{key}[{i}]"), "a string", v))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    /// A display name: trimmed, 1 to [`MAX_NAME_CHARS`] characters.
+    pub(super) fn name(&self, key: &str, default: &str) -> Result<String, ApiError> {
+        let name = self.str(key)?.unwrap_or(default).trim();
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            return Err(self.err(key, format!("must be 1 to {MAX_NAME_CHARS} characters")));
+        }
+        Ok(name.to_owned())
+    }
+}
+
+/// Refuses the fields the API sets itself (`read_only`), naming the first
+/// one found; `code` is the refusal's error code.
+pub(super) fn refuse_read_only(
+    obj: &Map<String, Value>,
+    read_only: &[&str],
+    code: &'static str,
+) -> Result<(), ApiError> {
+    match obj.keys().find(|k| read_only.contains(&k.as_str())) {
+        Some(k) => Err(invalid(
+            code,
+            format!("`{k}` is set by Hooklane and cannot be written"),
+        )),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,298 @@
+//! A hook's body: its name, methods, origins, addresses, rate limit, body
+//! limit and response; its auth is checked in `hook_auth` and its actions
+//! in `actions`.
+
+use hooklane_domain::action::ActionSpec;
+use hooklane_domain::{Hook, HookAuth, HookResponse, RateLimit, DEFAULT_MAX_BODY_BYTES};
+use hooklane_web::ApiError;
+use serde_json::{Map, Value};
+
+use super::actions::check_actions;
+use super::fields::{body_object, invalid, kind_of, refuse_read_only, Fields, MAX_LIST_ENTRIES};
+use super::hook_auth::check_auth;
+
+/// The most a hook's body limit can be set to, in bytes (512 KiB).
+pub const MAX_BODY_LIMIT: usize = 512 * 1024;
+/// The largest a hook may be, in bytes of JSON (it is stored as one record).
+pub const MAX_HOOK_BYTES: usize = 256 * 1024;
+/// The most requests per second a hook's rate limit may name.
+pub const MAX_RATE_PER_SECOND: f64 = 100_000.0;
+
+/// Fields of a hook the API sets; a body may not write them.
+const HOOK_READ_ONLY: &[&str] = &["id", "bot_id", "url", "created_at", "updated_at"];
+/// The fields a hook body may hold.
+const HOOK_FIELDS: &[&str] = &[
+    "name",
+    "enabled",
+    "methods",
+    "auth",
+    "allowed_origins",
+    "allowed_ips",
+    "rate_limit",
+    "max_body_bytes",
+    "response",
+    "actions",
+];
+
+/// The fields of a hook as a body would write them (secrets included): the
+/// object a PATCH is laid over with [`merge`](super::merge).
+pub fn hook_input(hook: &Hook) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("name".into(), hook.name.clone().into());
+    m.insert("enabled".into(), hook.enabled.into());
+    m.insert(
+        "methods".into(),
+        serde_json::to_value(&hook.methods).unwrap_or_default(),
+    );
+    m.insert(
+        "auth".into(),
+        serde_json::to_value(&hook.auth).unwrap_or_default(),
+    );
+    m.insert(
+        "allowed_origins".into(),
+        serde_json::to_value(&hook.allowed_origins).unwrap_or_default(),
+    );
+    m.insert(
+        "allowed_ips".into(),
+        serde_json::to_value(&hook.allowed_ips).unwrap_or_default(),
+    );
+    m.insert(
+        "rate_limit".into(),
+        serde_json::to_value(hook.rate_limit).unwrap_or_default(),
+    );
+    m.insert("max_body_bytes".into(), hook.max_body_bytes.into());
+    m.insert(
+        "response".into(),
+        serde_json::to_value(&hook.response).unwrap_or_default(),
+    );
+    m.insert(
+        "actions".into(),
+        serde_json::to_value(&hook.actions).unwrap_or_default(),
+    );
+    m
+}
+
+/// What checking a hook gives: the checked fields, and a secret that was
+/// generated for it (shown once).
+pub struct CheckedHook {
+    /// The display name, trimmed; `Hook` when left out.
+    pub name: String,
+    /// Whether the hook takes calls; `true` when left out.
+    pub enabled: bool,
+    /// The HTTP methods it takes, upper case, each once; `["POST"]` when left out.
+    pub methods: Vec<String>,
+    /// How a caller proves itself; `api_key` when left out.
+    pub auth: HookAuth,
+    /// Origins (`https://app.example`) or `*`, without a trailing `/`.
+    pub allowed_origins: Vec<String>,
+    /// Addresses or CIDR ranges calls may come from; empty for any.
+    pub allowed_ips: Vec<String>,
+    /// Calls allowed per second and at once, if limited.
+    pub rate_limit: Option<RateLimit>,
+    /// The largest body taken, in bytes (1 to [`MAX_BODY_LIMIT`]).
+    pub max_body_bytes: usize,
+    /// What a caller is answered, if not the default.
+    pub response: Option<HookResponse>,
+    /// The actions, in order, nested ones inside their conditions.
+    pub actions: Vec<ActionSpec>,
+    /// A `secret_header` secret made for this hook, shown once.
+    pub generated_secret: Option<String>,
+}
+
+/// Checks a whole hook (a create body, or the current hook with a PATCH laid
+/// over it). `previous_auth` keeps the secrets of an auth whose type stays;
+/// `allow_private` lets actions target private and plain-http addresses.
+///
+/// # Errors
+/// 400 naming the field at fault by its path: `invalid_json` (not an
+/// object), `invalid_hook` (the hook's own fields, over [`MAX_HOOK_BYTES`],
+/// a read-only or unknown field), `invalid_auth` (see `hook_auth`),
+/// `invalid_action` and `invalid_url` (see `actions`).
+pub async fn check_hook(
+    value: Value,
+    previous_auth: Option<&HookAuth>,
+    allow_private: bool,
+) -> Result<CheckedHook, ApiError> {
+    let obj = body_object(value)?;
+    let size = Value::Object(obj.clone()).to_string().len();
+    if size > MAX_HOOK_BYTES {
+        return Err(invalid(
+            "invalid_hook",
+            format!("the hook is {size} bytes as JSON; at most {MAX_HOOK_BYTES}"),
+        ));
+    }
+    refuse_read_only(&obj, HOOK_READ_ONLY, "invalid_hook")?;
+    let f = Fields::new(&obj, "", "invalid_hook");
+    f.only(HOOK_FIELDS, "a hook")?;
+
+    let name = f.name("name", "Hook")?;
+    let enabled = f.bool("enabled")?.unwrap_or(true);
+
+    let mut methods = Vec::new();
+    let given = f
+        .strings("methods", 5)?
+        .unwrap_or_else(|| vec!["POST".into()]);
+    for (i, m) in given.iter().enumerate() {
+        let m = m.trim().to_ascii_uppercase();
+        if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m.as_str()) {
+            return Err(f.err(
+                &format!("methods[{i}]"),
+                format!("is `{m}`; a hook takes GET, POST, PUT, PATCH and DELETE"),
+            ));
+        }
+        if !methods.contains(&m) {
+            methods.push(m);
+        }
+    }
+    if methods.is_empty() {
+        return Err(f.err("methods", "must name at least one method"));
+    }
+
+    let (auth, generated_secret) = check_auth(f.get("auth"), previous_auth)?;
+
+    let mut allowed_origins = Vec::new();
+    let origins = f
+        .strings("allowed_origins", MAX_LIST_ENTRIES)?
+        .unwrap_or_default();
+    for (i, o) in origins.iter().enumerate() {
+        let o = o.trim();
+        let ok = o == "*"
+            || url::Url::parse(o).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host().is_some()
+                    && u.path() == "/"
+                    && u.query().is_none()
+                    && u.fragment().is_none()
+                    && u.username().is_empty()
+            });
+        if !ok {
+            return Err(f.err(
+                &format!("allowed_origins[{i}]"),
+                format!("is `{o}`; entries are origins such as https://example.com, or *"),
+            ));
+        }
+        allowed_origins.push(o.trim_end_matches('/').to_owned());
+    }
+
+    let mut allowed_ips = Vec::new();
+    let ips = f
+        .strings("allowed_ips", MAX_LIST_ENTRIES)?
+        .unwrap_or_default();
+    for (i, ip) in ips.iter().enumerate() {
+        let ip = ip.trim();
+        if ip.parse::<ipnet::IpNet>().is_err() && ip.parse::<std::net::IpAddr>().is_err() {
+            return Err(f.err(
+                &format!("allowed_ips[{i}]"),
+                format!("is `{ip}`; entries are addresses or CIDR ranges such as 203.0.113.0/24"),
+            ));
+        }
+        allowed_ips.push(ip.to_owned());
+    }
+
+    let rate_limit = match f.object("rate_limit")? {
+        None => None,
+        Some(r) => Some(check_rate_limit(r)?),
+    };
+
+    let max_body_bytes = match f.u64("max_body_bytes")? {
+        None => DEFAULT_MAX_BODY_BYTES,
+        Some(n) if n >= 1 && n <= MAX_BODY_LIMIT as u64 => n as usize,
+        Some(_) => return Err(f.err("max_body_bytes", format!("must be 1 to {MAX_BODY_LIMIT}"))),
+    };
+
+    let response = match f.get("response") {
+        None => None,
+        Some(v) => Some(check_response(v)?),
+    };
+
+    let raw_actions = f.array("actions")?.map(Vec::as_slice).unwrap_or_default();
+    let actions = check_actions(raw_actions, allow_private).await?;
+
+    Ok(CheckedHook {
+        name,
+        enabled,
+        methods,
+        auth,
+        allowed_origins,
+        allowed_ips,
+        rate_limit,
+        max_body_bytes,
+        response,
+        actions,
+        generated_secret,
+    })
+}
+
+/// Checks `rate_limit`: `{"per_second": 5.0, "burst": 10}`.
+fn check_rate_limit(r: &Map<String, Value>) -> Result<RateLimit, ApiError> {
+    let f = Fields::new(r, "rate_limit", "invalid_hook");
+    f.only(&["per_second", "burst"], "rate_limit")?;
+    let per_second = f
+        .required("per_second", "the calls allowed per second, on average")?
+        .as_f64()
+        .filter(|p| p.is_finite() && *p > 0.0 && *p <= MAX_RATE_PER_SECOND)
+        .ok_or_else(|| {
+            f.err(
+                "per_second",
+                format!("must be a number above 0 and at most {MAX_RATE_PER_SECOND}"),
+            )
+        })?;
+    f.required("burst", "the most calls allowed at once")?;
+    let burst = f
+        .u64("burst")?
+        .filter(|b| *b >= 1 && *b <= u64::from(u32::MAX))
+        .ok_or_else(|| f.err("burst", "must be a whole number of at least 1"))?;
+    Ok(RateLimit {
+        per_second,
+        burst: burst as u32,
+    })
+}
+
+/// Checks `response`: `{"status": 2xx, "body": …}` or, alone,
+/// `{"redirect_to": "https://…"}` (placeholders allowed).
+fn check_response(v: &Value) -> Result<HookResponse, ApiError> {
+    let Value::Object(o) = v else {
+        return Err(invalid(
+            "invalid_hook",
+            format!(
+                "`response` must be {{\"status\", \"body\"}} or {{\"redirect_to\"}}, not {}",
+                kind_of(v)
+            ),
+        ));
+    };
+    let f = Fields::new(o, "response", "invalid_hook");
+    if o.contains_key("redirect_to") {
+        f.only(&["redirect_to"], "a redirect response (it stands alone)")?;
+        let to = f.required_str("redirect_to", "the URL to send the caller to")?;
+        let literal_ok = url::Url::parse(to).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        let templated_ok = to.starts_with('{')
+            || to.starts_with("https://")
+            || to.starts_with("http://")
+            || to.starts_with('/');
+        if !(literal_ok || (to.contains('{') && templated_ok)) {
+            return Err(f.err(
+                "redirect_to",
+                format!(
+                    "is `{}`; it must be an http(s) URL",
+                    to.chars().take(200).collect::<String>()
+                ),
+            ));
+        }
+        return Ok(HookResponse::Redirect {
+            redirect_to: to.to_owned(),
+        });
+    }
+    f.only(&["status", "body"], "a response")?;
+    let status = match f.get("status") {
+        None => 200,
+        Some(s) => s
+            .as_u64()
+            .filter(|s| (200..300).contains(s))
+            .ok_or_else(|| f.err("status", "must be 200 to 299 (the call was accepted)"))?
+            as u16,
+    };
+    Ok(HookResponse::Content {
+        status,
+        body: o.get("body").cloned().unwrap_or(Value::Null),
+    })
+}

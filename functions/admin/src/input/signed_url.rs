@@ -1,0 +1,71 @@
+//! The body that mints a signed URL for a `signed_url` hook.
+
+use hooklane_web::ApiError;
+use serde_json::Value;
+
+use super::fields::{body_object, invalid, Fields};
+
+/// The longest a signed URL may stay valid: 10 years.
+pub const MAX_URL_LIFETIME_SECONDS: u64 = 10 * 365 * 86_400;
+/// The most a signed URL's context may hold, as JSON.
+pub const MAX_CONTEXT_BYTES: usize = 2048;
+
+/// How deep a signed URL's context may nest (the ingress reads no deeper).
+const MAX_CONTEXT_DEPTH: usize = 100;
+
+/// How many arrays and objects deep `v` nests (0 for a scalar).
+fn json_depth(v: &Value) -> usize {
+    match v {
+        Value::Array(items) => 1 + items.iter().map(json_depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// What minting a signed URL takes: `{"context": {…}, "expires_in": 3600}`.
+/// Answers the `context` object (default `{}`) and `expires_in` in seconds,
+/// if given.
+///
+/// # Errors
+/// 400 `invalid_json` for a body that is not an object or has other
+/// fields; `invalid_context` for a context that is not an object, nests
+/// more than 100 levels or is over [`MAX_CONTEXT_BYTES`] as JSON;
+/// `invalid_expiry` for an `expires_in` outside 1 to
+/// [`MAX_URL_LIFETIME_SECONDS`].
+pub fn check_signed_url_request(value: Value) -> Result<(Value, Option<u64>), ApiError> {
+    let obj = body_object(value)?;
+    Fields::new(&obj, "", "invalid_json")
+        .only(&["context", "expires_in"], "a signed URL request")?;
+    let context = Fields::new(&obj, "", "invalid_context")
+        .object("context")?
+        .cloned()
+        .unwrap_or_default();
+    if json_depth(&Value::Object(context.clone())) > MAX_CONTEXT_DEPTH {
+        return Err(invalid(
+            "invalid_context",
+            format!("`context` nests more than {MAX_CONTEXT_DEPTH} levels deep"),
+        ));
+    }
+    let size = Value::Object(context.clone()).to_string().len();
+    if size > MAX_CONTEXT_BYTES {
+        return Err(invalid(
+            "invalid_context",
+            format!("`context` is {size} bytes as JSON; at most {MAX_CONTEXT_BYTES}"),
+        ));
+    }
+    let expiry = Fields::new(&obj, "", "invalid_expiry");
+    let expires_in = match expiry.get("expires_in") {
+        None => None,
+        Some(v) => Some(
+            v.as_u64()
+                .filter(|s| (1..=MAX_URL_LIFETIME_SECONDS).contains(s))
+                .ok_or_else(|| {
+                    expiry.err(
+                        "expires_in",
+                        format!("must be a whole number of seconds from 1 to {MAX_URL_LIFETIME_SECONDS}"),
+                    )
+                })?,
+        ),
+    };
+    Ok((Value::Object(context), expires_in))
+}
