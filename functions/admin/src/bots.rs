@@ -24,6 +24,13 @@ fn view(bot: &Bot) -> Value {
     json!({"id": bot.id, "name": bot.name, "created_at": rfc3339(bot.created_at)})
 }
 
+/// [`view`] with the bot's new API key, shown this once (only its hash is kept).
+fn view_with_key(bot: &Bot, key: String) -> axum::Json<Value> {
+    let mut answer = view(bot);
+    answer["api_key"] = Value::String(key);
+    axum::Json(answer)
+}
+
 async fn create(
     State(state): State<AdminState>,
     Json(body): Json<Value>,
@@ -49,9 +56,7 @@ async fn create(
             other => other.into(),
         })?;
     tracing::info!(bot_id = %bot.id, "bot created");
-    let mut answer = view(&bot);
-    answer["api_key"] = Value::String(key);
-    Ok((StatusCode::CREATED, axum::Json(answer)))
+    Ok((StatusCode::CREATED, view_with_key(&bot, key)))
 }
 
 async fn read(
@@ -84,7 +89,5 @@ async fn rotate(
     bot.api_key_hash = api_key::hash(&key);
     state.svc.store.update_bot(&bot).await?;
     tracing::info!(bot_id = %bot.id, "API key rotated");
-    let mut answer = view(&bot);
-    answer["api_key"] = Value::String(key);
-    Ok(axum::Json(answer))
+    Ok(view_with_key(&bot, key))
 }

@@ -22,7 +22,7 @@ use crate::input::{
     check_endpoint, check_recover_request, check_rotate_request, endpoint_input, merge,
 };
 use crate::list::{answer, ListQuery};
-use crate::lookup::{load_bot, load_endpoint};
+use crate::lookup::{found, load_bot, load_endpoint};
 use crate::AdminState;
 
 /// The default grace: 24 hours.
@@ -82,8 +82,13 @@ fn delivery_view(d: Delivery) -> Value {
     })
 }
 
-fn queue_error(e: QueueError) -> ApiError {
-    ApiError::unavailable(&e)
+/// Queues `job` to run now; 503 `unavailable` when the queue fails.
+async fn enqueue_now(state: &AdminState, job: Job) -> Result<(), ApiError> {
+    state
+        .svc
+        .enqueue(Envelope::now(job), Duration::ZERO)
+        .await
+        .map_err(|e: QueueError| ApiError::unavailable(&e))
 }
 
 async fn create(
@@ -201,11 +206,7 @@ async fn test(
         depth: 0,
         only_endpoint: Some(ep.id.clone()),
     });
-    state
-        .svc
-        .enqueue(Envelope::now(job), Duration::ZERO)
-        .await
-        .map_err(queue_error)?;
+    enqueue_now(&state, job).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(json!({"id": message_id}))))
 }
 
@@ -278,11 +279,7 @@ async fn replay(
         depth: 0,
         force: true,
     });
-    state
-        .svc
-        .enqueue(Envelope::now(job), Duration::ZERO)
-        .await
-        .map_err(queue_error)?;
+    enqueue_now(state, job).await?;
     Ok(true)
 }
 
@@ -292,18 +289,18 @@ async fn resend(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let bot = load_bot(&state, &bot).await?;
     let id = DeliveryId::parse(&dlv).map_err(|_| ApiError::not_found("no such delivery"))?;
-    let row = state
-        .svc
-        .store
-        .get_delivery(&bot.id, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such delivery"))?;
-    let ep = state
-        .svc
-        .store
-        .get_endpoint(&bot.id, &row.endpoint_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("the delivery's endpoint is gone"))?;
+    let row = found(
+        state.svc.store.get_delivery(&bot.id, &id).await?,
+        "no such delivery",
+    )?;
+    let ep = found(
+        state
+            .svc
+            .store
+            .get_endpoint(&bot.id, &row.endpoint_id)
+            .await?,
+        "the delivery's endpoint is gone",
+    )?;
     if !replay(&state, &ep, &row.message_id).await? {
         return Err(ApiError::not_found(
             "the message is past the delivery log's retention and cannot be resent",

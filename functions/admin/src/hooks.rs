@@ -50,6 +50,16 @@ pub fn view(hook: &Hook, base: &str) -> Value {
     })
 }
 
+/// [`view`], with a `secret_header` secret made for the hook shown in
+/// `auth.secret` (once: it is never read back).
+fn view_with_secret(hook: &Hook, base: &str, generated_secret: Option<String>) -> Value {
+    let mut answer = view(hook, base);
+    if let Some(secret) = generated_secret {
+        answer["auth"]["secret"] = Value::String(secret);
+    }
+    answer
+}
+
 async fn create(
     State(state): State<AdminState>,
     Path(bot): Path<String>,
@@ -59,28 +69,10 @@ async fn create(
     let bot = load_bot(&state, &bot).await?;
     let checked = check_hook(body, None, state.svc.outbound.allow_private()).await?;
     let now = state.svc.now();
-    let hook = Hook {
-        id: HookId::generate(),
-        bot_id: bot.id,
-        name: checked.name,
-        enabled: checked.enabled,
-        methods: checked.methods,
-        auth: checked.auth,
-        allowed_origins: checked.allowed_origins,
-        allowed_ips: checked.allowed_ips,
-        rate_limit: checked.rate_limit,
-        max_body_bytes: checked.max_body_bytes,
-        response: checked.response,
-        actions: checked.actions,
-        created_at: now,
-        updated_at: now,
-    };
+    let (hook, generated_secret) = checked.into_hook(HookId::generate(), bot.id, now, now);
     state.svc.store.create_hook(&hook).await?;
     tracing::info!(bot_id = %hook.bot_id, hook_id = %hook.id, "hook created");
-    let mut answer = view(&hook, &base_url(&state, &headers));
-    if let Some(secret) = checked.generated_secret {
-        answer["auth"]["secret"] = Value::String(secret);
-    }
+    let answer = view_with_secret(&hook, &base_url(&state, &headers), generated_secret);
     Ok((StatusCode::CREATED, axum::Json(answer)))
 }
 
@@ -115,7 +107,7 @@ async fn update(
     headers: HeaderMap,
     Json(patch): Json<Value>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let mut hook = load_hook(&state, &bot, &hook).await?;
+    let hook = load_hook(&state, &bot, &hook).await?;
     let mut current = hook_input(&hook);
     // A new auth object replaces the old one; secrets left out are kept only
     // when the type stays the same.
@@ -125,23 +117,11 @@ async fn update(
     let merged = merge(current, patch)?;
     let previous = Some(&hook.auth);
     let checked = check_hook(merged, previous, state.svc.outbound.allow_private()).await?;
-    hook.name = checked.name;
-    hook.enabled = checked.enabled;
-    hook.methods = checked.methods;
-    hook.auth = checked.auth;
-    hook.allowed_origins = checked.allowed_origins;
-    hook.allowed_ips = checked.allowed_ips;
-    hook.rate_limit = checked.rate_limit;
-    hook.max_body_bytes = checked.max_body_bytes;
-    hook.response = checked.response;
-    hook.actions = checked.actions;
-    hook.updated_at = state.svc.now();
+    let (hook, generated_secret) =
+        checked.into_hook(hook.id, hook.bot_id, hook.created_at, state.svc.now());
     state.svc.store.update_hook(&hook).await?;
     tracing::info!(bot_id = %hook.bot_id, hook_id = %hook.id, "hook updated");
-    let mut answer = view(&hook, &base_url(&state, &headers));
-    if let Some(secret) = checked.generated_secret {
-        answer["auth"]["secret"] = Value::String(secret);
-    }
+    let answer = view_with_secret(&hook, &base_url(&state, &headers), generated_secret);
     Ok(axum::Json(answer))
 }
 

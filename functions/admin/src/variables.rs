@@ -4,9 +4,11 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::Router;
 use hooklane_domain::rfc3339;
+use hooklane_store::Paged;
 use hooklane_web::ApiError;
 use serde_json::{json, Value};
 
+use crate::list::answer;
 use crate::AdminState;
 
 pub fn router() -> Router<AdminState> {
@@ -19,9 +21,12 @@ async fn list(
 ) -> Result<axum::Json<Value>, ApiError> {
     let bot = crate::lookup::load_bot(&state, &bot).await?;
     let vars = state.svc.store.list_variables(&bot.id).await?;
-    let data: Vec<Value> = vars
-        .into_iter()
-        .map(|v| json!({"name": v.name, "value": v.value, "updated_at": rfc3339(v.updated_at)}))
-        .collect();
-    Ok(axum::Json(json!({"data": data, "next": null})))
+    let all = Paged {
+        items: vars,
+        next: None,
+    };
+    Ok(axum::Json(answer(
+        all,
+        |v| json!({"name": v.name, "value": v.value, "updated_at": rfc3339(v.updated_at)}),
+    )))
 }

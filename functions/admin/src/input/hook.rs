@@ -3,9 +3,12 @@
 //! in `actions`.
 
 use hooklane_domain::action::ActionSpec;
-use hooklane_domain::{Hook, HookAuth, HookResponse, RateLimit, DEFAULT_MAX_BODY_BYTES};
+use hooklane_domain::{
+    BotId, Hook, HookAuth, HookId, HookResponse, RateLimit, DEFAULT_MAX_BODY_BYTES,
+};
 use hooklane_web::ApiError;
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
 
 use super::actions::check_actions;
 use super::fields::{body_object, invalid, kind_of, refuse_read_only, Fields, MAX_LIST_ENTRIES};
@@ -97,6 +100,36 @@ pub struct CheckedHook {
     pub actions: Vec<ActionSpec>,
     /// A `secret_header` secret made for this hook, shown once.
     pub generated_secret: Option<String>,
+}
+
+impl CheckedHook {
+    /// The hook these fields make, under `id` and `bot_id` with its
+    /// creation and update times; and the secret made for it, to show once.
+    pub fn into_hook(
+        self,
+        id: HookId,
+        bot_id: BotId,
+        created_at: OffsetDateTime,
+        updated_at: OffsetDateTime,
+    ) -> (Hook, Option<String>) {
+        let hook = Hook {
+            id,
+            bot_id,
+            name: self.name,
+            enabled: self.enabled,
+            methods: self.methods,
+            auth: self.auth,
+            allowed_origins: self.allowed_origins,
+            allowed_ips: self.allowed_ips,
+            rate_limit: self.rate_limit,
+            max_body_bytes: self.max_body_bytes,
+            response: self.response,
+            actions: self.actions,
+            created_at,
+            updated_at,
+        };
+        (hook, self.generated_secret)
+    }
 }
 
 /// Checks a whole hook (a create body, or the current hook with a PATCH laid
