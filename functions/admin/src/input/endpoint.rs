@@ -9,7 +9,9 @@ use hooklane_engine::outbound::check_target;
 use hooklane_web::ApiError;
 use serde_json::{Map, Value};
 
-use super::fields::{body_object, invalid, refuse_read_only, with_code, Fields, MAX_LIST_ENTRIES};
+use super::fields::{
+    body_object, input_of, invalid, refuse_read_only, with_code, Fields, MAX_LIST_ENTRIES,
+};
 
 /// The most delays in a retry schedule.
 pub const MAX_SCHEDULE: usize = 20;
@@ -54,25 +56,9 @@ const RESERVED_HEADERS: &[&str] = &[
 /// The fields of an endpoint as a body would write them (its secret left
 /// out): the object a PATCH is laid over with [`merge`](super::merge).
 pub fn endpoint_input(ep: &Endpoint) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("name".into(), ep.name.clone().into());
-    m.insert(
-        "type".into(),
-        serde_json::to_value(ep.kind).unwrap_or_default(),
-    );
-    m.insert("url".into(), ep.url.clone().into());
-    m.insert("enabled".into(), ep.enabled.into());
-    m.insert(
-        "events".into(),
-        serde_json::to_value(&ep.events).unwrap_or_default(),
-    );
-    m.insert(
-        "retry_schedule".into(),
-        serde_json::to_value(&ep.retry_schedule).unwrap_or_default(),
-    );
-    m.insert("max_attempts".into(), ep.max_attempts.into());
-    m.insert("headers".into(), Value::Object(ep.headers.clone()));
-    m
+    let mut input = input_of(ep, ENDPOINT_FIELDS);
+    input.remove("secret");
+    input
 }
 
 /// What checking an endpoint gives: its checked fields.
@@ -174,22 +160,13 @@ pub async fn check_endpoint(
             }
             list.iter()
                 .enumerate()
-                .map(|(i, d)| {
-                    d.as_u64().filter(|d| *d <= MAX_DELAY_SECONDS).ok_or_else(|| {
-                        f.err(
-                            &format!("retry_schedule[{i}]"),
-                            format!("must be a whole number of seconds from 0 to {MAX_DELAY_SECONDS}"),
-                        )
-                    })
-                })
+                .map(|(i, d)| f.seconds(&format!("retry_schedule[{i}]"), d, 0..=MAX_DELAY_SECONDS))
                 .collect::<Result<Vec<_>, _>>()?
         }
     };
-    let max_attempts = match f.u64("max_attempts")? {
-        None => (retry_schedule.len() as u64 + 1).min(MAX_ATTEMPTS),
-        Some(n) if (1..=MAX_ATTEMPTS).contains(&n) => n,
-        Some(_) => return Err(f.err("max_attempts", format!("must be 1 to {MAX_ATTEMPTS}"))),
-    } as u32;
+    let max_attempts =
+        f.u64_in("max_attempts", 1..=MAX_ATTEMPTS)?
+            .unwrap_or((retry_schedule.len() as u64 + 1).min(MAX_ATTEMPTS)) as u32;
     let headers = f.object("headers")?.cloned().unwrap_or_default();
     if headers.len() > MAX_LIST_ENTRIES {
         return Err(f.err(
@@ -243,19 +220,7 @@ pub fn check_rotate_request(value: Value) -> Result<(Option<u64>, Option<String>
     let obj = body_object(value)?;
     Fields::new(&obj, "", "invalid_json").only(&["grace_seconds", "secret"], "a rotation")?;
     let grace = Fields::new(&obj, "", "invalid_grace");
-    let grace_seconds = match grace.get("grace_seconds") {
-        None => None,
-        Some(v) => Some(
-            v.as_u64()
-                .filter(|g| *g <= MAX_GRACE_SECONDS)
-                .ok_or_else(|| {
-                    grace.err(
-                        "grace_seconds",
-                        format!("must be a whole number of seconds from 0 to {MAX_GRACE_SECONDS}"),
-                    )
-                })?,
-        ),
-    };
+    let grace_seconds = grace.seconds_field("grace_seconds", 0..=MAX_GRACE_SECONDS)?;
     let secret = Fields::new(&obj, "", "invalid_secret")
         .str("secret")?
         .map(str::to_owned);

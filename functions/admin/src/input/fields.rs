@@ -4,7 +4,10 @@
 //! wrong type; display names and lists have their limits; fields an object
 //! does not take, and fields the API sets itself, are refused.
 
+use std::ops::RangeInclusive;
+
 use hooklane_web::ApiError;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The longest name of a bot, hook or endpoint, in characters.
@@ -45,6 +48,16 @@ pub fn merge(mut current: Map<String, Value>, patch: Value) -> Result<Value, Api
         current.insert(k, v);
     }
     Ok(Value::Object(current))
+}
+
+/// The fields of `record` as stored (serialized by serde) that a body may
+/// write, `fields`: the object a PATCH is laid over with [`merge`].
+pub(super) fn input_of(record: &impl Serialize, fields: &[&str]) -> Map<String, Value> {
+    let Ok(Value::Object(mut m)) = serde_json::to_value(record) else {
+        return Map::new();
+    };
+    m.retain(|k, _| fields.contains(&k.as_str()));
+    m
 }
 
 /// The name JSON gives a value's type, for messages (`a string`, `null`, …).
@@ -150,6 +163,52 @@ impl<'a> Fields<'a> {
                 .map(Some)
                 .ok_or_else(|| self.err(key, "must be a whole number of at least 0")),
         }
+    }
+
+    /// A whole number from `range`, if given: refused as [`Self::u64`]
+    /// refuses it, or as "must be {start} to {end}".
+    pub(super) fn u64_in(
+        &self,
+        key: &str,
+        range: RangeInclusive<u64>,
+    ) -> Result<Option<u64>, ApiError> {
+        match self.u64(key)? {
+            Some(n) if !range.contains(&n) => {
+                Err(self.err(key, format!("must be {} to {}", range.start(), range.end())))
+            }
+            n => Ok(n),
+        }
+    }
+
+    /// `v`, found at `key` (a field or `list[i]`), as a whole number of
+    /// seconds from `range`.
+    pub(super) fn seconds(
+        &self,
+        key: &str,
+        v: &Value,
+        range: RangeInclusive<u64>,
+    ) -> Result<u64, ApiError> {
+        v.as_u64().filter(|s| range.contains(s)).ok_or_else(|| {
+            self.err(
+                key,
+                format!(
+                    "must be a whole number of seconds from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
+    }
+
+    /// The field `key` as [`Self::seconds`], if given.
+    pub(super) fn seconds_field(
+        &self,
+        key: &str,
+        range: RangeInclusive<u64>,
+    ) -> Result<Option<u64>, ApiError> {
+        self.get(key)
+            .map(|v| self.seconds(key, v, range))
+            .transpose()
     }
 
     pub(super) fn array(&self, key: &str) -> Result<Option<&'a Vec<Value>>, ApiError> {

@@ -11,7 +11,9 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use super::actions::check_actions;
-use super::fields::{body_object, invalid, kind_of, refuse_read_only, Fields, MAX_LIST_ENTRIES};
+use super::fields::{
+    body_object, input_of, invalid, kind_of, refuse_read_only, Fields, MAX_LIST_ENTRIES,
+};
 use super::hook_auth::check_auth;
 
 /// The most a hook's body limit can be set to, in bytes (512 KiB).
@@ -40,39 +42,7 @@ const HOOK_FIELDS: &[&str] = &[
 /// The fields of a hook as a body would write them (secrets included): the
 /// object a PATCH is laid over with [`merge`](super::merge).
 pub fn hook_input(hook: &Hook) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("name".into(), hook.name.clone().into());
-    m.insert("enabled".into(), hook.enabled.into());
-    m.insert(
-        "methods".into(),
-        serde_json::to_value(&hook.methods).unwrap_or_default(),
-    );
-    m.insert(
-        "auth".into(),
-        serde_json::to_value(&hook.auth).unwrap_or_default(),
-    );
-    m.insert(
-        "allowed_origins".into(),
-        serde_json::to_value(&hook.allowed_origins).unwrap_or_default(),
-    );
-    m.insert(
-        "allowed_ips".into(),
-        serde_json::to_value(&hook.allowed_ips).unwrap_or_default(),
-    );
-    m.insert(
-        "rate_limit".into(),
-        serde_json::to_value(hook.rate_limit).unwrap_or_default(),
-    );
-    m.insert("max_body_bytes".into(), hook.max_body_bytes.into());
-    m.insert(
-        "response".into(),
-        serde_json::to_value(&hook.response).unwrap_or_default(),
-    );
-    m.insert(
-        "actions".into(),
-        serde_json::to_value(&hook.actions).unwrap_or_default(),
-    );
-    m
+    input_of(hook, HOOK_FIELDS)
 }
 
 /// What checking a hook gives: the checked fields, and a secret that was
@@ -227,11 +197,9 @@ pub async fn check_hook(
         Some(r) => Some(check_rate_limit(r)?),
     };
 
-    let max_body_bytes = match f.u64("max_body_bytes")? {
-        None => DEFAULT_MAX_BODY_BYTES,
-        Some(n) if n >= 1 && n <= MAX_BODY_LIMIT as u64 => n as usize,
-        Some(_) => return Err(f.err("max_body_bytes", format!("must be 1 to {MAX_BODY_LIMIT}"))),
-    };
+    let max_body_bytes = f
+        .u64_in("max_body_bytes", 1..=MAX_BODY_LIMIT as u64)?
+        .map_or(DEFAULT_MAX_BODY_BYTES, |n| n as usize);
 
     let response = match f.get("response") {
         None => None,

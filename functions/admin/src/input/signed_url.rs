@@ -54,18 +54,6 @@ pub fn check_signed_url_request(value: Value) -> Result<(Value, Option<u64>), Ap
         ));
     }
     let expiry = Fields::new(&obj, "", "invalid_expiry");
-    let expires_in = match expiry.get("expires_in") {
-        None => None,
-        Some(v) => Some(
-            v.as_u64()
-                .filter(|s| (1..=MAX_URL_LIFETIME_SECONDS).contains(s))
-                .ok_or_else(|| {
-                    expiry.err(
-                        "expires_in",
-                        format!("must be a whole number of seconds from 1 to {MAX_URL_LIFETIME_SECONDS}"),
-                    )
-                })?,
-        ),
-    };
+    let expires_in = expiry.seconds_field("expires_in", 1..=MAX_URL_LIFETIME_SECONDS)?;
     Ok((Value::Object(context), expires_in))
 }
