@@ -13,6 +13,8 @@ use crate::input::check_bot;
 use crate::lookup::{bot_id, load_bot};
 use crate::AdminState;
 
+/// `POST /v1/bots`, `GET`/`DELETE /v1/bots/{bot}` and
+/// `POST /v1/bots/{bot}/api-key/rotate`.
 pub fn router() -> Router<AdminState> {
     Router::new()
         .route("/v1/bots", post(create))

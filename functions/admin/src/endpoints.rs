@@ -31,6 +31,9 @@ const DEFAULT_GRACE_SECONDS: u64 = 86_400;
 /// every delivery); a further rotation drops the oldest.
 const MAX_OLD_SECRETS: usize = 4;
 
+/// `/v1/bots/{bot}/endpoints` (create, list), `…/endpoints/{ep}` (read,
+/// patch, delete), its `test`, `secret/rotate`, `deliveries` and `recover`,
+/// and `/v1/bots/{bot}/deliveries/{dlv}/resend`.
 pub fn router() -> Router<AdminState> {
     Router::new()
         .route("/v1/bots/{bot}/endpoints", post(create).get(list))
@@ -48,6 +51,8 @@ pub fn router() -> Router<AdminState> {
         .route("/v1/bots/{bot}/deliveries/{dlv}/resend", post(resend))
 }
 
+/// The public form of an endpoint: every field but its secrets, times in
+/// RFC 3339, `retry_schedule` in seconds.
 pub fn view(ep: &Endpoint) -> Value {
     json!({
         "id": ep.id,

@@ -14,6 +14,8 @@ use crate::list::{answer, ListQuery};
 use crate::lookup::{load_bot, load_hook};
 use crate::{base_url, AdminState};
 
+/// `/v1/bots/{bot}/hooks` (create, list), `…/hooks/{hook}` (read, patch,
+/// delete), `…/hooks/{hook}/urls` (mint a signed URL) and `…/runs`.
 pub fn router() -> Router<AdminState> {
     Router::new()
         .route("/v1/bots/{bot}/hooks", post(create).get(list))
@@ -29,7 +31,8 @@ fn hook_url(base: &str, hook: &Hook) -> String {
     format!("{base}/hooks/{}/{}", hook.bot_id, hook.id)
 }
 
-/// The public form of a hook: every field but secrets, plus its URL.
+/// The public form of a hook: every field but secrets (`auth` as
+/// `HookAuth::view` shows it), plus its `url` on `base` and RFC 3339 times.
 pub fn view(hook: &Hook, base: &str) -> Value {
     json!({
         "id": hook.id,

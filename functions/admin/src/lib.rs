@@ -34,14 +34,20 @@ pub enum AdminAuth {
     Gateway,
 }
 
+/// What every admin handler shares.
 #[derive(Clone)]
 pub struct AdminState {
+    /// The store, the queue, the outbound client and the settings.
     pub svc: Services,
+    /// How `/v1` calls are authorized.
     pub auth: AdminAuth,
     /// The base URL hook URLs are built on; `None` takes it from each request's Host.
     pub public_url: Option<String>,
 }
 
+/// The admin API: `/healthz` and `/openapi.json` open to all, every `/v1`
+/// route behind [`AdminAuth`]. Errors answer the contract's error body
+/// (`{"error": {"code", "message"}}`).
 pub fn router(state: AdminState) -> Router {
     let v1 = Router::new()
         .merge(bots::router())

@@ -16,10 +16,13 @@ pub const MAX_LIMIT: usize = 100;
 /// The page size when `limit` is left out.
 pub const DEFAULT_LIMIT: usize = 50;
 
+/// The `?limit=&cursor=` of a list route.
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
+    /// Items per page: [`DEFAULT_LIMIT`] when left out or 0, at most [`MAX_LIMIT`].
     #[serde(default)]
     pub limit: Option<usize>,
+    /// The `next` of an earlier page (base64url of the store's cursor).
     #[serde(default)]
     pub cursor: Option<String>,
 }
@@ -68,6 +71,8 @@ fn encode_cursor(c: &str) -> String {
     URL_SAFE_NO_PAD.encode(c)
 }
 
+/// `{"data": [view(item), …], "next": cursor or null}` for one page; `next`
+/// is the store's cursor in base64url, ready for `?cursor=`.
 pub fn answer<T, V: Serialize>(paged: Paged<T>, view: impl Fn(T) -> V) -> Value {
     let data: Vec<V> = paged.items.into_iter().map(view).collect();
     json!({"data": data, "next": paged.next.as_deref().map(encode_cursor)})

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::list::answer;
 use crate::AdminState;
 
+/// `GET /v1/bots/{bot}/variables`.
 pub fn router() -> Router<AdminState> {
     Router::new().route("/v1/bots/{bot}/variables", get(list))
 }

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 /// One action and how a failure of it is treated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionSpec {
+    /// The action, its `type` and fields flattened into this object.
     #[serde(flatten)]
     pub action: Action,
     /// When true, a failure of this action is logged and the run goes on.
@@ -14,6 +15,8 @@ pub struct ActionSpec {
     pub continue_on_error: bool,
 }
 
+/// What `update_variable` does to a stored number with its `value`:
+/// `add`, `subtract`, `multiply` or `divide`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VariableOp {
@@ -23,6 +26,7 @@ pub enum VariableOp {
     Divide,
 }
 
+/// A condition's `op`: `==`, `!=`, `>`, `>=`, `<`, `<=` or `contains`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CompareOp {
     #[serde(rename = "==")]
@@ -41,11 +45,16 @@ pub enum CompareOp {
     Contains,
 }
 
+/// A condition's `if`: `{"left": …, "op": "==", "right": …}`; either side
+/// may be a value or a template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
+    /// The left side, rendered before comparing.
     pub left: Value,
+    /// How the sides compare.
     pub op: CompareOp,
+    /// The right side, rendered before comparing.
     pub right: Value,
 }
 
@@ -63,6 +72,7 @@ fn default_method() -> String {
 #[serde(tag = "type", rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Action {
+    /// `http_request`: calls `url` with `method` (default `POST`), `headers` and `body`.
     HttpRequest {
         #[serde(default = "default_method")]
         method: String,
@@ -72,6 +82,7 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         body: Option<Value>,
     },
+    /// `discord_message`: posts `content` and/or up to 10 `embeds` to a Discord webhook.
     DiscordMessage {
         webhook_url: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,12 +92,15 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         username: Option<String>,
     },
+    /// `slack_message`: posts `text` (and `blocks`) to a Slack incoming webhook.
     SlackMessage {
         webhook_url: String,
         text: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         blocks: Option<Vec<Value>>,
     },
+    /// `telegram_message`: sends `text` to `chat_id` (a number or
+    /// `@channel`) as the Telegram bot `bot_token`.
     TelegramMessage {
         bot_token: String,
         chat_id: Value,
@@ -94,18 +108,18 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         parse_mode: Option<String>,
     },
-    SetVariable {
-        name: String,
-        value: Value,
-    },
+    /// `set_variable`: stores `value` (any JSON) under `name`.
+    SetVariable { name: String, value: Value },
+    /// `update_variable`: applies `op` with the number `value` to the number
+    /// stored under `name`.
     UpdateVariable {
         name: String,
         op: VariableOp,
         value: Value,
     },
-    DeleteVariable {
-        name: String,
-    },
+    /// `delete_variable`: removes the variable `name`.
+    DeleteVariable { name: String },
+    /// `condition`: runs `then` when `if` holds, else `else`.
     Condition {
         #[serde(rename = "if")]
         condition: Condition,
@@ -114,14 +128,15 @@ pub enum Action {
         #[serde(default, rename = "else")]
         otherwise: Vec<ActionSpec>,
     },
+    /// `publish`: publishes `event` with `data` as the bot's event, sent to
+    /// its endpoints whose filters match.
     Publish {
         event: String,
         #[serde(default)]
         data: Value,
     },
-    Log {
-        message: String,
-    },
+    /// `log`: writes `message` to the function's log and the run's action result.
+    Log { message: String },
 }
 
 impl Action {
