@@ -16,6 +16,39 @@ pub enum Auth {
     SigV4,
 }
 
+/// The admin token a `hooklane dev` keeps in its data dir.
+///
+/// Errors: no token there (the message says how to give one).
+pub fn token_in(data_dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = data_dir.join("admin-token");
+    match std::fs::read_to_string(&path) {
+        Ok(token) if !token.trim().is_empty() => Ok(token.trim().to_owned()),
+        _ => bail!(
+            "no admin token: give --token (or HOOKLANE_ADMIN_TOKEN) for a hooklane dev, \
+             --data-dir for the folder of one started without HOOKLANE_ADMIN_TOKEN (none in {}), \
+             or --sigv4 for a deployed stack",
+            path.display()
+        ),
+    }
+}
+
+/// The base URL to call: `--url` as given, with `http://` in front when it
+/// names no scheme (`127.0.0.1:8080`, `localhost:8080`).
+///
+/// Errors: what is left is not an http(s) URL.
+pub fn base_url(url: &str) -> anyhow::Result<String> {
+    let url = url.trim();
+    let full = if url.contains("://") {
+        url.to_owned()
+    } else {
+        format!("http://{url}")
+    };
+    match reqwest::Url::parse(&full) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(full),
+        _ => bail!("--url `{url}` is not a base URL such as http://127.0.0.1:8080"),
+    }
+}
+
 /// The body of `--data`: JSON text, or `@file` for a file's contents.
 pub fn read_data(data: Option<&str>) -> anyhow::Result<Option<Vec<u8>>> {
     let Some(data) = data else {

@@ -15,11 +15,77 @@ use hooklane_ingress::IngressState;
 use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
 use hooklane_store::{Queue, Store};
 
-use crate::Backend;
+use crate::{data_dir, serve, Backend};
+
+/// Listens on `addr` (`host:port`, `:port` or `port`; a bare port means
+/// 127.0.0.1), trying each address a host name resolves to.
+///
+/// Errors name the address and, for a busy port, the option that changes it.
+async fn listen(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr = listen_address(addr)?;
+    let candidates: Vec<SocketAddr> = tokio::net::lookup_host(addr.as_str())
+        .await
+        .with_context(|| format!("--addr {addr}: the host name does not resolve"))?
+        .collect();
+    let mut last = None;
+    for candidate in candidates {
+        match tokio::net::TcpListener::bind(candidate).await {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some((candidate, e)),
+        }
+    }
+    match last {
+        Some((at, e)) if e.kind() == std::io::ErrorKind::AddrInUse => anyhow::bail!(
+            "cannot listen on {at}: the port is in use by another program; \
+             choose another with --addr (or HOOKLANE_ADDR), e.g. --addr 127.0.0.1:8081"
+        ),
+        Some((at, e)) => Err(anyhow::Error::new(e).context(format!("cannot listen on {at}"))),
+        None => anyhow::bail!("--addr {addr}: the host name has no address"),
+    }
+}
+
+/// `host:port` from what `--addr` accepts: `host:port`, `[v6]:port`,
+/// `:port` or a bare `port` (both on 127.0.0.1).
+pub fn listen_address(addr: &str) -> anyhow::Result<String> {
+    let addr = addr.trim();
+    let bad = || {
+        anyhow::anyhow!(
+            "--addr `{addr}` is not an address to listen on: give host:port (127.0.0.1:8080, localhost:8080, [::1]:8080), :port or a port"
+        )
+    };
+    let (host, port) = match addr.rsplit_once(':') {
+        Some((host, port)) => (host, port),
+        None => ("", addr),
+    };
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    let host = host.trim();
+    if host.is_empty() {
+        return Ok(format!("127.0.0.1:{port}"));
+    }
+    if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
+        return Err(bad());
+    }
+    Ok(format!("{host}:{port}"))
+}
+
+/// The shortest admin token `hooklane dev` accepts, in characters.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
+
+/// `HOOKLANE_ADMIN_TOKEN` when set; an error when it is too short to be a
+/// credential (fewer than [`MIN_ADMIN_TOKEN_CHARS`] characters).
+fn admin_token_from_env() -> anyhow::Result<Option<String>> {
+    match env_opt("HOOKLANE_ADMIN_TOKEN") {
+        Some(token) if token.trim().chars().count() < MIN_ADMIN_TOKEN_CHARS => anyhow::bail!(
+            "HOOKLANE_ADMIN_TOKEN is too short: an admin token needs at least {MIN_ADMIN_TOKEN_CHARS} characters \
+             (unset it and one is generated and kept in the data dir)"
+        ),
+        token => Ok(token.map(|t| t.trim().to_owned())),
+    }
+}
 
 /// The admin token: `HOOKLANE_ADMIN_TOKEN`, or one generated once and kept in the data dir.
-fn admin_token(data_dir: &Path) -> anyhow::Result<String> {
-    if let Some(token) = env_opt("HOOKLANE_ADMIN_TOKEN") {
+fn admin_token(data_dir: &Path, from_env: Option<String>) -> anyhow::Result<String> {
+    if let Some(token) = from_env {
         return Ok(token);
     }
     let path = data_dir.join("admin-token");
@@ -95,19 +161,25 @@ async fn backend(
     }
 }
 
-pub async fn run(addr: SocketAddr, data_dir: PathBuf, kind: Backend) -> anyhow::Result<()> {
+pub async fn run(addr: &str, data_dir: PathBuf, kind: Backend) -> anyhow::Result<()> {
     hooklane_domain::telemetry::init(false);
-    std::fs::create_dir_all(&data_dir)
-        .with_context(|| format!("creating {}", data_dir.display()))?;
     let settings = Settings::from_env(true)?;
-    let token = admin_token(&data_dir)?;
+    let limits = serve::Limits::from_env()?;
+    let env_token = admin_token_from_env()?;
+    // The port first: a busy one leaves the data dir untouched.
+    let listener = listen(addr).await?;
+    let local = listener.local_addr()?;
+    if !local.ip().is_loopback() {
+        tracing::warn!(
+            addr = %local,
+            "listening beyond this machine: anyone who can reach {local} can call hooks, and the admin API answers to the admin token; \
+             hooklane dev is meant for loopback (--addr 127.0.0.1:PORT)"
+        );
+    }
+    let _lock = data_dir::prepare(&data_dir)?;
+    let token = admin_token(&data_dir, env_token)?;
     let (store, queue, sqlite) = backend(kind, &data_dir).await?;
     let svc = Services::new(store, queue, settings)?;
-
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("listening on {addr}"))?;
-    let local = listener.local_addr()?;
     let base = format!("http://{local}");
 
     let admin = hooklane_admin::router(AdminState {
@@ -161,11 +233,7 @@ pub async fn run(addr: SocketAddr, data_dir: PathBuf, kind: Backend) -> anyhow::
     println!("       -d '{{\"variables\": [{{\"name\": \"Amount\", \"variable\": \"{{amount}}\", \"value\": \"12\"}}]}}'");
     println!();
 
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    serve::serve(listener, app, limits, async {
         shutdown_signal().await;
         tracing::info!("stopping");
     })
@@ -195,5 +263,27 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listen_address;
+
+    #[test]
+    fn addr_takes_host_names_bare_ports_and_v6() {
+        for (given, want) in [
+            ("127.0.0.1:8080", "127.0.0.1:8080"),
+            ("localhost:8080", "localhost:8080"),
+            (":8080", "127.0.0.1:8080"),
+            ("8080", "127.0.0.1:8080"),
+            ("[::1]:8080", "[::1]:8080"),
+            (" 0.0.0.0:9000 ", "0.0.0.0:9000"),
+        ] {
+            assert_eq!(listen_address(given).unwrap(), want, "{given}");
+        }
+        for bad in ["", "localhost", "::1:8080", "host:99999", "host:port"] {
+            assert!(listen_address(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -1,12 +1,13 @@
 //! `hooklane`: runs the whole pipeline on one machine (`hooklane dev`).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod api;
+mod data_dir;
 mod dev;
+mod serve;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,9 +32,10 @@ pub enum Backend {
 enum Command {
     /// Runs ingress, admin API and dispatcher on one port.
     Dev {
-        /// Where to listen.
+        /// Where to listen: host:port (127.0.0.1:8080, localhost:8080, [::1]:8080),
+        /// :port or a port (on 127.0.0.1).
         #[arg(long, default_value = "127.0.0.1:8080", env = "HOOKLANE_ADDR")]
-        addr: SocketAddr,
+        addr: String,
         /// Where the embedded backend and the admin token live.
         #[arg(long, default_value = ".hooklane", env = "HOOKLANE_DATA_DIR")]
         data_dir: PathBuf,
@@ -54,10 +56,12 @@ enum Command {
         /// A JSON body, or @file to read it from a file.
         #[arg(long)]
         data: Option<String>,
-        /// The base URL: a `hooklane dev` or a stack's ApiUrl output.
+        /// The base URL: a `hooklane dev` (http:// is assumed when no scheme
+        /// is given) or a stack's ApiUrl output.
         #[arg(long, env = "HOOKLANE_URL", default_value = "http://127.0.0.1:8080")]
         url: String,
-        /// The admin token of a `hooklane dev`.
+        /// The admin token of a `hooklane dev`; when neither this nor
+        /// --sigv4 is given, the one kept in --data-dir is used.
         #[arg(
             long,
             env = "HOOKLANE_ADMIN_TOKEN",
@@ -68,6 +72,9 @@ enum Command {
         /// Sign with the caller's AWS credentials (a deployed stack).
         #[arg(long)]
         sigv4: bool,
+        /// The data dir of the `hooklane dev` whose admin token to use.
+        #[arg(long, default_value = ".hooklane", env = "HOOKLANE_DATA_DIR")]
+        data_dir: PathBuf,
     },
 }
 
@@ -79,7 +86,7 @@ async fn main() -> anyhow::Result<()> {
             addr,
             data_dir,
             backend,
-        } => dev::run(addr, data_dir, backend).await,
+        } => dev::run(&addr, data_dir, backend).await,
         Command::Api {
             method,
             path,
@@ -87,12 +94,14 @@ async fn main() -> anyhow::Result<()> {
             url,
             token,
             sigv4,
+            data_dir,
         } => {
             let auth = match (token, sigv4) {
                 (_, true) => api::Auth::SigV4,
                 (Some(t), false) => api::Auth::Token(t),
-                (None, false) => anyhow::bail!("give --token (or HOOKLANE_ADMIN_TOKEN) for a hooklane dev, or --sigv4 for a deployed stack"),
+                (None, false) => api::Auth::Token(api::token_in(&data_dir)?),
             };
+            let url = api::base_url(&url)?;
             let body = api::read_data(data.as_deref())?;
             let (status, text) = api::call(&method, &url, &path, body, auth).await?;
             if (200..300).contains(&status) {

@@ -314,6 +314,11 @@ impl Dev {
         }
     }
 
+    /// The data dir this instance keeps its files in.
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.data_dir.path().join("dev.log")).unwrap_or_default()
     }
