@@ -92,10 +92,15 @@ impl HookAuth {
     }
 }
 
-/// A token bucket: `per_second` refill, `burst` capacity.
+/// A hook's rate: fixed windows of `burst / per_second` seconds (at least
+/// 1 s), each taking `burst` calls, counted across every instance. The
+/// average rate is `per_second`; at a window's edge up to twice `burst` can
+/// pass in one window's length. JSON: `{"per_second": 10, "burst": 20}`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RateLimit {
+    /// The average rate, in calls per second.
     pub per_second: f64,
+    /// The calls one window takes.
     pub burst: u32,
 }
 
