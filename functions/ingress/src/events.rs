@@ -6,14 +6,17 @@ use axum::response::{IntoResponse, Response};
 use hooklane_auth::api_key;
 use hooklane_domain::envelope::Publish;
 use hooklane_domain::validate::validate_event_name;
-use hooklane_domain::{BotId, Envelope, Job, MessageId};
-use hooklane_store::QueueError;
+use hooklane_domain::{BotId, Job, MessageId};
 use hooklane_web::{ApiError, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::{IngressState, IDEMPOTENCY_WINDOW};
+use crate::intake::{self, Intake, Subject};
+use crate::IngressState;
 
+/// The body of a publish: `{"event": "server.created", "data": {…}, "id":
+/// "optional idempotency id"}`; `data` defaults to `null`, other keys are
+/// refused.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublishBody {
@@ -24,6 +27,16 @@ pub struct PublishBody {
     id: Option<String>,
 }
 
+/// `POST /v1/bots/{bot_id}/events` with `Authorization: Bearer <bot api
+/// key>`: queues one `Publish` job and answers 202 `{"id": "msg_…"}`. The
+/// same idempotency id (`id`, else the `Idempotency-Key` header; at most 256
+/// characters) within [`IDEMPOTENCY_WINDOW`](crate::IDEMPOTENCY_WINDOW)
+/// answers the first message's id and queues nothing.
+///
+/// # Errors
+/// 404 for an unknown bot; 401 for a missing or wrong key; 400
+/// `invalid_json`/`invalid_event`/`invalid_id` for a bad body; 413 over the
+/// body limit or the queue's size; 503 when the queue cannot be written.
 pub async fn publish(
     State(state): State<IngressState>,
     Path(bot_id): Path<String>,
@@ -81,23 +94,6 @@ pub async fn publish(
 
     let now = svc.now();
     let message_id = MessageId::generate();
-    let claim = idem.map(|k| format!("publish:{k}"));
-    if let Some(key) = &claim {
-        if let Some(first) = svc
-            .store
-            .claim_key(
-                &bot_id,
-                key,
-                message_id.as_str(),
-                now + IDEMPOTENCY_WINDOW,
-                now,
-            )
-            .await?
-        {
-            tracing::info!(bot_id = %bot_id, message_id = %first, "duplicate publish; not fanned out again");
-            return Ok((StatusCode::ACCEPTED, axum::Json(json!({"id": first}))).into_response());
-        }
-    }
     let job = Job::Publish(Publish {
         message_id: message_id.clone(),
         bot_id: bot_id.clone(),
@@ -107,21 +103,19 @@ pub async fn publish(
         depth: 0,
         only_endpoint: None,
     });
-    if let Err(e) = svc
-        .enqueue(Envelope::now(job), std::time::Duration::ZERO)
-        .await
-    {
-        if let Some(key) = &claim {
-            let _ = svc.store.release_key(&bot_id, key).await;
-        }
-        return Err(match e {
-            QueueError::TooLarge { max, .. } => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the event is larger than the queue carries ({max} bytes)"),
-            ),
-            other => ApiError::unavailable(&other),
-        });
+    let intake = intake::take_in(
+        svc,
+        &bot_id,
+        Subject::Publish,
+        idem.as_deref(),
+        message_id.as_str(),
+        job,
+        now,
+    )
+    .await?;
+    if let Intake::Duplicate(first) = intake {
+        tracing::info!(bot_id = %bot_id, message_id = %first, "duplicate publish; not fanned out again");
+        return Ok((StatusCode::ACCEPTED, axum::Json(json!({"id": first}))).into_response());
     }
     tracing::info!(bot_id = %bot_id, message_id = %message_id, "event published");
     hooklane_domain::metrics::count("Accepted", &[("Route", "publish")]);

@@ -14,13 +14,13 @@ use hooklane_domain::envelope::{HookCall, InboundRequest};
 use hooklane_domain::metrics;
 use hooklane_domain::{BotId, EventId, Hook, HookAuth, HookId, HookResponse, Job};
 use hooklane_engine::DEPTH_HEADER;
-use hooklane_store::QueueError;
 use hooklane_template::{render_json, render_str, Context};
 use hooklane_web::{ApiError, ClientIp};
 use serde_json::{json, Map, Value};
 
 use crate::body::{json_depth, parse_body};
-use crate::{IngressState, IDEMPOTENCY_WINDOW, MAX_JSON_DEPTH};
+use crate::intake::{self, Intake, Subject};
+use crate::{IngressState, MAX_JSON_DEPTH};
 
 /// Headers that carry credentials; they never reach the actions.
 const CREDENTIAL_HEADERS: &[&str] = &[
@@ -236,26 +236,6 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
         .or_else(|| header_str(&parts.headers, "webhook-id"))
         .or_else(|| header_str(&parts.headers, "x-github-delivery"))
         .filter(|k| !k.is_empty() && k.len() <= 256);
-    let claim = idem_key.map(|k| format!("call:{}:{}", hook.id, k));
-    if let Some(key) = &claim {
-        let expires = now + IDEMPOTENCY_WINDOW;
-        if let Some(first) = svc
-            .store
-            .claim_key(&bot_id, key, event_id.as_str(), expires, now)
-            .await?
-        {
-            tracing::info!(bot_id = %bot_id, hook_id = %hook_id, event_id = %first, "duplicate call; not queued again");
-            let mut response = (
-                StatusCode::ACCEPTED,
-                axum::Json(json!({"id": first, "status": "queued"})),
-            )
-                .into_response();
-            response
-                .headers_mut()
-                .insert("x-hooklane-duplicate", HeaderValue::from_static("true"));
-            return Ok(response);
-        }
-    }
 
     let mut headers = Map::new();
     let secret_header = match auth {
@@ -303,21 +283,27 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
         depth,
     };
     let response_ctx = response_context(&call);
-    let envelope = hooklane_domain::Envelope::now(Job::HookCall(call));
-    if let Err(e) = svc.enqueue(envelope, std::time::Duration::ZERO).await {
-        if let Some(key) = &claim {
-            if let Err(release) = svc.store.release_key(&bot_id, key).await {
-                tracing::error!(error.message = %release, "an idempotency claim could not be released");
-            }
-        }
-        return Err(match e {
-            QueueError::TooLarge { .. } => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the call, with its headers and query, is larger than the queue carries",
-            ),
-            other => ApiError::unavailable(&other),
-        });
+    let intake = intake::take_in(
+        svc,
+        &bot_id,
+        Subject::HookCall(&hook_id),
+        idem_key.as_deref(),
+        event_id.as_str(),
+        Job::HookCall(call),
+        now,
+    )
+    .await?;
+    if let Intake::Duplicate(first) = intake {
+        tracing::info!(bot_id = %bot_id, hook_id = %hook_id, event_id = %first, "duplicate call; not queued again");
+        let mut response = (
+            StatusCode::ACCEPTED,
+            axum::Json(json!({"id": first, "status": "queued"})),
+        )
+            .into_response();
+        response
+            .headers_mut()
+            .insert("x-hooklane-duplicate", HeaderValue::from_static("true"));
+        return Ok(response);
     }
     tracing::info!(bot_id = %bot_id, hook_id = %hook_id, event_id = %event_id, "hook call queued");
     Ok(answer(hook, &event_id, &response_ctx))

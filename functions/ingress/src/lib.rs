@@ -3,8 +3,6 @@
 //! to the queue, and answers. A 2xx means the envelope is queued. It never
 //! runs actions and never calls an outside URL.
 
-use std::time::Duration;
-
 use axum::routing::{any, post};
 use axum::Router;
 use hooklane_engine::Services;
@@ -13,13 +11,11 @@ mod body;
 mod cache;
 mod events;
 mod hooks;
+mod intake;
 
 pub use body::{json_depth, parse_body, ParsedBody};
 pub use cache::CACHE_TTL;
-
-/// Idempotency ids (`webhook-id`, `X-GitHub-Delivery`, Stripe event ids,
-/// `Idempotency-Key`) are remembered this long.
-pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 3600);
+pub use intake::IDEMPOTENCY_WINDOW;
 
 /// How deep a hook call's JSON body may nest. serde_json reads at most 127
 /// levels, and the queue envelope wraps the payload two levels deeper (more
@@ -27,13 +23,18 @@ pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 3600);
 /// could not be read back by the dispatcher.
 pub const MAX_JSON_DEPTH: usize = 100;
 
+/// What every ingress request shares; cheap to clone (every part is behind
+/// an `Arc`).
 #[derive(Clone)]
 pub struct IngressState {
+    /// The store, the queue, the clock and the settings.
     pub svc: Services,
+    /// Bots and hooks read on the hot path, kept [`CACHE_TTL`].
     pub cache: cache::Cache,
 }
 
 impl IngressState {
+    /// The state over `svc`, with an empty cache.
     pub fn new(svc: Services) -> Self {
         Self {
             svc,
@@ -42,8 +43,11 @@ impl IngressState {
     }
 }
 
-/// The ingress routes. The caller's address comes from a `ClientIp`
-/// extension put there by the serving layer (see `hooklane_web`).
+/// The ingress routes: `/hooks/{bot_id}/{hook_id}` and
+/// `/webhook/{bot_id}/{hook_id}` (any method; see the `hooks` module) and
+/// `POST /v1/bots/{bot}/events` (other methods answer 405). The caller's
+/// address comes from a `ClientIp` extension put there by the serving layer
+/// (see `hooklane_web`).
 pub fn router(state: IngressState) -> Router {
     Router::new()
         .route("/hooks/{bot_id}/{hook_id}", any(hooks::call_hook))

@@ -1,0 +1,108 @@
+//! The one way into the queue, for hook calls and publishes alike: claim the
+//! idempotency key, enqueue the envelope, release the claim when the enqueue
+//! fails, and turn a queue error into the contract's answer (503
+//! `unavailable`, or 413 `payload_too_large` when the envelope is over the
+//! queue's size).
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use hooklane_domain::{BotId, Envelope, HookId, Job};
+use hooklane_engine::Services;
+use hooklane_store::QueueError;
+use hooklane_web::ApiError;
+use time::OffsetDateTime;
+
+/// Idempotency ids (`webhook-id`, `X-GitHub-Delivery`, Stripe event ids,
+/// `Idempotency-Key`) are remembered this long: 24 hours from the first call.
+pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+/// What is being taken in. It names the idempotency claim's storage key
+/// (claims are per hook for calls, per bot for publishes) and what a 413
+/// says is too large.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Subject<'a> {
+    /// An inbound call of this hook.
+    HookCall(&'a HookId),
+    /// An event a bot publishes.
+    Publish,
+}
+
+/// How an intake ended when the work was accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Intake {
+    /// The envelope is durably queued.
+    Queued,
+    /// The idempotency key was claimed within [`IDEMPOTENCY_WINDOW`] by an
+    /// earlier call; nothing was queued. Holds the id the first one was
+    /// answered with (`evt_…` or `msg_…`).
+    Duplicate(String),
+}
+
+/// Takes in `job` for `bot`: the only place the ingress writes the queue.
+///
+/// With an `idempotency_key` (at most 256 characters, already trimmed and
+/// non-empty), the key is claimed for `id` (the job's `evt_…`/`msg_…` id)
+/// until `now` + [`IDEMPOTENCY_WINDOW`]; a key already claimed answers
+/// [`Intake::Duplicate`] and queues nothing. The envelope goes on the queue
+/// with no delay; if that fails the claim is released, so a retry of the
+/// same call is not taken for a duplicate.
+///
+/// # Errors
+/// A store error while claiming (500 `internal`, via `From<StoreError>`);
+/// [`QueueError::TooLarge`] as 413 `payload_too_large`; any other queue
+/// error as 503 `unavailable` (nothing was accepted).
+pub(crate) async fn take_in(
+    svc: &Services,
+    bot: &BotId,
+    subject: Subject<'_>,
+    idempotency_key: Option<&str>,
+    id: &str,
+    job: Job,
+    now: OffsetDateTime,
+) -> Result<Intake, ApiError> {
+    let claim = idempotency_key.map(|key| subject.claim_key(key));
+    if let Some(key) = &claim {
+        let expires = now + IDEMPOTENCY_WINDOW;
+        if let Some(first) = svc.store.claim_key(bot, key, id, expires, now).await? {
+            return Ok(Intake::Duplicate(first));
+        }
+    }
+    let Err(e) = svc.enqueue(Envelope::now(job), Duration::ZERO).await else {
+        return Ok(Intake::Queued);
+    };
+    if let Some(key) = &claim {
+        if let Err(release) = svc.store.release_key(bot, key).await {
+            tracing::error!(error.message = %release, "an idempotency claim could not be released");
+        }
+    }
+    Err(match e {
+        QueueError::TooLarge { max, .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            subject.too_large(max),
+        ),
+        other => ApiError::unavailable(&other),
+    })
+}
+
+impl Subject<'_> {
+    /// The storage key of an idempotency claim: `call:{hook_id}:{key}` or
+    /// `publish:{key}`, under the bot.
+    fn claim_key(self, key: &str) -> String {
+        match self {
+            Subject::HookCall(hook_id) => format!("call:{hook_id}:{key}"),
+            Subject::Publish => format!("publish:{key}"),
+        }
+    }
+
+    /// The message of a 413 for an envelope over `max` bytes.
+    fn too_large(self, max: usize) -> String {
+        match self {
+            Subject::HookCall(_) => {
+                "the call, with its headers and query, is larger than the queue carries".to_owned()
+            }
+            Subject::Publish => format!("the event is larger than the queue carries ({max} bytes)"),
+        }
+    }
+}
