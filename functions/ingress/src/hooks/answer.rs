@@ -1,0 +1,90 @@
+//! What a queued hook call is answered with: 202
+//! `{"id": "evt_…", "status": "queued"}`, or the hook's own `response`
+//! (a status and a templated body) or `redirect_to` (303 to a templated
+//! URL). A duplicate call gets the first call's 202.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hooklane_domain::envelope::HookCall;
+use hooklane_domain::{EventId, Hook, HookResponse};
+use hooklane_template::{render_json, render_str, Context};
+use serde_json::{json, Value};
+
+/// The header naming the call's `evt_…` id on a hook's own answer.
+const EVENT_ID_HEADER: &str = "x-hooklane-event-id";
+
+/// What a hook's own `response` template can read: the same variables as
+/// the actions (`{payload.…}`, `{query.…}`, `{event.id}`, …), without stored
+/// variables.
+pub(super) fn response_context(call: &HookCall) -> Context {
+    hooklane_engine::context::for_call(call, None, None)
+}
+
+/// The answer to a queued call.
+///
+/// Without a hook `response`: 202 `{"id": "evt_…", "status": "queued"}`.
+/// With `{"status", "body"}`: that status (200 when it is not a valid one)
+/// and the body rendered with `ctx`, as text when it renders to a JSON
+/// string and as JSON otherwise. With `{"redirect_to"}`: 303 to the rendered
+/// URL, or the plain 202 when it is not an `http(s)` URL. Both carry the
+/// call's id in `x-hooklane-event-id`.
+pub(super) fn queued(hook: &Hook, event_id: &EventId, ctx: &Context) -> Response {
+    match &hook.response {
+        None => accepted(event_id.as_str()),
+        Some(HookResponse::Content { status, body }) => {
+            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
+            let rendered = render_json(body, ctx).value;
+            let mut response = match rendered {
+                Value::String(text) => (status, text).into_response(),
+                other => (status, axum::Json(other)).into_response(),
+            };
+            if let Ok(v) = HeaderValue::from_str(event_id.as_str()) {
+                response.headers_mut().insert(EVENT_ID_HEADER, v);
+            }
+            response
+        }
+        Some(HookResponse::Redirect { redirect_to }) => {
+            let rendered = render_str(redirect_to, ctx).value;
+            // Only to an http(s) URL; the URL parser percent-encodes what
+            // the call put in (spaces, non-ASCII) so it is a valid header.
+            let location = url::Url::parse(&rendered)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .and_then(|u| HeaderValue::from_str(u.as_str()).ok());
+            let Some(location) = location else {
+                tracing::warn!(
+                    bot_id = %hook.bot_id,
+                    hook_id = %hook.id,
+                    event_id = %event_id,
+                    "the rendered redirect_to is not an http(s) URL; answering 202 instead"
+                );
+                return accepted(event_id.as_str());
+            };
+            let mut response = StatusCode::SEE_OTHER.into_response();
+            response.headers_mut().insert(header::LOCATION, location);
+            if let Ok(v) = HeaderValue::from_str(event_id.as_str()) {
+                response.headers_mut().insert(EVENT_ID_HEADER, v);
+            }
+            response
+        }
+    }
+}
+
+/// The answer to a repeated call: 202 with the first call's id
+/// (`{"id": first, "status": "queued"}`) and `x-hooklane-duplicate: true`.
+pub(super) fn duplicate(first: &str) -> Response {
+    let mut response = accepted(first);
+    response
+        .headers_mut()
+        .insert("x-hooklane-duplicate", HeaderValue::from_static("true"));
+    response
+}
+
+/// 202 `{"id": id, "status": "queued"}`.
+fn accepted(id: &str) -> Response {
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"id": id, "status": "queued"})),
+    )
+        .into_response()
+}

@@ -1,0 +1,241 @@
+//! A hook call's credentials, per the hook's `auth.type`: `api_key`,
+//! `secret_header`, `hmac` (a provider signature), `signed_url`, `none`; and
+//! what of the call's headers and query reaches the actions once the
+//! credentials are taken out.
+
+use std::borrow::Cow;
+
+use axum::http::{header, HeaderMap, StatusCode};
+use base64::Engine as _;
+use hooklane_auth::signature::{self, FnHeaders, Generic, Scheme};
+use hooklane_auth::{api_key, constant_time_eq, signed_url};
+use hooklane_domain::{Hook, HookAuth};
+use hooklane_web::ApiError;
+use serde_json::{json, Map, Value};
+
+use super::unknown_hook;
+use crate::body::json_depth;
+use crate::{IngressState, MAX_JSON_DEPTH};
+
+/// Headers that carry credentials; they never reach the actions.
+const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "x-hook-secret",
+    "x-hub-signature",
+    "x-hub-signature-256",
+    "stripe-signature",
+    "x-slack-signature",
+    "x-shopify-hmac-sha256",
+    "webhook-signature",
+];
+
+/// The query parameters of a signed URL.
+const SIGNED_URL_PARAMS: [&str; 2] = ["ctx", "sig"];
+
+/// A call whose credentials checked out.
+#[derive(Debug)]
+pub(super) struct Authenticated<'h> {
+    /// The auth the call passed: the cached hook's, or the store's when it
+    /// changed since it was cached. Its secret header is the one kept from
+    /// the actions.
+    pub auth: Cow<'h, HookAuth>,
+    /// The provider's id for this delivery (`hmac` schemes that send one),
+    /// for duplicate suppression.
+    pub delivery_id: Option<String>,
+    /// A signed URL's context, for `{context.…}`.
+    pub context: Option<Value>,
+}
+
+/// Checks the caller's credentials against `hook` (as cached). `query` is
+/// the decoded query string in order; `now` is Unix seconds.
+///
+/// A credential the cached hook refuses is checked once more against the
+/// store when the hook's auth (or its bot's API key) changed since it was
+/// cached: a new key or secret works at once after a rotation; an old one
+/// works until its cache entry expires.
+///
+/// # Errors
+/// 401 `unauthorized` for a missing or wrong key, secret, signature or
+/// signed URL, or a stale timestamp (the message names what to send, never
+/// the secret); 404 when the hook (or its bot) is gone or was disabled;
+/// 400 `invalid_context` for a signed URL whose context nests deeper than
+/// [`MAX_JSON_DEPTH`]; 500 for a hook whose stored auth settings do not
+/// parse, or a store error.
+pub(super) async fn authenticate<'h>(
+    state: &IngressState,
+    hook: &'h Hook,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+    body: &[u8],
+    now: i64,
+) -> Result<Authenticated<'h>, ApiError> {
+    let check_against = |hook| check(state, hook, headers, query, body, now);
+    let (auth, (delivery_id, context)) = match check_against(hook).await {
+        Err(refused) if refused.status == StatusCode::UNAUTHORIZED => {
+            match state
+                .cache
+                .reload_if_changed(state.svc.store.as_ref(), hook)
+                .await?
+            {
+                Some(fresh) if fresh.enabled => {
+                    let passed = check_against(&fresh).await?;
+                    (Cow::Owned(fresh.auth), passed)
+                }
+                Some(_) => return Err(unknown_hook()),
+                None => return Err(refused),
+            }
+        }
+        other => (Cow::Borrowed(&hook.auth), other?),
+    };
+    if context
+        .as_ref()
+        .is_some_and(|c| json_depth(c) > MAX_JSON_DEPTH)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_context",
+            format!("the signed URL's context nests deeper than {MAX_JSON_DEPTH} levels; mint one with a flatter context"),
+        ));
+    }
+    Ok(Authenticated {
+        auth,
+        delivery_id,
+        context,
+    })
+}
+
+/// The call's headers as the actions see them (`{headers.…}`): every header
+/// whose value is text, less [`CREDENTIAL_HEADERS`] and the header that
+/// carried the hook's secret. Names are lowercase.
+pub(super) fn headers_for_actions(headers: &HeaderMap, auth: &HookAuth) -> Map<String, Value> {
+    let secret_header = match auth {
+        HookAuth::SecretHeader { header, .. } => Some(header.to_ascii_lowercase()),
+        HookAuth::Hmac {
+            header: Some(h), ..
+        } => Some(h.to_ascii_lowercase()),
+        _ => None,
+    };
+    let mut kept = Map::new();
+    for (name, value) in headers {
+        let name = name.as_str();
+        if CREDENTIAL_HEADERS.contains(&name) || secret_header.as_deref() == Some(name) {
+            continue;
+        }
+        if let Ok(v) = value.to_str() {
+            kept.insert(name.to_owned(), Value::String(v.to_owned()));
+        }
+    }
+    kept
+}
+
+/// The call's query as the actions see them (`{query.…}`): every parameter
+/// (the last of a repeated name wins), less a signed URL's `ctx` and `sig`.
+pub(super) fn query_for_actions(
+    query: Vec<(String, String)>,
+    auth: &HookAuth,
+) -> Map<String, Value> {
+    let mut kept = Map::new();
+    for (k, v) in query {
+        if matches!(auth, HookAuth::SignedUrl { .. }) && SIGNED_URL_PARAMS.contains(&k.as_str()) {
+            continue;
+        }
+        kept.insert(k, Value::String(v));
+    }
+    kept
+}
+
+/// One check of the credentials against `hook`; returns the provider's
+/// delivery id (for duplicate suppression) and the signed URL's context.
+async fn check(
+    state: &IngressState,
+    hook: &Hook,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+    body: &[u8],
+    now: i64,
+) -> Result<(Option<String>, Option<Value>), ApiError> {
+    match &hook.auth {
+        HookAuth::None => Ok((None, None)),
+        HookAuth::ApiKey => {
+            let bot = state
+                .cache
+                .bot(state.svc.store.as_ref(), &hook.bot_id)
+                .await?
+                .ok_or_else(unknown_hook)?;
+            let presented = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+                ApiError::unauthorized("send the bot's API key in the Authorization header")
+            })?;
+            let presented = presented.to_str().unwrap_or_default();
+            if api_key::verify_authorization(presented, &bot.api_key_hash) {
+                Ok((None, None))
+            } else {
+                Err(ApiError::unauthorized(
+                    "the API key is not valid for this bot",
+                ))
+            }
+        }
+        HookAuth::SecretHeader { header, secret } => {
+            let presented = headers.get(header.as_str()).ok_or_else(|| {
+                ApiError::unauthorized(format!("send the hook's secret in the `{header}` header"))
+            })?;
+            if constant_time_eq(presented.as_bytes(), secret.as_bytes()) {
+                Ok((None, None))
+            } else {
+                Err(ApiError::unauthorized(format!(
+                    "the `{header}` secret is not valid for this hook"
+                )))
+            }
+        }
+        HookAuth::Hmac {
+            scheme,
+            secret,
+            header,
+            algorithm,
+            encoding,
+            prefix,
+        } => {
+            let scheme: Scheme =
+                serde_json::from_value(Value::String(scheme.clone())).map_err(|_| {
+                    ApiError::internal(anyhow::anyhow!("hook {} has an unknown scheme", hook.id))
+                })?;
+            let generic: Option<Generic> = match scheme {
+                Scheme::Generic => Some(
+                    serde_json::from_value(json!({
+                        "header": header, "algorithm": algorithm.clone().unwrap_or_else(|| "sha256".into()),
+                        "encoding": encoding.clone().unwrap_or_else(|| "hex".into()), "prefix": prefix,
+                    }))
+                    .map_err(|e| ApiError::internal(anyhow::anyhow!("hook {} has bad generic settings: {e}", hook.id)))?,
+                ),
+                _ => None,
+            };
+            let lookup =
+                FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
+            signature::verify(&scheme, generic.as_ref(), secret, &lookup, body, now)
+                .map(|v| (v.delivery_id, None))
+                .map_err(|e| ApiError::unauthorized(e.to_string()))
+        }
+        HookAuth::SignedUrl { key } => {
+            let key = base64::engine::general_purpose::STANDARD
+                .decode(key)
+                .map_err(|_| {
+                    ApiError::internal(anyhow::anyhow!("hook {} has a bad URL key", hook.id))
+                })?;
+            let get = |name: &str| {
+                query
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            let (Some(ctx), Some(sig)) = (get("ctx"), get("sig")) else {
+                return Err(ApiError::unauthorized(
+                    "this hook is called through a signed URL (ctx and sig are missing)",
+                ));
+            };
+            signed_url::verify(&key, hook.bot_id.as_str(), hook.id.as_str(), ctx, sig, now)
+                .map(|context| (None, Some(context)))
+                .map_err(|e| ApiError::unauthorized(format!("the signed URL is not valid: {e}")))
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! `/hooks/{bot_id}/{hook_id}` (and `/webhook/…`): one inbound call.
+//!
+//! The checks run in this order, the first that fails answering: the hook
+//! (404) → the browser origin and CORS preflight ([`access`], 403) → the
+//! method (405) → the caller's address ([`access`], 403) → the size (413) →
+//! the credentials ([`authenticate`], 401) → the rate ([`rate_limit`], 429)
+//! → the body (400) → the intake ([`crate::intake`]: duplicates, the queue,
+//! 503) → the answer ([`answer`]: 202, the hook's `response`, or
+//! `redirect_to`).
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
+use hooklane_domain::envelope::{HookCall, InboundRequest};
+use hooklane_domain::metrics;
+use hooklane_domain::{BotId, EventId, Hook, HookId, Job};
+use hooklane_engine::DEPTH_HEADER;
+use hooklane_web::{ApiError, ClientIp};
+
+use crate::body::parse_body;
+use crate::intake::{self, Intake, Subject};
+use crate::IngressState;
+
+mod access;
+mod answer;
+mod authenticate;
+mod rate_limit;
+
+/// The handler of both hook routes, any method. Answers as [`handle`]
+/// does, counts the call as `Accepted` or `Rejected` (by code) in the
+/// metrics, and logs a refusal with the bot and hook ids (an error for a
+/// 5xx, info otherwise). A path that does not decode answers 404.
+pub async fn call_hook(
+    State(state): State<IngressState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    request: Request,
+) -> Response {
+    // A path that does not decode (e.g. `%FF`) names no hook there can be.
+    let Ok(Path((bot_id, hook_id))) = path else {
+        return unknown_hook().into_response();
+    };
+    match handle(&state, &bot_id, &hook_id, request).await {
+        Ok(r) => {
+            metrics::count("Accepted", &[("Route", "hook")]);
+            r
+        }
+        Err(rejection) => {
+            metrics::count("Rejected", &[("Route", "hook"), ("Code", rejection.code)]);
+            if rejection.status.is_server_error() {
+                tracing::error!(bot_id, hook_id, code = rejection.code, "hook call failed");
+            } else {
+                tracing::info!(
+                    bot_id,
+                    hook_id,
+                    code = rejection.code,
+                    status = rejection.status.as_u16(),
+                    "hook call refused"
+                );
+            }
+            rejection.into_response()
+        }
+    }
+}
+
+/// 404 `not_found`: the bot or hook does not exist, or the hook is disabled.
+fn unknown_hook() -> ApiError {
+    ApiError::not_found("no such hook, or it is disabled")
+}
+
+/// Finds the enabled hook, answers a preflight, checks the origin, and
+/// puts the CORS headers of an allowed origin on every later answer.
+async fn handle(
+    state: &IngressState,
+    bot_id: &str,
+    hook_id: &str,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let svc = &state.svc;
+    let (bot_id, hook_id) = match (BotId::parse(bot_id), HookId::parse(hook_id)) {
+        (Ok(b), Ok(h)) => (b, h),
+        _ => return Err(unknown_hook()),
+    };
+    let hook = state
+        .cache
+        .hook(svc.store.as_ref(), &bot_id, &hook_id)
+        .await?
+        .filter(|h| h.enabled)
+        .ok_or_else(unknown_hook)?;
+
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .map(|v| v.to_str().unwrap_or("(not text)").to_owned());
+
+    // CORS: only the hook's allowed origins, preflight included.
+    if request.method() == Method::OPTIONS {
+        return access::preflight(&hook, origin.as_deref(), request.headers());
+    }
+    let allowed_origin = access::check_origin(&hook, origin.as_deref())?;
+    // Past this point an allowed origin can read every answer, errors too.
+    let cors = access::cors_headers(allowed_origin.as_deref());
+    match accept(state, &hook, request).await {
+        Ok(mut response) => {
+            response.headers_mut().extend(cors);
+            Ok(response)
+        }
+        Err(mut rejection) => {
+            rejection.headers.extend(cors);
+            Err(rejection)
+        }
+    }
+}
+
+/// Everything after the hook is known and its origin allowed: method,
+/// address, size, auth, rate, body, duplicates, and the queue.
+async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<Response, ApiError> {
+    let svc = &state.svc;
+    let (bot_id, hook_id) = (hook.bot_id.clone(), hook.id.clone());
+    let (parts, body) = request.into_parts();
+    if !hook
+        .methods
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(parts.method.as_str()))
+    {
+        let mut allow: Vec<&str> = hook.methods.iter().map(String::as_str).collect();
+        allow.push("OPTIONS");
+        return Err(ApiError::method_not_allowed(&allow));
+    }
+
+    let ip = parts.extensions.get::<ClientIp>().map(|c| c.0);
+    access::check_ip(hook, ip)?;
+
+    let bytes = read_body(&parts.headers, body, hook.max_body_bytes).await?;
+
+    let query: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let now = svc.now();
+    let passed = authenticate::authenticate(
+        state,
+        hook,
+        &parts.headers,
+        &query,
+        &bytes,
+        now.unix_timestamp(),
+    )
+    .await?;
+
+    rate_limit::check(state, hook, now).await?;
+
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let parsed = parse_body(content_type, &bytes)?;
+
+    let event_id = EventId::generate();
+    let idempotency_key = passed
+        .delivery_id
+        .or_else(|| header_str(&parts.headers, "idempotency-key"))
+        .or_else(|| header_str(&parts.headers, "webhook-id"))
+        .or_else(|| header_str(&parts.headers, "x-github-delivery"))
+        .filter(|k| !k.is_empty() && k.len() <= 256);
+    let depth = header_str(&parts.headers, DEPTH_HEADER)
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0u32)
+        .min(100);
+    let call = HookCall {
+        event_id: event_id.clone(),
+        bot_id: bot_id.clone(),
+        hook_id: hook_id.clone(),
+        received_at: now,
+        request: InboundRequest {
+            method: parts.method.as_str().to_owned(),
+            query: authenticate::query_for_actions(query, &passed.auth),
+            headers: authenticate::headers_for_actions(&parts.headers, &passed.auth),
+            ip: ip.map(|i| i.to_string()),
+            payload: parsed.payload,
+            variables: parsed.variables,
+            context: passed.context,
+        },
+        attempt: 0,
+        depth,
+    };
+    let response_ctx = answer::response_context(&call);
+    match intake::take_in(
+        svc,
+        &bot_id,
+        Subject::HookCall(&hook_id),
+        idempotency_key.as_deref(),
+        event_id.as_str(),
+        Job::HookCall(call),
+        now,
+    )
+    .await?
+    {
+        Intake::Duplicate(first) => {
+            tracing::info!(bot_id = %bot_id, hook_id = %hook_id, event_id = %first, "duplicate call; not queued again");
+            Ok(answer::duplicate(&first))
+        }
+        Intake::Queued => {
+            tracing::info!(bot_id = %bot_id, hook_id = %hook_id, event_id = %event_id, "hook call queued");
+            Ok(answer::queued(hook, &event_id, &response_ctx))
+        }
+    }
+}
+
+/// The body, read to its end, at most `limit` bytes (the hook's
+/// `max_body_bytes`); a `Content-Length` over the limit is refused before
+/// reading.
+///
+/// # Errors
+/// 413 `payload_too_large` over the limit; 400 `invalid_body` when the body
+/// cannot be read to its end.
+async fn read_body(
+    headers: &HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<bytes::Bytes, ApiError> {
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+    {
+        if len > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if e.into_inner().is::<http_body_util::LengthLimitError>() {
+            ApiError::payload_too_large(limit)
+        } else {
+            ApiError::bad_request("invalid_body", "the body could not be read to its end")
+        }
+    })
+}
+
+/// The trimmed value of header `name`, when it is text.
+fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_owned())
+}
