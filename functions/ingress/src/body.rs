@@ -10,7 +10,13 @@ use crate::MAX_JSON_DEPTH;
 /// The body as the actions see it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedBody {
+    /// `{payload.…}`: the JSON body less `variables`; a form as an object of
+    /// strings (an array of them for a repeated name); other text as a
+    /// string; `null` for an empty body.
     pub payload: Value,
+    /// The bot-builder variables, keyed by the name inside the braces of
+    /// each entry's `variable` (`{amount}` → `amount`), with their values as
+    /// sent; empty when the body has none.
     pub variables: Map<String, Value>,
 }
 
@@ -20,6 +26,11 @@ fn invalid_variables(message: String) -> ApiError {
 
 /// Parses `bytes` by its content type. A JSON object may carry `variables`
 /// (validated as the contract says); everything else is the payload.
+///
+/// # Errors
+/// 400 `invalid_body` for a body that is not UTF-8; `invalid_json` for JSON
+/// that does not parse or nests deeper than [`MAX_JSON_DEPTH`];
+/// `invalid_variables` naming the entry and key that are wrong.
 pub fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<ParsedBody, ApiError> {
     let mime = content_type
         .and_then(|c| c.split(';').next())

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use hooklane_domain::{Bot, BotId, Hook, HookAuth, HookId};
 use hooklane_store::{Store, StoreError};
 
+/// How long a cached bot or hook is used before it is read again: 5 s.
 pub const CACHE_TTL: Duration = Duration::from_secs(5);
 const MAX_ENTRIES: usize = 10_000;
 
