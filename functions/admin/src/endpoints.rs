@@ -206,7 +206,7 @@ async fn test(
         message_id: message_id.clone(),
         bot_id: ep.bot_id.clone(),
         event: "webhook.test".into(),
-        data: hooklane_engine::delivery::test_event_data(),
+        data: hooklane_engine::payload::test_event_data(),
         timestamp: state.svc.now(),
         depth: 0,
         only_endpoint: Some(ep.id.clone()),

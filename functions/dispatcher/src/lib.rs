@@ -11,8 +11,12 @@ use hooklane_domain::{Envelope, Job};
 use hooklane_engine::Services;
 use tracing::Instrument;
 
+mod deliver;
+mod fan_out;
 mod hook_call;
 
+pub use deliver::deliver;
+pub use fan_out::{fan_out, subscribed};
 pub use hook_call::run_hook_call;
 
 /// Why an envelope could not be handled; the queue will hand it back.
@@ -41,12 +45,10 @@ pub async fn process(svc: &Services, envelope: Envelope) -> Result<(), DispatchE
     }
     match envelope.job {
         Job::HookCall(call) => run_hook_call(svc, call).await,
-        Job::Publish(publish) => hooklane_engine::delivery::fan_out(svc, publish)
+        Job::Publish(publish) => fan_out(svc, publish)
             .await
             .map_err(DispatchError::Unexpected),
-        Job::Deliver(deliver) => hooklane_engine::delivery::deliver(svc, deliver)
-            .await
-            .map_err(DispatchError::Unexpected),
+        Job::Deliver(job) => deliver(svc, job).await.map_err(DispatchError::Unexpected),
     }
 }
 

@@ -20,7 +20,8 @@ use serde_json::{json, Map, Value};
 
 use crate::limits::{self, cut, Cuts};
 use crate::mask::{mask_secret, mask_url, mask_webhook_url, MASK};
-use crate::outbound::{describe_send_error, TargetError};
+use crate::outbound::{bounded_text, describe_send_error, TargetError};
+use crate::retry;
 use crate::{Services, DEPTH_HEADER, MAX_PUBLISH_DEPTH};
 
 /// The largest value `set_variable` stores, as JSON.
@@ -503,11 +504,6 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
     }
 }
 
-/// The most times a 429 is retried within one action, and the longest wait
-/// honoured; a longer wait fails the action (as transient).
-const RATE_LIMIT_RETRIES: u32 = 2;
-const RATE_LIMIT_MAX_WAIT: Duration = Duration::from_secs(30);
-
 /// POSTs a chat message body to a Discord or Slack webhook URL; the run
 /// log shows the URL with its token masked.
 async fn post_to_webhook(svc: &Services, url: &str, body: &Value, cuts: Cuts) -> ActionResultOf {
@@ -527,8 +523,8 @@ async fn post_to_webhook(svc: &Services, url: &str, body: &Value, cuts: Cuts) ->
 
 /// Sends a request; 2xx is success. A 429 is retried after the wait the
 /// server asks for (`Retry-After`, Discord's `retry_after`, Telegram's
-/// `parameters.retry_after`): at most [`RATE_LIMIT_RETRIES`] times, each
-/// wait at most [`RATE_LIMIT_MAX_WAIT`]. The waits go to the run log.
+/// `parameters.retry_after`): at most [`retry::RATE_LIMIT_RETRIES`] times,
+/// each wait at most [`retry::RATE_LIMIT_MAX_WAIT`]. The waits go to the run log.
 async fn send(
     svc: &Services,
     req: reqwest::RequestBuilder,
@@ -555,7 +551,7 @@ async fn send(
             }
         };
         let status = response.status();
-        let retry_after = crate::delivery::retry_after(response.headers(), svc.now());
+        let retry_after = retry::retry_after(response.headers(), svc.now());
         // A success's body is not needed; a failure's is read only so far.
         let text = if status.is_success() {
             String::new()
@@ -574,9 +570,8 @@ async fn send(
             return Ok(detail);
         }
         detail["response"] = Value::String(cut(&text, 512).0);
-        if status.as_u16() == 429 && waits.len() < RATE_LIMIT_RETRIES as usize {
-            let wait = retry_after_body(&text).or(retry_after);
-            if let Some(wait) = wait.filter(|w| *w <= RATE_LIMIT_MAX_WAIT) {
+        if status.as_u16() == 429 {
+            if let Some(wait) = retry::rate_limit_wait(waits.len(), &text, retry_after) {
                 tracing::info!(
                     wait_ms = wait.as_millis() as u64,
                     "rate limited; retrying after the wait the target asked for"
@@ -592,42 +587,6 @@ async fn send(
             detail,
         });
     }
-}
-
-/// How much of a failed answer's body is read: enough for an error message
-/// or a rate limit's wait, never a whole large or endless body.
-const ERROR_BODY_BYTES: usize = 4096;
-
-async fn bounded_text(mut response: reqwest::Response) -> String {
-    let mut bytes = Vec::new();
-    while bytes.len() < ERROR_BODY_BYTES {
-        match response.chunk().await {
-            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-            Ok(None) | Err(_) => break,
-        }
-    }
-    bytes.truncate(ERROR_BODY_BYTES);
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// `Retry-After` in seconds (the HTTP-date form is read as no hint).
-pub fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
-}
-
-/// Discord's `retry_after` (seconds) or Telegram's `parameters.retry_after`.
-fn retry_after_body(text: &str) -> Option<Duration> {
-    let v: Value = serde_json::from_str(text).ok()?;
-    let secs = v
-        .get("retry_after")
-        .or_else(|| v.get("parameters").and_then(|p| p.get("retry_after")))?
-        .as_f64()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
 /// Read-modify-write of one variable with compare-and-swap, so concurrent

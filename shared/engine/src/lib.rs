@@ -3,11 +3,13 @@
 
 pub mod actions;
 pub mod context;
-pub mod delivery;
 pub mod limits;
 pub mod mask;
 pub mod outbound;
+pub mod payload;
+pub mod retry;
 pub mod services;
+pub mod signing;
 
 pub use services::Services;
 

@@ -211,6 +211,25 @@ pub fn describe_send_error(e: &reqwest::Error) -> String {
     }
 }
 
+/// The most of a failed answer's body that is read: enough for an error
+/// message or a rate limit's wait, never a whole large or endless body.
+pub const ERROR_BODY_BYTES: usize = 4096;
+
+/// The start of an answer's body as text: at most [`ERROR_BODY_BYTES`]
+/// bytes, invalid UTF-8 replaced; a body that breaks off is read as far as
+/// it came (never an error).
+pub async fn bounded_text(mut response: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < ERROR_BODY_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    bytes.truncate(ERROR_BODY_BYTES);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 trait WithoutUrl {
     fn without_url_ref(&self) -> String;
 }

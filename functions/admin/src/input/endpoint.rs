@@ -150,7 +150,7 @@ pub async fn check_endpoint(
         check_secret(s)?;
     }
     let retry_schedule = match f.array("retry_schedule")? {
-        None => hooklane_engine::delivery::DEFAULT_RETRY_SCHEDULE.to_vec(),
+        None => hooklane_engine::retry::DEFAULT_RETRY_SCHEDULE.to_vec(),
         Some(list) => {
             if list.len() > MAX_SCHEDULE {
                 return Err(f.err(

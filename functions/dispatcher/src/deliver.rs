@@ -1,0 +1,255 @@
+//! One delivery attempt: the signed POST to one endpoint, its row in the
+//! delivery log, the endpoint's failure state and the next attempt's
+//! scheduling (the rules themselves are in `hooklane_engine::retry`).
+
+use std::time::{Duration, Instant};
+
+use hooklane_domain::envelope::Deliver;
+use hooklane_domain::metrics;
+use hooklane_domain::{
+    Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointType, Envelope, Job,
+};
+use hooklane_engine::limits::cut;
+use hooklane_engine::outbound::{bounded_text, describe_send_error};
+use hooklane_engine::payload::body_for;
+use hooklane_engine::retry::{self, apply_outcome, retry_delay, Outcome};
+use hooklane_engine::signing::signature_headers;
+use hooklane_engine::{Services, DEPTH_HEADER};
+use serde_json::Value;
+
+/// The longest error text a delivery log row keeps, in characters.
+const ERROR_TEXT_CHARS: usize = 300;
+
+fn endpoint_type_name(kind: EndpointType) -> &'static str {
+    match kind {
+        EndpointType::Custom => "custom",
+        EndpointType::Discord => "discord",
+        EndpointType::Slack => "slack",
+    }
+}
+
+/// What one attempt brought back.
+struct AttemptResult {
+    http_status: Option<u16>,
+    error: Option<String>,
+    retry_after: Option<Duration>,
+    elapsed_ms: u64,
+}
+
+/// The start of a failed answer's body, trimmed and cut for the log;
+/// `None` when empty.
+async fn error_text(resp: reqwest::Response) -> Option<String> {
+    let text = bounded_text(resp).await;
+    let text = cut(text.trim(), ERROR_TEXT_CHARS).0;
+    (!text.is_empty()).then_some(text)
+}
+
+/// Sends the delivery to the endpoint once: the body shaped for its type,
+/// its own headers, then the event, attempt, depth and signature headers.
+async fn attempt(svc: &Services, endpoint: &Endpoint, d: &Deliver) -> AttemptResult {
+    let body = serde_json::to_vec(&body_for(endpoint.kind, d)).unwrap_or_default();
+    let now = svc.now();
+    let mut req = match svc.outbound.request(reqwest::Method::POST, &endpoint.url) {
+        Ok(r) => r,
+        Err(e) => {
+            return AttemptResult {
+                http_status: None,
+                error: Some(e.to_string()),
+                retry_after: None,
+                elapsed_ms: 0,
+            }
+        }
+    };
+    for (name, value) in &endpoint.headers {
+        if let Value::String(v) = value {
+            req = req.header(name.as_str(), v.as_str());
+        }
+    }
+    req = req
+        .header("content-type", "application/json")
+        .header("x-webhook-event", d.event.as_str())
+        .header("x-webhook-attempt", d.attempt.to_string())
+        .header(DEPTH_HEADER, d.depth.to_string());
+    for (name, value) in signature_headers(
+        endpoint,
+        d.message_id.as_str(),
+        now.unix_timestamp(),
+        &body,
+        now,
+    ) {
+        req = req.header(name, value);
+    }
+    let started = Instant::now();
+    let result = req.body(body).send().await;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    match result {
+        Ok(resp) => {
+            let status = resp.status();
+            let retry_after =
+                retry::delivery_retry_after(status.as_u16(), resp.headers(), svc.now());
+            let error = if status.is_success() {
+                None
+            } else {
+                error_text(resp).await
+            };
+            AttemptResult {
+                http_status: Some(status.as_u16()),
+                error,
+                retry_after,
+                elapsed_ms,
+            }
+        }
+        Err(e) => AttemptResult {
+            http_status: None,
+            error: Some(describe_send_error(&e)),
+            retry_after: None,
+            elapsed_ms,
+        },
+    }
+}
+
+/// Saves the endpoint's state after an attempt. The endpoint is read again
+/// first and only its state fields are written, so a change made through
+/// the admin API while the attempt was in flight (a secret rotation, a new
+/// URL) is kept. Returns the endpoint as stored.
+async fn save_state(
+    svc: &Services,
+    loaded: Endpoint,
+    outcome: Outcome,
+    triggered_at: time::OffsetDateTime,
+) -> Endpoint {
+    let mut endpoint = match svc.store.get_endpoint(&loaded.bot_id, &loaded.id).await {
+        Ok(Some(fresh)) => fresh,
+        // Deleted while the attempt was in flight: nothing to save.
+        Ok(None) => return loaded,
+        Err(e) => {
+            tracing::warn!(error.message = %e, "the endpoint could not be read again; its state is not saved");
+            return loaded;
+        }
+    };
+    let now = svc.now();
+    let was_enabled = endpoint.enabled;
+    if apply_outcome(
+        &mut endpoint,
+        outcome,
+        triggered_at,
+        now,
+        svc.settings.disable_failing_after,
+    ) {
+        endpoint.updated_at = now;
+        if let Err(e) = svc.store.update_endpoint(&endpoint).await {
+            tracing::warn!(error.message = %e, "the endpoint state could not be saved");
+        }
+        if was_enabled && !endpoint.enabled {
+            tracing::warn!(
+                reason = endpoint.disabled_reason.as_deref().unwrap_or_default(),
+                "endpoint disabled"
+            );
+        }
+    }
+    endpoint
+}
+
+/// Performs one attempt, updates the endpoint's state, logs the attempt and
+/// schedules the next one when it failed and another is due.
+///
+/// The log row's status says what happens next: `succeeded`; `failed` when
+/// another attempt is queued; `exhausted` when none is (the last attempt,
+/// a 410, or the endpoint disabled). A delivery to an endpoint that is gone
+/// is dropped without a row; one to a disabled endpoint (not forced) gets
+/// an `exhausted` row and no attempt.
+///
+/// # Errors
+/// A store or queue error (reading the endpoint, writing the log row,
+/// queuing the next attempt); the queue hands the job back.
+#[tracing::instrument(skip_all, fields(bot_id = %d.bot_id, message_id = %d.message_id, endpoint_id = %d.endpoint_id, delivery_id, attempt = d.attempt))]
+pub async fn deliver(svc: &Services, d: Deliver) -> anyhow::Result<()> {
+    let Some(endpoint) = svc.store.get_endpoint(&d.bot_id, &d.endpoint_id).await? else {
+        tracing::info!("the endpoint is gone; the delivery is dropped");
+        return Ok(());
+    };
+    if !endpoint.enabled && !d.force {
+        // Logged, so the message's last row does not promise an attempt
+        // that will never come (and a recover finds it).
+        let row = Delivery {
+            id: DeliveryId::generate(),
+            bot_id: d.bot_id.clone(),
+            message_id: d.message_id.clone(),
+            endpoint_id: d.endpoint_id.clone(),
+            event: d.event.clone(),
+            attempt: d.attempt,
+            status: DeliveryStatus::Exhausted,
+            http_status: None,
+            error: Some("the endpoint is disabled; the delivery was not attempted".into()),
+            triggered_at: svc.now(),
+            response_time_ms: None,
+        };
+        tracing::Span::current().record("delivery_id", tracing::field::display(&row.id));
+        svc.store
+            .put_delivery(&row, svc.now() + svc.settings.delivery_log_ttl)
+            .await?;
+        tracing::info!("the endpoint is disabled; the delivery is dropped");
+        return Ok(());
+    }
+    let triggered_at = svc.now();
+    let result = attempt(svc, &endpoint, &d).await;
+    let outcome = Outcome::of(result.http_status);
+    let endpoint = save_state(svc, endpoint, outcome, triggered_at).await;
+    let retry = retry::retries(outcome, d.attempt, &endpoint, d.force);
+    let status = match outcome {
+        Outcome::Succeeded => DeliveryStatus::Succeeded,
+        _ if retry => DeliveryStatus::Failed,
+        _ => DeliveryStatus::Exhausted,
+    };
+    let row = Delivery {
+        id: DeliveryId::generate(),
+        bot_id: d.bot_id.clone(),
+        message_id: d.message_id.clone(),
+        endpoint_id: d.endpoint_id.clone(),
+        event: d.event.clone(),
+        attempt: d.attempt,
+        status,
+        http_status: result.http_status,
+        error: match (&result.error, result.http_status) {
+            (Some(e), _) => Some(e.clone()),
+            (None, Some(s)) if outcome != Outcome::Succeeded => {
+                Some(format!("the endpoint answered {s}"))
+            }
+            _ => None,
+        },
+        triggered_at,
+        response_time_ms: Some(result.elapsed_ms),
+    };
+    tracing::Span::current().record("delivery_id", tracing::field::display(&row.id));
+    svc.store
+        .put_delivery(&row, svc.now() + svc.settings.delivery_log_ttl)
+        .await?;
+    tracing::info!(status = ?row.status, http_status = row.http_status, ms = result.elapsed_ms, "delivery attempt");
+    let metric = if outcome == Outcome::Succeeded {
+        "Delivered"
+    } else {
+        "DeliveryFailed"
+    };
+    metrics::count(
+        metric,
+        &[("EndpointType", endpoint_type_name(endpoint.kind))],
+    );
+    metrics::emit(
+        "DeliveryLatency",
+        result.elapsed_ms as f64,
+        metrics::Unit::Milliseconds,
+        &[],
+    );
+
+    if retry {
+        let delay = retry_delay(&endpoint.retry_schedule, d.attempt + 1, result.retry_after);
+        let next = Deliver {
+            attempt: d.attempt + 1,
+            previous: Some(row.id.clone()),
+            ..d
+        };
+        svc.enqueue(Envelope::now(Job::Deliver(next)), delay)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! Fan-out: a published event becomes one delivery job per endpoint that
+//! takes it.
+
+use std::time::Duration;
+
+use hooklane_domain::envelope::{Deliver, Publish};
+use hooklane_domain::validate::event_matches;
+use hooklane_domain::{Endpoint, Envelope, Job, Message};
+use hooklane_engine::Services;
+
+/// Whether an endpoint takes `event`: it has no event filters, or one of
+/// them matches (see `hooklane_domain::validate::event_matches`).
+pub fn subscribed(endpoint: &Endpoint, event: &str) -> bool {
+    endpoint.events.is_empty() || endpoint.events.iter().any(|f| event_matches(f, event))
+}
+
+/// Keeps the message for resends (for the delivery log's time to live) and
+/// queues one `Deliver` job (attempt 1, due now) per enabled, subscribed
+/// endpoint of the bot, or only to `publish.only_endpoint` whatever its
+/// state (a forced resend; nothing when that endpoint is gone).
+///
+/// # Errors
+/// A store or queue error; jobs queued before it stay queued.
+#[tracing::instrument(skip_all, fields(bot_id = %publish.bot_id, message_id = %publish.message_id))]
+pub async fn fan_out(svc: &Services, publish: Publish) -> anyhow::Result<()> {
+    let message = Message {
+        id: publish.message_id.clone(),
+        bot_id: publish.bot_id.clone(),
+        event: publish.event.clone(),
+        data: publish.data.clone(),
+        timestamp: publish.timestamp,
+    };
+    svc.store
+        .put_message(&message, svc.now() + svc.settings.delivery_log_ttl)
+        .await?;
+    let targets: Vec<Endpoint> = match &publish.only_endpoint {
+        Some(id) => svc
+            .store
+            .get_endpoint(&publish.bot_id, id)
+            .await?
+            .into_iter()
+            .collect(),
+        None => {
+            let mut all = Vec::new();
+            let mut page = hooklane_store::Page::first(100);
+            loop {
+                let got = svc.store.list_endpoints(&publish.bot_id, &page).await?;
+                all.extend(
+                    got.items
+                        .into_iter()
+                        .filter(|e| e.enabled && subscribed(e, &publish.event)),
+                );
+                match got.next {
+                    Some(next) => page.cursor = Some(next),
+                    None => break,
+                }
+            }
+            all
+        }
+    };
+    tracing::info!(endpoints = targets.len(), event = %publish.event, "fanning out");
+    for endpoint in targets {
+        let job = Job::Deliver(Deliver {
+            message_id: publish.message_id.clone(),
+            bot_id: publish.bot_id.clone(),
+            endpoint_id: endpoint.id.clone(),
+            event: publish.event.clone(),
+            data: publish.data.clone(),
+            timestamp: publish.timestamp,
+            attempt: 1,
+            previous: None,
+            depth: publish.depth,
+            force: publish.only_endpoint.is_some(),
+        });
+        svc.enqueue(Envelope::now(job), Duration::ZERO).await?;
+    }
+    Ok(())
+}
