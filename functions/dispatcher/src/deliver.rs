@@ -9,9 +9,9 @@ use hooklane_domain::metrics;
 use hooklane_domain::{
     Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointType, Envelope, Job,
 };
-use hooklane_engine::limits::cut;
 use hooklane_engine::outbound::{bounded_text, describe_send_error};
 use hooklane_engine::payload::body_for;
+use hooklane_engine::platforms::cut;
 use hooklane_engine::retry::{self, apply_outcome, retry_delay, Outcome};
 use hooklane_engine::signing::signature_headers;
 use hooklane_engine::{Services, DEPTH_HEADER};

@@ -18,9 +18,9 @@ use hooklane_domain::{
 use hooklane_template::{render_json, render_str, Context};
 use serde_json::{json, Map, Value};
 
-use crate::limits::{self, cut, Cuts};
 use crate::mask::{mask_secret, mask_url, mask_webhook_url, MASK};
 use crate::outbound::{bounded_text, describe_send_error, TargetError};
+use crate::platforms::{cut, discord, slack, telegram, Cuts};
 use crate::retry;
 use crate::{Services, DEPTH_HEADER, MAX_PUBLISH_DEPTH};
 
@@ -295,12 +295,10 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             let mut cuts = Cuts::default();
             let mut body = Map::new();
             if let Some(content) = content {
-                let (text, was_cut) = cut(&state.text(content), limits::DISCORD_CONTENT);
+                let (text, was_cut) = cut(&state.text(content), discord::CONTENT);
                 if was_cut {
-                    cuts.0.push(format!(
-                        "content cut to {} characters",
-                        limits::DISCORD_CONTENT
-                    ));
+                    cuts.0
+                        .push(format!("content cut to {} characters", discord::CONTENT));
                 }
                 // Discord refuses an empty `content`; embeds alone are fine.
                 if !text.is_empty() {
@@ -311,13 +309,13 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
                 let rendered: Vec<Value> = embeds.iter().map(|e| state.json(e)).collect();
                 body.insert(
                     "embeds".into(),
-                    Value::Array(limits::fit_discord_embeds(rendered, &mut cuts)),
+                    Value::Array(discord::fit_embeds(rendered, &mut cuts)),
                 );
             }
             if let Some(username) = username {
                 body.insert(
                     "username".into(),
-                    Value::String(cut(&state.text(username), limits::DISCORD_USERNAME).0),
+                    Value::String(cut(&state.text(username), discord::USERNAME).0),
                 );
             }
             if body.get("content").is_none()
@@ -338,15 +336,15 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
         } => {
             let url = state.target(webhook_url, "webhook URL")?;
             let mut cuts = Cuts::default();
-            let (text, was_cut) = cut(&state.text(text), limits::SLACK_TEXT);
+            let (text, was_cut) = cut(&state.text(text), slack::TEXT);
             if was_cut {
                 cuts.0
-                    .push(format!("text cut to {} characters", limits::SLACK_TEXT));
+                    .push(format!("text cut to {} characters", slack::TEXT));
             }
             let mut body = json!({ "text": text });
             if let Some(blocks) = blocks {
                 let rendered: Vec<Value> = blocks.iter().map(|b| state.json(b)).collect();
-                body["blocks"] = Value::Array(limits::fit_slack_blocks(rendered, &mut cuts));
+                body["blocks"] = Value::Array(slack::fit_blocks(rendered, &mut cuts));
             }
             post_to_webhook(svc, &url, &body, cuts).await
         }
@@ -372,8 +370,7 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             let shown = mask_url(&format!("{base}/bot{MASK}/sendMessage"));
             let mut cuts = Cuts::default();
             let parse_mode = parse_mode.as_ref().map(|m| state.text(m));
-            let (text, parse_mode) =
-                limits::fit_telegram_text(&state.text(text), parse_mode, &mut cuts);
+            let (text, parse_mode) = telegram::fit_text(&state.text(text), parse_mode, &mut cuts);
             let chat_id = state.complete_json(chat_id, "chat_id")?;
             let mut body = json!({ "chat_id": chat_id, "text": text });
             if let Some(mode) = parse_mode {

@@ -3,10 +3,10 @@
 
 pub mod actions;
 pub mod context;
-pub mod limits;
 pub mod mask;
 pub mod outbound;
 pub mod payload;
+pub mod platforms;
 pub mod retry;
 pub mod services;
 pub mod signing;

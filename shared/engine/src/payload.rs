@@ -6,7 +6,7 @@ use hooklane_domain::envelope::Deliver;
 use hooklane_domain::{rfc3339, EndpointType};
 use serde_json::{json, Map, Value};
 
-use crate::limits::{self, cut, Cuts};
+use crate::platforms::{cut, discord, slack, Cuts};
 
 /// The body an endpoint of `kind` receives for delivery `d`:
 /// - `custom`: `{"id", "event", "timestamp" (RFC 3339), "bot_id", "data"}`;
@@ -40,7 +40,7 @@ pub fn body_for(kind: EndpointType, d: &Deliver) -> Value {
                 embed["fields"] = Value::Array(fields);
             }
             let mut cuts = Cuts::default();
-            json!({ "username": "Hooklane", "embeds": limits::fit_discord_embeds(vec![embed], &mut cuts) })
+            json!({ "username": "Hooklane", "embeds": discord::fit_embeds(vec![embed], &mut cuts) })
         }
         EndpointType::Slack => {
             let fields: Vec<Value> = fields_of(&d.data)
@@ -59,7 +59,7 @@ pub fn body_for(kind: EndpointType, d: &Deliver) -> Value {
                 "type": "context",
                 "elements": [{"type": "mrkdwn", "text": format!("{} · {}", d.message_id, timestamp)}],
             }));
-            json!({ "text": cut(&format!("{}: {}", d.event, compact(&d.data)), limits::SLACK_TEXT).0, "blocks": blocks })
+            json!({ "text": cut(&format!("{}: {}", d.event, compact(&d.data)), slack::TEXT).0, "blocks": blocks })
         }
     }
 }
@@ -175,10 +175,10 @@ mod tests {
         let d = deliver(Value::Object(many));
         let discord = body_for(EndpointType::Discord, &d);
         let fields = discord["embeds"][0]["fields"].as_array().unwrap();
-        assert!(fields.len() <= limits::DISCORD_FIELDS);
+        assert!(fields.len() <= discord::FIELDS);
         assert!(fields
             .iter()
-            .all(|f| f["value"].as_str().unwrap().chars().count() <= limits::DISCORD_FIELD_VALUE));
+            .all(|f| f["value"].as_str().unwrap().chars().count() <= discord::FIELD_VALUE));
         let total: usize = fields
             .iter()
             .map(|f| {
@@ -186,13 +186,13 @@ mod tests {
                     + f["value"].as_str().unwrap().chars().count()
             })
             .sum();
-        assert!(total <= limits::DISCORD_TOTAL, "{total}");
+        assert!(total <= discord::TOTAL, "{total}");
         let slack = body_for(EndpointType::Slack, &d);
         let fields = slack["blocks"][1]["fields"].as_array().unwrap();
-        assert_eq!(fields.len(), limits::SLACK_SECTION_FIELDS);
+        assert_eq!(fields.len(), slack::SECTION_FIELDS);
         assert!(fields
             .iter()
-            .all(|f| f["text"].as_str().unwrap().chars().count() <= limits::SLACK_FIELD_TEXT));
-        assert!(slack["text"].as_str().unwrap().chars().count() <= limits::SLACK_TEXT);
+            .all(|f| f["text"].as_str().unwrap().chars().count() <= slack::FIELD_TEXT));
+        assert!(slack["text"].as_str().unwrap().chars().count() <= slack::TEXT);
     }
 }

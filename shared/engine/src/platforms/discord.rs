@@ -1,0 +1,172 @@
+//! Discord: a webhook message's limits and how embeds are fitted to them.
+//!
+//! Sources: Discord API docs, "Execute Webhook"
+//! (<https://discord.com/developers/docs/resources/webhook#execute-webhook>)
+//! and "Embed Limits"
+//! (<https://discord.com/developers/docs/resources/message#embed-object-embed-limits>).
+//! Discord counts characters (Unicode scalar values).
+
+use serde_json::{Map, Value};
+
+use super::text::{as_text, Cuts};
+
+/// A message's `content`: at most 2000 characters (Execute Webhook).
+pub const CONTENT: usize = 2000;
+/// At most 10 embeds in one message (Execute Webhook).
+pub const EMBEDS: usize = 10;
+/// An embed's `title`: at most 256 characters (Embed Limits).
+pub const TITLE: usize = 256;
+/// An embed's `description`: at most 4096 characters (Embed Limits).
+pub const DESCRIPTION: usize = 4096;
+/// At most 25 fields in one embed (Embed Limits).
+pub const FIELDS: usize = 25;
+/// A field's `name`: at most 256 characters (Embed Limits).
+pub const FIELD_NAME: usize = 256;
+/// A field's `value`: at most 1024 characters (Embed Limits).
+pub const FIELD_VALUE: usize = 1024;
+/// An embed's `footer.text`: at most 2048 characters (Embed Limits).
+pub const FOOTER: usize = 2048;
+/// An embed's `author.name`: at most 256 characters (Embed Limits).
+pub const AUTHOR: usize = 256;
+/// Titles, descriptions, field names and values, footer texts and author
+/// names of all embeds of a message: at most 6000 characters together
+/// (Embed Limits).
+pub const TOTAL: usize = 6000;
+/// The `username` a webhook message is sent as: at most 80 characters (a
+/// webhook's name is 1–80 characters, Webhook Object).
+pub const USERNAME: usize = 80;
+
+/// Discord refuses an embed whose text fields are not strings.
+fn texts_as_strings(e: &mut Map<String, Value>) {
+    for key in ["title", "description", "url", "timestamp"] {
+        if let Some(v) = e.get_mut(key) {
+            as_text(v);
+        }
+    }
+    for (key, inner) in [("footer", "text"), ("author", "name")] {
+        if let Some(Value::Object(o)) = e.get_mut(key) {
+            if let Some(v) = o.get_mut(inner) {
+                as_text(v);
+            }
+        }
+    }
+    if let Some(Value::Array(fields)) = e.get_mut("fields") {
+        for f in fields.iter_mut() {
+            if let Value::Object(f) = f {
+                for key in ["name", "value"] {
+                    if let Some(v) = f.get_mut(key) {
+                        as_text(v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Fits embeds (JSON objects as Discord takes them) within Discord's
+/// limits: at most [`EMBEDS`], each text cut to its limit (numbers and
+/// booleans in text fields sent as text), at most [`FIELDS`] fields, and
+/// within [`TOTAL`] characters in all (fields dropped from the end, then
+/// whole embeds). A non-object embed is left out. Every change is noted in
+/// `cuts`.
+pub fn fit_embeds(embeds: Vec<Value>, cuts: &mut Cuts) -> Vec<Value> {
+    let mut total = 0usize;
+    let mut out = Vec::new();
+    if embeds.len() > EMBEDS {
+        cuts.0
+            .push(format!("only the first {EMBEDS} embeds were sent"));
+    }
+    for embed in embeds.into_iter().take(EMBEDS) {
+        let Value::Object(mut e) = embed else {
+            cuts.0
+                .push("an embed that is not an object was left out".into());
+            continue;
+        };
+        texts_as_strings(&mut e);
+        let mut size = cuts.text(&mut e, "title", TITLE, "embed title");
+        size += cuts.text(&mut e, "description", DESCRIPTION, "embed description");
+        for (key, inner, max) in [("footer", "text", FOOTER), ("author", "name", AUTHOR)] {
+            if let Some(Value::Object(o)) = e.get_mut(key) {
+                size += cuts.text(o, inner, max, &format!("embed {key}"));
+            }
+        }
+        let mut field_sizes = Vec::new();
+        if let Some(Value::Array(fields)) = e.get_mut("fields") {
+            if fields.len() > FIELDS {
+                cuts.0.push(format!("embed fields cut to {FIELDS}"));
+                fields.truncate(FIELDS);
+            }
+            for f in fields.iter_mut() {
+                let mut n = 0;
+                if let Value::Object(f) = f {
+                    n += cuts.text(f, "name", FIELD_NAME, "field name");
+                    n += cuts.text(f, "value", FIELD_VALUE, "field value");
+                }
+                field_sizes.push(n);
+            }
+        }
+        // Within the 6000-character total: drop fields from the end, then the embed.
+        let mut keep = field_sizes.len();
+        while keep > 0 && total + size + field_sizes[..keep].iter().sum::<usize>() > TOTAL {
+            keep -= 1;
+        }
+        if keep < field_sizes.len() {
+            cuts.0.push(format!(
+                "fields past {TOTAL} characters in all were dropped"
+            ));
+            if let Some(Value::Array(fields)) = e.get_mut("fields") {
+                fields.truncate(keep);
+            }
+        }
+        size += field_sizes[..keep].iter().sum::<usize>();
+        if total + size > TOTAL {
+            cuts.0.push(format!(
+                "embeds past {TOTAL} characters in all were dropped"
+            ));
+            break;
+        }
+        total += size;
+        out.push(Value::Object(e));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn discord_embeds_are_fitted_to_discord_limits() {
+        let fields: Vec<_> = (0..30)
+            .map(|i| json!({"name": format!("f{i}"), "value": "v".repeat(2000)}))
+            .collect();
+        let mut cuts = Cuts::default();
+        let out = fit_embeds(
+            vec![json!({"title": "t".repeat(300), "fields": fields})],
+            &mut cuts,
+        );
+        let e = &out[0];
+        assert_eq!(e["title"].as_str().unwrap().chars().count(), TITLE);
+        let fields = e["fields"].as_array().unwrap();
+        assert_eq!(
+            fields[0]["value"].as_str().unwrap().chars().count(),
+            FIELD_VALUE
+        );
+        let total: usize = TITLE
+            + fields
+                .iter()
+                .map(|f| {
+                    f["name"].as_str().unwrap().chars().count()
+                        + f["value"].as_str().unwrap().chars().count()
+                })
+                .sum::<usize>();
+        assert!(total <= TOTAL, "{total}");
+        assert_eq!(
+            fields.len(),
+            5,
+            "5 fields of 1026 characters fit after a 256-character title"
+        );
+        assert!(!cuts.0.is_empty());
+    }
+}
