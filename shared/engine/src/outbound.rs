@@ -15,12 +15,16 @@ use url::{Host, Url};
 /// Why a target was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
+    /// The URL does not parse.
     #[error("`{0}` is not a valid URL")]
     Invalid(String),
+    /// Not `https` (plain `http` only with private targets allowed).
     #[error("only https URLs are allowed as targets (got {0})")]
     NotHttps(String),
+    /// A private, loopback or link-local address (see [`is_forbidden`]).
     #[error("the target {0} is a private, loopback or link-local address, which is not allowed")]
     Private(String),
+    /// The name resolves to nothing (or only to forbidden addresses).
     #[error("the host {0} could not be resolved")]
     Unresolvable(String),
 }
@@ -161,6 +165,12 @@ pub struct Outbound {
 }
 
 impl Outbound {
+    /// The client: `timeout` for a whole call (connecting: at most 5 s of
+    /// it), no redirects followed, Hooklane's `user-agent`. Unless
+    /// `allow_private`, names resolving to forbidden addresses are refused.
+    ///
+    /// # Errors
+    /// When the TLS backend cannot be set up.
     pub fn new(allow_private: bool, timeout: Duration) -> anyhow::Result<Self> {
         let mut builder = reqwest::Client::builder()
             .timeout(timeout)
@@ -177,11 +187,17 @@ impl Outbound {
         })
     }
 
+    /// Whether private, loopback and plain-http targets are allowed (local
+    /// development only).
     pub fn allow_private(&self) -> bool {
         self.allow_private
     }
 
     /// A request builder for a checked target.
+    ///
+    /// # Errors
+    /// [`TargetError`] when the URL is malformed, not https (unless private
+    /// targets are allowed) or an address literal that is forbidden.
     pub fn request(
         &self,
         method: reqwest::Method,

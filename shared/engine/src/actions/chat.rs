@@ -1,0 +1,150 @@
+//! The chat actions: `discord_message` and `slack_message` (a POST to the
+//! channel's webhook URL) and `telegram_message` (the Bot API's
+//! `sendMessage`), each fitted to its platform's limits first.
+
+use serde_json::{json, Map, Value};
+
+use super::http::send;
+use super::{ActionError, ActionResultOf, RunState};
+use crate::mask::{mask_secret, mask_url, mask_webhook_url, MASK};
+use crate::platforms::{cut, discord, slack, telegram, Cuts};
+use crate::Services;
+
+/// `discord_message`: `content` (cut to [`discord::CONTENT`]; an empty one
+/// is left out), `embeds` (fitted by [`discord::fit_embeds`]) and
+/// `username`, rendered and POSTed to the webhook URL. Fails when neither
+/// content nor embeds are left.
+pub(super) async fn discord(
+    svc: &Services,
+    state: &mut RunState,
+    webhook_url: &str,
+    content: Option<&str>,
+    embeds: Option<&[Value]>,
+    username: Option<&str>,
+) -> ActionResultOf {
+    let url = state.target(webhook_url, "webhook URL")?;
+    let mut cuts = Cuts::default();
+    let mut body = Map::new();
+    if let Some(content) = content {
+        let (text, was_cut) = cut(&state.text(content), discord::CONTENT);
+        if was_cut {
+            cuts.0
+                .push(format!("content cut to {} characters", discord::CONTENT));
+        }
+        // Discord refuses an empty `content`; embeds alone are fine.
+        if !text.is_empty() {
+            body.insert("content".into(), Value::String(text));
+        }
+    }
+    if let Some(embeds) = embeds {
+        let rendered: Vec<Value> = embeds.iter().map(|e| state.json(e)).collect();
+        body.insert(
+            "embeds".into(),
+            Value::Array(discord::fit_embeds(rendered, &mut cuts)),
+        );
+    }
+    if let Some(username) = username {
+        body.insert(
+            "username".into(),
+            Value::String(cut(&state.text(username), discord::USERNAME).0),
+        );
+    }
+    if body.get("content").is_none()
+        && body
+            .get("embeds")
+            .is_none_or(|e| e.as_array().is_none_or(Vec::is_empty))
+    {
+        return Err(ActionError::permanent(
+            "the Discord message has neither content nor embeds",
+        ));
+    }
+    post_to_webhook(svc, &url, &Value::Object(body), cuts).await
+}
+
+/// `slack_message`: `text` (cut to [`slack::TEXT`]) and `blocks` (fitted by
+/// [`slack::fit_blocks`]), rendered and POSTed to the webhook URL.
+pub(super) async fn slack(
+    svc: &Services,
+    state: &mut RunState,
+    webhook_url: &str,
+    text: &str,
+    blocks: Option<&[Value]>,
+) -> ActionResultOf {
+    let url = state.target(webhook_url, "webhook URL")?;
+    let mut cuts = Cuts::default();
+    let (text, was_cut) = cut(&state.text(text), slack::TEXT);
+    if was_cut {
+        cuts.0
+            .push(format!("text cut to {} characters", slack::TEXT));
+    }
+    let mut body = json!({ "text": text });
+    if let Some(blocks) = blocks {
+        let rendered: Vec<Value> = blocks.iter().map(|b| state.json(b)).collect();
+        body["blocks"] = Value::Array(slack::fit_blocks(rendered, &mut cuts));
+    }
+    post_to_webhook(svc, &url, &body, cuts).await
+}
+
+/// `telegram_message`: `sendMessage` with the rendered `chat_id` (a
+/// placeholder not found fails the action), `text` fitted by
+/// [`telegram::fit_text`] for its `parse_mode`. The bot token never reaches
+/// the run log.
+pub(super) async fn telegram(
+    svc: &Services,
+    state: &mut RunState,
+    bot_token: &str,
+    chat_id: &Value,
+    text: &str,
+    parse_mode: Option<&str>,
+) -> ActionResultOf {
+    let token = state.target(bot_token, "bot token")?;
+    // `{id}:{secret}`; anything else would also change the path it goes into.
+    if token.is_empty()
+        || !token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-'))
+    {
+        return Err(ActionError::permanent(
+                    "the bot token is not a Telegram bot token (digits, `:`, then letters, digits, `_` or `-`)",
+                ));
+    }
+    let base = &svc.settings.telegram_api_base;
+    let url = format!("{base}/bot{token}/sendMessage");
+    let shown = mask_url(&format!("{base}/bot{MASK}/sendMessage"));
+    let mut cuts = Cuts::default();
+    let parse_mode = parse_mode.as_ref().map(|m| state.text(m));
+    let (text, parse_mode) = telegram::fit_text(&state.text(text), parse_mode, &mut cuts);
+    let chat_id = state.complete_json(chat_id, "chat_id")?;
+    let mut body = json!({ "chat_id": chat_id, "text": text });
+    if let Some(mode) = parse_mode {
+        body["parse_mode"] = Value::String(mode);
+    }
+    let req = svc
+        .outbound
+        .request(reqwest::Method::POST, &url)
+        .map_err(ActionError::target)?
+        .json(&body);
+    send(svc, req, json!({ "url": shown }), Some(cuts))
+        .await
+        .map_err(|mut e| {
+            e.reason = mask_secret(&e.reason, &token);
+            e
+        })
+}
+
+/// POSTs a chat message body to a Discord or Slack webhook URL; the run
+/// log shows the URL with its token masked.
+async fn post_to_webhook(svc: &Services, url: &str, body: &Value, cuts: Cuts) -> ActionResultOf {
+    let req = svc
+        .outbound
+        .request(reqwest::Method::POST, url)
+        .map_err(ActionError::target)?
+        .json(body);
+    send(
+        svc,
+        req,
+        json!({ "url": mask_webhook_url(url) }),
+        Some(cuts),
+    )
+    .await
+}

@@ -1,0 +1,130 @@
+//! `http_request`, and the sending every action that calls out shares: the
+//! 2xx check, the waits a 429 asks for, the run log's detail.
+
+use std::time::Instant;
+
+use serde_json::{json, Map, Value};
+
+use super::{ActionError, ActionResultOf, RunState};
+use crate::mask::mask_url;
+use crate::outbound::{bounded_text, describe_send_error};
+use crate::platforms::{cut, Cuts};
+use crate::retry;
+use crate::{Services, DEPTH_HEADER, MAX_PUBLISH_DEPTH};
+
+/// `http_request`: sends `method` to `url` (both rendered; a placeholder not
+/// found in the URL fails the action) with the rendered headers and body (a
+/// text body as it is, anything else as JSON), carrying the publish depth
+/// on. Past [`MAX_PUBLISH_DEPTH`] it is not sent (loop protection).
+pub(super) async fn request(
+    svc: &Services,
+    state: &mut RunState,
+    method: &str,
+    url: &str,
+    headers: &Map<String, Value>,
+    body: Option<&Value>,
+) -> ActionResultOf {
+    // Hooks calling hooks: past the depth limit the chain stops here.
+    if state.depth >= MAX_PUBLISH_DEPTH {
+        return Err(ActionError::permanent(format!(
+            "not sent: {MAX_PUBLISH_DEPTH} hooks already led here (loop protection)"
+        )));
+    }
+    let url = state.target(url, "URL")?;
+    let method = state.text(method).to_ascii_uppercase();
+    let method = reqwest::Method::from_bytes(method.as_bytes())
+        .map_err(|_| ActionError::permanent(format!("`{method}` is not an HTTP method")))?;
+    // The depth travels on, so a chain of hooks calling hooks
+    // through publishes and requests alike is still counted.
+    let mut req = svc
+        .outbound
+        .request(method.clone(), &url)
+        .map_err(ActionError::target)?
+        .header(DEPTH_HEADER, (state.depth + 1).to_string());
+    for (name, value) in headers {
+        if name.eq_ignore_ascii_case(DEPTH_HEADER) {
+            continue;
+        }
+        let v = match value {
+            Value::String(s) => state.text(s),
+            other => other.to_string(),
+        };
+        req = req.header(name.as_str(), v);
+    }
+    if let Some(body) = body {
+        req = match state.json(body) {
+            Value::String(text) => req.body(text),
+            other => req.json(&other),
+        };
+    }
+    let detail = json!({ "method": method.as_str(), "url": mask_url(&url) });
+    send(svc, req, detail, None).await
+}
+
+/// Sends a request; 2xx is success. A 429 is retried after the wait the
+/// server asks for (`Retry-After`, Discord's `retry_after`, Telegram's
+/// `parameters.retry_after`): at most [`retry::RATE_LIMIT_RETRIES`] times,
+/// each wait at most [`retry::RATE_LIMIT_MAX_WAIT`]. The waits go to the run log.
+pub(super) async fn send(
+    svc: &Services,
+    req: reqwest::RequestBuilder,
+    mut detail: Value,
+    cuts: Option<Cuts>,
+) -> ActionResultOf {
+    if let Some(cuts) = cuts.filter(|c| !c.0.is_empty()) {
+        detail["notes"] = json!(cuts.0);
+    }
+    let mut waits: Vec<f64> = Vec::new();
+    loop {
+        let Some(attempt) = req.try_clone() else {
+            return Err(ActionError::permanent("the request body cannot be sent"));
+        };
+        let started = Instant::now();
+        let response = match attempt.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(ActionError {
+                    reason: describe_send_error(&e),
+                    detail,
+                    transient: !e.is_builder(),
+                })
+            }
+        };
+        let status = response.status();
+        let retry_after = retry::retry_after(response.headers(), svc.now());
+        // A success's body is not needed; a failure's is read only so far.
+        let text = if status.is_success() {
+            String::new()
+        } else {
+            bounded_text(response).await
+        };
+        detail["status"] = json!(status.as_u16());
+        detail["response_time_ms"] = json!(started.elapsed().as_millis() as u64);
+        if !waits.is_empty() {
+            detail["rate_limited_waits_s"] = json!(waits);
+        }
+        if status.is_success() {
+            if let Value::Object(d) = &mut detail {
+                d.remove("response");
+            }
+            return Ok(detail);
+        }
+        detail["response"] = Value::String(cut(&text, 512).0);
+        if status.as_u16() == 429 {
+            if let Some(wait) = retry::rate_limit_wait(waits.len(), &text, retry_after) {
+                tracing::info!(
+                    wait_ms = wait.as_millis() as u64,
+                    "rate limited; retrying after the wait the target asked for"
+                );
+                waits.push(wait.as_secs_f64());
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+        }
+        return Err(ActionError {
+            reason: format!("the target answered {status}"),
+            transient: status.as_u16() == 429 || status.is_server_error(),
+            detail,
+        });
+    }
+}

@@ -1,0 +1,52 @@
+//! `publish`: a bot event from a hook, queued for fan-out to the bot's
+//! endpoints.
+
+use std::time::Duration;
+
+use hooklane_domain::envelope::Publish;
+use hooklane_domain::{Envelope, Job, MessageId};
+use serde_json::{json, Value};
+
+use super::{ActionError, ActionResultOf, RunState};
+use crate::{Services, MAX_PUBLISH_DEPTH};
+
+/// `publish`: queues the rendered event (its name checked) with the
+/// rendered data, one publish depth deeper; past [`MAX_PUBLISH_DEPTH`] it
+/// is not published (loop protection). A queue error is transient.
+pub(super) async fn run(
+    svc: &Services,
+    state: &mut RunState,
+    event: &str,
+    data: &Value,
+) -> ActionResultOf {
+    let event = state.text(event);
+    if hooklane_domain::validate::validate_event_name(&event).is_err() {
+        return Err(ActionError::permanent(format!(
+            "`{event}` is not a valid event name"
+        )));
+    }
+    if state.depth >= MAX_PUBLISH_DEPTH {
+        return Err(ActionError::permanent(format!(
+            "not published: {MAX_PUBLISH_DEPTH} publishes already led here (loop protection)"
+        )));
+    }
+    let data = state.json(data);
+    let message_id = MessageId::generate();
+    let job = Job::Publish(Publish {
+        message_id: message_id.clone(),
+        bot_id: state.bot_id.clone(),
+        event: event.clone(),
+        data,
+        timestamp: svc.now(),
+        depth: state.depth + 1,
+        only_endpoint: None,
+    });
+    svc.enqueue(Envelope::now(job), Duration::ZERO)
+        .await
+        .map_err(|e| ActionError {
+            reason: format!("the event could not be queued: {e}"),
+            detail: Value::Null,
+            transient: true,
+        })?;
+    Ok(json!({ "event": event, "message_id": message_id }))
+}
