@@ -59,6 +59,14 @@ impl Received {
         serde_json::from_slice(&self.body).unwrap_or(Value::Null)
     }
 
+    /// The path and query, as sent (`/crm/u1?src=hook`).
+    pub fn target(&self) -> String {
+        match &self.query {
+            Some(q) => format!("{}?{q}", self.path),
+            None => self.path.clone(),
+        }
+    }
+
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -84,6 +92,15 @@ impl Reply {
         Self {
             status,
             body: json!({"ok": status < 300}),
+            headers: Vec::new(),
+        }
+    }
+
+    /// `status` with this JSON body.
+    pub fn json(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            body,
             headers: Vec::new(),
         }
     }

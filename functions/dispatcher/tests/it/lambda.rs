@@ -55,7 +55,7 @@ fn call(bot: &BotId, hook: &HookId, name: &str) -> String {
 async fn a_bad_record_is_reported_alone_and_the_good_ones_run() {
     let (_dir, svc, store, bot, h) = setup(None).await;
 
-    let fixture = include_str!("fixtures/sqs-event.json")
+    let fixture = include_str!("../fixtures/sqs-event.json")
         .replace(
             "\"BODY_0\"",
             &serde_json::to_string(&call(&bot, &h.id, "Ada")).unwrap(),
@@ -95,7 +95,7 @@ async fn the_batch_response_serializes_as_lambda_expects() {
     let dir = tempfile::tempdir().unwrap();
     let db = Sqlite::open(&dir.path().join("h.db"), SqliteQueueSettings::default()).unwrap();
     let svc = Services::new(Arc::new(db.clone()), Arc::new(db), Settings::default()).unwrap();
-    let fixture = include_str!("fixtures/sqs-event.json");
+    let fixture = include_str!("../fixtures/sqs-event.json");
     let event: SqsEvent = serde_json::from_str(fixture).unwrap();
     let response = hooklane_dispatcher::handle_batch(&svc, event).await;
     let json = serde_json::to_value(&response).unwrap();

@@ -2,8 +2,6 @@
 //! failure semantics and effect tracking, conditions, variable arithmetic,
 //! atomic updates, publish loop protection and placeholder typing.
 
-mod support;
-
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,8 +12,8 @@ use hooklane_engine::actions::{run_actions, Outcome, RunState};
 use hooklane_engine::{Services, DEPTH_HEADER, MAX_PUBLISH_DEPTH};
 use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
 use hooklane_template::Context;
+use hooklane_testkit::{Reply, Sink};
 use serde_json::{json, Map, Value};
-use support::{Reply, Sink};
 
 /// Services on a fresh SQLite file, calling out to loopback.
 struct Engine {
@@ -208,18 +206,9 @@ async fn a_failure_is_retriable_only_when_transient_and_nothing_took_effect_befo
             what: "a 429 twice more after honouring two short waits",
             actions: vec![http(url("/a"))],
             replies: vec![
-                Reply {
-                    status: 429,
-                    body: json!({"retry_after": 0.05}),
-                },
-                Reply {
-                    status: 429,
-                    body: json!({"parameters": {"retry_after": 0}}),
-                },
-                Reply {
-                    status: 429,
-                    body: json!({"retry_after": 0.05}),
-                },
+                Reply::json(429, json!({"retry_after": 0.05})),
+                Reply::json(429, json!({"parameters": {"retry_after": 0}})),
+                Reply::json(429, json!({"retry_after": 0.05})),
             ],
             failing_index: 0,
             transient: true,
@@ -228,10 +217,7 @@ async fn a_failure_is_retriable_only_when_transient_and_nothing_took_effect_befo
         Case {
             what: "a 429 asking for a wait longer than 30 s (not waited for)",
             actions: vec![http(url("/a"))],
-            replies: vec![Reply {
-                status: 429,
-                body: json!({"retry_after": 60}),
-            }],
+            replies: vec![Reply::json(429, json!({"retry_after": 60}))],
             failing_index: 0,
             transient: true,
             effect: false,
@@ -740,12 +726,15 @@ async fn a_whole_placeholder_in_a_json_body_keeps_its_type_and_text_is_stringifi
     let got = sink.received();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].method, "POST");
-    assert_eq!(got[0].target, "/crm/u1?src=hook");
-    assert_eq!(got[0].header("content-type"), Some("application/json"));
-    assert_eq!(got[0].header("x-amount"), Some("150"));
-    assert_eq!(got[0].header("x-flag"), Some("true"));
+    assert_eq!(got[0].target(), "/crm/u1?src=hook");
     assert_eq!(
-        got[0].header(DEPTH_HEADER),
+        got[0].header("content-type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(got[0].header("x-amount").as_deref(), Some("150"));
+    assert_eq!(got[0].header("x-flag").as_deref(), Some("true"));
+    assert_eq!(
+        got[0].header(DEPTH_HEADER).as_deref(),
         Some("3"),
         "the depth travels on, one deeper"
     );
@@ -782,18 +771,18 @@ async fn a_body_that_is_a_text_template_is_sent_as_text() {
     assert_eq!(outcome.failure, None);
     let got = sink.received();
     assert_eq!(got[0].method, "PUT");
-    assert_eq!(got[0].header("content-type"), Some("text/plain"));
-    assert_eq!(got[0].body, b"amount=150&who={nope}");
+    assert_eq!(got[0].header("content-type").as_deref(), Some("text/plain"));
+    assert_eq!(got[0].body, &b"amount=150&who={nope}"[..]);
     assert_eq!(state.unknown, vec!["nope".to_string()]);
 }
 
 #[tokio::test]
 async fn a_telegram_token_never_reaches_the_run_log_even_when_the_call_fails() {
     let sink = Sink::start().await;
-    sink.reply_with([Reply {
-        status: 401,
-        body: json!({"ok": false, "error_code": 401, "description": "Unauthorized"}),
-    }]);
+    sink.reply_with([Reply::json(
+        401,
+        json!({"ok": false, "error_code": 401, "description": "Unauthorized"}),
+    )]);
     let engine = Engine::new(&sink);
     let token = "123456:SECRET-token_value";
     let (outcome, _) = engine
@@ -805,7 +794,7 @@ async fn a_telegram_token_never_reaches_the_run_log_even_when_the_call_fails() {
         )
         .await;
     let got = sink.received();
-    assert_eq!(got[0].target, format!("/bot{token}/sendMessage"));
+    assert_eq!(got[0].target(), format!("/bot{token}/sendMessage"));
     assert_eq!(
         got[0].json()["chat_id"],
         42,
@@ -898,10 +887,10 @@ async fn a_telegram_chat_id_that_is_not_there_fails_without_a_call() {
 #[tokio::test]
 async fn a_429_with_a_short_wait_is_retried_and_the_wait_is_logged() {
     let sink = Sink::start().await;
-    sink.reply_with([Reply {
-        status: 429,
-        body: json!({"message": "You are being rate limited.", "retry_after": 0.2, "global": false}),
-    }]);
+    sink.reply_with([Reply::json(
+        429,
+        json!({"message": "You are being rate limited.", "retry_after": 0.2, "global": false}),
+    )]);
     let engine = Engine::new(&sink);
     let started = std::time::Instant::now();
     let (outcome, _) = engine
