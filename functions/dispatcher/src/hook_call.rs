@@ -5,13 +5,11 @@ use std::time::Duration;
 use hooklane_domain::envelope::HookCall;
 use hooklane_domain::{Envelope, Job, Run, RunStatus};
 use hooklane_engine::actions::{run_actions, RunState};
+use hooklane_engine::retry::run_retry_delay;
 use hooklane_engine::Services;
 use serde_json::{Map, Value};
 
 use crate::DispatchError;
-
-/// Waits before the retries of a run that failed without any effect.
-const RUN_RETRY_DELAYS: [u64; 4] = [5, 30, 120, 600];
 
 /// Tries at writing the finished run before giving up on the log row.
 const RUN_WRITE_TRIES: u32 = 4;
@@ -35,6 +33,17 @@ async fn finish(svc: &Services, run: &Run) {
     }
 }
 
+/// Runs the hook's actions for one inbound call and writes the run log.
+///
+/// A hook that is gone drops the call; a repeated delivery of an attempt
+/// that already ran is dropped; a run left `running` (cut short) is
+/// recorded as failed, not repeated. A run that failed transiently before
+/// anything took effect is queued again after
+/// [`run_retry_delay`](hooklane_engine::retry::run_retry_delay) (`retrying`).
+///
+/// # Errors
+/// [`DispatchError::Unexpected`] when the store cannot be read; the queue
+/// hands the call back.
 #[tracing::instrument(skip_all, fields(bot_id = %call.bot_id, hook_id = %call.hook_id, event_id = %call.event_id))]
 pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), DispatchError> {
     let Some(hook) = svc
@@ -114,10 +123,8 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
             "action {} ({}) failed: {}",
             failure.index, failure.kind, failure.reason
         );
-        let retry =
-            failure.transient && !state.effect && (call.attempt as usize) < RUN_RETRY_DELAYS.len();
-        if retry {
-            let delay = Duration::from_secs(RUN_RETRY_DELAYS[call.attempt as usize]);
+        let delay = run_retry_delay(call.attempt).filter(|_| failure.transient && !state.effect);
+        if let Some(delay) = delay {
             run.status = RunStatus::Retrying;
             run.error = Some(format!(
                 "{reason}; nothing had taken effect, so the run is retried in {} s",

@@ -1,5 +1,6 @@
-//! The dispatcher: runs what the queue carries. `process` handles one
-//! envelope and knows nothing of Lambda; `handle_batch` wraps it for an SQS
+//! The dispatcher: runs what the queue carries: a hook call's actions
+//! (`hook_call`), a published event's fan-out (`fan_out`) and one delivery
+//! attempt (`deliver`). `process` handles one envelope and knows nothing of Lambda; `handle_batch` wraps it for an SQS
 //! event (partial batch failures), and `poll` for the embedded queue.
 
 use std::panic::AssertUnwindSafe;
@@ -22,8 +23,10 @@ pub use hook_call::run_hook_call;
 /// Why an envelope could not be handled; the queue will hand it back.
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
+    /// The body is not a JSON envelope.
     #[error("the message is not a Hooklane envelope: {0}")]
     Malformed(#[from] serde_json::Error),
+    /// A store or queue error (or a panic) while handling it.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

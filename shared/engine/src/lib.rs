@@ -1,5 +1,7 @@
-//! Hooklane's engine: the action runner, outbound deliveries, the outbound
-//! HTTP client with its SSRF guard, and the services every function shares.
+//! Hooklane's engine: the action runner (`actions`), what a delivery
+//! carries and how it is signed and retried (`payload`, `signing`,
+//! `retry`), the chat platforms' limits (`platforms`), the outbound HTTP
+//! client with its SSRF guard, and the services every function shares.
 
 pub mod actions;
 pub mod context;

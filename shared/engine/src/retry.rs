@@ -2,7 +2,8 @@
 //! jitter, the server's `Retry-After` (as a header or in a JSON body), how
 //! an attempt's answer moves an endpoint's state (a 410 disables it at once,
 //! a long enough run of failures disables it too), whether another delivery
-//! attempt is due, and how long an action waits out a 429.
+//! attempt is due, how long an action waits out a 429, and when a hook's
+//! failed run is run again.
 
 use std::time::Duration;
 
@@ -25,6 +26,20 @@ pub const RATE_LIMIT_RETRIES: u32 = 2;
 /// The longest wait an action honours for a 429; a longer one fails the
 /// action (as transient, so the run may be retried as a whole).
 pub const RATE_LIMIT_MAX_WAIT: Duration = Duration::from_secs(30);
+
+/// The waits before a hook's run is run again, in seconds: 5 s, 30 s,
+/// 2 min, 10 min. Only a run that failed transiently before anything took
+/// effect is retried (see `actions`), at most this many times.
+pub const RUN_RETRY_DELAYS: [u64; 4] = [5, 30, 120, 600];
+
+/// The wait before running a failed hook run again, after `retries_so_far`
+/// retries (0 for the first run), or `None` when none is left. The caller
+/// decides first whether the failure may be retried at all.
+pub fn run_retry_delay(retries_so_far: u32) -> Option<Duration> {
+    RUN_RETRY_DELAYS
+        .get(retries_so_far as usize)
+        .map(|s| Duration::from_secs(*s))
+}
 
 /// The delay before delivery attempt `next` (2, 3, …).
 ///

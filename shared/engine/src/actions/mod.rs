@@ -1,8 +1,8 @@
 //! The action runner: a hook's actions, in order, against a template context.
-//! Each kind of action runs in its own module: [`http`] (`http_request`, and
-//! the sending every outside call shares), [`chat`] (`discord_message`,
-//! `slack_message`, `telegram_message`), [`variables`] (`set_variable`,
-//! `update_variable`, `delete_variable`), [`condition`], [`publish`]; a
+//! Each kind of action runs in its own module: `http` (`http_request`, and
+//! the sending every outside call shares), `chat` (`discord_message`,
+//! `slack_message`, `telegram_message`), `variables` (`set_variable`,
+//! `update_variable`, `delete_variable`), `condition`, `publish`; a
 //! `log` runs here.
 //!
 //! Failure semantics: a failing action stops the run unless it says
