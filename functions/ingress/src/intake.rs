@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use hooklane_domain::{BotId, Envelope, HookId, Job};
 use hooklane_engine::Services;
-use hooklane_store::QueueError;
+use hooklane_store::{ClaimScope, QueueError};
 use hooklane_web::ApiError;
 use time::OffsetDateTime;
 
@@ -17,9 +17,9 @@ use time::OffsetDateTime;
 /// `Idempotency-Key`) are remembered this long: 24 hours from the first call.
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
-/// What is being taken in. It names the idempotency claim's storage key
-/// (claims are per hook for calls, per bot for publishes) and what a 413
-/// says is too large.
+/// What is being taken in. It names the idempotency claim's scope (claims
+/// are per hook for calls, per bot for publishes) and what a 413 says is
+/// too large.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Subject<'a> {
     /// An inbound call of this hook.
@@ -61,18 +61,21 @@ pub(crate) async fn take_in(
     job: Job,
     now: OffsetDateTime,
 ) -> Result<Intake, ApiError> {
-    let claim = idempotency_key.map(|key| subject.claim_key(key));
-    if let Some(key) = &claim {
+    let scope = subject.claim_scope();
+    if let Some(key) = idempotency_key {
         let expires = now + IDEMPOTENCY_WINDOW;
-        if let Some(first) = svc.store.claim_key(bot, key, id, expires, now).await? {
+        let claimed = svc
+            .store
+            .claim_idempotency_key(bot, scope, key, id, expires, now);
+        if let Some(first) = claimed.await? {
             return Ok(Intake::Duplicate(first));
         }
     }
     let Err(e) = svc.enqueue(Envelope::now(job), Duration::ZERO).await else {
         return Ok(Intake::Queued);
     };
-    if let Some(key) = &claim {
-        if let Err(release) = svc.store.release_key(bot, key).await {
+    if let Some(key) = idempotency_key {
+        if let Err(release) = svc.store.release_idempotency_key(bot, scope, key).await {
             tracing::error!(error.message = %release, "an idempotency claim could not be released");
         }
     }
@@ -86,13 +89,12 @@ pub(crate) async fn take_in(
     })
 }
 
-impl Subject<'_> {
-    /// The storage key of an idempotency claim: `call:{hook_id}:{key}` or
-    /// `publish:{key}`, under the bot.
-    fn claim_key(self, key: &str) -> String {
+impl<'a> Subject<'a> {
+    /// The scope an idempotency key is claimed in.
+    fn claim_scope(self) -> ClaimScope<'a> {
         match self {
-            Subject::HookCall(hook_id) => format!("call:{hook_id}:{key}"),
-            Subject::Publish => format!("publish:{key}"),
+            Subject::HookCall(hook_id) => ClaimScope::HookCall(hook_id),
+            Subject::Publish => ClaimScope::Publish,
         }
     }
 

@@ -12,7 +12,7 @@ use hooklane_domain::{
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::ports::{Page, Queue, QueueError, Store, StoreError};
+use crate::ports::{ClaimScope, Page, Queue, QueueError, RateWindow, Store, StoreError};
 
 fn now() -> OffsetDateTime {
     // Whole seconds: every backend keeps at least that.
@@ -124,6 +124,7 @@ pub async fn store_suite(store: &dyn Store) {
     messages_are_kept_for_resends(store).await;
     variables_swap_only_from_the_expected_version(store).await;
     keys_are_claimed_once_until_released(store).await;
+    claims_of_one_key_in_other_scopes_do_not_collide(store).await;
     counters_count_up(store).await;
     deleting_a_bot_removes_everything_under_it(store).await;
     store.ping().await.expect("ping");
@@ -132,6 +133,7 @@ pub async fn store_suite(store: &dyn Store) {
 /// Runs the concurrency checks that need a shareable store.
 pub async fn store_concurrency_suite(store: Arc<dyn Store>) {
     concurrent_increments_never_lose_one(store.clone()).await;
+    concurrent_counter_increments_never_lose_one(store.clone()).await;
     concurrent_claims_of_one_key_let_exactly_one_win(store).await;
 }
 
@@ -404,14 +406,14 @@ pub async fn keys_are_claimed_once_until_released(store: &dyn Store) {
     store.create_bot(&bot(&b)).await.unwrap();
     assert_eq!(
         store
-            .claim_key(&b, "idem:abc", "evt_1", later(), now())
+            .claim_idempotency_key(&b, ClaimScope::Publish, "idem:abc", "evt_1", later(), now())
             .await
             .unwrap(),
         None
     );
     assert_eq!(
         store
-            .claim_key(&b, "idem:abc", "evt_2", later(), now())
+            .claim_idempotency_key(&b, ClaimScope::Publish, "idem:abc", "evt_2", later(), now())
             .await
             .unwrap(),
         Some("evt_1".into())
@@ -420,33 +422,86 @@ pub async fn keys_are_claimed_once_until_released(store: &dyn Store) {
     let past = now() - time::Duration::seconds(5);
     assert_eq!(
         store
-            .claim_key(&b, "idem:old", "evt_3", past, now())
+            .claim_idempotency_key(&b, ClaimScope::Publish, "idem:old", "evt_3", past, now())
             .await
             .unwrap(),
         None
     );
     assert_eq!(
         store
-            .claim_key(&b, "idem:old", "evt_4", later(), now())
+            .claim_idempotency_key(&b, ClaimScope::Publish, "idem:old", "evt_4", later(), now())
             .await
             .unwrap(),
         None
     );
-    store.release_key(&b, "idem:abc").await.unwrap();
+    store
+        .release_idempotency_key(&b, ClaimScope::Publish, "idem:abc")
+        .await
+        .unwrap();
     assert_eq!(
         store
-            .claim_key(&b, "idem:abc", "evt_5", later(), now())
+            .claim_idempotency_key(&b, ClaimScope::Publish, "idem:abc", "evt_5", later(), now())
             .await
             .unwrap(),
         None
     );
+    // Releasing a claim that is not there is no error.
+    store
+        .release_idempotency_key(&b, ClaimScope::Publish, "idem:never")
+        .await
+        .unwrap();
+}
+
+pub async fn claims_of_one_key_in_other_scopes_do_not_collide(store: &dyn Store) {
+    let b = fresh_bot_id();
+    store.create_bot(&bot(&b)).await.unwrap();
+    let (first, second) = (HookId::generate(), HookId::generate());
+    let scopes = [
+        ClaimScope::Publish,
+        ClaimScope::HookCall(&first),
+        ClaimScope::HookCall(&second),
+    ];
+    for (i, scope) in scopes.into_iter().enumerate() {
+        let value = format!("evt_{i}");
+        let claimed = store
+            .claim_idempotency_key(&b, scope, "same", &value, later(), now())
+            .await
+            .unwrap();
+        assert_eq!(claimed, None, "{scope:?} is a scope of its own");
+    }
+    let again = store
+        .claim_idempotency_key(
+            &b,
+            ClaimScope::HookCall(&first),
+            "same",
+            "x",
+            later(),
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, Some("evt_1".into()));
 }
 
 pub async fn counters_count_up(store: &dyn Store) {
-    let key = format!("rate:{}", ulid::Ulid::new());
-    assert_eq!(store.increment_counter(&key, later()).await.unwrap(), 1);
-    assert_eq!(store.increment_counter(&key, later()).await.unwrap(), 2);
-    let other = format!("rate:{}", ulid::Ulid::new());
+    let b = fresh_bot_id();
+    let (h, other_hook) = (HookId::generate(), HookId::generate());
+    let window = RateWindow {
+        bot: &b,
+        hook: &h,
+        window: 42,
+    };
+    assert_eq!(store.increment_counter(&window, later()).await.unwrap(), 1);
+    assert_eq!(store.increment_counter(&window, later()).await.unwrap(), 2);
+    let next = RateWindow {
+        window: 43,
+        ..window
+    };
+    assert_eq!(store.increment_counter(&next, later()).await.unwrap(), 1);
+    let other = RateWindow {
+        hook: &other_hook,
+        ..window
+    };
     assert_eq!(store.increment_counter(&other, later()).await.unwrap(), 1);
 }
 
@@ -464,7 +519,10 @@ pub async fn deleting_a_bot_removes_everything_under_it(store: &dyn Store) {
         .swap_variable(&b, "x", None, Some(&json!(1)), now())
         .await
         .unwrap();
-    store.claim_key(&b, "k", "v", later(), now()).await.unwrap();
+    store
+        .claim_idempotency_key(&b, ClaimScope::Publish, "k", "v", later(), now())
+        .await
+        .unwrap();
 
     store.delete_bot(&b).await.unwrap();
     // A new bot with the same id starts empty.
@@ -481,7 +539,7 @@ pub async fn deleting_a_bot_removes_everything_under_it(store: &dyn Store) {
     assert!(store.list_variables(&b).await.unwrap().is_empty());
     assert_eq!(
         store
-            .claim_key(&b, "k", "v2", later(), now())
+            .claim_idempotency_key(&b, ClaimScope::Publish, "k", "v2", later(), now())
             .await
             .unwrap(),
         None
@@ -523,6 +581,36 @@ pub async fn concurrent_increments_never_lose_one(store: Arc<dyn Store>) {
     assert_eq!(v.version, 40);
 }
 
+pub async fn concurrent_counter_increments_never_lose_one(store: Arc<dyn Store>) {
+    let (b, h) = (fresh_bot_id(), HookId::generate());
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            let (b, h) = (b.clone(), h.clone());
+            tokio::spawn(async move {
+                let window = RateWindow {
+                    bot: &b,
+                    hook: &h,
+                    window: 7,
+                };
+                for _ in 0..5 {
+                    store.increment_counter(&window, later()).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let window = RateWindow {
+        bot: &b,
+        hook: &h,
+        window: 7,
+    };
+    let count = store.increment_counter(&window, later()).await.unwrap();
+    assert_eq!(count, 41, "8 writers x 5 increments, then one more");
+}
+
 pub async fn concurrent_claims_of_one_key_let_exactly_one_win(store: Arc<dyn Store>) {
     let b = fresh_bot_id();
     store.create_bot(&bot(&b)).await.unwrap();
@@ -532,7 +620,14 @@ pub async fn concurrent_claims_of_one_key_let_exactly_one_win(store: Arc<dyn Sto
             let b = b.clone();
             tokio::spawn(async move {
                 store
-                    .claim_key(&b, "race", &format!("evt_{i}"), later(), now())
+                    .claim_idempotency_key(
+                        &b,
+                        ClaimScope::Publish,
+                        "race",
+                        &format!("evt_{i}"),
+                        later(),
+                        now(),
+                    )
                     .await
                     .unwrap()
             })

@@ -1,13 +1,18 @@
 //! Hooklane's storage and queue: the `Store` and `Queue` ports and their
 //! adapters, `sqlite` (embedded, one file) and `dynamodb` + `sqs` (AWS).
+//!
+//! `keys` is the storage key scheme both store adapters share.
 
 pub mod conformance;
 pub mod dynamodb;
+mod keys;
 pub mod ports;
 pub mod sqlite;
 pub mod sqs;
 
-pub use ports::{Page, Paged, Queue, QueueError, Received, Store, StoreError};
+pub use ports::{
+    ClaimScope, Page, Paged, Queue, QueueError, RateWindow, Received, Store, StoreError,
+};
 
 /// The AWS SDK configuration from the standard environment
 /// (`AWS_ENDPOINT_URL` points it at a local emulator such as moto).

@@ -1,5 +1,8 @@
 //! The Store and Queue ports. Every adapter MUST behave as the rustdoc here
-//! says; `conformance` checks it, once, for every adapter.
+//! says; the conformance suite (the `conformance` feature) checks it, once,
+//! for every adapter. Callers pass typed values (ids, a [`ClaimScope`], a
+//! [`RateWindow`]); how they become storage keys is the adapters' business
+//! (see `keys.rs`), never the caller's.
 
 use std::time::Duration;
 
@@ -11,22 +14,54 @@ use hooklane_domain::{
 use serde_json::Value;
 use time::OffsetDateTime;
 
+/// Why a [`Store`] call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The record the call needs (to replace or delete it) does not exist.
     #[error("not found")]
     NotFound,
+    /// A record with the id being created exists already.
     #[error("already exists")]
     Conflict,
+    /// The backend failed or answered something unreadable (a stored record
+    /// that does not parse, a network or service error); the chain says what.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
+/// Why a [`Queue`] call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
+    /// The body is `size` bytes, more than the queue's `max` bytes; nothing
+    /// was queued.
     #[error("the message is {size} bytes; the queue carries at most {max}")]
     TooLarge { size: usize, max: usize },
+    /// The backend failed; the chain says what.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+/// What an idempotency key is claimed for: keys of different scopes never
+/// collide, so a hook call and a publish (or two hooks) may use one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimScope<'a> {
+    /// An inbound call of this hook (the key comes from the call's
+    /// `Idempotency-Key`, `webhook-id` or provider delivery id).
+    HookCall(&'a HookId),
+    /// A published event (the key is the publish request's idempotency id).
+    Publish,
+}
+
+/// One fixed rate-limit window of one hook: the thing a counter counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateWindow<'a> {
+    /// The bot owning the hook.
+    pub bot: &'a BotId,
+    /// The hook whose calls are counted.
+    pub hook: &'a HookId,
+    /// The window's number: milliseconds since the Unix epoch divided by the
+    /// window's length in milliseconds (so consecutive windows count up).
+    pub window: i64,
 }
 
 /// One page of a newest-first list.
@@ -39,6 +74,7 @@ pub struct Page {
 }
 
 impl Page {
+    /// The first page, of at most `limit` items (see [`Page::size`]).
     pub fn first(limit: usize) -> Self {
         Self {
             limit,
@@ -55,8 +91,10 @@ impl Page {
     }
 }
 
+/// One page of a list: up to [`Page::size`] items, newest first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Paged<T> {
+    /// The items of this page, newest (highest id) first.
     pub items: Vec<T>,
     /// Opaque; `None` on the last page.
     pub next: Option<String>,
@@ -171,26 +209,39 @@ pub trait Store: Send + Sync {
     ) -> Result<bool, StoreError>;
 
     // ---- idempotency ----
-    /// Claims `key` for `value` until `expires_at`. Returns `None` when the
-    /// claim is new, or the value of an earlier, unexpired claim. MUST be
+    /// Claims the idempotency `key` in `scope` for `value` (the id of the
+    /// work the key first asked for) until `expires_at`.
+    ///
+    /// Returns `None` when the claim is new (or the earlier claim had
+    /// expired by `now`: it is taken over), or `Some` with the value of an
+    /// earlier, unexpired claim. Claims are per bot and per scope: one key
+    /// may be claimed once as a publish and once for each hook. MUST be
     /// atomic: of concurrent claims of one key exactly one gets `None`.
-    async fn claim_key(
+    async fn claim_idempotency_key(
         &self,
         bot: &BotId,
+        scope: ClaimScope<'_>,
         key: &str,
         value: &str,
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<Option<String>, StoreError>;
     /// Drops a claim (used when the work it guarded could not be queued).
-    async fn release_key(&self, bot: &BotId, key: &str) -> Result<(), StoreError>;
+    /// MUST succeed when there is no such claim.
+    async fn release_idempotency_key(
+        &self,
+        bot: &BotId,
+        scope: ClaimScope<'_>,
+        key: &str,
+    ) -> Result<(), StoreError>;
 
     // ---- counters (rate limits) ----
-    /// Atomically adds 1 to the counter `key` (created at 0, kept until
-    /// `expires_at`) and returns the new count.
+    /// Atomically adds 1 to the call count of `window` (created at 0, kept
+    /// at least until `expires_at`) and returns the new count, from 1.
+    /// MUST NOT lose an increment under concurrent calls.
     async fn increment_counter(
         &self,
-        key: &str,
+        window: &RateWindow<'_>,
         expires_at: OffsetDateTime,
     ) -> Result<u64, StoreError>;
 
@@ -203,6 +254,7 @@ pub trait Store: Send + Sync {
 pub struct Received {
     /// Hands the message back to `delete` / `retry_after`.
     pub receipt: String,
+    /// The body as sent.
     pub body: String,
     /// 1 on the first receive.
     pub receive_count: u32,

@@ -2,12 +2,13 @@
 //!
 //! Fixed windows of `burst / per_second` seconds (at least 1 s), each
 //! taking `burst` calls: the average rate is `per_second` and bursts reach
-//! `burst`. The count is an atomic counter in the store
-//! (`rate:{bot_id}:{hook_id}:{window}`), exact across concurrent instances;
+//! `burst`. The count is an atomic counter in the store (one per
+//! [`RateWindow`]: bot, hook and window number), exact across concurrent instances;
 //! at a window's edge up to two windows' worth of calls can pass within one
 //! window's time. Only calls that passed auth are counted.
 
 use hooklane_domain::Hook;
+use hooklane_store::RateWindow;
 use hooklane_web::ApiError;
 use time::OffsetDateTime;
 
@@ -35,8 +36,12 @@ pub(super) async fn check(
     let ends_ms = (window + 1) * window_ms;
     let expires = OffsetDateTime::from_unix_timestamp_nanos(ends_ms * 1_000_000).unwrap_or(now)
         + time::Duration::minutes(5);
-    let key = format!("rate:{}:{}:{}", hook.bot_id, hook.id, window);
-    let count = state.svc.store.increment_counter(&key, expires).await?;
+    let counted = RateWindow {
+        bot: &hook.bot_id,
+        hook: &hook.id,
+        window: i64::try_from(window).unwrap_or(i64::MAX),
+    };
+    let count = state.svc.store.increment_counter(&counted, expires).await?;
     if count > u64::from(rate.burst.max(1)) {
         let wait = ((ends_ms - now_ms) as u64).div_ceil(1000).max(1);
         return Err(ApiError::rate_limited(wait));

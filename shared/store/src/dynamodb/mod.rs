@@ -1,0 +1,472 @@
+//! The `Store` on DynamoDB: one table, single-table design.
+//!
+//! Every item has a string `pk` (partition) and `sk` (sort key), built by
+//! `keys.rs`; `items.rs` says how a record is encoded in an item and
+//! `provision.rs` creates the table. Runs and deliveries get their own
+//! partitions, so the busiest writes spread over many partition keys; a
+//! delivery pointer (`DLVPTR#{delivery}` in the bot's partition, with the
+//! `endpoint` attribute) lets `get_delivery` find a row by its id alone.
+//! Lists are Queries with `ScanIndexForward=false`, newest first.
+
+mod items;
+mod provision;
+mod requests;
+
+use anyhow::anyhow;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use hooklane_domain::{
+    Bot, BotId, Delivery, DeliveryId, Endpoint, EndpointId, EventId, Hook, HookId, Message,
+    MessageId, Run, Variable,
+};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use self::items::{
+    attr_n, attr_s, decode_all, epoch_millis, epoch_seconds, is_condition_failed, key, n,
+    record_item, s, Item,
+};
+use crate::keys::{self, BOT_SK, COUNTER_SK};
+use crate::ports::{ClaimScope, Page, Paged, RateWindow, Store, StoreError};
+
+/// The DynamoDB adapter of [`Store`]: every record in one table whose key
+/// is `pk` (S, HASH) + `sk` (S, RANGE), with TTL on `ttl`.
+///
+/// Cheap to clone (the SDK client is shared). Every method answers
+/// `StoreError::Unexpected` when DynamoDB fails or the table is missing.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoStore {
+    /// The adapter on the table named `table`, with the SDK settings of
+    /// `config`. Makes no request: a missing table shows on first use (or
+    /// call [`DynamoStore::ensure_table`]).
+    pub fn new(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        Self {
+            client: aws_sdk_dynamodb::Client::new(config),
+            table: table.into(),
+        }
+    }
+
+    /// The table this store uses.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    // ---- bots ----
+
+    async fn create_bot(&self, bot: &Bot) -> Result<(), StoreError> {
+        let pk = keys::bot_pk(&bot.id);
+        self.create(record_item(&pk, BOT_SK, bot, None)?).await
+    }
+
+    async fn get_bot(&self, id: &BotId) -> Result<Option<Bot>, StoreError> {
+        self.get_record(&keys::bot_pk(id), BOT_SK).await
+    }
+
+    async fn update_bot(&self, bot: &Bot) -> Result<(), StoreError> {
+        let pk = keys::bot_pk(&bot.id);
+        self.replace(record_item(&pk, BOT_SK, bot, None)?).await
+    }
+
+    async fn delete_bot(&self, id: &BotId) -> Result<(), StoreError> {
+        let bot = id.as_str();
+        let pk = keys::bot_pk(bot);
+        if self.get_item(&pk, BOT_SK).await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        // The runs and delivery logs live in partitions of their own.
+        let items = self.query_all(&pk, "", true).await?;
+        for item in &items {
+            let sk = attr_s(item, "sk")?;
+            if let Some(hook) = sk.strip_prefix(keys::HOOK_PREFIX) {
+                self.delete_runs(bot, hook).await?;
+            } else if let Some(endpoint) = sk.strip_prefix(keys::ENDPOINT_PREFIX) {
+                self.delete_deliveries(bot, endpoint).await?;
+            }
+        }
+        // The bot item goes last: a delete that fails half way can be retried.
+        let (rest, bot_item): (Vec<Item>, Vec<Item>) = items.into_iter().partition(
+            |item| !matches!(item.get("sk"), Some(AttributeValue::S(sk)) if sk == BOT_SK),
+        );
+        self.delete_keys(rest).await?;
+        self.delete_keys(bot_item).await
+    }
+
+    // ---- hooks ----
+
+    async fn create_hook(&self, hook: &Hook) -> Result<(), StoreError> {
+        let pk = keys::bot_pk(&hook.bot_id);
+        let sk = keys::hook_sk(&hook.id);
+        self.create(record_item(&pk, &sk, hook, None)?).await
+    }
+
+    async fn get_hook(&self, bot: &BotId, id: &HookId) -> Result<Option<Hook>, StoreError> {
+        self.get_record(&keys::bot_pk(bot), &keys::hook_sk(id))
+            .await
+    }
+
+    async fn list_hooks(&self, bot: &BotId, page: &Page) -> Result<Paged<Hook>, StoreError> {
+        let (items, next) = self
+            .query_page(&keys::bot_pk(bot), keys::HOOK_PREFIX, page)
+            .await?;
+        Ok(Paged {
+            items: decode_all(&items)?,
+            next,
+        })
+    }
+
+    async fn update_hook(&self, hook: &Hook) -> Result<(), StoreError> {
+        let pk = keys::bot_pk(&hook.bot_id);
+        let sk = keys::hook_sk(&hook.id);
+        self.replace(record_item(&pk, &sk, hook, None)?).await
+    }
+
+    async fn delete_hook(&self, bot: &BotId, id: &HookId) -> Result<(), StoreError> {
+        let pk = keys::bot_pk(bot);
+        self.delete_parent(
+            &pk,
+            &keys::hook_sk(id),
+            self.delete_runs(bot.as_str(), id.as_str()),
+        )
+        .await
+    }
+
+    // ---- runs ----
+
+    async fn put_run(&self, run: &Run, expires_at: OffsetDateTime) -> Result<(), StoreError> {
+        let pk = keys::run_pk(&run.bot_id, &run.hook_id);
+        let item = record_item(&pk, run.id.as_str(), run, Some(expires_at))?;
+        self.put_if(item, None).await.map(drop)
+    }
+
+    async fn get_run(
+        &self,
+        bot: &BotId,
+        hook: &HookId,
+        id: &EventId,
+    ) -> Result<Option<Run>, StoreError> {
+        self.get_record(&keys::run_pk(bot, hook), id.as_str()).await
+    }
+
+    async fn list_runs(
+        &self,
+        bot: &BotId,
+        hook: &HookId,
+        page: &Page,
+    ) -> Result<Paged<Run>, StoreError> {
+        let pk = keys::run_pk(bot, hook);
+        let (items, next) = self.query_page(&pk, "", page).await?;
+        Ok(Paged {
+            items: decode_all(&items)?,
+            next,
+        })
+    }
+
+    // ---- endpoints ----
+
+    async fn create_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError> {
+        let pk = keys::bot_pk(&endpoint.bot_id);
+        let sk = keys::endpoint_sk(&endpoint.id);
+        self.create(record_item(&pk, &sk, endpoint, None)?).await
+    }
+
+    async fn get_endpoint(
+        &self,
+        bot: &BotId,
+        id: &EndpointId,
+    ) -> Result<Option<Endpoint>, StoreError> {
+        self.get_record(&keys::bot_pk(bot), &keys::endpoint_sk(id))
+            .await
+    }
+
+    async fn list_endpoints(
+        &self,
+        bot: &BotId,
+        page: &Page,
+    ) -> Result<Paged<Endpoint>, StoreError> {
+        let (items, next) = self
+            .query_page(&keys::bot_pk(bot), keys::ENDPOINT_PREFIX, page)
+            .await?;
+        Ok(Paged {
+            items: decode_all(&items)?,
+            next,
+        })
+    }
+
+    async fn update_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError> {
+        let pk = keys::bot_pk(&endpoint.bot_id);
+        let sk = keys::endpoint_sk(&endpoint.id);
+        self.replace(record_item(&pk, &sk, endpoint, None)?).await
+    }
+
+    async fn delete_endpoint(&self, bot: &BotId, id: &EndpointId) -> Result<(), StoreError> {
+        let pk = keys::bot_pk(bot);
+        self.delete_parent(
+            &pk,
+            &keys::endpoint_sk(id),
+            self.delete_deliveries(bot.as_str(), id.as_str()),
+        )
+        .await
+    }
+
+    // ---- messages ----
+
+    async fn put_message(
+        &self,
+        message: &Message,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let pk = keys::bot_pk(&message.bot_id);
+        let sk = keys::message_sk(&message.id);
+        let item = record_item(&pk, &sk, message, Some(expires_at))?;
+        self.put_if(item, None).await.map(drop)
+    }
+
+    async fn get_message(
+        &self,
+        bot: &BotId,
+        id: &MessageId,
+    ) -> Result<Option<Message>, StoreError> {
+        self.get_record(&keys::bot_pk(bot), &keys::message_sk(id))
+            .await
+    }
+
+    // ---- deliveries ----
+
+    async fn put_delivery(
+        &self,
+        delivery: &Delivery,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let bot = delivery.bot_id.as_str();
+        let endpoint = delivery.endpoint_id.as_str();
+        // The pointer first, so a row that can be listed can also be found by id.
+        let mut pointer = key(&keys::bot_pk(bot), &keys::delivery_pointer_sk(&delivery.id));
+        pointer.insert("endpoint".to_owned(), s(endpoint));
+        pointer.insert("ttl".to_owned(), n(epoch_seconds(expires_at)));
+        self.put_if(pointer, None).await?;
+        let item = record_item(
+            &keys::delivery_pk(bot, endpoint),
+            delivery.id.as_str(),
+            delivery,
+            Some(expires_at),
+        )?;
+        self.put_if(item, None).await.map(drop)
+    }
+
+    async fn get_delivery(
+        &self,
+        bot: &BotId,
+        id: &DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let pointer = self
+            .get_item(&keys::bot_pk(bot), &keys::delivery_pointer_sk(id))
+            .await?;
+        let Some(pointer) = pointer else {
+            return Ok(None);
+        };
+        let endpoint = attr_s(&pointer, "endpoint")?;
+        self.get_record(&keys::delivery_pk(bot, &endpoint), id.as_str())
+            .await
+    }
+
+    async fn list_deliveries(
+        &self,
+        bot: &BotId,
+        endpoint: &EndpointId,
+        page: &Page,
+    ) -> Result<Paged<Delivery>, StoreError> {
+        let pk = keys::delivery_pk(bot, endpoint);
+        let (items, next) = self.query_page(&pk, "", page).await?;
+        Ok(Paged {
+            items: decode_all(&items)?,
+            next,
+        })
+    }
+
+    // ---- variables ----
+
+    async fn list_variables(&self, bot: &BotId) -> Result<Vec<Variable>, StoreError> {
+        let items = self
+            .query_all(&keys::bot_pk(bot), keys::VARIABLE_PREFIX, false)
+            .await?;
+        decode_all(&items)
+    }
+
+    async fn get_variable(&self, bot: &BotId, name: &str) -> Result<Option<Variable>, StoreError> {
+        self.get_record(&keys::bot_pk(bot), &keys::variable_sk(name))
+            .await
+    }
+
+    async fn swap_variable(
+        &self,
+        bot: &BotId,
+        name: &str,
+        expected: Option<u64>,
+        value: Option<&Value>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let pk = keys::bot_pk(bot);
+        let sk = keys::variable_sk(name);
+        match (expected, value) {
+            // Deleting what must not exist: nothing to write either way.
+            (None, None) => Ok(self.get_item(&pk, &sk).await?.is_none()),
+            (Some(expected), None) => {
+                let deleted = self
+                    .client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&pk, &sk)))
+                    .condition_expression("#version = :expected")
+                    .expression_attribute_names("#version", "version")
+                    .expression_attribute_values(":expected", n(expected))
+                    .send()
+                    .await;
+                match deleted {
+                    Ok(_) => Ok(true),
+                    Err(e) if is_condition_failed(&e) => Ok(false),
+                    Err(e) => Err(self.unexpected(&format!("DeleteItem {pk} {sk}"), e)),
+                }
+            }
+            (expected, Some(value)) => {
+                let version = expected.map_or(1, |v| v + 1);
+                let variable = Variable {
+                    name: name.to_owned(),
+                    value: value.clone(),
+                    version,
+                    updated_at: now,
+                };
+                let mut item = record_item(&pk, &sk, &variable, None)?;
+                item.insert("version".to_owned(), n(version));
+                let mut put = self
+                    .client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item));
+                put = match expected {
+                    None => put.condition_expression("attribute_not_exists(pk)"),
+                    Some(expected) => put
+                        .condition_expression("#version = :expected")
+                        .expression_attribute_names("#version", "version")
+                        .expression_attribute_values(":expected", n(expected)),
+                };
+                match put.send().await {
+                    Ok(_) => Ok(true),
+                    Err(e) if is_condition_failed(&e) => Ok(false),
+                    Err(e) => Err(self.unexpected(&format!("PutItem {pk} {sk}"), e)),
+                }
+            }
+        }
+    }
+
+    // ---- idempotency ----
+
+    async fn claim_idempotency_key(
+        &self,
+        bot: &BotId,
+        scope: ClaimScope<'_>,
+        key_name: &str,
+        value: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, StoreError> {
+        let pk = keys::bot_pk(bot);
+        let sk = keys::claim_sk(&scope, key_name);
+        // A claim can be released between a failed put and the read of the
+        // holder; then the put is tried again.
+        for _ in 0..5 {
+            let mut item = key(&pk, &sk);
+            item.insert("value".to_owned(), s(value));
+            item.insert("exp".to_owned(), n(epoch_millis(expires_at)));
+            item.insert("ttl".to_owned(), n(epoch_seconds(expires_at)));
+            let put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk) OR #exp <= :now")
+                .expression_attribute_names("#exp", "exp")
+                .expression_attribute_values(":now", n(epoch_millis(now)))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            let holder = match put {
+                Ok(_) => return Ok(None),
+                Err(SdkError::ServiceError(e)) => match e.into_err() {
+                    PutItemError::ConditionalCheckFailedException(e) => e.item,
+                    other => return Err(self.unexpected(&format!("PutItem {pk} {sk}"), other)),
+                },
+                Err(e) => return Err(self.unexpected(&format!("PutItem {pk} {sk}"), e)),
+            };
+            let holder = match holder {
+                Some(holder) => Some(holder),
+                None => self.get_item(&pk, &sk).await?,
+            };
+            if let Some(holder) = holder {
+                return attr_s(&holder, "value").map(Some);
+            }
+        }
+        Err(StoreError::Unexpected(anyhow!(
+            "the idempotency key {sk} of bot {bot} kept changing hands; gave up claiming it"
+        )))
+    }
+
+    async fn release_idempotency_key(
+        &self,
+        bot: &BotId,
+        scope: ClaimScope<'_>,
+        key_name: &str,
+    ) -> Result<(), StoreError> {
+        let pk = keys::bot_pk(bot);
+        let sk = keys::claim_sk(&scope, key_name);
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&pk, &sk)))
+            .send()
+            .await
+            .map_err(|e| self.unexpected(&format!("DeleteItem {pk} {sk}"), e))?;
+        Ok(())
+    }
+
+    // ---- counters ----
+
+    async fn increment_counter(
+        &self,
+        window: &RateWindow<'_>,
+        expires_at: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let pk = keys::counter_pk(window);
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&pk, COUNTER_SK)))
+            .update_expression("ADD #n :one SET #ttl = if_not_exists(#ttl, :ttl)")
+            .expression_attribute_names("#n", "n")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ttl", n(epoch_seconds(expires_at)))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| self.unexpected(&format!("UpdateItem {pk}"), e))?;
+        let attributes = out.attributes.unwrap_or_default();
+        attr_n(&attributes, "n")
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.get_item(keys::PING, keys::PING).await.map(drop)
+    }
+}

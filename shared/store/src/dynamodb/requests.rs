@@ -1,0 +1,280 @@
+//! The DynamoDB requests the `Store` methods are built from: reads,
+//! conditional puts and deletes, paged queries and batched deletes.
+
+use std::time::Duration;
+
+use anyhow::anyhow;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+use serde::de::DeserializeOwned;
+
+use super::items::{attr_s, decode, is_condition_failed, key, s, Item};
+use super::DynamoStore;
+use crate::keys;
+use crate::ports::{Page, StoreError};
+
+/// The items BatchWriteItem takes in one call.
+const BATCH_SIZE: usize = 25;
+/// How many times unprocessed batch items are sent again before giving up.
+const BATCH_RETRIES: u32 = 8;
+
+impl DynamoStore {
+    pub(super) fn unexpected<E>(&self, what: &str, err: E) -> StoreError
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        StoreError::Unexpected(
+            anyhow::Error::new(err).context(format!("DynamoDB {what} on table `{}`", self.table)),
+        )
+    }
+
+    /// Deletes a record after its children (`children`, run only when the
+    /// record exists): a delete that fails half way can be retried.
+    /// `NotFound` when the record is absent.
+    pub(super) async fn delete_parent(
+        &self,
+        pk: &str,
+        sk: &str,
+        children: impl std::future::Future<Output = Result<(), StoreError>>,
+    ) -> Result<(), StoreError> {
+        if self.get_item(pk, sk).await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        children.await?;
+        match self.delete_existing(pk, sk).await? {
+            true => Ok(()),
+            false => Err(StoreError::NotFound),
+        }
+    }
+
+    pub(super) async fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.unexpected(&format!("GetItem {pk} {sk}"), e))?;
+        Ok(out.item)
+    }
+
+    pub(super) async fn get_record<T: DeserializeOwned>(
+        &self,
+        pk: &str,
+        sk: &str,
+    ) -> Result<Option<T>, StoreError> {
+        match self.get_item(pk, sk).await? {
+            Some(item) => decode(&item).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Puts `item`; `condition` failing answers `Ok(false)`.
+    pub(super) async fn put_if(
+        &self,
+        item: Item,
+        condition: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        if let Some(condition) = condition {
+            put = put.condition_expression(condition);
+        }
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(self.unexpected("PutItem", e)),
+        }
+    }
+
+    /// Puts a new record: `Conflict` when the key is taken.
+    pub(super) async fn create(&self, item: Item) -> Result<(), StoreError> {
+        match self.put_if(item, Some("attribute_not_exists(pk)")).await? {
+            true => Ok(()),
+            false => Err(StoreError::Conflict),
+        }
+    }
+
+    /// Replaces a record: `NotFound` when the key is free.
+    pub(super) async fn replace(&self, item: Item) -> Result<(), StoreError> {
+        match self.put_if(item, Some("attribute_exists(pk)")).await? {
+            true => Ok(()),
+            false => Err(StoreError::NotFound),
+        }
+    }
+
+    /// Deletes one item; `false` when it was not there.
+    async fn delete_existing(&self, pk: &str, sk: &str) -> Result<bool, StoreError> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(self.unexpected(&format!("DeleteItem {pk} {sk}"), e)),
+        }
+    }
+
+    /// One newest-first page of the items of `pk` whose sk starts with
+    /// `prefix`; the cursor is the sk less `prefix`.
+    pub(super) async fn query_page(
+        &self,
+        pk: &str,
+        prefix: &str,
+        page: &Page,
+    ) -> Result<(Vec<Item>, Option<String>), StoreError> {
+        let size = page.size();
+        let mut start = page
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(|c| key(pk, &format!("{prefix}{c}")));
+        let mut items = Vec::with_capacity(size + 1);
+        // Ask for one more than the page holds: it tells whether a next page exists.
+        loop {
+            let want = size + 1 - items.len();
+            let out = self
+                .query(pk, prefix)
+                .scan_index_forward(false)
+                .limit(i32::try_from(want).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.unexpected(&format!("Query {pk} {prefix}"), e))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(last) if items.len() <= size => start = Some(last),
+                _ => break,
+            }
+        }
+        let next = if items.len() > size {
+            items.truncate(size);
+            let last = items.last().map(|item| attr_s(item, "sk")).transpose()?;
+            last.map(|sk| sk.strip_prefix(prefix).unwrap_or(&sk).to_owned())
+        } else {
+            None
+        };
+        Ok((items, next))
+    }
+
+    /// Every item of `pk` whose sk starts with `prefix`, in sk order.
+    /// `keys_only` reads just `pk` and `sk`.
+    pub(super) async fn query_all(
+        &self,
+        pk: &str,
+        prefix: &str,
+        keys_only: bool,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let mut query = self.query(pk, prefix).set_exclusive_start_key(start.take());
+            if keys_only {
+                query = query.projection_expression("pk, sk");
+            }
+            let out = query
+                .send()
+                .await
+                .map_err(|e| self.unexpected(&format!("Query {pk} {prefix}"), e))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(last) => start = Some(last),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    fn query(&self, pk: &str, prefix: &str) -> QueryFluentBuilder {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .expression_attribute_values(":pk", s(pk));
+        if prefix.is_empty() {
+            query.key_condition_expression("pk = :pk")
+        } else {
+            query
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":prefix", s(prefix))
+        }
+    }
+
+    /// Deletes `keys` with BatchWriteItem, 25 at a time, sending unprocessed
+    /// items again with a growing pause.
+    pub(super) async fn delete_keys(&self, keys: Vec<Item>) -> Result<(), StoreError> {
+        for chunk in keys.chunks(BATCH_SIZE) {
+            let mut pending = chunk
+                .iter()
+                .map(|key| {
+                    DeleteRequest::builder()
+                        .set_key(Some(key.clone()))
+                        .build()
+                        .map(|delete| WriteRequest::builder().delete_request(delete).build())
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| self.unexpected("BatchWriteItem (building the request)", e))?;
+            let mut retries = 0;
+            while !pending.is_empty() {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(|e| self.unexpected("BatchWriteItem", e))?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut left| left.remove(&self.table))
+                    .unwrap_or_default();
+                if !pending.is_empty() {
+                    retries += 1;
+                    if retries > BATCH_RETRIES {
+                        return Err(StoreError::Unexpected(anyhow!(
+                            "DynamoDB BatchWriteItem on table `{}` left {} items unprocessed \
+                             after {BATCH_RETRIES} retries",
+                            self.table,
+                            pending.len()
+                        )));
+                    }
+                    tokio::time::sleep(Duration::from_millis(25 << retries.min(6))).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes the runs of a hook.
+    pub(super) async fn delete_runs(&self, bot: &str, hook: &str) -> Result<(), StoreError> {
+        let keys = self.query_all(&keys::run_pk(bot, hook), "", true).await?;
+        self.delete_keys(keys).await
+    }
+
+    /// Deletes the delivery log of an endpoint and the rows' pointers.
+    pub(super) async fn delete_deliveries(
+        &self,
+        bot: &str,
+        endpoint: &str,
+    ) -> Result<(), StoreError> {
+        let rows = self
+            .query_all(&keys::delivery_pk(bot, endpoint), "", true)
+            .await?;
+        let mut keys = Vec::with_capacity(rows.len() * 2);
+        for row in rows {
+            let id = attr_s(&row, "sk")?;
+            keys.push(key(&keys::bot_pk(bot), &keys::delivery_pointer_sk(id)));
+            keys.push(row);
+        }
+        self.delete_keys(keys).await
+    }
+}

@@ -1,0 +1,168 @@
+//! The `Queue` on SQLite: the `queue` and `dead_letters` tables of the same
+//! file as the records. A message is durable once `send` returns.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::params;
+
+use super::schema::now_ms;
+use super::Sqlite;
+use crate::ports::{Queue, QueueError, Received};
+
+/// How the embedded queue behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteQueueSettings {
+    /// Receives after which a message goes to the dead-letter table.
+    pub max_receives: u32,
+    /// How long a received message stays invisible.
+    pub visibility: Duration,
+    /// The largest message body.
+    pub max_message_bytes: usize,
+}
+
+impl Default for SqliteQueueSettings {
+    fn default() -> Self {
+        Self {
+            max_receives: 5,
+            visibility: Duration::from_secs(360),
+            max_message_bytes: 1024 * 1024,
+        }
+    }
+}
+
+#[async_trait]
+impl Queue for Sqlite {
+    fn max_delay(&self) -> Duration {
+        Duration::from_secs(900)
+    }
+
+    fn max_message_bytes(&self) -> usize {
+        self.queue.max_message_bytes
+    }
+
+    async fn send(&self, body: &str, delay: Duration) -> Result<(), QueueError> {
+        if body.len() > self.queue.max_message_bytes {
+            return Err(QueueError::TooLarge {
+                size: body.len(),
+                max: self.queue.max_message_bytes,
+            });
+        }
+        let visible_at = now_ms() + delay.min(self.max_delay()).as_millis() as i64;
+        let body = body.to_owned();
+        self.db
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO queue (body, visible_at) VALUES (?1, ?2)",
+                    params![body, visible_at],
+                )?;
+                Ok(())
+            })
+            .await?;
+        self.sent.notify_waiters();
+        Ok(())
+    }
+
+    async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Received>, QueueError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let notified = self.sent.notified();
+            let got = self.receive_now(max).await?;
+            let now = tokio::time::Instant::now();
+            if !got.is_empty() || now >= deadline {
+                return Ok(got);
+            }
+            let nap = (deadline - now).min(Duration::from_millis(100));
+            let _ = tokio::time::timeout(nap, notified).await;
+        }
+    }
+
+    async fn delete(&self, receipt: &str) -> Result<(), QueueError> {
+        let receipt = receipt.to_owned();
+        self.db
+            .write(move |c| {
+                c.execute("DELETE FROM queue WHERE receipt = ?1", params![receipt])?;
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn retry_after(&self, receipt: &str, delay: Duration) -> Result<(), QueueError> {
+        let receipt = receipt.to_owned();
+        let visible_at = now_ms() + delay.as_millis() as i64;
+        self.db
+            .write(move |c| {
+                c.execute(
+                    "UPDATE queue SET visible_at = ?2, receipt = NULL WHERE receipt = ?1",
+                    params![receipt, visible_at],
+                )?;
+                Ok(())
+            })
+            .await?;
+        self.sent.notify_waiters();
+        Ok(())
+    }
+
+    async fn dead_letter_count(&self) -> Result<usize, QueueError> {
+        Ok(self
+            .db
+            .read(|c| {
+                Ok(c.query_row("SELECT COUNT(*) FROM dead_letters", [], |r| {
+                    r.get::<_, i64>(0)
+                })? as usize)
+            })
+            .await?)
+    }
+
+    async fn ping(&self) -> Result<(), QueueError> {
+        self.db
+            .read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await?;
+        Ok(())
+    }
+}
+
+impl Sqlite {
+    async fn receive_now(&self, max: usize) -> Result<Vec<Received>, QueueError> {
+        let settings = self.queue;
+        Ok(self
+            .db
+            .write(move |tx| {
+                let now = now_ms();
+                let due: Vec<(i64, String, u32)> = {
+                    let mut stmt = tx.prepare_cached(
+                        "SELECT id, body, receive_count FROM queue WHERE visible_at <= ?1
+                         ORDER BY visible_at, id LIMIT ?2",
+                    )?;
+                    let rows = stmt
+                        .query_map(params![now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    rows
+                };
+                let mut out = Vec::new();
+                for (id, body, count) in due {
+                    if count >= settings.max_receives {
+                        tx.execute(
+                            "INSERT INTO dead_letters (id, body, receive_count, died_at) VALUES (?1, ?2, ?3, ?4)",
+                            params![id, body, count, now],
+                        )?;
+                        tx.execute("DELETE FROM queue WHERE id = ?1", params![id])?;
+                        continue;
+                    }
+                    let receipt = format!("{id}:{}", ulid::Ulid::new());
+                    tx.execute(
+                        "UPDATE queue SET receive_count = receive_count + 1, visible_at = ?2, receipt = ?3 WHERE id = ?1",
+                        params![id, now + settings.visibility.as_millis() as i64, receipt],
+                    )?;
+                    out.push(Received {
+                        receipt,
+                        body,
+                        receive_count: count + 1,
+                    });
+                }
+                Ok(out)
+            })
+            .await?)
+    }
+}
