@@ -1,5 +1,8 @@
 //! The `Queue` on SQS: one standard queue whose RedrivePolicy moves a message
-//! to its dead-letter queue after `maxReceiveCount` receives.
+//! to its dead-letter queue after `maxReceiveCount` receives. The queue
+//! adapter is here; `provision.rs` creates the queues.
+
+mod provision;
 
 use std::time::Duration;
 
@@ -17,19 +20,18 @@ const MAX_WAIT_SECONDS: u64 = 20;
 /// The longest visibility timeout SQS takes: 12 hours.
 const MAX_VISIBILITY_SECONDS: u64 = 12 * 60 * 60;
 /// The largest body: 1 MiB, SQS's maximum. The SAM template and
-/// `ensure_queue` set the queue's `MaximumMessageSize` to it, so a hook body
-/// at the default 256 KiB limit fits in its envelope with room to spare.
+/// [`SqsQueue::ensure_queue`] set the queue's `MaximumMessageSize` to it, so
+/// a hook body at the default 256 KiB limit fits in its envelope with room
+/// to spare.
 const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
-const MAX_MESSAGE_BYTES_ATTR: &str = "1048576";
 /// The most messages one ReceiveMessage returns.
 const MAX_BATCH: usize = 10;
 
-/// The same queue settings as the SAM template's `Queue` and `DeadLetterQueue`.
-const VISIBILITY_TIMEOUT: &str = "360";
-const QUEUE_RETENTION: &str = "345600"; // 4 days
-const DLQ_RETENTION: &str = "1209600"; // 14 days
-
-/// The SQS adapter of [`Queue`].
+/// The SQS adapter of [`Queue`]: bodies up to 1 MiB, delays up to 15
+/// minutes (longer ones are cut), long polls up to 20 s and 10 messages.
+///
+/// Cheap to clone. Every method answers `QueueError::Unexpected` when SQS
+/// fails or the queue is missing.
 #[derive(Debug, Clone)]
 pub struct SqsQueue {
     client: aws_sdk_sqs::Client,
@@ -40,6 +42,9 @@ pub struct SqsQueue {
 }
 
 impl SqsQueue {
+    /// The adapter on the queue at `queue_url`, with the SDK settings of
+    /// `config`. Makes no request; the dead-letter queue is found on first
+    /// need from the queue's RedrivePolicy.
     pub fn new(config: &aws_config::SdkConfig, queue_url: impl Into<String>) -> Self {
         Self {
             client: aws_sdk_sqs::Client::new(config),
@@ -48,62 +53,14 @@ impl SqsQueue {
         }
     }
 
-    /// Creates (or brings up to date) `{name}-dlq` and `{name}`, with a
-    /// RedrivePolicy of `max_receives` and the SAM template's settings, and
-    /// returns the adapter on them. For `hooklane dev --backend aws` and
-    /// tests; in Lambda the template creates the queues.
-    pub async fn ensure_queue(
-        config: &aws_config::SdkConfig,
-        name: &str,
-        max_receives: u32,
-    ) -> anyhow::Result<SqsQueue> {
-        let client = aws_sdk_sqs::Client::new(config);
-        let dlq_name = format!("{name}-dlq");
-        let dlq_url = create_or_update(
-            &client,
-            &dlq_name,
-            &[
-                (QueueAttributeName::MessageRetentionPeriod, DLQ_RETENTION),
-                (QueueAttributeName::SqsManagedSseEnabled, "true"),
-            ],
-        )
-        .await?;
-        let dlq_arn = queue_attribute(&client, &dlq_url, QueueAttributeName::QueueArn)
-            .await?
-            .with_context(|| format!("the SQS queue `{dlq_name}` has no QueueArn"))?;
-        let redrive = serde_json::json!({
-            "deadLetterTargetArn": dlq_arn,
-            "maxReceiveCount": max_receives,
-        })
-        .to_string();
-        let queue_url = create_or_update(
-            &client,
-            name,
-            &[
-                (QueueAttributeName::VisibilityTimeout, VISIBILITY_TIMEOUT),
-                (QueueAttributeName::MessageRetentionPeriod, QUEUE_RETENTION),
-                (
-                    QueueAttributeName::MaximumMessageSize,
-                    MAX_MESSAGE_BYTES_ATTR,
-                ),
-                (QueueAttributeName::SqsManagedSseEnabled, "true"),
-                (QueueAttributeName::RedrivePolicy, &redrive),
-            ],
-        )
-        .await?;
-        Ok(SqsQueue {
-            client,
-            queue_url,
-            dlq_url: OnceCell::new_with(Some(dlq_url)),
-        })
-    }
-
     /// The queue this adapter sends to and receives from.
     pub fn queue_url(&self) -> &str {
         &self.queue_url
     }
 
-    /// The dead-letter queue, read from the queue's RedrivePolicy the first time.
+    /// The dead-letter queue's URL, read from the queue's RedrivePolicy the
+    /// first time. Errors when the queue has no RedrivePolicy, the policy
+    /// names no SQS queue ARN, or SQS cannot be reached.
     pub async fn dead_letter_queue_url(&self) -> anyhow::Result<&str> {
         self.dlq_url
             .get_or_try_init(|| async {
@@ -151,47 +108,6 @@ impl SqsQueue {
         QueueError::Unexpected(
             anyhow::Error::new(err).context(format!("SQS {what} on {}", self.queue_url)),
         )
-    }
-}
-
-/// Creates the queue; when it exists with other settings, sets them.
-async fn create_or_update(
-    client: &aws_sdk_sqs::Client,
-    name: &str,
-    attributes: &[(QueueAttributeName, &str)],
-) -> anyhow::Result<String> {
-    let mut create = client.create_queue().queue_name(name);
-    for (attribute, value) in attributes {
-        create = create.attributes(attribute.clone(), *value);
-    }
-    match create.send().await {
-        Ok(out) => out
-            .queue_url
-            .with_context(|| format!("SQS created `{name}` but answered no URL")),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_queue_name_exists()) =>
-        {
-            let url = client
-                .get_queue_url()
-                .queue_name(name)
-                .send()
-                .await
-                .with_context(|| format!("could not find the SQS queue `{name}`"))?
-                .queue_url
-                .with_context(|| format!("SQS answered no URL for `{name}`"))?;
-            let mut set = client.set_queue_attributes().queue_url(&url);
-            for (attribute, value) in attributes {
-                set = set.attributes(attribute.clone(), *value);
-            }
-            set.send()
-                .await
-                .with_context(|| format!("could not update the SQS queue `{name}`"))?;
-            tracing::info!(queue = %name, "updated the settings of an SQS queue");
-            Ok(url)
-        }
-        Err(e) => Err(anyhow::Error::new(e))
-            .with_context(|| format!("could not create SQS queue `{name}`")),
     }
 }
 
