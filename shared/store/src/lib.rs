@@ -1,8 +1,11 @@
 //! Hooklane's storage and queue: the `Store` and `Queue` ports and their
 //! adapters, `sqlite` (embedded, one file) and `dynamodb` + `sqs` (AWS).
 //!
-//! `keys` is the storage key scheme both store adapters share.
+//! `keys` is the storage key scheme both store adapters share; with the
+//! `conformance` feature, `conformance` is the behaviour suite every adapter's
+//! tests run.
 
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod dynamodb;
 mod keys;
