@@ -107,11 +107,18 @@ pub struct Paged<T> {
 /// and MUST resume right after the last item of the page that returned it.
 /// Records past their `expires_at` MAY still be returned until the backend
 /// purges them (DynamoDB TTL deletes within days); callers tolerate that.
+/// `expires_at` arguments are absolute times (UTC); adapters MUST keep at
+/// least whole seconds of them.
+///
+/// Errors: only the variants named on a method, or `Unexpected` when the
+/// backend fails. A getter answers `Ok(None)` for an absent record, never
+/// `NotFound`. Every write MUST be durable when it returns `Ok`.
 #[async_trait]
 pub trait Store: Send + Sync {
     // ---- bots ----
     /// MUST return `Conflict` when a bot with this id exists.
     async fn create_bot(&self, bot: &Bot) -> Result<(), StoreError>;
+    /// The bot, or `None`.
     async fn get_bot(&self, id: &BotId) -> Result<Option<Bot>, StoreError>;
     /// Replaces the bot. MUST return `NotFound` when it does not exist.
     async fn update_bot(&self, bot: &Bot) -> Result<(), StoreError>;
@@ -122,7 +129,9 @@ pub trait Store: Send + Sync {
     // ---- hooks ----
     /// MUST return `Conflict` when the id exists.
     async fn create_hook(&self, hook: &Hook) -> Result<(), StoreError>;
+    /// The hook of this bot, or `None`.
     async fn get_hook(&self, bot: &BotId, id: &HookId) -> Result<Option<Hook>, StoreError>;
+    /// The bot's hooks, newest first, one page.
     async fn list_hooks(&self, bot: &BotId, page: &Page) -> Result<Paged<Hook>, StoreError>;
     /// Replaces the hook. MUST return `NotFound` when it does not exist.
     async fn update_hook(&self, hook: &Hook) -> Result<(), StoreError>;
@@ -131,13 +140,16 @@ pub trait Store: Send + Sync {
 
     // ---- runs ----
     /// Inserts or replaces the run with this id.
+    /// MAY be dropped after `expires_at`.
     async fn put_run(&self, run: &Run, expires_at: OffsetDateTime) -> Result<(), StoreError>;
+    /// The run (a hook call's record) of this hook, or `None`.
     async fn get_run(
         &self,
         bot: &BotId,
         hook: &HookId,
         id: &EventId,
     ) -> Result<Option<Run>, StoreError>;
+    /// The hook's runs, newest first, one page.
     async fn list_runs(
         &self,
         bot: &BotId,
@@ -148,11 +160,13 @@ pub trait Store: Send + Sync {
     // ---- endpoints ----
     /// MUST return `Conflict` when the id exists.
     async fn create_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError>;
+    /// The endpoint of this bot, or `None`.
     async fn get_endpoint(
         &self,
         bot: &BotId,
         id: &EndpointId,
     ) -> Result<Option<Endpoint>, StoreError>;
+    /// The bot's endpoints, newest first, one page.
     async fn list_endpoints(&self, bot: &BotId, page: &Page)
         -> Result<Paged<Endpoint>, StoreError>;
     /// Replaces the endpoint. MUST return `NotFound` when it does not exist.
@@ -161,23 +175,27 @@ pub trait Store: Send + Sync {
     async fn delete_endpoint(&self, bot: &BotId, id: &EndpointId) -> Result<(), StoreError>;
 
     // ---- messages (published events, kept for resends) ----
-    /// Inserts or replaces.
+    /// Inserts or replaces the message with this id; MAY be dropped after
+    /// `expires_at`.
     async fn put_message(
         &self,
         message: &Message,
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError>;
+    /// The message, or `None`.
     async fn get_message(&self, bot: &BotId, id: &MessageId)
         -> Result<Option<Message>, StoreError>;
 
     // ---- deliveries (one row per attempt) ----
-    /// Inserts or replaces the row with this id.
+    /// Inserts or replaces the row with this id; MAY be dropped after
+    /// `expires_at`. Once it returns, `get_delivery` by id MUST find it.
     async fn put_delivery(
         &self,
         delivery: &Delivery,
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError>;
-    /// Finds a row by id alone (the endpoint is not known to the caller).
+    /// Finds a row by id alone (the endpoint is not known to the caller);
+    /// `None` when absent.
     async fn get_delivery(
         &self,
         bot: &BotId,
@@ -192,7 +210,9 @@ pub trait Store: Send + Sync {
     ) -> Result<Paged<Delivery>, StoreError>;
 
     // ---- variables ----
+    /// Every variable of the bot, by name, ascending (not paged).
     async fn list_variables(&self, bot: &BotId) -> Result<Vec<Variable>, StoreError>;
+    /// The variable, or `None`.
     async fn get_variable(&self, bot: &BotId, name: &str) -> Result<Option<Variable>, StoreError>;
     /// Compare-and-swap: writes `value` (or deletes, when `None`) only if the
     /// stored version is `expected` (`None` = the variable must not exist).
@@ -245,7 +265,7 @@ pub trait Store: Send + Sync {
         expires_at: OffsetDateTime,
     ) -> Result<u64, StoreError>;
 
-    /// True when the store answers (for `/healthz`).
+    /// `Ok` when the store answers (for `/healthz`); `Unexpected` otherwise.
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
@@ -275,14 +295,17 @@ pub trait Queue: Send + Sync {
     /// MUST return `TooLarge` and queue nothing when the body is too large.
     /// Delays above `max_delay` are cut to it.
     async fn send(&self, body: &str, delay: Duration) -> Result<(), QueueError>;
-    /// Up to `max` messages, waiting up to `wait` for the first.
+    /// Up to `max` messages (an adapter MAY return fewer: SQS at most 10),
+    /// waiting up to `wait` for the first; an empty list when none came.
     async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Received>, QueueError>;
-    /// Removes a received message for good.
+    /// Removes a received message for good. A receipt whose message was
+    /// received again since MAY be refused or ignored.
     async fn delete(&self, receipt: &str) -> Result<(), QueueError>;
-    /// Makes a received message visible again after `delay`.
+    /// Makes a received message visible again after `delay` (SQS rounds it
+    /// up to whole seconds, at most 12 hours).
     async fn retry_after(&self, receipt: &str, delay: Duration) -> Result<(), QueueError>;
     /// How many messages sit in the dead-letter queue.
     async fn dead_letter_count(&self) -> Result<usize, QueueError>;
-    /// True when the queue answers (for `/healthz`).
+    /// `Ok` when the queue answers (for `/healthz`); `Unexpected` otherwise.
     async fn ping(&self) -> Result<(), QueueError>;
 }

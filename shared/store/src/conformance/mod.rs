@@ -32,6 +32,7 @@ fn later() -> OffsetDateTime {
     now() + time::Duration::days(1)
 }
 
+/// A bot record with id `id`, as the suite creates it.
 pub fn bot(id: &BotId) -> Bot {
     Bot {
         id: id.clone(),
@@ -41,6 +42,7 @@ pub fn bot(id: &BotId) -> Bot {
     }
 }
 
+/// A new hook of `bot` (fresh id, bearer auth, one action).
 pub fn hook(bot: &BotId) -> Hook {
     Hook {
         id: HookId::generate(),
@@ -60,6 +62,7 @@ pub fn hook(bot: &BotId) -> Hook {
     }
 }
 
+/// A new `custom` endpoint of `bot` (fresh id).
 pub fn endpoint(bot: &BotId) -> Endpoint {
     Endpoint {
         id: EndpointId::generate(),

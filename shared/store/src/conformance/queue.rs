@@ -31,6 +31,7 @@ pub async fn queue_suite(queue: &dyn Queue, traits: QueueTraits) {
     queue.ping().await.expect("ping");
 }
 
+/// A sent message is received once, with count 1, and gone once deleted.
 pub async fn messages_are_received_and_deleted(queue: &dyn Queue) {
     queue.send("one", Duration::ZERO).await.unwrap();
     queue.send("two", Duration::ZERO).await.unwrap();
@@ -45,6 +46,7 @@ pub async fn messages_are_received_and_deleted(queue: &dyn Queue) {
     assert!(queue.receive(10, Duration::ZERO).await.unwrap().is_empty());
 }
 
+/// A message sent with a delay is not received before it.
 pub async fn delayed_messages_wait(queue: &dyn Queue) {
     queue.send("later", Duration::from_secs(2)).await.unwrap();
     assert!(
@@ -57,6 +59,7 @@ pub async fn delayed_messages_wait(queue: &dyn Queue) {
     queue.delete(&got[0].receipt).await.unwrap();
 }
 
+/// `retry_after` makes a message come back, its receive count one higher.
 pub async fn retried_messages_come_back_with_a_higher_count(queue: &dyn Queue) {
     queue.send("again", Duration::ZERO).await.unwrap();
     let first = receive_until(queue, 1, Duration::from_secs(10)).await;
@@ -76,6 +79,7 @@ pub async fn retried_messages_come_back_with_a_higher_count(queue: &dyn Queue) {
     queue.delete(&second[0].receipt).await.unwrap();
 }
 
+/// After `max_receives` receives a message goes to the dead-letter queue.
 pub async fn messages_received_too_often_go_to_the_dead_letter_queue(
     queue: &dyn Queue,
     traits: QueueTraits,
@@ -108,6 +112,7 @@ pub async fn messages_received_too_often_go_to_the_dead_letter_queue(
     assert_eq!(queue.dead_letter_count().await.unwrap(), before + 1);
 }
 
+/// A body over `max_message_bytes` is refused with `TooLarge`.
 pub async fn oversized_messages_are_refused(queue: &dyn Queue) {
     let big = "x".repeat(queue.max_message_bytes() + 1);
     assert!(matches!(

@@ -10,6 +10,7 @@ use serde_json::json;
 use super::{bot, delivery, endpoint, fresh_bot_id, hook, later, now, run};
 use crate::ports::{ClaimScope, Page, RateWindow, Store, StoreError};
 
+/// Bots: `Conflict` on a second create, `NotFound` on update or delete of an absent one.
 pub async fn bots_are_created_once_read_updated_and_deleted(store: &dyn Store) {
     let id = fresh_bot_id();
     let mut b = bot(&id);
@@ -39,6 +40,7 @@ pub async fn bots_are_created_once_read_updated_and_deleted(store: &dyn Store) {
     ));
 }
 
+/// Hooks: create once, list newest first, replace, delete with their runs.
 pub async fn hooks_are_created_listed_newest_first_updated_and_deleted(store: &dyn Store) {
     let b = fresh_bot_id();
     store.create_bot(&bot(&b)).await.unwrap();
@@ -92,6 +94,7 @@ pub async fn hooks_are_created_listed_newest_first_updated_and_deleted(store: &d
     ));
 }
 
+/// A cursor resumes right after the last item of its page; the last page has none.
 pub async fn lists_page_with_cursors(store: &dyn Store) {
     let b = fresh_bot_id();
     store.create_bot(&bot(&b)).await.unwrap();
@@ -116,6 +119,7 @@ pub async fn lists_page_with_cursors(store: &dyn Store) {
     assert_eq!(seen, made, "pages cover every hook once, newest first");
 }
 
+/// Runs: `put_run` inserts or replaces; lists are newest first.
 pub async fn runs_are_upserted_and_listed_newest_first(store: &dyn Store) {
     let b = fresh_bot_id();
     let h = hook(&b);
@@ -142,6 +146,7 @@ pub async fn runs_are_upserted_and_listed_newest_first(store: &dyn Store) {
     assert_eq!(listed.items, vec![newer, older]);
 }
 
+/// Endpoints and their delivery log: found by id alone, deleted together.
 pub async fn endpoints_and_their_deliveries_go_together(store: &dyn Store) {
     let b = fresh_bot_id();
     store.create_bot(&bot(&b)).await.unwrap();
@@ -205,6 +210,7 @@ pub async fn endpoints_and_their_deliveries_go_together(store: &dyn Store) {
     ));
 }
 
+/// Messages: put and read back by id.
 pub async fn messages_are_kept_for_resends(store: &dyn Store) {
     let b = fresh_bot_id();
     store.create_bot(&bot(&b)).await.unwrap();
@@ -224,6 +230,7 @@ pub async fn messages_are_kept_for_resends(store: &dyn Store) {
         .is_none());
 }
 
+/// Variables: compare-and-swap on the version, deletes included.
 pub async fn variables_swap_only_from_the_expected_version(store: &dyn Store) {
     let b = fresh_bot_id();
     store.create_bot(&bot(&b)).await.unwrap();
@@ -274,6 +281,7 @@ pub async fn variables_swap_only_from_the_expected_version(store: &dyn Store) {
         .unwrap());
 }
 
+/// Idempotency claims: the first wins until it expires or is released.
 pub async fn keys_are_claimed_once_until_released(store: &dyn Store) {
     let b = fresh_bot_id();
     store.create_bot(&bot(&b)).await.unwrap();
@@ -325,6 +333,7 @@ pub async fn keys_are_claimed_once_until_released(store: &dyn Store) {
         .unwrap();
 }
 
+/// One key claimed as a publish and for two hooks: three separate claims.
 pub async fn claims_of_one_key_in_other_scopes_do_not_collide(store: &dyn Store) {
     let b = fresh_bot_id();
     store.create_bot(&bot(&b)).await.unwrap();
@@ -356,6 +365,7 @@ pub async fn claims_of_one_key_in_other_scopes_do_not_collide(store: &dyn Store)
     assert_eq!(again, Some("evt_1".into()));
 }
 
+/// Counters start at 1 and count each rate window and hook apart.
 pub async fn counters_count_up(store: &dyn Store) {
     let b = fresh_bot_id();
     let (h, other_hook) = (HookId::generate(), HookId::generate());
@@ -378,6 +388,7 @@ pub async fn counters_count_up(store: &dyn Store) {
     assert_eq!(store.increment_counter(&other, later()).await.unwrap(), 1);
 }
 
+/// Deleting a bot removes its hooks, runs, endpoints, deliveries, variables and claims.
 pub async fn deleting_a_bot_removes_everything_under_it(store: &dyn Store) {
     let b = fresh_bot_id();
     store.create_bot(&bot(&b)).await.unwrap();
@@ -419,6 +430,7 @@ pub async fn deleting_a_bot_removes_everything_under_it(store: &dyn Store) {
     );
 }
 
+/// Concurrent variable swaps never lose an update.
 pub async fn concurrent_increments_never_lose_one(store: Arc<dyn Store>) {
     let b = fresh_bot_id();
     store.create_bot(&bot(&b)).await.unwrap();
@@ -454,6 +466,7 @@ pub async fn concurrent_increments_never_lose_one(store: Arc<dyn Store>) {
     assert_eq!(v.version, 40);
 }
 
+/// Concurrent counter increments never lose one.
 pub async fn concurrent_counter_increments_never_lose_one(store: Arc<dyn Store>) {
     let (b, h) = (fresh_bot_id(), HookId::generate());
     let tasks: Vec<_> = (0..8)
@@ -484,6 +497,7 @@ pub async fn concurrent_counter_increments_never_lose_one(store: Arc<dyn Store>)
     assert_eq!(count, 41, "8 writers x 5 increments, then one more");
 }
 
+/// Of concurrent claims of one key exactly one wins.
 pub async fn concurrent_claims_of_one_key_let_exactly_one_win(store: Arc<dyn Store>) {
     let b = fresh_bot_id();
     store.create_bot(&bot(&b)).await.unwrap();

@@ -17,6 +17,10 @@ impl DynamoStore {
     /// until it is ACTIVE. An existing table is checked, not changed, except
     /// that TTL is turned on when it is off. For `hooklane dev --backend aws`
     /// and tests; in Lambda the template creates the table.
+    ///
+    /// Errors (naming the table) when a table of that name has another key,
+    /// is not ACTIVE within 2 minutes, has TTL on another attribute, or
+    /// DynamoDB refuses a request.
     pub async fn ensure_table(&self) -> anyhow::Result<()> {
         let table = &self.table;
         match self.client.describe_table().table_name(table).send().await {
