@@ -9,9 +9,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::middleware;
 use hooklane_admin::{AdminAuth, AdminState};
-use hooklane_domain::config::{env_bool, env_opt, env_u64, Settings};
-use hooklane_engine::Services;
 use hooklane_ingress::IngressState;
+use hooklane_runtime::config::{env_bool, env_opt, env_u64, Settings};
+use hooklane_runtime::Services;
 use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
 use hooklane_store::{Queue, Store};
 
@@ -162,7 +162,7 @@ async fn backend(
 }
 
 pub async fn run(addr: &str, data_dir: PathBuf, kind: Backend) -> anyhow::Result<()> {
-    hooklane_domain::telemetry::init(false);
+    hooklane_runtime::telemetry::init(false);
     let settings = Settings::from_env(true)?;
     let limits = serve::Limits::from_env()?;
     let env_token = admin_token_from_env()?;

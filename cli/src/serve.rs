@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::extract::ConnectInfo;
 use axum::Router;
-use hooklane_domain::config::env_u64;
+use hooklane_runtime::config::env_u64;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;

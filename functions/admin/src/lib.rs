@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use hooklane_auth::constant_time_eq;
-use hooklane_engine::Services;
+use hooklane_runtime::Services;
 use hooklane_web::ApiError;
 use serde_json::json;
 

@@ -1,12 +1,12 @@
 //! The admin Lambda: the management API behind API Gateway (IAM auth).
 
 use hooklane_admin::{router, AdminAuth, AdminState};
-use hooklane_domain::config::env_opt;
-use hooklane_engine::Services;
+use hooklane_runtime::config::env_opt;
+use hooklane_runtime::Services;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    hooklane_domain::telemetry::init(true);
+    hooklane_runtime::telemetry::init(true);
     let state = AdminState {
         svc: Services::from_aws_env().await?,
         auth: AdminAuth::Gateway,

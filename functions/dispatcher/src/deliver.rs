@@ -5,16 +5,17 @@
 use std::time::{Duration, Instant};
 
 use hooklane_domain::envelope::Deliver;
-use hooklane_domain::metrics;
+use hooklane_domain::envelope::DEPTH_HEADER;
 use hooklane_domain::{
     Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointType, Envelope, Job,
 };
-use hooklane_engine::outbound::{bounded_text, describe_send_error};
 use hooklane_engine::payload::body_for;
 use hooklane_engine::platforms::cut;
 use hooklane_engine::retry::{self, apply_outcome, retry_delay, Outcome};
 use hooklane_engine::signing::signature_headers;
-use hooklane_engine::{Services, DEPTH_HEADER};
+use hooklane_runtime::metrics;
+use hooklane_runtime::outbound::{bounded_text, describe_send_error};
+use hooklane_runtime::Services;
 use serde_json::Value;
 
 /// The longest error text a delivery log row keeps, in characters.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use hooklane_domain::envelope::{Deliver, Publish};
 use hooklane_domain::validate::event_matches;
 use hooklane_domain::{Endpoint, Envelope, Job, Message};
-use hooklane_engine::Services;
+use hooklane_runtime::Services;
 
 /// Whether an endpoint takes `event`: it has no event filters, or one of
 /// them matches (see `hooklane_domain::validate::event_matches`).

@@ -6,7 +6,7 @@ use hooklane_domain::envelope::HookCall;
 use hooklane_domain::{Envelope, Job, Run, RunStatus};
 use hooklane_engine::actions::{run_actions, RunState};
 use hooklane_engine::retry::run_retry_delay;
-use hooklane_engine::Services;
+use hooklane_runtime::Services;
 use serde_json::{Map, Value};
 
 use crate::DispatchError;
@@ -109,7 +109,7 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
         .map_err(anyhow::Error::from)?;
     let vars: Map<String, Value> = variables.into_iter().map(|v| (v.name, v.value)).collect();
 
-    let tpl = hooklane_engine::context::for_call(&call, Some(&hook.name), Some(vars));
+    let tpl = call.template_context(Some(&hook.name), Some(vars));
 
     let mut state = RunState::new(tpl, call.bot_id.clone(), call.depth);
     let outcome = run_actions(svc, &hook.actions, &mut state).await;
@@ -147,10 +147,10 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
             run.error = Some(reason);
         }
         tracing::warn!(status = ?run.status, error = run.error.as_deref().unwrap_or_default(), "run failed");
-        hooklane_domain::metrics::count("RunFailed", &[]);
+        hooklane_runtime::metrics::count("RunFailed", &[]);
     } else {
         tracing::info!(actions = run.actions.len(), "run succeeded");
-        hooklane_domain::metrics::count("RunSucceeded", &[]);
+        hooklane_runtime::metrics::count("RunSucceeded", &[]);
     }
     finish(svc, &run).await;
     Ok(())

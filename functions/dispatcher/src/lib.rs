@@ -9,7 +9,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures::FutureExt;
 use hooklane_domain::{Envelope, Job};
-use hooklane_engine::Services;
+use hooklane_runtime::Services;
 use tracing::Instrument;
 
 mod deliver;

@@ -1,12 +1,12 @@
 //! The dispatcher Lambda: an SQS event source with ReportBatchItemFailures.
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use hooklane_engine::Services;
+use hooklane_runtime::Services;
 use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    hooklane_domain::telemetry::init(true);
+    hooklane_runtime::telemetry::init(true);
     let svc = Services::from_aws_env().await?;
     let svc = &svc;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

@@ -118,6 +118,6 @@ pub async fn publish(
         return Ok((StatusCode::ACCEPTED, axum::Json(json!({"id": first}))).into_response());
     }
     tracing::info!(bot_id = %bot_id, message_id = %message_id, "event published");
-    hooklane_domain::metrics::count("Accepted", &[("Route", "publish")]);
+    hooklane_runtime::metrics::count("Accepted", &[("Route", "publish")]);
     Ok((StatusCode::ACCEPTED, axum::Json(json!({"id": message_id}))).into_response())
 }

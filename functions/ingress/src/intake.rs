@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use hooklane_domain::{BotId, Envelope, HookId, Job};
-use hooklane_engine::Services;
+use hooklane_runtime::Services;
 use hooklane_store::{ClaimScope, QueueError};
 use hooklane_web::ApiError;
 use time::OffsetDateTime;

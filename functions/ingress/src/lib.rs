@@ -5,7 +5,7 @@
 
 use axum::routing::{any, post};
 use axum::Router;
-use hooklane_engine::Services;
+use hooklane_runtime::Services;
 
 mod body;
 mod cache;

@@ -1,11 +1,11 @@
 //! The ingress Lambda: the hook and publish routes behind API Gateway.
 
-use hooklane_engine::Services;
 use hooklane_ingress::{router, IngressState};
+use hooklane_runtime::Services;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    hooklane_domain::telemetry::init(true);
+    hooklane_runtime::telemetry::init(true);
     let svc = Services::from_aws_env().await?;
     hooklane_web::lambda::run(router(IngressState::new(svc))).await
 }

@@ -6,6 +6,15 @@ use time::OffsetDateTime;
 
 use crate::id::{BotId, DeliveryId, EndpointId, EventId, HookId, MessageId};
 
+/// How many publishes may chain (a hook publishing an event whose delivery
+/// calls a hook that publishes again, …) before the chain is stopped.
+pub const MAX_PUBLISH_DEPTH: u32 = 5;
+
+/// The request header carrying the publish depth (a decimal count) along
+/// deliveries and `http_request` actions, so a call that lands on a
+/// Hooklane hook continues the count.
+pub const DEPTH_HEADER: &str = "x-hooklane-depth";
+
 /// A queued unit of work. `not_before` lets a job wait longer than the
 /// queue's own delay cap: a job received early is sent back with the rest
 /// of its wait.

@@ -1,13 +1,12 @@
-//! Hooklane's domain: ids, records, actions, queue envelopes, time and logging.
+//! Hooklane's domain: ids, records, actions, queue envelopes, the
+//! template context of an inbound call, time.
 
 pub mod action;
+pub mod call_context;
 pub mod clock;
-pub mod config;
 pub mod envelope;
 pub mod id;
-pub mod metrics;
 pub mod model;
-pub mod telemetry;
 pub mod validate;
 
 pub use action::{Action, ActionSpec};

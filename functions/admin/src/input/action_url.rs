@@ -1,7 +1,7 @@
 //! An action's target URL (`url`, `webhook_url`), which may hold
 //! placeholders: what is literal in it is checked when the hook is saved.
 
-use hooklane_engine::outbound::check_target;
+use hooklane_runtime::outbound::check_target;
 use hooklane_web::ApiError;
 
 use super::fields::invalid;

@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use hooklane_domain::validate::validate_event_filter;
 use hooklane_domain::{Endpoint, EndpointType};
-use hooklane_engine::outbound::check_target;
+use hooklane_runtime::outbound::check_target;
 use hooklane_web::ApiError;
 use serde_json::{Map, Value};
 

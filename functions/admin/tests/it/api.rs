@@ -6,10 +6,10 @@ use crate::common::{request, send, spawn_app, spawn_app_with, PUBLIC_URL, TOKEN}
 use axum::http::{Method, StatusCode};
 use base64::Engine as _;
 use hooklane_auth::api_key;
-use hooklane_domain::config::Settings;
 use hooklane_domain::{
     ActionResult, ActionStatus, BotId, EventId, HookAuth, HookId, Run, RunStatus,
 };
+use hooklane_runtime::config::Settings;
 use serde_json::{json, Value};
 
 fn is_rfc3339(v: &Value) -> bool {

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use hooklane_domain::config::Settings;
 use hooklane_domain::envelope::{HookCall, InboundRequest};
 use hooklane_domain::{Bot, BotId, Envelope, EventId, Hook, HookAuth, HookId, Job, RunStatus};
-use hooklane_engine::Services;
+use hooklane_runtime::config::Settings;
+use hooklane_runtime::Services;
 use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
 use hooklane_store::{Page, Store};
 use serde_json::json;

@@ -15,12 +15,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::SqsEvent;
-use hooklane_domain::config::Settings;
 use hooklane_domain::envelope::Deliver;
 use hooklane_domain::{
     Bot, BotId, Endpoint, EndpointId, EndpointType, Envelope, Job, ManualClock, MessageId,
 };
-use hooklane_engine::Services;
+use hooklane_runtime::config::Settings;
+use hooklane_runtime::Services;
 use hooklane_store::dynamodb::DynamoStore;
 use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
 use hooklane_store::sqs::SqsQueue;

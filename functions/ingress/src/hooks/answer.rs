@@ -17,7 +17,7 @@ const EVENT_ID_HEADER: &str = "x-hooklane-event-id";
 /// the actions (`{payload.…}`, `{query.…}`, `{event.id}`, …), without stored
 /// variables.
 pub(super) fn response_context(call: &HookCall) -> Context {
-    hooklane_engine::context::for_call(call, None, None)
+    call.template_context(None, None)
 }
 
 /// The answer to a queued call.

@@ -12,10 +12,10 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
+use hooklane_domain::envelope::DEPTH_HEADER;
 use hooklane_domain::envelope::{HookCall, InboundRequest};
-use hooklane_domain::metrics;
 use hooklane_domain::{BotId, EventId, Hook, HookId, Job};
-use hooklane_engine::DEPTH_HEADER;
+use hooklane_runtime::metrics;
 use hooklane_web::{ApiError, ClientIp};
 
 use crate::body::parse_body;

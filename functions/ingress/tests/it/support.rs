@@ -12,13 +12,13 @@ use axum::http::{HeaderName, HeaderValue, Method, Request};
 use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use hooklane_domain::config::Settings;
 use hooklane_domain::{
     Bot, BotId, Envelope, Hook, HookAuth, HookId, HookResponse, ManualClock, RateLimit,
     DEFAULT_MAX_BODY_BYTES,
 };
-use hooklane_engine::Services;
 use hooklane_ingress::{router, IngressState};
+use hooklane_runtime::config::Settings;
+use hooklane_runtime::Services;
 use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
 use hooklane_store::{Queue, Store};
 use hooklane_web::ClientIp;

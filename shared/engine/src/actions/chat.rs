@@ -2,13 +2,13 @@
 //! channel's webhook URL) and `telegram_message` (the Bot API's
 //! `sendMessage`), each fitted to its platform's limits first.
 
+use hooklane_runtime::Services;
 use serde_json::{json, Map, Value};
 
 use super::http::send;
 use super::{ActionError, ActionResultOf, RunState};
 use crate::mask::{mask_secret, mask_url, mask_webhook_url, MASK};
 use crate::platforms::{cut, discord, slack, telegram, Cuts};
-use crate::Services;
 
 /// `discord_message`: `content` (cut to [`discord::CONTENT`]; an empty one
 /// is left out), `embeds` (fitted by [`discord::fit_embeds`]) and

@@ -3,11 +3,11 @@
 
 use hooklane_domain::action::{CompareOp, Condition};
 use hooklane_domain::ActionSpec;
+use hooklane_runtime::Services;
 use serde_json::{json, Value};
 
 use super::values::{as_number, brief, show};
 use super::{run_actions, ActionError, ActionResultOf, RunState};
-use crate::Services;
 
 /// `condition`: runs the branch [`compare`] picks; the run log shows both
 /// sides, the result and the branch's own results. A failing branch action

@@ -3,14 +3,15 @@
 
 use std::time::Instant;
 
+use hooklane_domain::envelope::{DEPTH_HEADER, MAX_PUBLISH_DEPTH};
+use hooklane_runtime::outbound::{bounded_text, describe_send_error};
+use hooklane_runtime::Services;
 use serde_json::{json, Map, Value};
 
 use super::{ActionError, ActionResultOf, RunState};
 use crate::mask::mask_url;
-use crate::outbound::{bounded_text, describe_send_error};
 use crate::platforms::{cut, Cuts};
 use crate::retry;
-use crate::{Services, DEPTH_HEADER, MAX_PUBLISH_DEPTH};
 
 /// `http_request`: sends `method` to `url` (both rendered; a placeholder not
 /// found in the URL fails the action) with the rendered headers and body (a

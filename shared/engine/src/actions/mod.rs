@@ -16,12 +16,12 @@ use std::time::Instant;
 
 use futures::future::BoxFuture;
 use hooklane_domain::{Action, ActionResult, ActionSpec, ActionStatus, BotId};
+use hooklane_runtime::outbound::TargetError;
+use hooklane_runtime::Services;
 use hooklane_template::{render_json, render_str, Context};
 use serde_json::{json, Map, Value};
 
-use crate::outbound::TargetError;
 use crate::platforms::cut;
-use crate::Services;
 
 mod chat;
 mod condition;

@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use hooklane_domain::envelope::Publish;
+use hooklane_domain::envelope::{Publish, MAX_PUBLISH_DEPTH};
 use hooklane_domain::{Envelope, Job, MessageId};
+use hooklane_runtime::Services;
 use serde_json::{json, Value};
 
 use super::{ActionError, ActionResultOf, RunState};
-use crate::{Services, MAX_PUBLISH_DEPTH};
 
 /// `publish`: queues the rendered event (its name checked) with the
 /// rendered data, one publish depth deeper; past [`MAX_PUBLISH_DEPTH`] it

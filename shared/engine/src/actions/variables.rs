@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use hooklane_domain::action::VariableOp;
 use hooklane_domain::BotId;
+use hooklane_runtime::Services;
 use serde_json::{json, Value};
 
 use super::values::{as_number, brief, show};
 use super::{ActionError, ActionResultOf, RunState};
 use crate::platforms::cut;
-use crate::Services;
 
 /// The largest value `set_variable` stores, in bytes of its JSON.
 pub const MAX_VARIABLE_BYTES: usize = 64 * 1024;

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hooklane_domain::config::Settings;
+use hooklane_domain::envelope::{DEPTH_HEADER, MAX_PUBLISH_DEPTH};
 use hooklane_domain::{ActionSpec, ActionStatus, BotId, Envelope, Job};
 use hooklane_engine::actions::{run_actions, Outcome, RunState};
-use hooklane_engine::{Services, DEPTH_HEADER, MAX_PUBLISH_DEPTH};
+use hooklane_runtime::config::Settings;
+use hooklane_runtime::Services;
 use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
 use hooklane_template::Context;
 use hooklane_testkit::{Reply, Sink};

@@ -6,12 +6,17 @@ use std::time::Duration;
 /// Where a setting came from and why it is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A required variable is unset or empty; holds its name.
     #[error("{0} is not set")]
     Missing(&'static str),
+    /// A variable is set to something it cannot be.
     #[error("{name} is `{value}`: {reason}")]
     Invalid {
+        /// The variable's name (`HOOKLANE_…`).
         name: &'static str,
+        /// Its value as set.
         value: String,
+        /// What it should have been.
         reason: &'static str,
     },
 }
@@ -51,6 +56,11 @@ impl Default for Settings {
 impl Settings {
     /// Reads the settings; `allow_private_default` is the default of
     /// `HOOKLANE_ALLOW_PRIVATE_TARGETS` (true under `hooklane dev`).
+    /// Unset or empty variables take the defaults of [`Settings::default`].
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the first variable that is not a
+    /// boolean or a whole number where one is expected.
     pub fn from_env(allow_private_default: bool) -> Result<Self, ConfigError> {
         let d = Self::default();
         Ok(Self {
@@ -78,11 +88,17 @@ impl Settings {
 /// The AWS resources a function uses (`HOOKLANE_TABLE`, `HOOKLANE_QUEUE_URL`).
 #[derive(Debug, Clone)]
 pub struct AwsResources {
+    /// The DynamoDB table's name.
     pub table: String,
+    /// The SQS queue's URL.
     pub queue_url: String,
 }
 
 impl AwsResources {
+    /// Reads both variables.
+    ///
+    /// # Errors
+    /// [`ConfigError::Missing`] naming the first one unset or empty.
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
             table: env_opt("HOOKLANE_TABLE").ok_or(ConfigError::Missing("HOOKLANE_TABLE"))?,
@@ -97,6 +113,11 @@ pub fn env_opt(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// A boolean variable: `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`
+/// (any case); `None` when unset or empty.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] for any other value.
 pub fn env_bool(name: &'static str) -> Result<Option<bool>, ConfigError> {
     match env_opt(name) {
         None => Ok(None),
@@ -112,6 +133,11 @@ pub fn env_bool(name: &'static str) -> Result<Option<bool>, ConfigError> {
     }
 }
 
+/// A whole-number variable (surrounding spaces ignored); `None` when unset
+/// or empty.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] when it is not a whole number that fits in a `u64`.
 pub fn env_u64(name: &'static str) -> Result<Option<u64>, ConfigError> {
     match env_opt(name) {
         None => Ok(None),

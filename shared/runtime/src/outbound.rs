@@ -12,6 +12,9 @@ use std::time::Duration;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::{Host, Url};
 
+/// `user-agent` of every outbound call: `Hooklane-Webhook/<version>`.
+pub const USER_AGENT: &str = concat!("Hooklane-Webhook/", env!("CARGO_PKG_VERSION"));
+
 /// Why a target was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
@@ -176,7 +179,7 @@ impl Outbound {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(crate::USER_AGENT)
+            .user_agent(USER_AGENT)
             .pool_idle_timeout(Duration::from_secs(60));
         if !allow_private {
             builder = builder.dns_resolver(Arc::new(GuardedResolver));

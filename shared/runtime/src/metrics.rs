@@ -6,12 +6,15 @@ use std::io::Write;
 
 use serde_json::{json, Map, Value};
 
+/// The CloudWatch namespace every metric is written to.
 pub const NAMESPACE: &str = "Hooklane";
 
 /// A count or a duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
+    /// A number of things (calls, deliveries).
     Count,
+    /// A duration in milliseconds.
     Milliseconds,
 }
 
@@ -24,7 +27,8 @@ impl Unit {
     }
 }
 
-/// The EMF document of one data point.
+/// The EMF document of one data point: `name` = `value` in `unit`, the
+/// `dimensions` as `(name, value)` pairs, `now_ms` in Unix milliseconds.
 pub fn document(
     name: &str,
     value: f64,
@@ -52,7 +56,8 @@ pub fn document(
     Value::Object(doc)
 }
 
-/// Writes one data point (in Lambda only).
+/// Writes one data point as a line on stdout (in Lambda only; elsewhere
+/// nothing). See [`document`] for the arguments.
 pub fn emit(name: &str, value: f64, unit: Unit, dimensions: &[(&str, &str)]) {
     if !crate::telemetry::in_lambda() {
         return;
@@ -63,7 +68,8 @@ pub fn emit(name: &str, value: f64, unit: Unit, dimensions: &[(&str, &str)]) {
     let _ = writeln!(out, "{line}");
 }
 
-/// Counts one.
+/// Counts one of `name` with the given `(name, value)` dimensions (in
+/// Lambda only).
 pub fn count(name: &str, dimensions: &[(&str, &str)]) {
     emit(name, 1.0, Unit::Count, dimensions);
 }

@@ -66,7 +66,7 @@ pub fn init(json: bool) {
     drop(result);
 }
 
-/// True when running inside AWS Lambda.
+/// True when running inside AWS Lambda (`AWS_LAMBDA_FUNCTION_NAME` is set).
 pub fn in_lambda() -> bool {
     std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
 }

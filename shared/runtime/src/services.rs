@@ -4,22 +4,33 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hooklane_domain::config::Settings;
 use hooklane_domain::{Clock, Envelope, SystemClock};
 use hooklane_store::{Queue, QueueError, Store};
 
+use crate::config::{AwsResources, Settings};
 use crate::outbound::Outbound;
 
+/// The services of one process, cheap to clone (every field is shared).
 #[derive(Clone)]
 pub struct Services {
+    /// Bots, hooks, endpoints, variables and the logs.
     pub store: Arc<dyn Store>,
+    /// The queue between the ingress and the dispatcher.
     pub queue: Arc<dyn Queue>,
+    /// The client every outbound call goes through.
     pub outbound: Outbound,
+    /// The installation's settings.
     pub settings: Settings,
+    /// The time source (a [`ManualClock`](hooklane_domain::ManualClock) in tests).
     pub clock: Arc<dyn Clock>,
 }
 
 impl Services {
+    /// The services over `store` and `queue`, with an outbound client built
+    /// from `settings` (private targets, timeout) and the system clock.
+    ///
+    /// # Errors
+    /// When the outbound client's TLS backend cannot be set up.
     pub fn new(
         store: Arc<dyn Store>,
         queue: Arc<dyn Queue>,
@@ -39,9 +50,13 @@ impl Services {
     /// (private targets refused unless `HOOKLANE_ALLOW_PRIVATE_TARGETS`),
     /// the stack's table and queue (`HOOKLANE_TABLE`, `HOOKLANE_QUEUE_URL`),
     /// the AWS SDK configured once from the standard environment.
+    ///
+    /// # Errors
+    /// A [`ConfigError`](crate::config::ConfigError) naming a missing or bad
+    /// variable, or the outbound client's set-up error.
     pub async fn from_aws_env() -> anyhow::Result<Self> {
-        let settings = hooklane_domain::config::Settings::from_env(false)?;
-        let resources = hooklane_domain::config::AwsResources::from_env()?;
+        let settings = Settings::from_env(false)?;
+        let resources = AwsResources::from_env()?;
         let aws = hooklane_store::aws_config().await;
         let store = Arc::new(hooklane_store::dynamodb::DynamoStore::new(
             &aws,
@@ -54,11 +69,13 @@ impl Services {
         Self::new(store, queue, settings)
     }
 
+    /// The same services reading the time from `clock`.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
 
+    /// The current time, from the clock.
     pub fn now(&self) -> time::OffsetDateTime {
         self.clock.now()
     }
@@ -66,6 +83,9 @@ impl Services {
     /// Queues an envelope to run after `delay`. Delays past the queue's cap
     /// are carried in the envelope (`not_before`) and the dispatcher sends
     /// the envelope back until that time has come.
+    ///
+    /// # Errors
+    /// The queue's [`QueueError`] when the message could not be sent.
     pub async fn enqueue(&self, mut envelope: Envelope, delay: Duration) -> Result<(), QueueError> {
         let cap = self.queue.max_delay();
         if delay > cap {
