@@ -203,22 +203,25 @@ def sink_stats(sink: str) -> dict:
     return http_json("GET", sink + "/_stats")
 
 
-def wait_for_sink(sink: str, expected: int, bound: float, stall: float) -> tuple[dict, bool]:
+def wait_for_sink(sink: str, expected: int, bound: float, stall: float,
+                  settle: float = 1.0) -> tuple[dict, bool]:
     """Waits until the sink has `expected` unique messages, at most `bound`
-    seconds, giving up early after `stall` seconds without a new one.
+    seconds, giving up early after `stall` seconds without a new one; once
+    there, waits until `settle` seconds pass without a new one (calls still
+    in flight when wrk stopped were accepted too, uncounted by wrk).
     Answers the last tally and whether the wait stopped at a bound."""
     deadline = time.monotonic() + bound
     last_unique, last_change = -1, time.monotonic()
     while True:
         s = sink_stats(sink)
-        if s["unique"] >= expected:
-            return s, False
         now = time.monotonic()
         if s["unique"] != last_unique:
             last_unique, last_change = s["unique"], now
-        if now >= deadline or now - last_change >= stall:
-            return s, True
-        time.sleep(0.25)
+        if s["unique"] >= expected and now - last_change >= settle:
+            return s, False
+        if now >= deadline or (s["unique"] < expected and now - last_change >= stall):
+            return s, s["unique"] < expected
+        time.sleep(0.1)
 
 
 # ------------------------------------------------------------------ report

@@ -59,21 +59,24 @@ def main() -> int:
     print(f"  commit {commit}")
     print(f"  machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
           f"load average {os.getloadavg()[0]:.2f} at start")
+    print(f"  fsync of a 4 KiB append in the data dir's file system: {fsync_ms(work):.2f} ms "
+          "(mean of 20)", flush=True)
     t0 = time.monotonic()
     try:
         if a.only != "aws":
-            local.run(procs, local.Settings(
+            part("embedded backend", lambda: local.run(procs, local.Settings(
                 seconds=a.seconds, conns=a.connections, threads=a.threads, drain=a.drain,
-                stall=a.stall, bins=a.bins, work=work), bodies)
+                stall=a.stall, bins=a.bins, work=work), bodies))
+            procs.stop_all()
         if a.only != "local":
             moto = a.venv / "bin" / "moto_server"
             if not moto.exists():
                 print(f"\n== 5. AWS path skipped: {moto} is missing (tests/run.sh creates "
                       ".venv; or give --venv)")
             else:
-                aws.run(procs, aws.Settings(
+                part("AWS path", lambda: aws.run(procs, aws.Settings(
                     calls=a.aws_calls, warmup=5, drain=a.drain, bins=a.bins, work=work,
-                    venv=a.venv, template=root / "infra" / "template.yaml"))
+                    venv=a.venv, template=root / "infra" / "template.yaml")))
     finally:
         procs.stop_all()
         print(f"\n(benchmark took {time.monotonic() - t0:.0f} s; logs in {work}"
@@ -81,6 +84,30 @@ def main() -> int:
         if not a.keep_logs:
             shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def part(name: str, run) -> None:
+    """Runs one part; a failure is printed and the next part still runs."""
+    try:
+        run()
+    except (RuntimeError, OSError, ValueError, KeyError, subprocess.SubprocessError) as e:
+        print(f"\n!! the {name} part stopped: {e}", flush=True)
+
+
+def fsync_ms(directory: Path, n: int = 20) -> float:
+    """Mean time of a 4 KiB write + fsync in `directory`, in milliseconds:
+    the floor under one durable write at a time."""
+    path = directory / "fsync-probe"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        t = time.perf_counter()
+        for _ in range(n):
+            os.write(fd, b"x" * 4096)
+            os.fsync(fd)
+        return (time.perf_counter() - t) / n * 1000
+    finally:
+        os.close(fd)
+        path.unlink()
 
 
 if __name__ == "__main__":
