@@ -268,6 +268,8 @@ def report(w: Window, stack: Stack, kind_label: str) -> float:
           f"{invocations:.2f} invocations per message; mean dispatcher batch {batch:.1f}; "
           f"ingress {1000 * avg(w.ingress_s):.1f} ms x {stack.ingress_mb} MB, dispatcher "
           f"{1000 * avg(w.dispatcher_s):.1f} ms/batch x {stack.dispatcher_mb} MB)")
+    line("total without Lambda GB-seconds (moto-bound)",
+         f"${total - cost['Lambda GB-seconds']:.2f}/M")
     if kind_label == "inbound webhook":
         line("total", f"${total:.2f}/M", "about $2.40/M", total <= 2.40 * 1.05)
     else:
