@@ -32,11 +32,13 @@ class Procs:
         self.children: list[subprocess.Popen] = []
 
     def start(self, name: str, argv: list[str], env: dict | None = None) -> subprocess.Popen:
+        """Starts a child in its own process group (moto_server, for one,
+        starts a child of its own), so `stop` ends the whole group."""
         log = open(self.logdir / f"{name}.log", "wb")
         full_env = dict(os.environ)
         full_env.update(env or {})
         p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=full_env,
-                             stdin=subprocess.DEVNULL)
+                             stdin=subprocess.DEVNULL, start_new_session=True)
         p.bench_name = name  # type: ignore[attr-defined]
         self.children.append(p)
         return p
@@ -45,13 +47,21 @@ class Procs:
         return self.logdir / f"{name}.log"
 
     def stop(self, p: subprocess.Popen, grace: float = 5.0) -> None:
+        """Ends the child's process group (the group's id is the child's own)."""
+        def signal_group(sig):
+            try:
+                os.killpg(p.pid, sig)
+            except ProcessLookupError:
+                pass
+
         if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
+            signal_group(signal.SIGTERM)
             try:
                 p.wait(timeout=grace)
             except subprocess.TimeoutExpired:
-                p.kill()
+                signal_group(signal.SIGKILL)
                 p.wait(timeout=5)
+        signal_group(signal.SIGTERM)  # anything the child left behind in its group
         if p in self.children:
             self.children.remove(p)
 
