@@ -50,6 +50,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-python3 "$ROOT/tests/bench/main.py" ${ARGS[@]+"${ARGS[@]}"} &
+PYTHONDONTWRITEBYTECODE=1 python3 "$ROOT/tests/bench/main.py" ${ARGS[@]+"${ARGS[@]}"} &
 BENCH_PID=$!
 wait "$BENCH_PID"
