@@ -14,8 +14,8 @@ use hooklane_domain::{
     rfc3339, Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointId, Envelope, Job, MessageId,
     OldSecret,
 };
-use hooklane_store::{Page, QueueError};
-use hooklane_web::{ApiError, Json};
+use hooklane_store::Page;
+use hooklane_web::{ApiError, ErrorCode, Json};
 use serde_json::{json, Value};
 
 use crate::input::{
@@ -87,13 +87,16 @@ fn delivery_view(d: Delivery) -> Value {
     })
 }
 
-/// Queues `job` to run now; 503 `unavailable` when the queue fails.
+/// Queues `job` to run now.
+///
+/// # Errors
+/// 503 `unavailable` when the queue fails; 413 `payload_too_large` when the
+/// envelope is over the queue's size.
 async fn enqueue_now(state: &AdminState, job: Job) -> Result<(), ApiError> {
-    state
+    Ok(state
         .svc
         .enqueue(Envelope::now(job), Duration::ZERO)
-        .await
-        .map_err(|e: QueueError| ApiError::unavailable(&e))
+        .await?)
 }
 
 async fn create(
@@ -159,7 +162,7 @@ async fn update(
     let mut ep = load_endpoint(&state, &bot, &ep).await?;
     if patch.get("secret").is_some() {
         return Err(ApiError::bad_request(
-            "invalid_endpoint",
+            ErrorCode::InvalidEndpoint,
             "the secret changes through POST …/secret/rotate, which keeps the old one signing for a grace period",
         ));
     }
@@ -293,7 +296,7 @@ async fn resend(
     Path((bot, dlv)): Path<(String, String)>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let bot = load_bot(&state, &bot).await?;
-    let id = DeliveryId::parse(&dlv).map_err(|_| ApiError::not_found("no such delivery"))?;
+    let id = DeliveryId::parse(&dlv)?;
     let row = found(
         state.svc.store.get_delivery(&bot.id, &id).await?,
         "no such delivery",

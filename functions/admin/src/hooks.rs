@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine as _;
 use hooklane_domain::{rfc3339, Hook, HookAuth, HookId, Run};
-use hooklane_web::{ApiError, Json};
+use hooklane_web::{ApiError, ErrorCode, Json};
 use serde_json::{json, Value};
 
 use crate::input::{check_hook, check_signed_url_request, hook_input, merge};
@@ -147,7 +147,7 @@ async fn mint_url(
     let hook = load_hook(&state, &bot, &hook).await?;
     let HookAuth::SignedUrl { key } = &hook.auth else {
         return Err(ApiError::bad_request(
-            "invalid_auth",
+            ErrorCode::InvalidAuth,
             "signed URLs are for hooks whose auth type is signed_url",
         ));
     };

@@ -7,7 +7,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hooklane_store::{Page, Paged};
-use hooklane_web::ApiError;
+use hooklane_web::{ApiError, ErrorCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -51,7 +51,7 @@ impl ListQuery {
         if let Some(c) = self.cursor.as_deref().filter(|c| !c.is_empty()) {
             if decode_cursor(c).is_none() {
                 return Err(ApiError::bad_request(
-                    "invalid_cursor",
+                    ErrorCode::InvalidCursor,
                     "`cursor` must be the `next` of an earlier page, as it was answered",
                 ));
             }

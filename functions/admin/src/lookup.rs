@@ -1,6 +1,6 @@
 //! Finding what a route's path names: a bot, a hook or an endpoint by its
-//! id. An id that does not parse is answered like one that is not stored:
-//! 404, "no such bot" (hook, endpoint).
+//! id. An id that does not parse is answered like one that is not stored
+//! (`From<InvalidId>` for `ApiError`): 404, "no such bot" (hook, endpoint).
 
 use hooklane_domain::{Bot, BotId, Endpoint, EndpointId, Hook, HookId};
 use hooklane_web::ApiError;
@@ -12,7 +12,7 @@ use crate::AdminState;
 /// # Errors
 /// 404 `not_found` ("no such bot") when `raw` is not a bot id.
 pub fn bot_id(raw: &str) -> Result<BotId, ApiError> {
-    BotId::parse(raw).map_err(|_| ApiError::not_found("no such bot"))
+    Ok(BotId::parse(raw)?)
 }
 
 /// The value `found` holds, or 404 `not_found` with `message`.
@@ -35,7 +35,7 @@ pub async fn load_bot(state: &AdminState, raw: &str) -> Result<Bot, ApiError> {
 /// 404 `not_found` ("no such bot", "no such hook"); the store's error.
 pub async fn load_hook(state: &AdminState, bot: &str, hook: &str) -> Result<Hook, ApiError> {
     let bot = load_bot(state, bot).await?;
-    let id = HookId::parse(hook).map_err(|_| ApiError::not_found("no such hook"))?;
+    let id = HookId::parse(hook)?;
     found(
         state.svc.store.get_hook(&bot.id, &id).await?,
         "no such hook",
@@ -48,7 +48,7 @@ pub async fn load_hook(state: &AdminState, bot: &str, hook: &str) -> Result<Hook
 /// 404 `not_found` ("no such bot", "no such endpoint"); the store's error.
 pub async fn load_endpoint(state: &AdminState, bot: &str, ep: &str) -> Result<Endpoint, ApiError> {
     let bot = load_bot(state, bot).await?;
-    let id = EndpointId::parse(ep).map_err(|_| ApiError::not_found("no such endpoint"))?;
+    let id = EndpointId::parse(ep)?;
     found(
         state.svc.store.get_endpoint(&bot.id, &id).await?,
         "no such endpoint",

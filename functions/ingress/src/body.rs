@@ -2,7 +2,7 @@
 //! form-encoded, or text.
 
 use hooklane_template::is_placeholder;
-use hooklane_web::ApiError;
+use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
 
 use crate::MAX_JSON_DEPTH;
@@ -21,7 +21,7 @@ pub struct ParsedBody {
 }
 
 fn invalid_variables(message: String) -> ApiError {
-    ApiError::bad_request("invalid_variables", message)
+    ApiError::bad_request(ErrorCode::InvalidVariables, message)
 }
 
 /// Parses `bytes` by its content type. A JSON object may carry `variables`
@@ -45,7 +45,7 @@ pub fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<ParsedBody
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
         ApiError::bad_request(
-            "invalid_body",
+            ErrorCode::InvalidBody,
             format!(
                 "the body is not UTF-8 text (invalid byte at offset {})",
                 e.valid_up_to()
@@ -64,7 +64,10 @@ pub fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<ParsedBody
     }
     if mime == "application/json" || mime.ends_with("+json") || (mime.is_empty() && looks_json) {
         let value: Value = serde_json::from_str(text).map_err(|e| {
-            ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+            ApiError::bad_request(
+                ErrorCode::InvalidJson,
+                format!("the body is not valid JSON: {e}"),
+            )
         })?;
         if json_depth(&value) > MAX_JSON_DEPTH {
             return Err(too_deep());
@@ -79,7 +82,7 @@ pub fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<ParsedBody
 
 fn too_deep() -> ApiError {
     ApiError::bad_request(
-        "invalid_json",
+        ErrorCode::InvalidJson,
         format!("the body nests deeper than {MAX_JSON_DEPTH} levels of arrays and objects"),
     )
 }
@@ -176,7 +179,7 @@ mod tests {
 
     fn code(r: Result<ParsedBody, ApiError>) -> (&'static str, String) {
         let e = r.expect_err("should be refused");
-        (e.code, e.message)
+        (e.code.as_str(), e.message)
     }
 
     #[test]

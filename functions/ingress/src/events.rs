@@ -7,7 +7,7 @@ use hooklane_auth::api_key;
 use hooklane_domain::envelope::Publish;
 use hooklane_domain::validate::validate_event_name;
 use hooklane_domain::{BotId, Job, MessageId};
-use hooklane_web::{ApiError, Json};
+use hooklane_web::{ApiError, ErrorCode, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -44,7 +44,7 @@ pub async fn publish(
     body: Result<Json<PublishBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let svc = &state.svc;
-    let bot_id = BotId::parse(&bot_id).map_err(|_| ApiError::not_found("no such bot"))?;
+    let bot_id = BotId::parse(&bot_id)?;
     let bot = state
         .cache
         .bot(svc.store.as_ref(), &bot_id)
@@ -67,12 +67,13 @@ pub async fn publish(
         // Over the router's body limit: the contract's code for that.
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "the event is larger than the queue carries",
         ),
         _ => e,
     })?;
-    validate_event_name(&body.event).map_err(|m| ApiError::bad_request("invalid_event", m))?;
+    validate_event_name(&body.event)
+        .map_err(|m| ApiError::bad_request(ErrorCode::InvalidEvent, m))?;
     let idem = body
         .id
         .or_else(|| {
@@ -86,7 +87,7 @@ pub async fn publish(
     if let Some(k) = &idem {
         if k.len() > 256 {
             return Err(ApiError::bad_request(
-                "invalid_id",
+                ErrorCode::InvalidId,
                 "the idempotency id is longer than 256 characters",
             ));
         }

@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use hooklane_domain::{BotId, Envelope, HookId, Job};
 use hooklane_runtime::Services;
 use hooklane_store::{ClaimScope, QueueError};
@@ -49,7 +48,8 @@ pub(crate) enum Intake {
 /// same call is not taken for a duplicate.
 ///
 /// # Errors
-/// A store error while claiming (500 `internal`, via `From<StoreError>`);
+/// A store error while claiming (via `From<StoreError>`: 503 `unavailable`
+/// when the store cannot answer, else 500 `internal`);
 /// [`QueueError::TooLarge`] as 413 `payload_too_large`; any other queue
 /// error as 503 `unavailable` (nothing was accepted).
 pub(crate) async fn take_in(
@@ -80,12 +80,8 @@ pub(crate) async fn take_in(
         }
     }
     Err(match e {
-        QueueError::TooLarge { max, .. } => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            subject.too_large(max),
-        ),
-        other => ApiError::unavailable(&other),
+        QueueError::TooLarge { max, .. } => ApiError::too_large(subject.too_large(max)),
+        other => other.into(),
     })
 }
 

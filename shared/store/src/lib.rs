@@ -5,6 +5,7 @@
 //! `conformance` feature, `conformance` is the behaviour suite every adapter's
 //! tests run.
 
+mod aws_errors;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod dynamodb;

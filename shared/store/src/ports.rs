@@ -23,6 +23,11 @@ pub enum StoreError {
     /// A record with the id being created exists already.
     #[error("already exists")]
     Conflict,
+    /// The backend could not be reached or could not answer now (a
+    /// connection failure, a timeout, throttling, the service's own 5xx);
+    /// the same call may succeed later. The chain says what.
+    #[error("the store could not answer: {0:#}")]
+    Unavailable(anyhow::Error),
     /// The backend failed or answered something unreadable (a stored record
     /// that does not parse, a network or service error); the chain says what.
     #[error(transparent)]
@@ -36,6 +41,11 @@ pub enum QueueError {
     /// was queued.
     #[error("the message is {size} bytes; the queue carries at most {max}")]
     TooLarge { size: usize, max: usize },
+    /// The backend could not be reached or could not answer now (a
+    /// connection failure, a timeout, throttling, the service's own 5xx);
+    /// nothing was queued, and the same call may succeed later.
+    #[error("the queue could not answer: {0:#}")]
+    Unavailable(anyhow::Error),
     /// The backend failed; the chain says what.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),

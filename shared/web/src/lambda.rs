@@ -46,7 +46,7 @@ pub fn guard_body(request: &mut LambdaRequest) {
 async fn reject_marked(request: Request, next: Next) -> Response {
     if request.headers().contains_key(INVALID_BODY_MARK) {
         return ApiError::bad_request(
-            "invalid_body",
+            crate::ErrorCode::InvalidBody,
             "the body is flagged base64 but is not valid base64",
         )
         .into_response();

@@ -2,7 +2,7 @@
 //! placeholders: what is literal in it is checked when the hook is saved.
 
 use hooklane_runtime::outbound::check_target;
-use hooklane_web::ApiError;
+use hooklane_web::{ApiError, ErrorCode};
 
 use super::fields::invalid;
 
@@ -41,9 +41,10 @@ pub(super) async fn check_action_url(
     path: &str,
     allow_private: bool,
 ) -> Result<(), ApiError> {
-    let refused = |e: &dyn std::fmt::Display| invalid("invalid_url", format!("`{path}`: {e}"));
+    let refused =
+        |e: &dyn std::fmt::Display| invalid(ErrorCode::InvalidUrl, format!("`{path}`: {e}"));
     if url.trim().is_empty() {
-        return Err(invalid("invalid_url", format!("`{path}` is empty")));
+        return Err(invalid(ErrorCode::InvalidUrl, format!("`{path}` is empty")));
     }
     let Some(open) = url.find('{') else {
         return check_target(url, allow_private)

@@ -7,7 +7,7 @@
 use hooklane_domain::action::{ActionSpec, Condition};
 use hooklane_domain::validate::{is_variable_name, validate_event_name};
 use hooklane_domain::Action;
-use hooklane_web::ApiError;
+use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
 
 use super::action_url::check_action_url;
@@ -45,7 +45,7 @@ pub(super) async fn check_actions(
 ) -> Result<Vec<ActionSpec>, ApiError> {
     if raw.len() > MAX_ACTIONS {
         return Err(invalid(
-            "invalid_action",
+            ErrorCode::InvalidAction,
             format!(
                 "`actions` holds at most {MAX_ACTIONS} actions (got {}); more can run in a condition's branches, up to {MAX_ACTIONS_TOTAL} in all",
                 raw.len()
@@ -102,18 +102,18 @@ fn parse_action(
 ) -> Result<ActionSpec, ApiError> {
     let Value::Object(obj) = v else {
         return Err(invalid(
-            "invalid_action",
+            ErrorCode::InvalidAction,
             format!("`{at}` must be an object with a `type`, not {}", kind_of(v)),
         ));
     };
     walk.total += 1;
     if walk.total > MAX_ACTIONS_TOTAL {
         return Err(invalid(
-            "invalid_action",
+            ErrorCode::InvalidAction,
             format!("`{at}` is one action too many: a hook holds at most {MAX_ACTIONS_TOTAL} actions in all, nested ones included"),
         ));
     }
-    let f = Fields::new(obj, at, "invalid_action");
+    let f = Fields::new(obj, at, ErrorCode::InvalidAction);
     let kind = f.required_str("type", &format!("one of {}", Action::TYPES.join(", ")))?;
     if !Action::TYPES.contains(&kind) {
         return Err(f.err(
@@ -281,7 +281,7 @@ fn parse_action(
         .collect();
     serde_json::from_value(Value::Object(given)).map_err(|e| {
         invalid(
-            "invalid_action",
+            ErrorCode::InvalidAction,
             format!("`{at}` is not a valid {kind} action: {e}"),
         )
     })
@@ -297,7 +297,7 @@ fn parse_condition(
 ) -> Result<ActionSpec, ApiError> {
     if depth > MAX_NESTING {
         return Err(invalid(
-            "invalid_action",
+            ErrorCode::InvalidAction,
             format!(
                 "`{}` nests too deep: conditions nest at most {MAX_NESTING} deep",
                 f.base
@@ -307,7 +307,7 @@ fn parse_condition(
     let cond = f
         .object("if")?
         .ok_or_else(|| f.err("if", "is missing: {\"left\", \"op\", \"right\"}"))?;
-    let c = Fields::new(cond, f.path("if"), "invalid_action");
+    let c = Fields::new(cond, f.path("if"), ErrorCode::InvalidAction);
     c.only(&["left", "op", "right"], "a condition's `if`")?;
     const OPS: &str = "==, !=, >, >=, <, <= or contains";
     let op = c.required_str("op", OPS)?;

@@ -1,7 +1,7 @@
 //! The body that creates a bot.
 
 use hooklane_domain::BotId;
-use hooklane_web::ApiError;
+use hooklane_web::{ApiError, ErrorCode};
 use serde_json::Value;
 
 use super::fields::{invalid, with_code, Fields};
@@ -17,20 +17,23 @@ use super::fields::{invalid, with_code, Fields};
 pub fn check_bot(value: Value) -> Result<(String, Option<BotId>), ApiError> {
     let Value::Object(obj) = value else {
         return Err(invalid(
-            "invalid_json",
+            ErrorCode::InvalidJson,
             "the body must be a JSON object such as {\"name\": \"My bot\"}",
         ));
     };
-    let f = Fields::new(&obj, "", "invalid_bot");
+    let f = Fields::new(&obj, "", ErrorCode::InvalidBot);
     f.only(&["name", "id"], "a bot")?;
-    let names = Fields::new(&obj, "", "invalid_name");
+    let names = Fields::new(&obj, "", ErrorCode::InvalidName);
     names.required_str("name", "the bot's display name")?;
     let name = names.name("name", "")?;
-    let id = match f.str("id").map_err(|e| with_code(e, "invalid_id"))? {
+    let id = match f
+        .str("id")
+        .map_err(|e| with_code(e, ErrorCode::InvalidId))?
+    {
         None => None,
         Some(raw) => Some(BotId::parse(raw).map_err(|e| {
             invalid(
-                "invalid_id",
+                ErrorCode::InvalidId,
                 format!(
                     "`id` `{}` is not a bot id: {}",
                     e.value.chars().take(64).collect::<String>(),

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use hooklane_domain::validate::validate_event_filter;
 use hooklane_domain::{Endpoint, EndpointType};
 use hooklane_runtime::outbound::check_target;
-use hooklane_web::ApiError;
+use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
 
 use super::fields::{
@@ -98,7 +98,7 @@ pub fn check_secret(secret: &str) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(invalid(
-            "invalid_secret",
+            ErrorCode::InvalidSecret,
             "`secret` must be `whsec_` followed by the base64 of 24 to 64 random bytes",
         ))
     }
@@ -117,8 +117,8 @@ pub async fn check_endpoint(
     allow_private: bool,
 ) -> Result<CheckedEndpoint, ApiError> {
     let obj = body_object(value)?;
-    refuse_read_only(&obj, ENDPOINT_READ_ONLY, "invalid_endpoint")?;
-    let f = Fields::new(&obj, "", "invalid_endpoint");
+    refuse_read_only(&obj, ENDPOINT_READ_ONLY, ErrorCode::InvalidEndpoint)?;
+    let f = Fields::new(&obj, "", ErrorCode::InvalidEndpoint);
     f.only(ENDPOINT_FIELDS, "an endpoint")?;
     let name = f.name("name", "Endpoint")?;
     let kind = match f.str("type")? {
@@ -134,12 +134,12 @@ pub async fn check_endpoint(
     };
     let url = f
         .required_str("url", "the https URL events are sent to")
-        .map_err(|e| with_code(e, "invalid_url"))?
+        .map_err(|e| with_code(e, ErrorCode::InvalidUrl))?
         .trim()
         .to_owned();
     check_target(&url, allow_private)
         .await
-        .map_err(|e| invalid("invalid_url", format!("`url`: {e}")))?;
+        .map_err(|e| invalid(ErrorCode::InvalidUrl, format!("`url`: {e}")))?;
     let enabled = f.bool("enabled")?.unwrap_or(true);
     let events = f.strings("events", MAX_LIST_ENTRIES)?.unwrap_or_default();
     for (i, e) in events.iter().enumerate() {
@@ -218,10 +218,11 @@ pub const MAX_GRACE_SECONDS: u64 = 7 * 86_400;
 /// (`grace_seconds` not 0 to [`MAX_GRACE_SECONDS`]), `invalid_secret`.
 pub fn check_rotate_request(value: Value) -> Result<(Option<u64>, Option<String>), ApiError> {
     let obj = body_object(value)?;
-    Fields::new(&obj, "", "invalid_json").only(&["grace_seconds", "secret"], "a rotation")?;
-    let grace = Fields::new(&obj, "", "invalid_grace");
+    Fields::new(&obj, "", ErrorCode::InvalidJson)
+        .only(&["grace_seconds", "secret"], "a rotation")?;
+    let grace = Fields::new(&obj, "", ErrorCode::InvalidGrace);
     let grace_seconds = grace.seconds_field("grace_seconds", 0..=MAX_GRACE_SECONDS)?;
-    let secret = Fields::new(&obj, "", "invalid_secret")
+    let secret = Fields::new(&obj, "", ErrorCode::InvalidSecret)
         .str("secret")?
         .map(str::to_owned);
     if let Some(s) = &secret {
@@ -238,7 +239,7 @@ pub fn check_rotate_request(value: Value) -> Result<(Option<u64>, Option<String>
 /// for a missing or unreadable `since`, or another field.
 pub fn check_recover_request(value: Value) -> Result<time::OffsetDateTime, ApiError> {
     let obj = body_object(value)?;
-    let f = Fields::new(&obj, "", "invalid_since");
+    let f = Fields::new(&obj, "", ErrorCode::InvalidSince);
     f.only(&["since"], "a recovery")?;
     let since = f.required_str("since", "an RFC 3339 time such as 2026-01-31T00:00:00Z")?;
     time::OffsetDateTime::parse(since, &time::format_description::well_known::Rfc3339).map_err(

@@ -6,7 +6,7 @@
 
 use std::ops::RangeInclusive;
 
-use hooklane_web::ApiError;
+use hooklane_web::{ApiError, ErrorCode};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -16,12 +16,12 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_LIST_ENTRIES: usize = 100;
 
 /// A 400 refusal with `code` and `message`.
-pub(super) fn invalid(code: &'static str, message: impl Into<String>) -> ApiError {
+pub(super) fn invalid(code: ErrorCode, message: impl Into<String>) -> ApiError {
     ApiError::bad_request(code, message)
 }
 
 /// The same refusal under another error code.
-pub(super) fn with_code(mut e: ApiError, code: &'static str) -> ApiError {
+pub(super) fn with_code(mut e: ApiError, code: ErrorCode) -> ApiError {
     e.code = code;
     e
 }
@@ -30,7 +30,10 @@ pub(super) fn with_code(mut e: ApiError, code: &'static str) -> ApiError {
 pub(super) fn body_object(value: Value) -> Result<Map<String, Value>, ApiError> {
     match value {
         Value::Object(obj) => Ok(obj),
-        _ => Err(invalid("invalid_json", "the body must be a JSON object")),
+        _ => Err(invalid(
+            ErrorCode::InvalidJson,
+            "the body must be a JSON object",
+        )),
     }
 }
 
@@ -42,7 +45,10 @@ pub(super) fn body_object(value: Value) -> Result<Map<String, Value>, ApiError> 
 /// 400 `invalid_json` when `patch` is not a JSON object.
 pub fn merge(mut current: Map<String, Value>, patch: Value) -> Result<Value, ApiError> {
     let Value::Object(patch) = patch else {
-        return Err(invalid("invalid_json", "the body must be a JSON object"));
+        return Err(invalid(
+            ErrorCode::InvalidJson,
+            "the body must be a JSON object",
+        ));
     };
     for (k, v) in patch {
         current.insert(k, v);
@@ -78,14 +84,14 @@ pub(super) struct Fields<'a> {
     obj: &'a Map<String, Value>,
     /// The path of the object itself (`""` for the body, `actions[0]`, …).
     pub(super) base: String,
-    code: &'static str,
+    code: ErrorCode,
 }
 
 impl<'a> Fields<'a> {
     pub(super) fn new(
         obj: &'a Map<String, Value>,
         base: impl Into<String>,
-        code: &'static str,
+        code: ErrorCode,
     ) -> Self {
         Self {
             obj,
@@ -265,7 +271,7 @@ impl<'a> Fields<'a> {
 pub(super) fn refuse_read_only(
     obj: &Map<String, Value>,
     read_only: &[&str],
-    code: &'static str,
+    code: ErrorCode,
 ) -> Result<(), ApiError> {
     match obj.keys().find(|k| read_only.contains(&k.as_str())) {
         Some(k) => Err(invalid(

@@ -6,7 +6,7 @@ use hooklane_domain::action::ActionSpec;
 use hooklane_domain::{
     BotId, Hook, HookAuth, HookId, HookResponse, RateLimit, DEFAULT_MAX_BODY_BYTES,
 };
-use hooklane_web::ApiError;
+use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -120,12 +120,12 @@ pub async fn check_hook(
     let size = Value::Object(obj.clone()).to_string().len();
     if size > MAX_HOOK_BYTES {
         return Err(invalid(
-            "invalid_hook",
+            ErrorCode::InvalidHook,
             format!("the hook is {size} bytes as JSON; at most {MAX_HOOK_BYTES}"),
         ));
     }
-    refuse_read_only(&obj, HOOK_READ_ONLY, "invalid_hook")?;
-    let f = Fields::new(&obj, "", "invalid_hook");
+    refuse_read_only(&obj, HOOK_READ_ONLY, ErrorCode::InvalidHook)?;
+    let f = Fields::new(&obj, "", ErrorCode::InvalidHook);
     f.only(HOOK_FIELDS, "a hook")?;
 
     let name = f.name("name", "Hook")?;
@@ -226,7 +226,7 @@ pub async fn check_hook(
 
 /// Checks `rate_limit`: `{"per_second": 5.0, "burst": 10}`.
 fn check_rate_limit(r: &Map<String, Value>) -> Result<RateLimit, ApiError> {
-    let f = Fields::new(r, "rate_limit", "invalid_hook");
+    let f = Fields::new(r, "rate_limit", ErrorCode::InvalidHook);
     f.only(&["per_second", "burst"], "rate_limit")?;
     let per_second = f
         .required("per_second", "the calls allowed per second, on average")?
@@ -254,14 +254,14 @@ fn check_rate_limit(r: &Map<String, Value>) -> Result<RateLimit, ApiError> {
 fn check_response(v: &Value) -> Result<HookResponse, ApiError> {
     let Value::Object(o) = v else {
         return Err(invalid(
-            "invalid_hook",
+            ErrorCode::InvalidHook,
             format!(
                 "`response` must be {{\"status\", \"body\"}} or {{\"redirect_to\"}}, not {}",
                 kind_of(v)
             ),
         ));
     };
-    let f = Fields::new(o, "response", "invalid_hook");
+    let f = Fields::new(o, "response", ErrorCode::InvalidHook);
     if o.contains_key("redirect_to") {
         f.only(&["redirect_to"], "a redirect response (it stands alone)")?;
         let to = f.required_str("redirect_to", "the URL to send the caller to")?;

@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use hooklane_auth::signature::{Algorithm, Encoding, Scheme};
 use hooklane_domain::HookAuth;
-use hooklane_web::ApiError;
+use hooklane_web::{ApiError, ErrorCode};
 use serde_json::Value;
 
 use super::fields::{invalid, kind_of, Fields};
@@ -59,7 +59,7 @@ pub(super) fn check_auth(
         Some(Value::Object(o)) => o,
         Some(other) => {
             return Err(invalid(
-                "invalid_auth",
+                ErrorCode::InvalidAuth,
                 format!(
                     "`auth` must be an object with a `type`, not {}",
                     kind_of(other)
@@ -67,7 +67,7 @@ pub(super) fn check_auth(
             ))
         }
     };
-    let f = Fields::new(raw, "auth", "invalid_auth");
+    let f = Fields::new(raw, "auth", ErrorCode::InvalidAuth);
     let kind = f.required_str(
         "type",
         "one of api_key, secret_header, hmac, signed_url, none",

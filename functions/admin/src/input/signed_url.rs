@@ -1,6 +1,6 @@
 //! The body that mints a signed URL for a `signed_url` hook.
 
-use hooklane_web::ApiError;
+use hooklane_web::{ApiError, ErrorCode};
 use serde_json::Value;
 
 use super::fields::{body_object, invalid, Fields};
@@ -34,26 +34,26 @@ fn json_depth(v: &Value) -> usize {
 /// [`MAX_URL_LIFETIME_SECONDS`].
 pub fn check_signed_url_request(value: Value) -> Result<(Value, Option<u64>), ApiError> {
     let obj = body_object(value)?;
-    Fields::new(&obj, "", "invalid_json")
+    Fields::new(&obj, "", ErrorCode::InvalidJson)
         .only(&["context", "expires_in"], "a signed URL request")?;
-    let context = Fields::new(&obj, "", "invalid_context")
+    let context = Fields::new(&obj, "", ErrorCode::InvalidContext)
         .object("context")?
         .cloned()
         .unwrap_or_default();
     if json_depth(&Value::Object(context.clone())) > MAX_CONTEXT_DEPTH {
         return Err(invalid(
-            "invalid_context",
+            ErrorCode::InvalidContext,
             format!("`context` nests more than {MAX_CONTEXT_DEPTH} levels deep"),
         ));
     }
     let size = Value::Object(context.clone()).to_string().len();
     if size > MAX_CONTEXT_BYTES {
         return Err(invalid(
-            "invalid_context",
+            ErrorCode::InvalidContext,
             format!("`context` is {size} bytes as JSON; at most {MAX_CONTEXT_BYTES}"),
         ));
     }
-    let expiry = Fields::new(&obj, "", "invalid_expiry");
+    let expiry = Fields::new(&obj, "", ErrorCode::InvalidExpiry);
     let expires_in = expiry.seconds_field("expires_in", 1..=MAX_URL_LIFETIME_SECONDS)?;
     Ok((Value::Object(context), expires_in))
 }

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use hooklane_auth::signature::{self, FnHeaders, Generic, Scheme};
 use hooklane_auth::{api_key, constant_time_eq, signed_url};
 use hooklane_domain::{Hook, HookAuth};
-use hooklane_web::ApiError;
+use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{json, Map, Value};
 
 use super::unknown_hook;
@@ -95,7 +95,7 @@ pub(super) async fn authenticate<'h>(
         .is_some_and(|c| json_depth(c) > MAX_JSON_DEPTH)
     {
         return Err(ApiError::bad_request(
-            "invalid_context",
+            ErrorCode::InvalidContext,
             format!("the signed URL's context nests deeper than {MAX_JSON_DEPTH} levels; mint one with a flatter context"),
         ));
     }
@@ -212,9 +212,9 @@ async fn check(
             };
             let lookup =
                 FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
-            signature::verify(&scheme, generic.as_ref(), secret, &lookup, body, now)
-                .map(|v| (v.delivery_id, None))
-                .map_err(|e| ApiError::unauthorized(e.to_string()))
+            let verified =
+                signature::verify(&scheme, generic.as_ref(), secret, &lookup, body, now)?;
+            Ok((verified.delivery_id, None))
         }
         HookAuth::SignedUrl { key } => {
             let key = base64::engine::general_purpose::STANDARD
@@ -233,9 +233,9 @@ async fn check(
                     "this hook is called through a signed URL (ctx and sig are missing)",
                 ));
             };
-            signed_url::verify(&key, hook.bot_id.as_str(), hook.id.as_str(), ctx, sig, now)
-                .map(|context| (None, Some(context)))
-                .map_err(|e| ApiError::unauthorized(format!("the signed URL is not valid: {e}")))
+            let context =
+                signed_url::verify(&key, hook.bot_id.as_str(), hook.id.as_str(), ctx, sig, now)?;
+            Ok((None, Some(context)))
         }
     }
 }

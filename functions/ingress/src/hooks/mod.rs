@@ -16,7 +16,7 @@ use hooklane_domain::envelope::DEPTH_HEADER;
 use hooklane_domain::envelope::{HookCall, InboundRequest};
 use hooklane_domain::{BotId, EventId, Hook, HookId, Job};
 use hooklane_runtime::metrics;
-use hooklane_web::{ApiError, ClientIp};
+use hooklane_web::{ApiError, ClientIp, ErrorCode};
 
 use crate::body::parse_body;
 use crate::intake::{self, Intake, Subject};
@@ -46,14 +46,22 @@ pub async fn call_hook(
             r
         }
         Err(rejection) => {
-            metrics::count("Rejected", &[("Route", "hook"), ("Code", rejection.code)]);
+            metrics::count(
+                "Rejected",
+                &[("Route", "hook"), ("Code", rejection.code.as_str())],
+            );
             if rejection.status.is_server_error() {
-                tracing::error!(bot_id, hook_id, code = rejection.code, "hook call failed");
+                tracing::error!(
+                    bot_id,
+                    hook_id,
+                    code = rejection.code.as_str(),
+                    "hook call failed"
+                );
             } else {
                 tracing::info!(
                     bot_id,
                     hook_id,
-                    code = rejection.code,
+                    code = rejection.code.as_str(),
                     status = rejection.status.as_u16(),
                     "hook call refused"
                 );
@@ -232,7 +240,10 @@ async fn read_body(
         if e.into_inner().is::<http_body_util::LengthLimitError>() {
             ApiError::payload_too_large(limit)
         } else {
-            ApiError::bad_request("invalid_body", "the body could not be read to its end")
+            ApiError::bad_request(
+                ErrorCode::InvalidBody,
+                "the body could not be read to its end",
+            )
         }
     })
 }

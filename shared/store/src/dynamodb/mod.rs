@@ -334,7 +334,7 @@ impl Store for DynamoStore {
                 match deleted {
                     Ok(_) => Ok(true),
                     Err(e) if is_condition_failed(&e) => Ok(false),
-                    Err(e) => Err(self.unexpected(&format!("DeleteItem {pk} {sk}"), e)),
+                    Err(e) => Err(self.sdk_error(&format!("DeleteItem {pk} {sk}"), e)),
                 }
             }
             (expected, Some(value)) => {
@@ -362,7 +362,7 @@ impl Store for DynamoStore {
                 match put.send().await {
                     Ok(_) => Ok(true),
                     Err(e) if is_condition_failed(&e) => Ok(false),
-                    Err(e) => Err(self.unexpected(&format!("PutItem {pk} {sk}"), e)),
+                    Err(e) => Err(self.sdk_error(&format!("PutItem {pk} {sk}"), e)),
                 }
             }
         }
@@ -407,7 +407,7 @@ impl Store for DynamoStore {
                     PutItemError::ConditionalCheckFailedException(e) => e.item,
                     other => return Err(self.unexpected(&format!("PutItem {pk} {sk}"), other)),
                 },
-                Err(e) => return Err(self.unexpected(&format!("PutItem {pk} {sk}"), e)),
+                Err(e) => return Err(self.sdk_error(&format!("PutItem {pk} {sk}"), e)),
             };
             let holder = match holder {
                 Some(holder) => Some(holder),
@@ -436,7 +436,7 @@ impl Store for DynamoStore {
             .set_key(Some(key(&pk, &sk)))
             .send()
             .await
-            .map_err(|e| self.unexpected(&format!("DeleteItem {pk} {sk}"), e))?;
+            .map_err(|e| self.sdk_error(&format!("DeleteItem {pk} {sk}"), e))?;
         Ok(())
     }
 
@@ -461,7 +461,7 @@ impl Store for DynamoStore {
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await
-            .map_err(|e| self.unexpected(&format!("UpdateItem {pk}"), e))?;
+            .map_err(|e| self.sdk_error(&format!("UpdateItem {pk}"), e))?;
         let attributes = out.attributes.unwrap_or_default();
         attr_n(&attributes, "n")
     }

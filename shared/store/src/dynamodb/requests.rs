@@ -4,12 +4,14 @@
 use std::time::Duration;
 
 use anyhow::anyhow;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
 use serde::de::DeserializeOwned;
 
 use super::items::{attr_s, decode, is_condition_failed, key, s, Item};
 use super::DynamoStore;
+use crate::aws_errors::cannot_answer;
 use crate::keys;
 use crate::ports::{Page, StoreError};
 
@@ -19,6 +21,23 @@ const BATCH_SIZE: usize = 25;
 const BATCH_RETRIES: u32 = 8;
 
 impl DynamoStore {
+    /// An SDK error of `what`: `Unavailable` when DynamoDB could not be
+    /// reached or could not answer now, `Unexpected` otherwise.
+    pub(super) fn sdk_error<E, R>(&self, what: &str, err: SdkError<E, R>) -> StoreError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let unavailable = cannot_answer(&err);
+        let err =
+            anyhow::Error::new(err).context(format!("DynamoDB {what} on table `{}`", self.table));
+        if unavailable {
+            StoreError::Unavailable(err)
+        } else {
+            StoreError::Unexpected(err)
+        }
+    }
+
     pub(super) fn unexpected<E>(&self, what: &str, err: E) -> StoreError
     where
         E: std::error::Error + Send + Sync + 'static,
@@ -56,7 +75,7 @@ impl DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| self.unexpected(&format!("GetItem {pk} {sk}"), e))?;
+            .map_err(|e| self.sdk_error(&format!("GetItem {pk} {sk}"), e))?;
         Ok(out.item)
     }
 
@@ -88,7 +107,7 @@ impl DynamoStore {
         match put.send().await {
             Ok(_) => Ok(true),
             Err(e) if is_condition_failed(&e) => Ok(false),
-            Err(e) => Err(self.unexpected("PutItem", e)),
+            Err(e) => Err(self.sdk_error("PutItem", e)),
         }
     }
 
@@ -121,7 +140,7 @@ impl DynamoStore {
         match deleted {
             Ok(_) => Ok(true),
             Err(e) if is_condition_failed(&e) => Ok(false),
-            Err(e) => Err(self.unexpected(&format!("DeleteItem {pk} {sk}"), e)),
+            Err(e) => Err(self.sdk_error(&format!("DeleteItem {pk} {sk}"), e)),
         }
     }
 
@@ -150,7 +169,7 @@ impl DynamoStore {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| self.unexpected(&format!("Query {pk} {prefix}"), e))?;
+                .map_err(|e| self.sdk_error(&format!("Query {pk} {prefix}"), e))?;
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(last) if items.len() <= size => start = Some(last),
@@ -185,7 +204,7 @@ impl DynamoStore {
             let out = query
                 .send()
                 .await
-                .map_err(|e| self.unexpected(&format!("Query {pk} {prefix}"), e))?;
+                .map_err(|e| self.sdk_error(&format!("Query {pk} {prefix}"), e))?;
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(last) => start = Some(last),
@@ -232,7 +251,7 @@ impl DynamoStore {
                     .request_items(&self.table, pending)
                     .send()
                     .await
-                    .map_err(|e| self.unexpected("BatchWriteItem", e))?;
+                    .map_err(|e| self.sdk_error("BatchWriteItem", e))?;
                 pending = out
                     .unprocessed_items
                     .and_then(|mut left| left.remove(&self.table))

@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context as _};
 use async_trait::async_trait;
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use tokio::sync::OnceCell;
 
+use crate::aws_errors::cannot_answer;
 use crate::ports::{Queue, QueueError, Received};
 
 /// SQS's longest `DelaySeconds`: 15 minutes.
@@ -101,13 +103,20 @@ impl SqsQueue {
             .map(String::as_str)
     }
 
-    fn unexpected<E>(&self, what: &str, err: E) -> QueueError
+    /// An SDK error of `what`: `Unavailable` when SQS could not be reached
+    /// or could not answer now, `Unexpected` otherwise.
+    fn sdk_error<E, R>(&self, what: &str, err: SdkError<E, R>) -> QueueError
     where
-        E: std::error::Error + Send + Sync + 'static,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
     {
-        QueueError::Unexpected(
-            anyhow::Error::new(err).context(format!("SQS {what} on {}", self.queue_url)),
-        )
+        let unavailable = cannot_answer(&err);
+        let err = anyhow::Error::new(err).context(format!("SQS {what} on {}", self.queue_url));
+        if unavailable {
+            QueueError::Unavailable(err)
+        } else {
+            QueueError::Unexpected(err)
+        }
     }
 }
 
@@ -157,7 +166,7 @@ impl Queue for SqsQueue {
             .delay_seconds(seconds_up(delay, MAX_DELAY.as_secs()))
             .send()
             .await
-            .map_err(|e| self.unexpected("SendMessage", e))?;
+            .map_err(|e| self.sdk_error("SendMessage", e))?;
         Ok(())
     }
 
@@ -176,7 +185,7 @@ impl Queue for SqsQueue {
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .send()
             .await
-            .map_err(|e| self.unexpected("ReceiveMessage", e))?;
+            .map_err(|e| self.sdk_error("ReceiveMessage", e))?;
         out.messages
             .unwrap_or_default()
             .into_iter()
@@ -209,7 +218,7 @@ impl Queue for SqsQueue {
             .receipt_handle(receipt)
             .send()
             .await
-            .map_err(|e| self.unexpected("DeleteMessage", e))?;
+            .map_err(|e| self.sdk_error("DeleteMessage", e))?;
         Ok(())
     }
 
@@ -221,7 +230,7 @@ impl Queue for SqsQueue {
             .visibility_timeout(seconds_up(delay, MAX_VISIBILITY_SECONDS))
             .send()
             .await
-            .map_err(|e| self.unexpected("ChangeMessageVisibility", e))?;
+            .map_err(|e| self.sdk_error("ChangeMessageVisibility", e))?;
         Ok(())
     }
 
