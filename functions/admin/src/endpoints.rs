@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use hooklane_auth::signature::generate_endpoint_secret;
-use hooklane_domain::envelope::{Deliver, Publish};
+use hooklane_domain::envelope::{DeliveryTask, Publish};
 use hooklane_domain::{
     rfc3339, Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointId, Envelope, Job, MessageId,
     OldSecret,
@@ -275,7 +275,7 @@ async fn replay(
     let Some(message) = state.svc.store.get_message(&ep.bot_id, message_id).await? else {
         return Ok(false);
     };
-    let job = Job::Deliver(Deliver {
+    let job = Job::Deliver(DeliveryTask {
         message_id: message.id,
         bot_id: ep.bot_id.clone(),
         endpoint_id: ep.id.clone(),

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use hooklane_domain::envelope::Deliver;
+use hooklane_domain::envelope::DeliveryTask;
 use hooklane_domain::envelope::DEPTH_HEADER;
 use hooklane_domain::{
     Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointType, Envelope, Job,
@@ -47,7 +47,7 @@ async fn error_text(resp: reqwest::Response) -> Option<String> {
 
 /// Sends the delivery to the endpoint once: the body shaped for its type,
 /// its own headers, then the event, attempt, depth and signature headers.
-async fn attempt(svc: &Services, endpoint: &Endpoint, d: &Deliver) -> AttemptResult {
+async fn attempt(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> AttemptResult {
     let body = serde_json::to_vec(&body_for(endpoint.kind, d)).unwrap_or_default();
     let now = svc.now();
     let mut req = match svc.outbound.request(reqwest::Method::POST, &endpoint.url) {
@@ -164,7 +164,7 @@ async fn save_state(
 /// A store or queue error (reading the endpoint, writing the log row,
 /// queuing the next attempt); the queue hands the job back.
 #[tracing::instrument(skip_all, fields(bot_id = %d.bot_id, message_id = %d.message_id, endpoint_id = %d.endpoint_id, delivery_id, attempt = d.attempt))]
-pub async fn deliver(svc: &Services, d: Deliver) -> anyhow::Result<()> {
+pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
     let Some(endpoint) = svc.store.get_endpoint(&d.bot_id, &d.endpoint_id).await? else {
         tracing::info!("the endpoint is gone; the delivery is dropped");
         return Ok(());
@@ -244,7 +244,7 @@ pub async fn deliver(svc: &Services, d: Deliver) -> anyhow::Result<()> {
 
     if retry {
         let delay = retry_delay(&endpoint.retry_schedule, d.attempt + 1, result.retry_after);
-        let next = Deliver {
+        let next = DeliveryTask {
             attempt: d.attempt + 1,
             previous: Some(row.id.clone()),
             ..d

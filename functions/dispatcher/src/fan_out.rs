@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hooklane_domain::envelope::{Deliver, Publish};
+use hooklane_domain::envelope::{DeliveryTask, Publish};
 use hooklane_domain::validate::event_matches;
 use hooklane_domain::{Endpoint, Envelope, Job, Message};
 use hooklane_runtime::Services;
@@ -15,7 +15,7 @@ pub fn subscribed(endpoint: &Endpoint, event: &str) -> bool {
 }
 
 /// Keeps the message for resends (for the delivery log's time to live) and
-/// queues one `Deliver` job (attempt 1, due now) per enabled, subscribed
+/// queues one `DeliveryTask` job (attempt 1, due now) per enabled, subscribed
 /// endpoint of the bot, or only to `publish.only_endpoint` whatever its
 /// state (a forced resend; nothing when that endpoint is gone).
 ///
@@ -60,7 +60,7 @@ pub async fn fan_out(svc: &Services, publish: Publish) -> anyhow::Result<()> {
     };
     tracing::info!(endpoints = targets.len(), event = %publish.event, "fanning out");
     for endpoint in targets {
-        let job = Job::Deliver(Deliver {
+        let job = Job::Deliver(DeliveryTask {
             message_id: publish.message_id.clone(),
             bot_id: publish.bot_id.clone(),
             endpoint_id: endpoint.id.clone(),

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::id::{BotId, DeliveryId, EndpointId, EventId, HookId, MessageId};
+use crate::id::{BotId, CallId, DeliveryId, EndpointId, HookId, MessageId};
 
 /// How many publishes may chain (a hook publishing an event whose delivery
 /// calls a hook that publishes again, …) before the chain is stopped.
@@ -51,8 +51,8 @@ pub enum Job {
     HookCall(HookCall),
     /// A published event to fan out to the bot's endpoints.
     Publish(Publish),
-    /// One message to one endpoint, attempt `attempt`.
-    Deliver(Deliver),
+    /// One message to one endpoint, attempt `attempt` (serialized `"kind": "deliver"`).
+    Deliver(DeliveryTask),
 }
 
 /// What the actions can read of the inbound request.
@@ -79,7 +79,7 @@ pub struct InboundRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HookCall {
-    pub event_id: EventId,
+    pub event_id: CallId,
     pub bot_id: BotId,
     pub hook_id: HookId,
     #[serde(with = "time::serde::rfc3339")]
@@ -109,8 +109,11 @@ pub struct Publish {
     pub only_endpoint: Option<EndpointId>,
 }
 
+/// The queued work of one delivery attempt: `message_id`'s event to
+/// `endpoint_id`, attempt `attempt` (1 for the first). Its log row is a
+/// [`Delivery`](crate::Delivery).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Deliver {
+pub struct DeliveryTask {
     pub message_id: MessageId,
     pub bot_id: BotId,
     pub endpoint_id: EndpointId,

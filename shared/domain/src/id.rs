@@ -106,8 +106,9 @@ prefixed_id!(
     MessageId, "msg", "message"
 );
 prefixed_id!(
-    /// An inbound call of a hook: `evt_…`.
-    EventId, "evt", "event"
+    /// An inbound call of a hook: `evt_…` (the contract's prefix for
+    /// inbound calls; a hook run's id is its call's id).
+    CallId, "evt", "event"
 );
 prefixed_id!(
     /// One delivery attempt of a message to an endpoint: `dlv_…`.
@@ -175,7 +176,7 @@ mod tests {
     fn ids_with_the_wrong_prefix_are_refused() {
         assert!(HookId::parse("ep_01H").is_err());
         assert!(EndpointId::parse("ep_").is_err());
-        assert!(EventId::parse("evt_a/b").is_err());
+        assert!(CallId::parse("evt_a/b").is_err());
     }
 
     #[test]

@@ -12,7 +12,7 @@ pub mod validate;
 pub use action::{Action, ActionSpec};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use envelope::{Envelope, Job};
-pub use id::{BotId, DeliveryId, EndpointId, EventId, HookId, InvalidId, MessageId};
+pub use id::{BotId, CallId, DeliveryId, EndpointId, HookId, InvalidId, MessageId};
 pub use model::*;
 
 /// RFC 3339 text of a time, as every JSON answer carries it.

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::action::ActionSpec;
-use crate::id::{BotId, DeliveryId, EndpointId, EventId, HookId, MessageId};
+use crate::id::{BotId, CallId, DeliveryId, EndpointId, HookId, MessageId};
 
 /// A bot: the owner of hooks, endpoints and variables.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -242,7 +242,7 @@ pub struct ActionResult {
 /// One inbound call of a hook and what its actions did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Run {
-    pub id: EventId,
+    pub id: CallId,
     pub bot_id: BotId,
     pub hook_id: HookId,
     pub status: RunStatus,

@@ -2,7 +2,7 @@
 //! event itself for a `custom` endpoint, a Discord embed for `discord`,
 //! Slack blocks for `slack` (each within the platform's limits).
 
-use hooklane_domain::envelope::Deliver;
+use hooklane_domain::envelope::DeliveryTask;
 use hooklane_domain::{rfc3339, EndpointType};
 use serde_json::{json, Map, Value};
 
@@ -16,7 +16,7 @@ use crate::platforms::{cut, discord, slack, Cuts};
 /// - `slack`: `{"text", "blocks"}`: the event and the compact data as the
 ///   fallback text, a header block, a section of up to 10 fields and a
 ///   context block with the message id and time, cut to Slack's limits.
-pub fn body_for(kind: EndpointType, d: &Deliver) -> Value {
+pub fn body_for(kind: EndpointType, d: &DeliveryTask) -> Value {
     let timestamp = rfc3339(d.timestamp);
     match kind {
         EndpointType::Custom => json!({
@@ -110,8 +110,8 @@ pub fn test_event_data() -> Value {
 mod tests {
     use super::*;
 
-    fn deliver(data: Value) -> Deliver {
-        Deliver {
+    fn deliver(data: Value) -> DeliveryTask {
+        DeliveryTask {
             message_id: hooklane_domain::MessageId::parse("msg_01J0000000000000000000000").unwrap(),
             bot_id: hooklane_domain::BotId::parse("bot-1").unwrap(),
             endpoint_id: hooklane_domain::EndpointId::generate(),

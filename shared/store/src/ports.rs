@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hooklane_domain::{
-    Bot, BotId, Delivery, DeliveryId, Endpoint, EndpointId, EventId, Hook, HookId, Message,
+    Bot, BotId, CallId, Delivery, DeliveryId, Endpoint, EndpointId, Hook, HookId, Message,
     MessageId, Run, Variable,
 };
 use serde_json::Value;
@@ -157,7 +157,7 @@ pub trait Store: Send + Sync {
         &self,
         bot: &BotId,
         hook: &HookId,
-        id: &EventId,
+        id: &CallId,
     ) -> Result<Option<Run>, StoreError>;
     /// The hook's runs, newest first, one page.
     async fn list_runs(

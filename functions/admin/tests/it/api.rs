@@ -7,7 +7,7 @@ use axum::http::{Method, StatusCode};
 use base64::Engine as _;
 use hooklane_auth::api_key;
 use hooklane_domain::{
-    ActionResult, ActionStatus, BotId, EventId, HookAuth, HookId, Run, RunStatus,
+    ActionResult, ActionStatus, BotId, CallId, HookAuth, HookId, Run, RunStatus,
 };
 use hooklane_runtime::config::Settings;
 use serde_json::{json, Value};
@@ -1130,7 +1130,7 @@ fn sample_run(bot: &str, hook: &str) -> Run {
         .replace_nanosecond(0)
         .unwrap();
     Run {
-        id: EventId::generate(),
+        id: CallId::generate(),
         bot_id: BotId::parse(bot).unwrap(),
         hook_id: HookId::parse(hook).unwrap(),
         status: RunStatus::Failed,

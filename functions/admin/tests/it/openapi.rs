@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::common::{request, send, spawn_app, Answer, TOKEN};
 use axum::http::{Method, StatusCode};
 use hooklane_domain::{
-    ActionResult, ActionStatus, BotId, Delivery, DeliveryId, DeliveryStatus, EndpointId, EventId,
+    ActionResult, ActionStatus, BotId, CallId, Delivery, DeliveryId, DeliveryStatus, EndpointId,
     HookId, Message, MessageId, Run, RunStatus,
 };
 use serde_json::{json, Value};
@@ -634,7 +634,7 @@ async fn every_documented_admin_operation_reaches_its_handler_and_answers_as_doc
     };
     app.svc.store.put_delivery(&delivery, later).await.unwrap();
     let run = Run {
-        id: EventId::generate(),
+        id: CallId::generate(),
         bot_id: bot_id.clone(),
         hook_id: HookId::parse(&hook).unwrap(),
         status: RunStatus::Succeeded,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use hooklane_domain::envelope::{HookCall, InboundRequest};
-use hooklane_domain::{Bot, BotId, Envelope, EventId, Hook, HookAuth, HookId, Job, RunStatus};
+use hooklane_domain::{Bot, BotId, CallId, Envelope, Hook, HookAuth, HookId, Job, RunStatus};
 use hooklane_runtime::config::Settings;
 use hooklane_runtime::Services;
 use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
@@ -36,7 +36,7 @@ fn hook(bot: &BotId) -> Hook {
 
 fn call(bot: &BotId, hook: &HookId, name: &str) -> String {
     Envelope::now(Job::HookCall(HookCall {
-        event_id: EventId::generate(),
+        event_id: CallId::generate(),
         bot_id: bot.clone(),
         hook_id: hook.clone(),
         received_at: time::OffsetDateTime::now_utc(),

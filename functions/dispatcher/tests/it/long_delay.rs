@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::SqsEvent;
-use hooklane_domain::envelope::Deliver;
+use hooklane_domain::envelope::DeliveryTask;
 use hooklane_domain::{
     Bot, BotId, Endpoint, EndpointId, EndpointType, Envelope, Job, ManualClock, MessageId,
 };
@@ -176,7 +176,7 @@ async fn a_delivery_two_hours_out_waits_in_the_queue_then_goes_out(
     let message = MessageId::generate();
 
     // Attempt 2 of a delivery, due in two hours (as a retry would be).
-    let job = Job::Deliver(Deliver {
+    let job = Job::Deliver(DeliveryTask {
         message_id: message.clone(),
         bot_id: bot.clone(),
         endpoint_id: endpoint.id.clone(),

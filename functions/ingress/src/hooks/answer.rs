@@ -6,7 +6,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hooklane_domain::envelope::HookCall;
-use hooklane_domain::{EventId, Hook, HookResponse};
+use hooklane_domain::{CallId, Hook, HookResponse};
 use hooklane_template::{render_json, render_str, Context};
 use serde_json::{json, Value};
 
@@ -28,7 +28,7 @@ pub(super) fn response_context(call: &HookCall) -> Context {
 /// string and as JSON otherwise. With `{"redirect_to"}`: 303 to the rendered
 /// URL, or the plain 202 when it is not an `http(s)` URL. Both carry the
 /// call's id in `x-hooklane-event-id`.
-pub(super) fn queued(hook: &Hook, event_id: &EventId, ctx: &Context) -> Response {
+pub(super) fn queued(hook: &Hook, event_id: &CallId, ctx: &Context) -> Response {
     match &hook.response {
         None => accepted(event_id.as_str()),
         Some(HookResponse::Content { status, body }) => {

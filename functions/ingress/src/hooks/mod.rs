@@ -14,7 +14,7 @@ use axum::http::{header, HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use hooklane_domain::envelope::DEPTH_HEADER;
 use hooklane_domain::envelope::{HookCall, InboundRequest};
-use hooklane_domain::{BotId, EventId, Hook, HookId, Job};
+use hooklane_domain::{BotId, CallId, Hook, HookId, Job};
 use hooklane_runtime::metrics;
 use hooklane_web::{ApiError, ClientIp, ErrorCode};
 
@@ -165,7 +165,7 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
         .and_then(|v| v.to_str().ok());
     let parsed = parse_body(content_type, &bytes)?;
 
-    let event_id = EventId::generate();
+    let event_id = CallId::generate();
     let idempotency_key = passed
         .delivery_id
         .or_else(|| header_str(&parts.headers, "idempotency-key"))

@@ -14,8 +14,8 @@ pub use self::store::*;
 use std::sync::Arc;
 
 use hooklane_domain::{
-    ActionResult, ActionStatus, Bot, BotId, Delivery, DeliveryId, DeliveryStatus, Endpoint,
-    EndpointId, EndpointType, EventId, Hook, HookAuth, HookId, MessageId, Run, RunStatus,
+    ActionResult, ActionStatus, Bot, BotId, CallId, Delivery, DeliveryId, DeliveryStatus, Endpoint,
+    EndpointId, EndpointType, Hook, HookAuth, HookId, MessageId, Run, RunStatus,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -86,7 +86,7 @@ pub fn endpoint(bot: &BotId) -> Endpoint {
 
 fn run(bot: &BotId, hook: &HookId) -> Run {
     Run {
-        id: EventId::generate(),
+        id: CallId::generate(),
         bot_id: bot.clone(),
         hook_id: hook.clone(),
         status: RunStatus::Succeeded,

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use hooklane_domain::{DeliveryStatus, EventId, HookId, Message, MessageId, RunStatus};
+use hooklane_domain::{CallId, DeliveryStatus, HookId, Message, MessageId, RunStatus};
 use serde_json::json;
 
 use super::{bot, delivery, endpoint, fresh_bot_id, hook, later, now, run};
@@ -138,7 +138,7 @@ pub async fn runs_are_upserted_and_listed_newest_first(store: &dyn Store) {
         Some(older.clone())
     );
     assert!(store
-        .get_run(&b, &h.id, &EventId::generate())
+        .get_run(&b, &h.id, &CallId::generate())
         .await
         .unwrap()
         .is_none());

@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use hooklane_domain::{
-    Bot, BotId, Delivery, DeliveryId, Endpoint, EndpointId, EventId, Hook, HookId, Message,
+    Bot, BotId, CallId, Delivery, DeliveryId, Endpoint, EndpointId, Hook, HookId, Message,
     MessageId, Run, Variable,
 };
 use serde_json::Value;
@@ -152,7 +152,7 @@ impl Store for DynamoStore {
         &self,
         bot: &BotId,
         hook: &HookId,
-        id: &EventId,
+        id: &CallId,
     ) -> Result<Option<Run>, StoreError> {
         self.get_record(&keys::run_pk(bot, hook), id.as_str()).await
     }

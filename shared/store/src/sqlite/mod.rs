@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use hooklane_domain::{
-    Bot, BotId, Delivery, DeliveryId, Endpoint, EndpointId, EventId, Hook, HookId, Message,
+    Bot, BotId, CallId, Delivery, DeliveryId, Endpoint, EndpointId, Hook, HookId, Message,
     MessageId, Run, Variable,
 };
 use rusqlite::{params, OptionalExtension};
@@ -169,7 +169,7 @@ impl Store for Sqlite {
         &self,
         bot: &BotId,
         hook: &HookId,
-        id: &EventId,
+        id: &CallId,
     ) -> Result<Option<Run>, StoreError> {
         self.get(keys::run_pk(bot, hook), id.to_string()).await
     }

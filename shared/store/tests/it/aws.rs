@@ -127,7 +127,7 @@ async fn deleting_a_bot_removes_more_items_than_one_batch_write_holds() {
     let later = time::OffsetDateTime::now_utc() + time::Duration::days(1);
     for _ in 0..60 {
         let run = hooklane_domain::Run {
-            id: hooklane_domain::EventId::generate(),
+            id: hooklane_domain::CallId::generate(),
             bot_id: bot.clone(),
             hook_id: hook.id.clone(),
             status: hooklane_domain::RunStatus::Succeeded,
