@@ -308,9 +308,32 @@ pub trait Queue: Send + Sync {
     /// Up to `max` messages (an adapter MAY return fewer: SQS at most 10),
     /// waiting up to `wait` for the first; an empty list when none came.
     async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Received>, QueueError>;
+    /// Sends each `(body, delay)` as [`Queue::send`] does, in as few calls
+    /// to the backend as it allows (SQS: `SendMessageBatch`, 10 at a time).
+    /// Answers one result per message, in order: a message whose result is
+    /// `Ok` is durable; the others were not queued (a body too large is
+    /// `TooLarge`, the others' sends go on). The default sends one by one.
+    async fn send_batch(&self, messages: &[(String, Duration)]) -> Vec<Result<(), QueueError>> {
+        let mut results = Vec::with_capacity(messages.len());
+        for (body, delay) in messages {
+            results.push(self.send(body, *delay).await);
+        }
+        results
+    }
     /// Removes a received message for good. A receipt whose message was
     /// received again since MAY be refused or ignored.
     async fn delete(&self, receipt: &str) -> Result<(), QueueError>;
+    /// Deletes each receipt as [`Queue::delete`] does, in as few calls to
+    /// the backend as it allows (SQS: `DeleteMessageBatch`, 10 at a time).
+    /// Answers one result per receipt, in order. The default deletes one
+    /// by one.
+    async fn delete_batch(&self, receipts: &[String]) -> Vec<Result<(), QueueError>> {
+        let mut results = Vec::with_capacity(receipts.len());
+        for receipt in receipts {
+            results.push(self.delete(receipt).await);
+        }
+        results
+    }
     /// Makes a received message visible again after `delay` (SQS rounds it
     /// up to whole seconds, at most 12 hours).
     async fn retry_after(&self, receipt: &str, delay: Duration) -> Result<(), QueueError>;

@@ -2,6 +2,7 @@
 //! to its dead-letter queue after `maxReceiveCount` receives. The queue
 //! adapter is here; `provision.rs` creates the queues.
 
+mod batch;
 mod provision;
 
 use std::time::Duration;
@@ -209,6 +210,14 @@ impl Queue for SqsQueue {
                 })
             })
             .collect()
+    }
+
+    async fn send_batch(&self, messages: &[(String, Duration)]) -> Vec<Result<(), QueueError>> {
+        self.send_in_batches(messages).await
+    }
+
+    async fn delete_batch(&self, receipts: &[String]) -> Vec<Result<(), QueueError>> {
+        self.delete_in_batches(receipts).await
     }
 
     async fn delete(&self, receipt: &str) -> Result<(), QueueError> {
