@@ -14,7 +14,7 @@ use hooklane_engine::platforms::cut;
 use hooklane_engine::retry::{self, apply_outcome, retry_delay, Outcome};
 use hooklane_engine::signing::signature_headers;
 use hooklane_runtime::metrics;
-use hooklane_runtime::outbound::{bounded_text, describe_send_error};
+use hooklane_runtime::outbound::{bounded_text, describe_send_error, refused_target};
 use hooklane_runtime::Services;
 use serde_json::Value;
 
@@ -35,6 +35,18 @@ struct AttemptResult {
     error: Option<String>,
     retry_after: Option<Duration>,
     elapsed_ms: u64,
+    /// The SSRF guard refused the target (a final failure).
+    refused: bool,
+}
+
+impl AttemptResult {
+    fn outcome(&self) -> Outcome {
+        if self.refused {
+            Outcome::Permanent
+        } else {
+            Outcome::of(self.http_status)
+        }
+    }
 }
 
 /// The start of a failed answer's body, trimmed and cut for the log;
@@ -45,8 +57,13 @@ async fn error_text(resp: reqwest::Response) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
+/// The header carrying the delivery's idempotency key: the message id
+/// (as `webhook-id`), the same on every attempt to the endpoint.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
 /// Sends the delivery to the endpoint once: the body shaped for its type,
-/// its own headers, then the event, attempt, depth and signature headers.
+/// its own headers, then the event, attempt, depth, idempotency key and
+/// signature headers.
 async fn attempt(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> AttemptResult {
     let body = serde_json::to_vec(&body_for(endpoint.kind, d)).unwrap_or_default();
     let now = svc.now();
@@ -58,6 +75,7 @@ async fn attempt(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> Attem
                 error: Some(e.to_string()),
                 retry_after: None,
                 elapsed_ms: 0,
+                refused: true,
             }
         }
     };
@@ -71,6 +89,13 @@ async fn attempt(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> Attem
         .header("x-webhook-event", d.event.as_str())
         .header("x-webhook-attempt", d.attempt.to_string())
         .header(DEPTH_HEADER, d.depth.to_string());
+    if !endpoint
+        .headers
+        .keys()
+        .any(|h| h.eq_ignore_ascii_case(IDEMPOTENCY_KEY))
+    {
+        req = req.header(IDEMPOTENCY_KEY, d.message_id.as_str());
+    }
     for (name, value) in signature_headers(
         endpoint,
         d.message_id.as_str(),
@@ -98,6 +123,7 @@ async fn attempt(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> Attem
                 error,
                 retry_after,
                 elapsed_ms,
+                refused: false,
             }
         }
         Err(e) => AttemptResult {
@@ -105,7 +131,31 @@ async fn attempt(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> Attem
             error: Some(describe_send_error(&e)),
             retry_after: None,
             elapsed_ms,
+            refused: refused_target(&e).is_some(),
         },
+    }
+}
+
+/// The log row's error: what the endpoint answered (or why nothing was
+/// sent), and for a final failure why it is not retried.
+fn attempt_error(result: &AttemptResult, outcome: Outcome) -> Option<String> {
+    let error = match (&result.error, result.http_status) {
+        (Some(e), _) => Some(e.clone()),
+        (None, Some(s)) if outcome != Outcome::Succeeded => {
+            Some(format!("the endpoint answered {s}"))
+        }
+        _ => None,
+    };
+    match (outcome, result.http_status) {
+        (Outcome::Permanent, Some(s)) => Some(format!(
+            "{}; not retried: a {s} answer is final (only 408, 409, 425, 429 and 5xx are retried)",
+            error.unwrap_or_default()
+        )),
+        (Outcome::Permanent, None) => Some(format!(
+            "{}; not retried: a refused target is refused on every attempt",
+            error.unwrap_or_default()
+        )),
+        _ => error,
     }
 }
 
@@ -194,7 +244,7 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
     }
     let triggered_at = svc.now();
     let result = attempt(svc, &endpoint, &d).await;
-    let outcome = Outcome::of(result.http_status);
+    let outcome = result.outcome();
     let endpoint = save_state(svc, endpoint, outcome, triggered_at).await;
     let retry = retry::retries(outcome, d.attempt, &endpoint, d.force);
     let status = match outcome {
@@ -211,13 +261,7 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
         attempt: d.attempt,
         status,
         http_status: result.http_status,
-        error: match (&result.error, result.http_status) {
-            (Some(e), _) => Some(e.clone()),
-            (None, Some(s)) if outcome != Outcome::Succeeded => {
-                Some(format!("the endpoint answered {s}"))
-            }
-            _ => None,
-        },
+        error: attempt_error(&result, outcome),
         triggered_at,
         response_time_ms: Some(result.elapsed_ms),
     };

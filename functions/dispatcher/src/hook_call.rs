@@ -1,11 +1,16 @@
-//! Running a hook's actions for one inbound call, and logging the run.
+//! Running a hook's actions for one inbound call, checkpointing the run as
+//! its actions complete, resuming a run cut short, and logging the run.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use hooklane_domain::envelope::HookCall;
-use hooklane_domain::{Envelope, Job, Run, RunStatus};
-use hooklane_engine::actions::{run_actions, RunState};
+use hooklane_domain::{ActionResult, Envelope, Job, Run, RunStatus};
+use hooklane_engine::actions::{run_actions, Checkpoints, Failure, RunState};
 use hooklane_engine::retry::run_retry_delay;
+use hooklane_runtime::config::RunLog;
 use hooklane_runtime::Services;
 use serde_json::{Map, Value};
 
@@ -33,19 +38,82 @@ async fn finish(svc: &Services, run: &Run) {
     }
 }
 
+/// A run's checkpoints: its row, status `running`, with the results so far.
+struct RunCheckpoints {
+    svc: Services,
+    run: Run,
+    /// Whether a row of this run's attempt is in the store (a checkpoint
+    /// written now or by the process the run resumes from).
+    written: AtomicBool,
+}
+
+#[async_trait]
+impl Checkpoints for RunCheckpoints {
+    async fn save(&self, actions: &[ActionResult], unknown: &[String]) {
+        let mut run = self.run.clone();
+        run.actions = actions.to_vec();
+        run.unknown_placeholders = unknown.to_vec();
+        let expires = self.svc.now() + self.svc.settings.run_log_ttl;
+        match self.svc.store.put_run(&run, expires).await {
+            Ok(()) => self.written.store(true, Ordering::Relaxed),
+            // The run goes on; a crash before the next checkpoint repeats
+            // the actions since the last one that was written.
+            Err(e) => {
+                tracing::warn!(error.message = %e, "a checkpoint of the run could not be written")
+            }
+        }
+    }
+}
+
+/// What to do with a call, from the row its earlier receive left (if any).
+enum Start {
+    /// No row of this attempt: run from the first action.
+    Fresh,
+    /// A checkpoint of this attempt: resume after its recorded actions.
+    Resume(Run),
+    /// This attempt (or a later one) finished already: drop the repeat.
+    Done(RunStatus),
+}
+
+fn start_from(earlier: Option<Run>, attempt: u32) -> Start {
+    match earlier {
+        Some(e) if e.attempt > attempt => Start::Done(e.status),
+        Some(e) if e.attempt == attempt && e.status != RunStatus::Running => Start::Done(e.status),
+        Some(e) if e.attempt == attempt => Start::Resume(e),
+        _ => Start::Fresh,
+    }
+}
+
 /// Runs the hook's actions for one inbound call and writes the run log.
 ///
-/// A hook that is gone drops the call; a repeated delivery of an attempt
-/// that already ran is dropped; a run left `running` (cut short) is
-/// recorded as failed, not repeated. A run that failed transiently before
-/// anything took effect is queued again after
-/// [`run_retry_delay`](hooklane_engine::retry::run_retry_delay) (`retrying`).
+/// `receive_count` is how many times the queue has handed this message
+/// over (1 on the first receive; 0 when not known). Only a message received
+/// before can have left a row of its attempt, so the earlier row is read
+/// only then: a repeat of a finished attempt is dropped; a checkpoint (a
+/// row still `running`: the process stopped mid-run) is resumed from the
+/// first action without an outcome, so only the action in flight at the
+/// stop can run twice.
+///
+/// Checkpoints: after each action with an effect that completes while
+/// another action is still to run (see `hooklane_engine::actions`), so a
+/// one-action run writes its row once, when it ends. With
+/// `HOOKLANE_RUN_LOG=failures` a succeeded run writes no row unless a
+/// checkpoint of it is in the store (the final row replaces it).
+///
+/// A hook that is gone drops the call. A run that failed transiently
+/// before anything took effect is queued again after
+/// [`run_retry_delay`](hooklane_engine::retry::run_retry_delay)
+/// (`retrying`); any other failure is final and the row says why.
 ///
 /// # Errors
 /// [`DispatchError::Unexpected`] when the store cannot be read; the queue
 /// hands the call back.
 #[tracing::instrument(skip_all, fields(bot_id = %call.bot_id, hook_id = %call.hook_id, event_id = %call.event_id))]
-pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), DispatchError> {
+pub async fn run_hook_call(
+    svc: &Services,
+    call: HookCall,
+    receive_count: u32,
+) -> Result<(), DispatchError> {
     let Some(hook) = svc
         .store
         .get_hook(&call.bot_id, &call.hook_id)
@@ -55,11 +123,26 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
         tracing::warn!("the hook is gone; the call is dropped");
         return Ok(());
     };
-    // The queue delivers at least once: a run already written for this
-    // attempt is not run again. A run left `running` was cut short (the
-    // process stopped); some actions may have taken effect, so it is
-    // recorded as failed rather than repeated.
     let attempt = call.attempt + 1;
+    let earlier = if receive_count == 1 {
+        None
+    } else {
+        svc.store
+            .get_run(&call.bot_id, &call.hook_id, &call.event_id)
+            .await
+            .map_err(anyhow::Error::from)?
+    };
+    let resume = match start_from(earlier, attempt) {
+        Start::Done(status) => {
+            tracing::info!(
+                ?status,
+                "this attempt already ran; the repeated delivery is dropped"
+            );
+            return Ok(());
+        }
+        Start::Resume(run) => Some(run),
+        Start::Fresh => None,
+    };
     let mut run = Run {
         id: call.event_id.clone(),
         bot_id: call.bot_id.clone(),
@@ -72,35 +155,6 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
         unknown_placeholders: Vec::new(),
         error: None,
     };
-    let earlier = svc
-        .store
-        .get_run(&call.bot_id, &call.hook_id, &call.event_id)
-        .await
-        .map_err(anyhow::Error::from)?;
-    if let Some(earlier) = earlier {
-        if earlier.attempt > attempt
-            || (earlier.attempt == attempt && earlier.status != RunStatus::Running)
-        {
-            tracing::info!(status = ?earlier.status, "this attempt already ran; the repeated delivery is dropped");
-            return Ok(());
-        }
-        if earlier.attempt == attempt {
-            let mut interrupted = earlier;
-            interrupted.status = RunStatus::Failed;
-            interrupted.finished_at = Some(svc.now());
-            interrupted.error = Some(
-                "the run was cut short (the process stopped before it finished); it is not run again, since some actions may have taken effect".into(),
-            );
-            tracing::warn!("an interrupted run is recorded as failed");
-            finish(svc, &interrupted).await;
-            return Ok(());
-        }
-    }
-    let expires = svc.now() + svc.settings.run_log_ttl;
-    svc.store
-        .put_run(&run, expires)
-        .await
-        .map_err(anyhow::Error::from)?;
 
     let variables = svc
         .store
@@ -111,7 +165,21 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
 
     let tpl = call.template_context(Some(&hook.name), Some(vars));
 
-    let mut state = RunState::new(tpl, call.bot_id.clone(), call.depth);
+    let checkpoints = Arc::new(RunCheckpoints {
+        svc: svc.clone(),
+        run: run.clone(),
+        written: AtomicBool::new(resume.is_some()),
+    });
+    let mut state = RunState::new(tpl, call.bot_id.clone(), call.depth)
+        .for_run(call.event_id.as_str())
+        .with_checkpoints(checkpoints.clone());
+    if let Some(earlier) = resume {
+        tracing::warn!(
+            recorded = earlier.actions.len(),
+            "the run was cut short; it resumes after its recorded actions"
+        );
+        state = state.resuming(earlier.actions, earlier.unknown_placeholders);
+    }
     let outcome = run_actions(svc, &hook.actions, &mut state).await;
 
     run.status = RunStatus::Succeeded;
@@ -119,39 +187,63 @@ pub async fn run_hook_call(svc: &Services, call: HookCall) -> Result<(), Dispatc
     run.actions = outcome.results;
     run.unknown_placeholders = state.unknown;
     if let Some(failure) = &outcome.failure {
-        let reason = format!(
-            "action {} ({}) failed: {}",
-            failure.index, failure.kind, failure.reason
-        );
-        let delay = run_retry_delay(call.attempt).filter(|_| failure.transient && !state.effect);
-        if let Some(delay) = delay {
-            run.status = RunStatus::Retrying;
-            run.error = Some(format!(
-                "{reason}; nothing had taken effect, so the run is retried in {} s",
-                delay.as_secs()
-            ));
-            let again = HookCall {
-                attempt,
-                ..call.clone()
-            };
-            if let Err(e) = svc
-                .enqueue(Envelope::now(Job::HookCall(again)), delay)
-                .await
-            {
-                tracing::error!(error.message = %e, "the retry could not be queued");
-                run.status = RunStatus::Failed;
-                run.error = Some(format!("{reason}; the retry could not be queued: {e}"));
-            }
-        } else {
-            run.status = RunStatus::Failed;
-            run.error = Some(reason);
-        }
+        fail(svc, &call, &mut run, failure, state.effect).await;
         tracing::warn!(status = ?run.status, error = run.error.as_deref().unwrap_or_default(), "run failed");
         hooklane_runtime::metrics::count("RunFailed", &[]);
     } else {
         tracing::info!(actions = run.actions.len(), "run succeeded");
         hooklane_runtime::metrics::count("RunSucceeded", &[]);
     }
-    finish(svc, &run).await;
+    let logged = svc.settings.run_log == RunLog::All
+        || run.status != RunStatus::Succeeded
+        || checkpoints.written.load(Ordering::Relaxed);
+    if logged {
+        finish(svc, &run).await;
+    }
     Ok(())
+}
+
+/// Marks `run` failed, or `retrying` with its next attempt queued when the
+/// failure is transient, nothing had taken effect and retries are left;
+/// the error names the action and, when it is final, why.
+async fn fail(svc: &Services, call: &HookCall, run: &mut Run, failure: &Failure, effect: bool) {
+    let reason = format!(
+        "action {} ({}) failed: {}",
+        failure.index, failure.kind, failure.reason
+    );
+    let delay = run_retry_delay(call.attempt);
+    let why_final = if !failure.transient {
+        "not retried: the failure is permanent"
+    } else if effect {
+        "not retried: an earlier action had taken effect"
+    } else if delay.is_none() {
+        "not retried: the run's retries are used up"
+    } else {
+        ""
+    };
+    run.status = RunStatus::Failed;
+    run.error = Some(format!("{reason}; {why_final}"));
+    let Some(delay) = delay.filter(|_| why_final.is_empty()) else {
+        return;
+    };
+    let again = HookCall {
+        attempt: run.attempt,
+        ..call.clone()
+    };
+    match svc
+        .enqueue(Envelope::now(Job::HookCall(again)), delay)
+        .await
+    {
+        Ok(()) => {
+            run.status = RunStatus::Retrying;
+            run.error = Some(format!(
+                "{reason}; nothing had taken effect, so the run is retried in {} s",
+                delay.as_secs()
+            ));
+        }
+        Err(e) => {
+            tracing::error!(error.message = %e, "the retry could not be queued");
+            run.error = Some(format!("{reason}; the retry could not be queued: {e}"));
+        }
+    }
 }

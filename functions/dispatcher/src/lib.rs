@@ -31,10 +31,16 @@ pub enum DispatchError {
     Unexpected(#[from] anyhow::Error),
 }
 
-/// Handles one envelope. `Ok` means it is done with (even when the work
-/// failed and was logged, or was scheduled again); `Err` means the queue
-/// must hand it back later.
-pub async fn process(svc: &Services, envelope: Envelope) -> Result<(), DispatchError> {
+/// Handles one envelope. `receive_count` is how many times the queue has
+/// handed its message over (1 on the first receive; 0 when not known), so
+/// a first receive skips looking for what an earlier one left. `Ok` means
+/// it is done with (even when the work failed and was logged, or was
+/// scheduled again); `Err` means the queue must hand it back later.
+pub async fn process(
+    svc: &Services,
+    envelope: Envelope,
+    receive_count: u32,
+) -> Result<(), DispatchError> {
     if let Some(not_before) = envelope.not_before {
         let now = svc.now();
         if not_before > now {
@@ -47,7 +53,7 @@ pub async fn process(svc: &Services, envelope: Envelope) -> Result<(), DispatchE
         }
     }
     match envelope.job {
-        Job::HookCall(call) => run_hook_call(svc, call).await,
+        Job::HookCall(call) => run_hook_call(svc, call, receive_count).await,
         Job::Publish(publish) => fan_out(svc, publish)
             .await
             .map_err(DispatchError::Unexpected),
@@ -55,12 +61,14 @@ pub async fn process(svc: &Services, envelope: Envelope) -> Result<(), DispatchE
     }
 }
 
-/// Parses and processes one message body, catching panics, in a span that
-/// carries the queue's id for the message and the ids of the job it holds.
+/// Parses and processes one message body (received `receive_count` times,
+/// as [`process`] takes it), catching panics, in a span that carries the
+/// queue's id for the message and the ids of the job it holds.
 pub async fn process_body(
     svc: &Services,
     body: &str,
     queue_message_id: &str,
+    receive_count: u32,
 ) -> Result<(), DispatchError> {
     let span = tracing::info_span!(
         "dispatch",
@@ -74,7 +82,7 @@ pub async fn process_body(
     async {
         let envelope: Envelope = serde_json::from_str(body)?;
         record_ids(&envelope.job);
-        match AssertUnwindSafe(process(svc, envelope))
+        match AssertUnwindSafe(process(svc, envelope, receive_count))
             .catch_unwind()
             .await
         {
@@ -123,7 +131,13 @@ pub async fn handle_batch(svc: &Services, event: SqsEvent) -> SqsBatchResponse {
     let results = futures::future::join_all(event.records.iter().map(|record| async move {
         let id = record.message_id.clone().unwrap_or_default();
         let body = record.body.as_deref().unwrap_or_default();
-        match process_body(svc, body, &id).await {
+        // 0 (not known) when the event source left the attribute out.
+        let receives = record
+            .attributes
+            .get("ApproximateReceiveCount")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        match process_body(svc, body, &id, receives).await {
             Ok(()) => None,
             Err(e) => {
                 log_failure(&e);
@@ -191,7 +205,7 @@ pub async fn poll(svc: Services, mut shutdown: tokio::sync::watch::Receiver<bool
             let svc = svc.clone();
             running.spawn(async move {
                 let _permit = permit;
-                let result = process_body(&svc, &m.body, &m.receipt).await;
+                let result = process_body(&svc, &m.body, &m.receipt, m.receive_count).await;
                 let ack = match result {
                     Ok(()) => svc.queue.delete(&m.receipt).await,
                     Err(e) => {

@@ -226,6 +226,10 @@ pub enum ActionStatus {
     Succeeded,
     Failed,
     Skipped,
+    /// Only in a `running` run's checkpoint: a `condition` whose branch was
+    /// part done when the checkpoint was written (its `detail.actions` are
+    /// the branch's results so far).
+    Running,
 }
 
 /// One action's outcome in a run.

@@ -32,6 +32,19 @@ pub const RATE_LIMIT_MAX_WAIT: Duration = Duration::from_secs(30);
 /// effect is retried (see `actions`), at most this many times.
 pub const RUN_RETRY_DELAYS: [u64; 4] = [5, 30, 120, 600];
 
+/// The 4xx answers a later try may turn into a success: 408 Request
+/// Timeout, 409 Conflict, 425 Too Early, 429 Too Many Requests. Every other
+/// 4xx (400, 401, 403, 404, 405, 410, 413, 422, …) is final.
+pub const RETRYABLE_4XX: [u16; 4] = [408, 409, 425, 429];
+
+/// Whether an answer with `status` (not 2xx) is worth another try: a 5xx or
+/// one of [`RETRYABLE_4XX`]. Every other status is a permanent failure for
+/// an action; a delivery still retries a 1xx or 3xx answer (see
+/// [`Outcome::of`]).
+pub fn is_transient_status(status: u16) -> bool {
+    status >= 500 || RETRYABLE_4XX.contains(&status)
+}
+
 /// The wait before running a failed hook run again, after `retries_so_far`
 /// retries (0 for the first run), or `None` when none is left. The caller
 /// decides first whether the failure may be retried at all.
@@ -132,15 +145,18 @@ pub fn rate_limit_wait(
         .filter(|w| *w <= RATE_LIMIT_MAX_WAIT)
 }
 
-/// What one delivery attempt means for the endpoint's state.
+/// What one delivery attempt means for the endpoint's state and its retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// A 2xx answer.
     Succeeded,
     /// `410 Gone`: the receiver says the endpoint is no more.
     Gone,
-    /// Any other answer, or none (a refused target, a connection error, a
-    /// timeout).
+    /// A failure no retry can change: a 4xx other than [`RETRYABLE_4XX`]
+    /// and 410, or a target the SSRF guard refused. Counts as a failure for
+    /// the endpoint's state; not retried.
+    Permanent,
+    /// Any other answer, or none (a connection error, a timeout).
     Failed,
 }
 
@@ -150,13 +166,14 @@ impl Outcome {
         match http_status {
             Some(s) if (200..300).contains(&s) => Outcome::Succeeded,
             Some(410) => Outcome::Gone,
+            Some(s) if (400..500).contains(&s) && !is_transient_status(s) => Outcome::Permanent,
             _ => Outcome::Failed,
         }
     }
 }
 
 /// Whether another delivery attempt is queued after attempt `attempt`
-/// (1-based) with `outcome`: only after a plain failure, while attempts
+/// (1-based) with `outcome`: only after a plain (transient) failure, while attempts
 /// are left (`max_attempts`), and while the endpoint is enabled or the
 /// delivery was forced (a resend to one endpoint whatever its state).
 pub fn retries(outcome: Outcome, attempt: u32, endpoint: &Endpoint, forced: bool) -> bool {
@@ -217,6 +234,20 @@ mod tests {
             assert!(d >= base * 0.8 && d <= base * 1.2, "attempt {next}: {d}");
         }
         assert_eq!(retry_delay(&[0], 2, None), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_4xx_is_final_unless_a_later_try_may_succeed() {
+        for s in [400u16, 401, 403, 404, 405, 413, 422] {
+            assert!(!is_transient_status(s), "{s}");
+            assert_eq!(Outcome::of(Some(s)), Outcome::Permanent, "{s}");
+        }
+        for s in [408u16, 409, 425, 429, 500, 502, 503] {
+            assert!(is_transient_status(s), "{s}");
+            assert_eq!(Outcome::of(Some(s)), Outcome::Failed, "{s}");
+        }
+        assert_eq!(Outcome::of(Some(410)), Outcome::Gone);
+        assert_eq!(Outcome::of(None), Outcome::Failed);
         assert_eq!(
             retry_delay(&[1], 2, Some(Duration::from_secs(120))),
             Duration::from_secs(120)

@@ -38,6 +38,37 @@ pub struct Settings {
     pub disable_failing_after: Duration,
     /// `HOOKLANE_OUTBOUND_TIMEOUT_SECONDS`: per outbound call. Default 15.
     pub outbound_timeout: Duration,
+    /// `HOOKLANE_RUN_LOG`: which runs get a row in the run log. Default all.
+    pub run_log: RunLog,
+}
+
+/// `HOOKLANE_RUN_LOG`: which finished runs are written to the run log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RunLog {
+    /// `all`: every run.
+    #[default]
+    All,
+    /// `failures`: only runs that did not succeed (`failed`, `retrying`);
+    /// a succeeded run is written only when it had written a checkpoint
+    /// (which its final row then replaces).
+    Failures,
+}
+
+impl RunLog {
+    fn from_env() -> Result<Option<Self>, ConfigError> {
+        match env_opt("HOOKLANE_RUN_LOG") {
+            None => Ok(None),
+            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "all" => Ok(Some(Self::All)),
+                "failures" => Ok(Some(Self::Failures)),
+                _ => Err(ConfigError::Invalid {
+                    name: "HOOKLANE_RUN_LOG",
+                    value: v,
+                    reason: "expected all or failures",
+                }),
+            },
+        }
+    }
 }
 
 impl Default for Settings {
@@ -49,6 +80,7 @@ impl Default for Settings {
             delivery_log_ttl: Duration::from_secs(30 * 86_400),
             disable_failing_after: Duration::from_secs(5 * 86_400),
             outbound_timeout: Duration::from_secs(15),
+            run_log: RunLog::All,
         }
     }
 }
@@ -81,6 +113,7 @@ impl Settings {
             outbound_timeout: env_u64("HOOKLANE_OUTBOUND_TIMEOUT_SECONDS")?
                 .map(Duration::from_secs)
                 .unwrap_or(d.outbound_timeout),
+            run_log: RunLog::from_env()?.unwrap_or(d.run_log),
         })
     }
 }

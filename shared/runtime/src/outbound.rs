@@ -211,14 +211,24 @@ impl Outbound {
     }
 }
 
-/// The text of a send error, with the guard's refusal named plainly.
-pub fn describe_send_error(e: &reqwest::Error) -> String {
-    let mut source: Option<&dyn std::error::Error> = Some(e);
+/// The guard's refusal inside a send error: the target's name resolved
+/// only to forbidden addresses when the call was made. A refusal is final;
+/// a retry would be refused again.
+pub fn refused_target(e: &reqwest::Error) -> Option<&TargetError> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
         if let Some(t) = s.downcast_ref::<TargetError>() {
-            return t.to_string();
+            return Some(t);
         }
         source = s.source();
+    }
+    None
+}
+
+/// The text of a send error, with the guard's refusal named plainly.
+pub fn describe_send_error(e: &reqwest::Error) -> String {
+    if let Some(t) = refused_target(e) {
+        return t.to_string();
     }
     if e.is_timeout() {
         "timed out".to_owned()

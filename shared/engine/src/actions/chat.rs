@@ -5,7 +5,7 @@
 use hooklane_runtime::Services;
 use serde_json::{json, Map, Value};
 
-use super::http::send;
+use super::http::{send, with_idempotency_key};
 use super::{ActionError, ActionResultOf, RunState};
 use crate::mask::{mask_secret, mask_url, mask_webhook_url, MASK};
 use crate::platforms::{cut, discord, slack, telegram, Cuts};
@@ -58,7 +58,7 @@ pub(super) async fn discord(
             "the Discord message has neither content nor embeds",
         ));
     }
-    post_to_webhook(svc, &url, &Value::Object(body), cuts).await
+    post_to_webhook(svc, state, &url, &Value::Object(body), cuts).await
 }
 
 /// `slack_message`: `text` (cut to [`slack::TEXT`]) and `blocks` (fitted by
@@ -82,7 +82,7 @@ pub(super) async fn slack(
         let rendered: Vec<Value> = blocks.iter().map(|b| state.json(b)).collect();
         body["blocks"] = Value::Array(slack::fit_blocks(rendered, &mut cuts));
     }
-    post_to_webhook(svc, &url, &body, cuts).await
+    post_to_webhook(svc, state, &url, &body, cuts).await
 }
 
 /// `telegram_message`: `sendMessage` with the rendered `chat_id` (a
@@ -124,6 +124,7 @@ pub(super) async fn telegram(
         .request(reqwest::Method::POST, &url)
         .map_err(ActionError::target)?
         .json(&body);
+    let req = with_idempotency_key(req, state);
     send(svc, req, json!({ "url": shown }), Some(cuts))
         .await
         .map_err(|mut e| {
@@ -132,14 +133,21 @@ pub(super) async fn telegram(
         })
 }
 
-/// POSTs a chat message body to a Discord or Slack webhook URL; the run
-/// log shows the URL with its token masked.
-async fn post_to_webhook(svc: &Services, url: &str, body: &Value, cuts: Cuts) -> ActionResultOf {
+/// POSTs a chat message body to a Discord or Slack webhook URL, with the
+/// action's idempotency key; the run log shows the URL with its token masked.
+async fn post_to_webhook(
+    svc: &Services,
+    state: &RunState,
+    url: &str,
+    body: &Value,
+    cuts: Cuts,
+) -> ActionResultOf {
     let req = svc
         .outbound
         .request(reqwest::Method::POST, url)
         .map_err(ActionError::target)?
         .json(body);
+    let req = with_idempotency_key(req, state);
     send(
         svc,
         req,

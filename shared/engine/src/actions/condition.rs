@@ -21,25 +21,60 @@ pub(super) async fn run(
 ) -> ActionResultOf {
     let (left, right) = (state.json(&condition.left), state.json(&condition.right));
     let taken = compare(condition, &left, &right);
-    let branch = if taken { then } else { otherwise };
-    let outcome = run_actions(svc, branch, state).await;
     let detail = json!({
         "left": brief(left),
         "op": condition.op,
         "right": brief(right),
         "result": taken,
         "branch": if taken { "then" } else { "else" },
-        "actions": outcome.results,
     });
+    run_branch(svc, state, detail, then, otherwise).await
+}
+
+/// A condition a checkpoint recorded part done: `recorded` is its detail
+/// (the comparison, the branch taken, the branch's results so far). The
+/// recorded branch goes on where it stopped; nothing is compared again.
+pub(super) async fn resume(
+    svc: &Services,
+    state: &mut RunState,
+    mut recorded: Value,
+    then: &[ActionSpec],
+    otherwise: &[ActionSpec],
+) -> ActionResultOf {
+    let done = recorded
+        .as_object_mut()
+        .and_then(|d| d.remove("actions"))
+        .and_then(|a| serde_json::from_value(a).ok())
+        .unwrap_or_default();
+    state.progress.resume = Some(done);
+    run_branch(svc, state, recorded, then, otherwise).await
+}
+
+/// Runs the branch `detail.result` names and completes the detail with its
+/// results.
+async fn run_branch(
+    svc: &Services,
+    state: &mut RunState,
+    mut detail: Value,
+    then: &[ActionSpec],
+    otherwise: &[ActionSpec],
+) -> ActionResultOf {
+    let taken = detail["result"].as_bool().unwrap_or(false);
+    let (branch, name) = if taken {
+        (then, "then")
+    } else {
+        (otherwise, "else")
+    };
+    state.progress.open(detail.clone(), name);
+    let outcome = run_actions(svc, branch, state).await;
+    state.progress.close();
+    detail["actions"] = serde_json::to_value(&outcome.results).unwrap_or_default();
     match outcome.failure {
         None => Ok(detail),
         Some(f) => Err(ActionError {
             reason: format!(
-                "{} action {} ({}) failed: {}",
-                if taken { "then" } else { "else" },
-                f.index,
-                f.kind,
-                f.reason
+                "{name} action {} ({}) failed: {}",
+                f.index, f.kind, f.reason
             ),
             detail,
             transient: f.transient,

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use hooklane_domain::envelope::{DEPTH_HEADER, MAX_PUBLISH_DEPTH};
-use hooklane_runtime::outbound::{bounded_text, describe_send_error};
+use hooklane_runtime::outbound::{bounded_text, describe_send_error, refused_target};
 use hooklane_runtime::Services;
 use serde_json::{json, Map, Value};
 
@@ -42,6 +42,13 @@ pub(super) async fn request(
         .request(method.clone(), &url)
         .map_err(ActionError::target)?
         .header(DEPTH_HEADER, (state.depth + 1).to_string());
+    // The hook's own Idempotency-Key, when it sets one, wins.
+    if !headers
+        .keys()
+        .any(|h| h.eq_ignore_ascii_case(IDEMPOTENCY_KEY))
+    {
+        req = with_idempotency_key(req, state);
+    }
     for (name, value) in headers {
         if name.eq_ignore_ascii_case(DEPTH_HEADER) {
             continue;
@@ -62,10 +69,28 @@ pub(super) async fn request(
     send(svc, req, detail, None).await
 }
 
+/// The header every outside call of a run carries: see
+/// [`RunState::idempotency_key`].
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// Adds the current action's `Idempotency-Key` (when the run has an id).
+pub(super) fn with_idempotency_key(
+    req: reqwest::RequestBuilder,
+    state: &RunState,
+) -> reqwest::RequestBuilder {
+    match state.idempotency_key() {
+        Some(key) => req.header(IDEMPOTENCY_KEY, key),
+        None => req,
+    }
+}
+
 /// Sends a request; 2xx is success. A 429 is retried after the wait the
 /// server asks for (`Retry-After`, Discord's `retry_after`, Telegram's
 /// `parameters.retry_after`): at most [`retry::RATE_LIMIT_RETRIES`] times,
 /// each wait at most [`retry::RATE_LIMIT_MAX_WAIT`]. The waits go to the run log.
+/// A target refused when its name resolved to a forbidden address and an
+/// answer [`retry::is_transient_status`] calls final are permanent
+/// failures; other send errors (no connection, a timeout) are transient.
 pub(super) async fn send(
     svc: &Services,
     req: reqwest::RequestBuilder,
@@ -87,7 +112,7 @@ pub(super) async fn send(
                 return Err(ActionError {
                     reason: describe_send_error(&e),
                     detail,
-                    transient: !e.is_builder(),
+                    transient: !e.is_builder() && refused_target(&e).is_none(),
                 })
             }
         };
@@ -124,7 +149,7 @@ pub(super) async fn send(
         }
         return Err(ActionError {
             reason: format!("the target answered {status}"),
-            transient: status.as_u16() == 429 || status.is_server_error(),
+            transient: retry::is_transient_status(status.as_u16()),
             detail,
         });
     }

@@ -9,9 +9,18 @@
 //! `continue_on_error`. The dispatcher retries a failed run as a whole only
 //! when nothing with an effect (an outside call, a variable write, a
 //! publish) has succeeded before the failure and the failure is transient
-//! (a connection error, a timeout, a 429 or a 5xx); otherwise the run is
-//! recorded as failed, naming the action and the reason.
+//! (a connection error, a timeout, a 408, 409, 425, 429 or 5xx); otherwise
+//! the run is recorded as failed, naming the action and the reason. A
+//! refused target, any other 4xx and a template that cannot render are
+//! permanent.
+//!
+//! Progress (`progress`): each action with an effect that completes is
+//! checkpointed (see [`Checkpoints`]); a run cut short resumes from the
+//! first action without an outcome ([`RunState::resuming`]). Every outside
+//! call carries `Idempotency-Key: {run id}:{action path}`
+//! ([`RunState::idempotency_key`]), the same on every try of that action.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures::future::BoxFuture;
@@ -26,11 +35,13 @@ use crate::platforms::cut;
 mod chat;
 mod condition;
 mod http;
+mod progress;
 mod publish;
 mod values;
 mod variables;
 
 pub use condition::compare;
+pub use progress::Checkpoints;
 pub use variables::MAX_VARIABLE_BYTES;
 
 /// How much of a `log` message goes to the run log, in characters.
@@ -49,10 +60,14 @@ pub struct RunState {
     pub unknown: Vec<String>,
     /// True once an action with an effect has succeeded.
     pub effect: bool,
+    /// The run's id (the call's event id), the start of idempotency keys.
+    run_id: Option<String>,
+    progress: progress::Progress,
 }
 
 impl RunState {
-    /// A fresh run at publish depth `depth`: nothing unknown, no effect yet.
+    /// A fresh run at publish depth `depth`: nothing unknown, no effect yet,
+    /// no id (so no idempotency keys), no checkpoints.
     pub fn new(tpl: Context, bot_id: BotId, depth: u32) -> Self {
         Self {
             tpl,
@@ -60,7 +75,43 @@ impl RunState {
             depth,
             unknown: Vec::new(),
             effect: false,
+            run_id: None,
+            progress: progress::Progress::default(),
         }
+    }
+
+    /// The run's id: outside calls carry `Idempotency-Key: {id}:{path}`.
+    pub fn for_run(mut self, id: impl Into<String>) -> Self {
+        self.run_id = Some(id.into());
+        self
+    }
+
+    /// Sends the run's progress to `sink` as actions complete.
+    pub fn with_checkpoints(mut self, sink: Arc<dyn Checkpoints>) -> Self {
+        self.progress.sink = Some(sink);
+        self
+    }
+
+    /// Resumes a run cut short from its checkpoint: `recorded` are the
+    /// checkpoint's results (top-level, a condition part done last with
+    /// status `running`), `unknown` its placeholders not found. Actions with
+    /// an outcome there are not run again and keep their results; the run
+    /// goes on from the first action without one (inside a condition's
+    /// recorded branch, when it stopped there). An effect among the recorded
+    /// results counts as the run's effect.
+    pub fn resuming(mut self, recorded: Vec<ActionResult>, unknown: Vec<String>) -> Self {
+        self.progress.resume = Some(recorded);
+        self.note_unknown(unknown);
+        self
+    }
+
+    /// The idempotency key of the action running now: `{run id}:{path}`,
+    /// the path being its place in the hook (`2`, or `2.then.0` inside a
+    /// condition); `None` for a run without an id.
+    pub fn idempotency_key(&self) -> Option<String> {
+        self.run_id
+            .as_ref()
+            .map(|id| format!("{id}:{}", self.progress.path()))
     }
 
     fn note_unknown(&mut self, unknown: Vec<String>) {
@@ -169,8 +220,8 @@ impl ActionError {
         }
     }
 
-    /// A refused target, without the URL itself when it is malformed (it
-    /// may hold a token).
+    /// A refused target (permanent), without the URL itself when it is
+    /// malformed (it may hold a token).
     fn target(e: TargetError) -> Self {
         match e {
             TargetError::Invalid(_) => Self::permanent("the URL is not a valid URL"),
@@ -184,25 +235,43 @@ type ActionResultOf = Result<Value, ActionError>;
 /// Runs `actions` in order; results are numbered from 0 within the list.
 /// A failing action stops the list unless it says `continue_on_error`;
 /// failures are in the [`Outcome`], never an `Err`. Boxed, as a `condition`
-/// runs its branch through it.
+/// runs its branch through it. A resumed run
+/// ([`RunState::resuming`]) skips what is recorded.
 pub fn run_actions<'a>(
     svc: &'a Services,
     actions: &'a [ActionSpec],
     state: &'a mut RunState,
 ) -> BoxFuture<'a, Outcome> {
     Box::pin(async move {
-        let mut results = Vec::with_capacity(actions.len());
-        for (index, spec) in actions.iter().enumerate() {
+        let (done, mut running) = match state.progress.resume.take() {
+            Some(recorded) => progress::split_recorded(recorded, actions.len()),
+            None => (Vec::new(), None),
+        };
+        if progress::recorded_effect(actions, &done) {
+            state.effect = true;
+        }
+        let start = done.len();
+        state.progress.enter(done);
+        for (index, spec) in actions.iter().enumerate().skip(start) {
+            state.progress.at(index, actions.len());
             let started = Instant::now();
-            let result = run_one(svc, &spec.action, state).await;
+            let result = match (running.take().filter(|r| r.index == index), &spec.action) {
+                (
+                    Some(recorded),
+                    Action::Condition {
+                        then, otherwise, ..
+                    },
+                ) => condition::resume(svc, state, recorded.detail, then, otherwise).await,
+                _ => run_one(svc, &spec.action, state).await,
+            };
             let duration_ms = started.elapsed().as_millis() as u64;
             let kind = spec.action.kind().to_owned();
             match result {
                 Ok(detail) => {
-                    if spec.action.has_outside_effect() || is_variable_write(&spec.action) {
+                    if has_effect(&spec.action) {
                         state.effect = true;
                     }
-                    results.push(ActionResult {
+                    state.progress.push(ActionResult {
                         index,
                         kind,
                         status: ActionStatus::Succeeded,
@@ -216,7 +285,7 @@ pub fn run_actions<'a>(
                         _ => Map::new(),
                     };
                     detail.insert("error".into(), Value::String(e.reason.clone()));
-                    results.push(ActionResult {
+                    state.progress.push(ActionResult {
                         index,
                         kind: kind.clone(),
                         status: ActionStatus::Failed,
@@ -225,7 +294,7 @@ pub fn run_actions<'a>(
                     });
                     if !spec.continue_on_error {
                         return Outcome {
-                            results,
+                            results: state.progress.leave(),
                             failure: Some(Failure {
                                 index,
                                 kind,
@@ -236,12 +305,30 @@ pub fn run_actions<'a>(
                     }
                 }
             }
+            if has_effect(&spec.action) && state.progress.more() {
+                state.checkpoint().await;
+            }
         }
         Outcome {
-            results,
+            results: state.progress.leave(),
             failure: None,
         }
     })
+}
+
+impl RunState {
+    /// Saves the run so far through the checkpoint sink, if any.
+    async fn checkpoint(&self) {
+        if let Some(sink) = &self.progress.sink {
+            sink.save(&self.progress.snapshot(), &self.unknown).await;
+        }
+    }
+}
+
+/// Whether an action changes something beyond the run log when it succeeds:
+/// an outside call, a publish, a variable write.
+fn has_effect(action: &Action) -> bool {
+    action.has_outside_effect() || is_variable_write(action)
 }
 
 fn is_variable_write(action: &Action) -> bool {
