@@ -19,8 +19,11 @@ pub fn subscribed(endpoint: &Endpoint, event: &str) -> bool {
 /// endpoint of the bot, or only to `publish.only_endpoint` whatever its
 /// state (a forced resend; nothing when that endpoint is gone).
 ///
+/// The jobs go to the queue in one [`send_batch`](hooklane_store::Queue::send_batch).
+///
 /// # Errors
-/// A store or queue error; jobs queued before it stay queued.
+/// A store or queue error; jobs queued before it (or beside it in the
+/// batch) stay queued, so a fan-out handed back may queue some twice.
 #[tracing::instrument(skip_all, fields(bot_id = %publish.bot_id, message_id = %publish.message_id))]
 pub async fn fan_out(svc: &Services, publish: Publish) -> anyhow::Result<()> {
     let message = Message {
@@ -59,6 +62,7 @@ pub async fn fan_out(svc: &Services, publish: Publish) -> anyhow::Result<()> {
         }
     };
     tracing::info!(endpoints = targets.len(), event = %publish.event, "fanning out");
+    let mut jobs = Vec::with_capacity(targets.len());
     for endpoint in targets {
         let job = Job::Deliver(DeliveryTask {
             message_id: publish.message_id.clone(),
@@ -72,7 +76,12 @@ pub async fn fan_out(svc: &Services, publish: Publish) -> anyhow::Result<()> {
             depth: publish.depth,
             force: publish.only_endpoint.is_some(),
         });
-        svc.enqueue(Envelope::now(job), Duration::ZERO).await?;
+        jobs.push((Envelope::now(job).to_json(), Duration::ZERO));
+    }
+    // One batch for all (SQS: SendMessageBatch, 10 a call); the first
+    // entry that failed fails the fan-out, so the publish is handed back.
+    for result in svc.queue.send_batch(&jobs).await {
+        result?;
     }
     Ok(())
 }

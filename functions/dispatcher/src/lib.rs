@@ -163,20 +163,23 @@ pub fn redelivery_delay(receive_count: u32) -> Duration {
     )
 }
 
-/// The embedded queue's poller (`hooklane dev`): receives, processes
-/// concurrently, deletes what is done and hands back what failed, until
+/// The embedded queue's poller (`hooklane dev`, also on SQS with
+/// `--backend aws`): receives up to [`RECEIVE_BATCH`] at a time, runs up to
+/// [`POLL_IN_FLIGHT`] messages at once, each as its own task (so a slow
+/// one holds back neither the others nor the next receive), deletes what
+/// is done in batches ([`ACK_GATHER`]) and hands back what failed, until
 /// `shutdown` turns true.
 pub async fn poll(svc: Services, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    // Messages run as their own tasks, up to POLL_IN_FLIGHT at once, so one
-    // slow message (an action waiting out a 429) holds no other back.
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(POLL_IN_FLIGHT));
+    let (done_tx, done_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let acker = tokio::spawn(ack_in_batches(svc.clone(), done_rx));
     let mut running = tokio::task::JoinSet::new();
     loop {
         if *shutdown.borrow() {
             break;
         }
         while running.try_join_next().is_some() {}
-        let free = slots.available_permits().min(10);
+        let free = slots.available_permits().min(RECEIVE_BATCH);
         if free == 0 {
             tokio::select! {
                 _ = running.join_next() => {}
@@ -203,27 +206,70 @@ pub async fn poll(svc: Services, mut shutdown: tokio::sync::watch::Receiver<bool
                 continue;
             };
             let svc = svc.clone();
+            let done = done_tx.clone();
             running.spawn(async move {
                 let _permit = permit;
-                let result = process_body(&svc, &m.body, &m.receipt, m.receive_count).await;
-                let ack = match result {
-                    Ok(()) => svc.queue.delete(&m.receipt).await,
+                match process_body(&svc, &m.body, &m.receipt, m.receive_count).await {
+                    // The acker deletes it with others that finished about now.
+                    Ok(()) => {
+                        let _ = done.send(m.receipt);
+                    }
                     Err(e) => {
                         log_failure(&e);
-                        svc.queue
-                            .retry_after(&m.receipt, redelivery_delay(m.receive_count))
-                            .await
+                        let delay = redelivery_delay(m.receive_count);
+                        if let Err(e) = svc.queue.retry_after(&m.receipt, delay).await {
+                            tracing::error!(error.message = %e, "the queue could not be updated");
+                        }
                     }
-                };
-                if let Err(e) = ack {
-                    tracing::error!(error.message = %e, "the queue could not be updated");
                 }
             });
         }
     }
-    // Let the messages in hand finish before stopping.
+    // Let the messages in hand finish, and their deletes go out, before stopping.
     while running.join_next().await.is_some() {}
+    drop(done_tx);
+    let _ = acker.await;
+}
+
+/// Deletes finished messages in batches: what finished within
+/// [`ACK_GATHER`] of the first one (at most [`ACK_BATCH`]) goes in one
+/// `delete_batch`. Ends when every sender is gone and all is deleted.
+async fn ack_in_batches(svc: Services, mut done: tokio::sync::mpsc::UnboundedReceiver<String>) {
+    while let Some(first) = done.recv().await {
+        let mut receipts = vec![first];
+        let gather = tokio::time::sleep(ACK_GATHER);
+        tokio::pin!(gather);
+        while receipts.len() < ACK_BATCH {
+            tokio::select! {
+                next = done.recv() => match next {
+                    Some(r) => receipts.push(r),
+                    None => break,
+                },
+                _ = &mut gather => break,
+            }
+        }
+        for e in svc
+            .queue
+            .delete_batch(&receipts)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+        {
+            // Not deleted: the message comes back after its visibility
+            // timeout, and its row says it finished, so it is dropped then.
+            tracing::error!(error.message = %e, "a finished message could not be deleted");
+        }
+    }
 }
 
 /// How many messages `poll` works on at once.
-pub const POLL_IN_FLIGHT: usize = 32;
+pub const POLL_IN_FLIGHT: usize = 128;
+
+/// The most messages `poll` asks the queue for at once (SQS answers at most 10).
+pub const RECEIVE_BATCH: usize = 32;
+
+/// How long the poller gathers finished messages before deleting them together.
+pub const ACK_GATHER: Duration = Duration::from_millis(5);
+
+/// The most receipts one `delete_batch` of the poller carries.
+pub const ACK_BATCH: usize = 100;

@@ -5,6 +5,7 @@
 //! final failures are not retried, and outside calls carry idempotency
 //! keys. `counting` and `support` are the helpers.
 
+mod batching;
 mod counting;
 mod lambda;
 mod long_delay;
