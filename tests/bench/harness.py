@@ -32,8 +32,8 @@ class Procs:
         self.children: list[subprocess.Popen] = []
 
     def start(self, name: str, argv: list[str], env: dict | None = None) -> subprocess.Popen:
-        """Starts a child in its own process group (moto_server, for one,
-        starts a child of its own), so `stop` ends the whole group."""
+        """Starts a child in its own process group, so `stop` also ends
+        anything the child started."""
         log = open(self.logdir / f"{name}.log", "wb")
         full_env = dict(os.environ)
         full_env.update(env or {})
