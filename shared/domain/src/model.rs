@@ -20,6 +20,52 @@ pub struct Bot {
     pub created_at: OffsetDateTime,
 }
 
+/// The provider whose signature an `hmac` hook expects. JSON: the
+/// snake_case name (`"standard"`, `"github"`, …), also its `FromStr` text.
+/// Stored in [`HookAuth::Hmac`]; `hooklane-auth` checks each scheme.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Scheme {
+    /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
+    Standard,
+    /// `X-Hub-Signature-256: sha256=<hex>` over the body.
+    Github,
+    /// `Stripe-Signature: t=<ts>,v1=<hex>` over `{t}.{body}`.
+    Stripe,
+    /// `X-Slack-Signature: v0=<hex>` over `v0:{ts}:{body}`.
+    Slack,
+    /// `X-Shopify-Hmac-Sha256: <base64>` over the body.
+    Shopify,
+    /// An HMAC of the body in a header the hook names, with the hook's
+    /// `header`, `algorithm`, `encoding` and `prefix`.
+    Generic,
+}
+
+impl Scheme {
+    /// The stored and wire text: `"standard"`, `"github"`, ….
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// Compares with the wire text (`"github"`).
+impl PartialEq<str> for Scheme {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
 /// How callers of a hook prove who they are.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -30,7 +76,7 @@ pub enum HookAuth {
     SecretHeader { header: String, secret: String },
     /// A provider's signature over the raw body.
     Hmac {
-        scheme: String,
+        scheme: Scheme,
         secret: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         header: Option<String>,

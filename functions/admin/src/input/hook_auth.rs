@@ -182,7 +182,7 @@ pub(super) fn check_auth(
             };
             Ok((
                 HookAuth::Hmac {
-                    scheme: scheme_name.to_owned(),
+                    scheme,
                     secret,
                     header,
                     algorithm,

@@ -196,10 +196,6 @@ async fn check(
             encoding,
             prefix,
         } => {
-            let scheme: Scheme =
-                serde_json::from_value(Value::String(scheme.clone())).map_err(|_| {
-                    ApiError::internal(anyhow::anyhow!("hook {} has an unknown scheme", hook.id))
-                })?;
             let generic: Option<Generic> = match scheme {
                 Scheme::Generic => Some(
                     serde_json::from_value(json!({
@@ -212,8 +208,7 @@ async fn check(
             };
             let lookup =
                 FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
-            let verified =
-                signature::verify(&scheme, generic.as_ref(), secret, &lookup, body, now)?;
+            let verified = signature::verify(scheme, generic.as_ref(), secret, &lookup, body, now)?;
             Ok((verified.delivery_id, None))
         }
         HookAuth::SignedUrl { key } => {

@@ -13,7 +13,7 @@ use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use hooklane_domain::{
-    Bot, BotId, Envelope, Hook, HookAuth, HookId, HookResponse, ManualClock, RateLimit,
+    Bot, BotId, Envelope, Hook, HookAuth, HookId, HookResponse, ManualClock, RateLimit, Scheme,
     DEFAULT_MAX_BODY_BYTES,
 };
 use hooklane_ingress::{router, IngressState};
@@ -80,7 +80,7 @@ pub(crate) fn hook(bot: &str, id: &str, auth: HookAuth) -> Hook {
 
 pub(crate) fn hmac_auth(scheme: &str, secret: &str) -> HookAuth {
     HookAuth::Hmac {
-        scheme: scheme.into(),
+        scheme: scheme.parse().expect("a known scheme"),
         secret: secret.into(),
         header: None,
         algorithm: None,
@@ -110,7 +110,7 @@ pub(crate) fn hooks() -> Vec<Hook> {
             BOT,
             "hk_generic",
             HookAuth::Hmac {
-                scheme: "generic".into(),
+                scheme: Scheme::Generic,
                 secret: GENERIC_SECRET.into(),
                 header: Some("x-signature".into()),
                 algorithm: Some("sha512".into()),

@@ -21,6 +21,8 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Sha256, Sha512};
 
+pub use hooklane_domain::Scheme;
+
 use crate::constant_time_eq;
 
 mod generic;
@@ -97,25 +99,6 @@ where
     fn get(&self, name: &str) -> Option<&str> {
         (self.lookup)(name)
     }
-}
-
-/// The provider whose signature an `hmac` hook expects. JSON: the
-/// snake_case name (`"standard"`, `"github"`, …).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scheme {
-    /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
-    Standard,
-    /// `X-Hub-Signature-256: sha256=<hex>` over the body.
-    Github,
-    /// `Stripe-Signature: t=<ts>,v1=<hex>` over `{t}.{body}`.
-    Stripe,
-    /// `X-Slack-Signature: v0=<hex>` over `v0:{ts}:{body}`.
-    Slack,
-    /// `X-Shopify-Hmac-Sha256: <base64>` over the body.
-    Shopify,
-    /// An HMAC of the body in a header the hook names; see [`Generic`].
-    Generic,
 }
 
 /// The hash behind a [`Generic`] HMAC. JSON: `"sha256"` (the default) or
