@@ -9,6 +9,7 @@ use hooklane_domain::envelope::DEPTH_HEADER;
 use hooklane_domain::{
     Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointType, Envelope, Job,
 };
+use hooklane_engine::mask::{redirect_location, Secrets};
 use hooklane_engine::payload::body_for;
 use hooklane_engine::platforms::cut;
 use hooklane_engine::retry::{self, apply_outcome, retry_delay, Outcome};
@@ -61,10 +62,21 @@ async fn error_text(resp: reqwest::Response) -> Option<String> {
 /// (as `webhook-id`), the same on every attempt to the endpoint.
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
+/// Sends the delivery to the endpoint once (see [`send_once`]); the error
+/// text keeps no credential of the endpoint (its URL's token, its
+/// credential headers, its secrets), even when the answer echoes them.
+async fn attempt(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> AttemptResult {
+    let mut result = send_once(svc, endpoint, d).await;
+    if let Some(error) = &result.error {
+        result.error = Some(Secrets::of_endpoint(endpoint).mask(error));
+    }
+    result
+}
+
 /// Sends the delivery to the endpoint once: the body shaped for its type,
 /// its own headers, then the event, attempt, depth, idempotency key and
-/// signature headers.
-async fn attempt(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> AttemptResult {
+/// signature headers. A 3xx is told with its `Location` (masked).
+async fn send_once(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> AttemptResult {
     let body = serde_json::to_vec(&body_for(endpoint.kind, d)).unwrap_or_default();
     let now = svc.now();
     let mut req = match svc.outbound.request(reqwest::Method::POST, &endpoint.url) {
@@ -116,7 +128,13 @@ async fn attempt(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> Attem
             let error = if status.is_success() {
                 None
             } else {
-                error_text(resp).await
+                let location = redirect_location(&resp);
+                let text = error_text(resp).await;
+                match (location, text) {
+                    (Some(at), Some(text)) => Some(format!("redirected to {at}: {text}")),
+                    (Some(at), None) => Some(format!("redirected to {at}")),
+                    (None, text) => text,
+                }
             };
             AttemptResult {
                 http_status: Some(status.as_u16()),

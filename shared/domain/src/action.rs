@@ -91,6 +91,10 @@ pub enum Action {
         embeds: Option<Vec<Value>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         username: Option<String>,
+        /// Discord's `allowed_mentions` object, sent as it is; when left
+        /// out, substituted values cannot ping `@everyone`, `@here` or roles.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        allowed_mentions: Option<Value>,
     },
     /// `slack_message`: posts `text` (and `blocks`) to a Slack incoming webhook.
     SlackMessage {

@@ -1,11 +1,17 @@
-//! Masking of tokens in URLs before they reach a run log or a log line.
+//! Masking of credentials before they reach a run log, a delivery log, a
+//! log line or an admin API answer: tokens in URLs ([`mask_url`],
+//! [`mask_webhook_url`]), the credentials known for one call wherever they
+//! appear in a text ([`Secrets`]), and credential-shaped text that no one
+//! declared ([`mask_patterns`]).
 
 use url::Url;
 
 /// What a masked secret is replaced with.
 pub const MASK: &str = "****";
 
-fn is_sensitive_key(key: &str) -> bool {
+/// True for a query parameter or header name that carries a credential
+/// (`token`, `api_key`, `Authorization`, `X-Api-Key`, `Cookie`, …).
+pub fn is_sensitive_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     [
         "token",
@@ -16,6 +22,9 @@ fn is_sensitive_key(key: &str) -> bool {
         "password",
         "auth",
         "code",
+        "cookie",
+        "session",
+        "credential",
     ]
     .iter()
     .any(|s| k.contains(s))
@@ -101,6 +110,270 @@ pub fn mask_secret(text: &str, secret: &str) -> String {
     text.replace(secret, MASK)
 }
 
+/// The `Location` of a 3xx answer, made absolute against the request's URL
+/// and masked with [`mask_url`]; `None` for any other answer or without one.
+pub fn redirect_location(response: &reqwest::Response) -> Option<String> {
+    if !response.status().is_redirection() {
+        return None;
+    }
+    let raw = response.headers().get(reqwest::header::LOCATION)?;
+    let raw = String::from_utf8_lossy(raw.as_bytes());
+    Some(match response.url().join(&raw) {
+        Ok(url) => mask_url(url.as_str()),
+        Err(_) => mask_patterns(&raw.chars().take(200).collect::<String>()),
+    })
+}
+
+/// The shortest text treated as a credential: shorter ones would garble
+/// ordinary text where they happen to appear.
+const MIN_SECRET_CHARS: usize = 6;
+
+/// The credentials known for one call (a URL's token and password, a bot
+/// token, header values that carry credentials), masked wherever they
+/// appear in a text: an error, a target's answer echoing its request, a
+/// `Location`. [`Secrets::mask`] also masks [`mask_patterns`].
+#[derive(Debug, Clone, Default)]
+pub struct Secrets(Vec<String>);
+
+impl Secrets {
+    /// Adds one credential (ignored under 6 characters).
+    pub fn add(&mut self, secret: &str) {
+        let secret = secret.trim();
+        if secret.chars().count() >= MIN_SECRET_CHARS && !self.0.iter().any(|s| s == secret) {
+            self.0.push(secret.to_owned());
+            // Longest first, so a token inside a longer one is not masked half.
+            self.0.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    /// Adds the credentials of a URL: its password, the values of its
+    /// sensitive query parameters, a Telegram token in its path, a Discord
+    /// webhook token (`…/webhooks/{id}/{token}`); with `webhook`, also its
+    /// last path segment (a chat webhook URL's secret part).
+    pub fn add_url(&mut self, raw: &str, webhook: bool) {
+        let Ok(url) = Url::parse(raw) else {
+            self.add(raw);
+            return;
+        };
+        if let Some(pw) = url.password() {
+            self.add(pw);
+            self.add(&percent_decoded(pw));
+        }
+        for (k, v) in url.query_pairs() {
+            if is_sensitive_key(&k) {
+                self.add(&v);
+            }
+        }
+        let segments: Vec<&str> = url
+            .path_segments()
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        for (i, seg) in segments.iter().enumerate() {
+            if let Some(token) = seg.strip_prefix("bot").filter(|t| t.contains(':')) {
+                self.add(token);
+            }
+            if i >= 2 && segments[i - 2] == "webhooks" {
+                self.add(seg);
+            }
+        }
+        if webhook {
+            if let Some(last) = segments.iter().rev().find(|s| !s.is_empty()) {
+                self.add(last);
+            }
+        }
+    }
+
+    /// Adds a header's value when its name carries credentials (see
+    /// [`is_sensitive_key`]): the value, or the part after its auth scheme
+    /// (`Bearer abc` → `abc`, so the log keeps `Bearer ****`), and for `Basic` the decoded
+    /// `user:password` and its password.
+    pub fn add_header(&mut self, name: &str, value: &str) {
+        if !is_sensitive_key(name) {
+            return;
+        }
+        let Some((scheme, cred)) = value.trim().split_once(' ') else {
+            self.add(value);
+            return;
+        };
+        {
+            self.add(cred);
+            if scheme.eq_ignore_ascii_case("basic") {
+                use base64::Engine as _;
+                if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(cred.trim()) {
+                    if let Ok(pair) = String::from_utf8(bytes) {
+                        if let Some((_, pw)) = pair.split_once(':') {
+                            self.add(pw);
+                        }
+                        self.add(&pair);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The credentials of an endpoint: its URL's (the last path segment
+    /// too for a `discord` or `slack` endpoint), its credential headers,
+    /// its signing secrets.
+    pub fn of_endpoint(endpoint: &hooklane_domain::Endpoint) -> Self {
+        let mut secrets = Self::default();
+        let webhook = endpoint.kind != hooklane_domain::EndpointType::Custom;
+        secrets.add_url(&endpoint.url, webhook);
+        for (name, value) in &endpoint.headers {
+            if let Some(v) = value.as_str() {
+                secrets.add_header(name, v);
+            }
+        }
+        secrets.add(&endpoint.secret);
+        for old in &endpoint.old_secrets {
+            secrets.add(&old.secret);
+        }
+        secrets
+    }
+
+    /// `text` with every known credential replaced by [`MASK`], then
+    /// [`mask_patterns`] applied.
+    pub fn mask(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.0 {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), MASK);
+            }
+        }
+        mask_patterns(&out)
+    }
+
+    /// Masks every string inside `value` (keys are left alone) with
+    /// [`Secrets::mask`].
+    pub fn mask_json(&self, value: &mut serde_json::Value) {
+        use serde_json::Value;
+        match value {
+            Value::String(s) => {
+                let masked = self.mask(s);
+                if masked != *s {
+                    *s = masked;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.mask_json(v)),
+            Value::Object(map) => map.values_mut().for_each(|v| self.mask_json(v)),
+            _ => {}
+        }
+    }
+}
+
+/// A URL's percent-encoded part decoded (`p%40ss` → `p@ss`).
+fn percent_decoded(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~' | '+' | '/' | '=')
+}
+
+/// `text` with credential-shaped parts masked though no one declared them:
+/// Telegram bot tokens (`123456:AA…`, kept `123456:****`), the credentials
+/// after `Bearer `, `Basic `, `Bot ` and `token ` (`Bearer ****`), Slack
+/// tokens (`xoxb-…`, `xapp-…`), and the token of Discord (`/webhooks/{id}/…`)
+/// and Slack (`/services/T…/B…/…`) webhook paths.
+pub fn mask_patterns(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let starts_word = |i: usize| i == 0 || !chars[i - 1].is_ascii_alphanumeric();
+    let rest_from = |i: usize| -> String { chars[i..chars.len().min(i + 12)].iter().collect() };
+    while i < chars.len() {
+        // Telegram bot token: 5+ digits, `:`, 30+ token characters.
+        if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_digit()) {
+            let digits = chars[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let after = i + digits;
+            if digits >= 5 && chars.get(after) == Some(&':') {
+                let tail = chars[after + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                    .count();
+                if tail >= 30 {
+                    out.extend(&chars[i..=after]);
+                    out.push_str(MASK);
+                    i = after + 1 + tail;
+                    continue;
+                }
+            }
+        }
+        // An auth scheme followed by its credentials.
+        if starts_word(i) {
+            let head = rest_from(i).to_ascii_lowercase();
+            let scheme = ["bearer ", "basic ", "bot ", "token "]
+                .into_iter()
+                .find(|s| head.starts_with(s));
+            if let Some(scheme) = scheme {
+                let at = i + scheme.len();
+                let cred = chars[at..]
+                    .iter()
+                    .take_while(|c| is_token_char(**c))
+                    .count();
+                if cred >= 8 {
+                    out.extend(&chars[i..at]);
+                    out.push_str(MASK);
+                    i = at + cred;
+                    continue;
+                }
+            }
+            // Slack tokens.
+            if ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xapp-"]
+                .iter()
+                .any(|p| head.starts_with(p))
+            {
+                let len = chars[i..].iter().take_while(|c| is_token_char(**c)).count();
+                out.push_str(MASK);
+                i += len;
+                continue;
+            }
+        }
+        // Webhook paths: the segment after `/webhooks/{digits}/` and after
+        // `/services/T…/B…/`.
+        if chars[i] == '/' {
+            let head: String = chars[i..chars.len().min(i + 10)].iter().collect();
+            let skip = if head.starts_with("/webhooks/") {
+                Some((10, 1))
+            } else if head.starts_with("/services/") {
+                Some((10, 2))
+            } else {
+                None
+            };
+            if let Some((prefix, ids)) = skip {
+                let mut at = i + prefix;
+                let mut ok = true;
+                for _ in 0..ids {
+                    let id = chars[at..]
+                        .iter()
+                        .take_while(|c| c.is_ascii_alphanumeric())
+                        .count();
+                    if id == 0 || chars.get(at + id) != Some(&'/') {
+                        ok = false;
+                        break;
+                    }
+                    at += id + 1;
+                }
+                let token = chars[at.min(chars.len())..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                    .count();
+                if ok && token >= 6 {
+                    out.extend(&chars[i..at]);
+                    out.push_str(MASK);
+                    i = at + token;
+                    continue;
+                }
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +443,102 @@ mod tests {
             "bad url bot****/x"
         );
         assert_eq!(mask_secret("a b c", "b"), "a b c");
+    }
+
+    #[test]
+    fn known_credentials_are_masked_wherever_a_text_repeats_them() {
+        let mut secrets = Secrets::default();
+        secrets.add_url(
+            "https://api.telegram.org/bot123456:ABCdef_ghi-jkl/sendMessage",
+            false,
+        );
+        secrets.add_url(
+            "https://discord.com/api/webhooks/42/DiscordWebhookTok3n?wait=true",
+            true,
+        );
+        secrets.add_url(
+            "https://hooks.slack.com/services/T01/B02/SlackTok3nXYZ",
+            true,
+        );
+        secrets.add_url(
+            "https://user:p%40ssw0rd!@crm.example/x?api_key=querysecret1&page=2",
+            false,
+        );
+        secrets.add_header("Authorization", "Bearer sk_live_abcdef123");
+        secrets.add_header("X-Api-Key", "apikey-987654");
+        secrets.add_header("Proxy-Authorization", "Basic dXNlcjpodW50ZXIyMjI="); // user:hunter222
+        secrets.add_header("Content-Type", "application/json");
+        secrets.add("abc"); // too short to mask safely
+                            // text, masked
+        let cases = [
+            (
+                r#"{"description":"Not Found: /bot123456:ABCdef_ghi-jkl/sendMessage"}"#,
+                r#"{"description":"Not Found: /bot****/sendMessage"}"#,
+            ),
+            ("bad webhook DiscordWebhookTok3n", "bad webhook ****"),
+            (
+                "no_service at /services/T01/B02/SlackTok3nXYZ",
+                "no_service at /services/T01/B02/****",
+            ),
+            (
+                "got Authorization: Bearer sk_live_abcdef123",
+                "got Authorization: Bearer ****",
+            ),
+            ("token=sk_live_abcdef123&x=1", "token=****&x=1"),
+            ("key apikey-987654 unknown", "key **** unknown"),
+            ("pw p@ssw0rd! / p%40ssw0rd!", "pw **** / ****"),
+            ("api_key=querysecret1", "api_key=****"),
+            ("user:hunter222 and hunter222", "**** and ****"),
+            (
+                "Content-Type: application/json; abc",
+                "Content-Type: application/json; abc",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(secrets.mask(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn credential_shaped_text_is_masked_though_no_one_declared_it() {
+        // text, masked
+        let cases = [
+            (
+                "POST /bot987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage",
+                "POST /bot987654321:****/sendMessage",
+            ),
+            (
+                "authorization: Bearer eyJhbGciOi.abc.def",
+                "authorization: Bearer ****",
+            ),
+            (
+                "Authorization: Bot MTk4NjIyNDgzNDcxOTI1MjQ4",
+                "Authorization: Bot ****",
+            ),
+            ("Basic dXNlcjpwYXNz", "Basic ****"),
+            ("slack says xoxb-1234-5678-abcdefgh", "slack says ****"),
+            (
+                "https://discord.com/api/webhooks/123456/aBcDeF-ghIjKl_mn",
+                "https://discord.com/api/webhooks/123456/****",
+            ),
+            (
+                "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXX",
+                "https://hooks.slack.com/services/T000/B000/****",
+            ),
+            (
+                "order 12345: shipped by bearer bonds",
+                "order 12345: shipped by bearer bonds",
+            ),
+            (
+                "time 12:30 at /webhooks/ page",
+                "time 12:30 at /webhooks/ page",
+            ),
+            ("Bearer short", "Bearer short"),
+            ("", ""),
+            ("héllo wörld 😀", "héllo wörld 😀"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(mask_patterns(text), want, "{text}");
+        }
     }
 }

@@ -6,16 +6,18 @@ use hooklane_domain::envelope::DeliveryTask;
 use hooklane_domain::{rfc3339, EndpointType};
 use serde_json::{json, Map, Value};
 
-use crate::platforms::{cut, discord, slack, Cuts};
+use crate::platforms::{cut, discord, escape, slack, Cuts};
 
 /// The body an endpoint of `kind` receives for delivery `d`:
 /// - `custom`: `{"id", "event", "timestamp" (RFC 3339), "bot_id", "data"}`;
-/// - `discord`: `{"username": "Hooklane", "embeds": [one embed]}`, titled
-///   with the event, one field per top-level data field (see
-///   [`fields_of`]), the message id in the footer, cut to Discord's limits;
+/// - `discord`: `{"username": "Hooklane", "embeds": [one embed],
+///   "allowed_mentions": {"parse": []}}`, titled with the event, one field
+///   per top-level data field (see [`fields_of`]), the message id in the
+///   footer, cut to Discord's limits; the data pings no one;
 /// - `slack`: `{"text", "blocks"}`: the event and the compact data as the
 ///   fallback text, a header block, a section of up to 10 fields and a
-///   context block with the message id and time, cut to Slack's limits.
+///   context block with the message id and time, cut to Slack's limits;
+///   the data's `&`, `<` and `>` are escaped in `mrkdwn` and `text`.
 pub fn body_for(kind: EndpointType, d: &DeliveryTask) -> Value {
     let timestamp = rfc3339(d.timestamp);
     match kind {
@@ -40,13 +42,21 @@ pub fn body_for(kind: EndpointType, d: &DeliveryTask) -> Value {
                 embed["fields"] = Value::Array(fields);
             }
             let mut cuts = Cuts::default();
-            json!({ "username": "Hooklane", "embeds": discord::fit_embeds(vec![embed], &mut cuts) })
+            // The event's data is the caller's: it pings no one.
+            json!({
+                "username": "Hooklane",
+                "embeds": discord::fit_embeds(vec![embed], &mut cuts),
+                "allowed_mentions": {"parse": []},
+            })
         }
         EndpointType::Slack => {
             let fields: Vec<Value> = fields_of(&d.data)
                 .into_iter()
                 .take(10)
-                .map(|(name, value)| json!({"type": "mrkdwn", "text": cut(&format!("*{name}*\n{value}"), 2000).0}))
+                .map(|(name, value)| {
+                    let text = format!("*{}*\n{}", escape::slack(&name), escape::slack(&value));
+                    json!({"type": "mrkdwn", "text": cut(&text, slack::FIELD_TEXT).0})
+                })
                 .collect();
             let mut blocks = vec![json!({
                 "type": "header",
@@ -59,7 +69,8 @@ pub fn body_for(kind: EndpointType, d: &DeliveryTask) -> Value {
                 "type": "context",
                 "elements": [{"type": "mrkdwn", "text": format!("{} · {}", d.message_id, timestamp)}],
             }));
-            json!({ "text": cut(&format!("{}: {}", d.event, compact(&d.data)), slack::TEXT).0, "blocks": blocks })
+            let text = format!("{}: {}", d.event, escape::slack(&compact(&d.data)));
+            json!({ "text": cut(&text, slack::TEXT).0, "blocks": blocks })
         }
     }
 }
@@ -149,7 +160,7 @@ mod tests {
                     {"name": "players", "value": "12", "inline": true},
                     {"name": "tags", "value": "[\"pvp\"]", "inline": true},
                 ],
-            }]})
+            }], "allowed_mentions": {"parse": []}})
         );
         let slack = body_for(EndpointType::Slack, &d);
         assert_eq!(
@@ -165,6 +176,37 @@ mod tests {
             json!({"type": "mrkdwn", "text": "*name*\neu-1"})
         );
         assert_eq!(slack["blocks"][2]["type"], "context");
+    }
+
+    #[test]
+    fn values_in_discord_and_slack_endpoint_bodies_cannot_ping_or_link() {
+        let d =
+            deliver(json!({"note": "@everyone <!channel> Tom & Jerry", "<b>": "<https://x|y>"}));
+        let discord = body_for(EndpointType::Discord, &d);
+        assert_eq!(discord["allowed_mentions"], json!({"parse": []}));
+        let values = discord["embeds"][0]["fields"].to_string();
+        assert!(
+            values.contains("@everyone <!channel> Tom & Jerry"),
+            "{values}"
+        );
+        let slack = body_for(EndpointType::Slack, &d);
+        let texts: Vec<&str> = slack["blocks"][1]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["text"].as_str().unwrap())
+            .collect();
+        for want in [
+            "*note*\n@everyone &lt;!channel&gt; Tom &amp; Jerry",
+            "*&lt;b&gt;*\n&lt;https://x|y&gt;",
+        ] {
+            assert!(texts.contains(&want), "{want} in {texts:?}");
+        }
+        let text = slack["text"].as_str().unwrap();
+        assert!(text.starts_with("server.created: {"), "{text}");
+        assert!(!text.contains(['<', '>']), "{text}");
+        assert!(text.contains("&lt;!channel&gt; Tom &amp; Jerry"), "{text}");
+        assert_eq!(slack["blocks"][0]["text"]["text"], "server.created");
     }
 
     #[test]

@@ -121,8 +121,22 @@ pub struct Rendered<T> {
 /// JSON. Unknown placeholders stay as written and are listed in
 /// [`Rendered::unknown`].
 pub fn render_str(template: &str, ctx: &Context) -> Rendered<String> {
+    render_str_with(template, ctx, &|_, text| text.to_owned())
+}
+
+/// How a substituted text is escaped for the format its template is
+/// written in: called with the object key the template string sits under
+/// (`None` at the top or in an array) and the text of one substituted
+/// value; answers the text to insert. The template's own text is never
+/// passed through it, so its markup stays markup.
+pub type Escaper<'a> = &'a dyn Fn(Option<&str>, &str) -> String;
+
+/// Renders like [`render_str`], passing each substituted text (strings,
+/// and numbers, booleans, objects and arrays as their JSON text) through
+/// `escape` (called with the key `None`) before it is inserted.
+pub fn render_str_with(template: &str, ctx: &Context, escape: Escaper<'_>) -> Rendered<String> {
     let mut unknown = Vec::new();
-    let value = render_text(template, ctx, &mut unknown);
+    let value = render_text(template, ctx, &mut unknown, &|text| escape(None, text));
     Rendered { value, unknown }
 }
 
@@ -135,8 +149,17 @@ pub fn render_str(template: &str, ctx: &Context) -> Rendered<String> {
 /// string is rendered as text like [`render_str`]. Numbers, booleans and
 /// `null` are kept.
 pub fn render_json(template: &Value, ctx: &Context) -> Rendered<Value> {
+    render_json_with(template, ctx, &|_, text| text.to_owned())
+}
+
+/// Renders like [`render_json`], passing each substituted text through
+/// `escape` with the object key its string sits under: a placeholder
+/// inside a longer string, and a whole-placeholder string whose value is a
+/// string. A whole placeholder whose value is a number, boolean, `null`,
+/// object or array keeps its JSON type and is not escaped.
+pub fn render_json_with(template: &Value, ctx: &Context, escape: Escaper<'_>) -> Rendered<Value> {
     let mut unknown = Vec::new();
-    let value = render_value(template, ctx, &mut unknown);
+    let value = render_value(template, None, ctx, &mut unknown, escape);
     Rendered { value, unknown }
 }
 
@@ -146,12 +169,19 @@ pub fn is_placeholder(s: &str) -> bool {
     placeholder_len(s.as_bytes()) == Some(s.len())
 }
 
-fn render_value(template: &Value, ctx: &Context, unknown: &mut Vec<String>) -> Value {
+fn render_value(
+    template: &Value,
+    key: Option<&str>,
+    ctx: &Context,
+    unknown: &mut Vec<String>,
+    escape: Escaper<'_>,
+) -> Value {
     match template {
         Value::String(s) => {
             if is_placeholder(s) {
                 let name = &s[1..s.len() - 1];
                 match ctx.lookup(name) {
+                    Some(Value::String(text)) => Value::String(escape(key, text)),
                     Some(value) => value.clone(),
                     None => {
                         note_unknown(unknown, name);
@@ -159,25 +189,35 @@ fn render_value(template: &Value, ctx: &Context, unknown: &mut Vec<String>) -> V
                     }
                 }
             } else {
-                Value::String(render_text(s, ctx, unknown))
+                Value::String(render_text(s, ctx, unknown, &|text| escape(key, text)))
             }
         }
         Value::Array(items) => Value::Array(
             items
                 .iter()
-                .map(|item| render_value(item, ctx, unknown))
+                .map(|item| render_value(item, None, ctx, unknown, escape))
                 .collect(),
         ),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(key, value)| (key.clone(), render_value(value, ctx, unknown)))
+                .map(|(k, value)| {
+                    (
+                        k.clone(),
+                        render_value(value, Some(k), ctx, unknown, escape),
+                    )
+                })
                 .collect(),
         ),
         other => other.clone(),
     }
 }
 
-fn render_text(template: &str, ctx: &Context, unknown: &mut Vec<String>) -> String {
+fn render_text(
+    template: &str,
+    ctx: &Context,
+    unknown: &mut Vec<String>,
+    escape: &dyn Fn(&str) -> String,
+) -> String {
     let bytes = template.as_bytes();
     let mut out = String::with_capacity(template.len());
     // Start of the literal text not yet copied to `out`.
@@ -192,7 +232,7 @@ fn render_text(template: &str, ctx: &Context, unknown: &mut Vec<String>) -> Stri
                 let name = &whole[1..len - 1];
                 out.push_str(&template[literal_start..i]);
                 match ctx.lookup(name) {
-                    Some(value) => push_value(&mut out, value),
+                    Some(value) => out.push_str(&escape(&value_text(value))),
                     None => {
                         out.push_str(whole);
                         note_unknown(unknown, name);
@@ -230,13 +270,13 @@ fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
-/// Appends `value` as text: strings raw, `null` empty, everything else as
-/// compact JSON.
-fn push_value(out: &mut String, value: &Value) {
+/// `value` as text: strings raw, `null` empty, everything else as compact
+/// JSON.
+fn value_text(value: &Value) -> std::borrow::Cow<'_, str> {
     match value {
-        Value::String(s) => out.push_str(s),
-        Value::Null => {}
-        other => out.push_str(&other.to_string()),
+        Value::String(s) => s.into(),
+        Value::Null => "".into(),
+        other => other.to_string().into(),
     }
 }
 

@@ -294,3 +294,44 @@ fn is_placeholder_accepts_only_one_whole_placeholder() {
         assert!(!is_placeholder(no), "{no:?}");
     }
 }
+
+#[test]
+fn an_escaper_sees_only_the_substituted_values_and_their_key() {
+    let mut ctx = Context::default();
+    ctx.root.insert(
+        "payload".into(),
+        json!({"name": "Tom & Jerry", "n": 12.5, "tags": ["<a>"], "none": null}),
+    );
+    let esc = |key: Option<&str>, text: &str| -> String {
+        match key {
+            Some("url") => text.to_owned(),
+            _ => text.replace('&', "&amp;").replace('<', "&lt;"),
+        }
+    };
+    // template, want
+    let cases = [
+        ("<b>{payload.name}</b>", "<b>Tom &amp; Jerry</b>"),
+        ("{payload.n} & {payload.tags}", "12.5 & [\"&lt;a>\"]"),
+        ("{payload.none}<i>", "<i>"),
+        ("{nope} & {payload.name}", "{nope} & Tom &amp; Jerry"),
+        ("plain <u>text</u> & more", "plain <u>text</u> & more"),
+    ];
+    for (template, want) in cases {
+        assert_eq!(
+            hooklane_template::render_str_with(template, &ctx, &esc).value,
+            want,
+            "{template}"
+        );
+    }
+    let out = hooklane_template::render_json_with(
+        &json!({"text": "{payload.name}", "url": "https://x/?q={payload.name}",
+                "n": "{payload.n}", "list": ["{payload.name}"], "whole": "{payload.tags}"}),
+        &ctx,
+        &esc,
+    );
+    assert_eq!(
+        out.value,
+        json!({"text": "Tom &amp; Jerry", "url": "https://x/?q=Tom & Jerry",
+               "n": 12.5, "list": ["Tom &amp; Jerry"], "whole": ["<a>"]})
+    );
+}

@@ -7,6 +7,7 @@
 use hooklane_domain::action::{ActionSpec, Condition};
 use hooklane_domain::validate::{is_variable_name, validate_event_name};
 use hooklane_domain::Action;
+use hooklane_engine::platforms::discord;
 use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
 
@@ -79,7 +80,13 @@ fn parse_actions(
 fn action_fields(kind: &str) -> &'static [&'static str] {
     match kind {
         "http_request" => &["method", "url", "headers", "body"],
-        "discord_message" => &["webhook_url", "content", "embeds", "username"],
+        "discord_message" => &[
+            "webhook_url",
+            "content",
+            "embeds",
+            "username",
+            "allowed_mentions",
+        ],
         "slack_message" => &["webhook_url", "text", "blocks"],
         "telegram_message" => &["bot_token", "chat_id", "text", "parse_mode"],
         "set_variable" => &["name", "value"],
@@ -199,7 +206,18 @@ fn parse_action(
                     return Err(f.err(&format!("embeds[{i}]"), "must be an object"));
                 }
             }
-            f.str("username")?;
+            if let Some(name) = f.str("username")? {
+                // A templated name is checked when it renders (a bad one
+                // is left out then); a literal one is checked now.
+                if !has_placeholder(name) {
+                    if let Some(problem) = discord::username_problem(name) {
+                        return Err(f.err("username", format!("{problem} (Discord's username rules: 1 to 80 characters, not containing \"discord\" or \"clyde\", not \"everyone\" or \"here\")")));
+                    }
+                }
+            }
+            if let Some(mentions) = f.object("allowed_mentions")? {
+                check_allowed_mentions(&f, mentions)?;
+            }
         }
         "slack_message" => {
             url("webhook_url", walk)?;
@@ -285,6 +303,55 @@ fn parse_action(
             format!("`{at}` is not a valid {kind} action: {e}"),
         )
     })
+}
+
+/// True when `s` holds a placeholder (`{name}`).
+fn has_placeholder(s: &str) -> bool {
+    s.char_indices().filter(|(_, c)| *c == '{').any(|(i, _)| {
+        s[i..]
+            .find('}')
+            .is_some_and(|end| hooklane_template::is_placeholder(&s[i..=i + end]))
+    })
+}
+
+/// Checks a `discord_message`'s `allowed_mentions` as Discord takes it:
+/// `parse` (a list of `users`, `roles`, `everyone`), `users` and `roles`
+/// (up to 100 ids each, not together with the same kind in `parse`),
+/// `replied_user` (a boolean).
+fn check_allowed_mentions(f: &Fields<'_>, m: &Map<String, Value>) -> Result<(), ApiError> {
+    let at = f.path("allowed_mentions");
+    let m_f = Fields::new(m, at, ErrorCode::InvalidAction);
+    m_f.only(
+        &["parse", "users", "roles", "replied_user"],
+        "`allowed_mentions`",
+    )?;
+    let parse = m_f.strings("parse", 3)?.unwrap_or_default();
+    for (i, p) in parse.iter().enumerate() {
+        if !["users", "roles", "everyone"].contains(&p.as_str()) {
+            return Err(m_f.err(
+                &format!("parse[{i}]"),
+                format!("is `{p}`; it is users, roles or everyone"),
+            ));
+        }
+    }
+    for kind in ["users", "roles"] {
+        if let Some(ids) = m_f.strings(kind, 100)? {
+            if let Some(i) = ids
+                .iter()
+                .position(|id| id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Err(m_f.err(&format!("{kind}[{i}]"), "is not a Discord id (digits)"));
+            }
+            if parse.iter().any(|p| p == kind) {
+                return Err(m_f.err(
+                    kind,
+                    format!("cannot be given with `{kind}` in `parse` (Discord refuses both)"),
+                ));
+            }
+        }
+    }
+    m_f.bool("replied_user")?;
+    Ok(())
 }
 
 /// Parses a `condition` action: its `if` and, one level deeper, its

@@ -8,24 +8,34 @@ use serde_json::{json, Map, Value};
 use super::http::{send, with_idempotency_key};
 use super::{ActionError, ActionResultOf, RunState};
 use crate::mask::{mask_secret, mask_url, mask_webhook_url, MASK};
-use crate::platforms::{cut, discord, slack, telegram, Cuts};
+use crate::platforms::{cut, discord, escape, slack, telegram, Cuts};
+
+/// The fields of a `discord_message` besides its webhook URL, as the
+/// hook holds them (templates).
+pub(super) struct DiscordMessage<'a> {
+    pub content: Option<&'a str>,
+    pub embeds: Option<&'a [Value]>,
+    pub username: Option<&'a str>,
+    pub allowed_mentions: Option<&'a Value>,
+}
 
 /// `discord_message`: `content` (cut to [`discord::CONTENT`]; an empty one
-/// is left out), `embeds` (fitted by [`discord::fit_embeds`]) and
-/// `username`, rendered and POSTed to the webhook URL. Fails when neither
-/// content nor embeds are left.
+/// is left out), `embeds` (fitted by [`discord::fit_embeds`]), `username`
+/// (left out, with a note, when it renders to a name Discord refuses) and
+/// `allowed_mentions` (the action's own, or
+/// [`discord::default_allowed_mentions`] of the content template), rendered
+/// and POSTed to the webhook URL. Fails when neither content nor embeds
+/// are left.
 pub(super) async fn discord(
     svc: &Services,
     state: &mut RunState,
     webhook_url: &str,
-    content: Option<&str>,
-    embeds: Option<&[Value]>,
-    username: Option<&str>,
+    message: DiscordMessage<'_>,
 ) -> ActionResultOf {
     let url = state.target(webhook_url, "webhook URL")?;
     let mut cuts = Cuts::default();
     let mut body = Map::new();
-    if let Some(content) = content {
+    if let Some(content) = message.content {
         let (text, was_cut) = cut(&state.text(content), discord::CONTENT);
         if was_cut {
             cuts.0
@@ -36,19 +46,40 @@ pub(super) async fn discord(
             body.insert("content".into(), Value::String(text));
         }
     }
-    if let Some(embeds) = embeds {
+    if let Some(embeds) = message.embeds {
         let rendered: Vec<Value> = embeds.iter().map(|e| state.json(e)).collect();
         body.insert(
             "embeds".into(),
             Value::Array(discord::fit_embeds(rendered, &mut cuts)),
         );
     }
-    if let Some(username) = username {
-        body.insert(
-            "username".into(),
-            Value::String(cut(&state.text(username), discord::USERNAME).0),
-        );
+    if let Some(username) = message.username {
+        let (name, unknown) = state.text_and_unknown(username);
+        let (name, was_cut) = cut(name.trim(), discord::USERNAME);
+        let problem = match unknown.first() {
+            Some(_) => Some("holds a placeholder that was not found"),
+            None => discord::username_problem(&name),
+        };
+        match problem {
+            // Discord refuses the whole message for a bad name: the
+            // webhook's own name is used instead.
+            Some(problem) => cuts.0.push(format!(
+                "username left out: it rendered to a name that {problem}"
+            )),
+            None => {
+                if was_cut {
+                    cuts.0
+                        .push(format!("username cut to {} characters", discord::USERNAME));
+                }
+                body.insert("username".into(), Value::String(name));
+            }
+        }
     }
+    let mentions = match message.allowed_mentions {
+        Some(own) => own.clone(),
+        None => discord::default_allowed_mentions(message.content.unwrap_or_default()),
+    };
+    body.insert("allowed_mentions".into(), mentions);
     if body.get("content").is_none()
         && body
             .get("embeds")
@@ -62,7 +93,9 @@ pub(super) async fn discord(
 }
 
 /// `slack_message`: `text` (cut to [`slack::TEXT`]) and `blocks` (fitted by
-/// [`slack::fit_blocks`]), rendered and POSTed to the webhook URL.
+/// [`slack::fit_blocks`]), rendered and POSTed to the webhook URL. Values
+/// substituted into `text` and into the blocks' `text` fields are escaped
+/// ([`escape::slack`]), so they cannot make links or mentions.
 pub(super) async fn slack(
     svc: &Services,
     state: &mut RunState,
@@ -72,22 +105,33 @@ pub(super) async fn slack(
 ) -> ActionResultOf {
     let url = state.target(webhook_url, "webhook URL")?;
     let mut cuts = Cuts::default();
-    let (text, was_cut) = cut(&state.text(text), slack::TEXT);
+    let (text, was_cut) = cut(
+        &state.text_escaped(text, &|_, v| escape::slack(v)),
+        slack::TEXT,
+    );
     if was_cut {
         cuts.0
             .push(format!("text cut to {} characters", slack::TEXT));
     }
     let mut body = json!({ "text": text });
     if let Some(blocks) = blocks {
-        let rendered: Vec<Value> = blocks.iter().map(|b| state.json(b)).collect();
+        let in_text = |key: Option<&str>, v: &str| match key {
+            Some("text") => escape::slack(v),
+            _ => v.to_owned(),
+        };
+        let rendered: Vec<Value> = blocks
+            .iter()
+            .map(|b| state.json_escaped(b, &in_text))
+            .collect();
         body["blocks"] = Value::Array(slack::fit_blocks(rendered, &mut cuts));
     }
     post_to_webhook(svc, state, &url, &body, cuts).await
 }
 
 /// `telegram_message`: `sendMessage` with the rendered `chat_id` (a
-/// placeholder not found fails the action), `text` fitted by
-/// [`telegram::fit_text`] for its `parse_mode`. The bot token never reaches
+/// placeholder not found fails the action), `text` with its substituted
+/// values escaped for its `parse_mode` ([`escape::telegram`]) and fitted by
+/// [`telegram::fit_text`]. The bot token never reaches
 /// the run log.
 pub(super) async fn telegram(
     svc: &Services,
@@ -113,7 +157,9 @@ pub(super) async fn telegram(
     let shown = mask_url(&format!("{base}/bot{MASK}/sendMessage"));
     let mut cuts = Cuts::default();
     let parse_mode = parse_mode.as_ref().map(|m| state.text(m));
-    let (text, parse_mode) = telegram::fit_text(&state.text(text), parse_mode, &mut cuts);
+    let mode = parse_mode.clone();
+    let text = state.text_escaped(text, &|_, v| escape::telegram(mode.as_deref(), v));
+    let (text, parse_mode) = telegram::fit_text(&text, parse_mode, &mut cuts);
     let chat_id = state.complete_json(chat_id, "chat_id")?;
     let mut body = json!({ "chat_id": chat_id, "text": text });
     if let Some(mode) = parse_mode {

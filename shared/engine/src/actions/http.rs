@@ -9,7 +9,7 @@ use hooklane_runtime::Services;
 use serde_json::{json, Map, Value};
 
 use super::{ActionError, ActionResultOf, RunState};
-use crate::mask::mask_url;
+use crate::mask::{mask_url, redirect_location};
 use crate::platforms::{cut, Cuts};
 use crate::retry;
 
@@ -57,6 +57,7 @@ pub(super) async fn request(
             Value::String(s) => state.text(s),
             other => other.to_string(),
         };
+        state.secrets.add_header(name, &v);
         req = req.header(name.as_str(), v);
     }
     if let Some(body) = body {
@@ -118,6 +119,7 @@ pub(super) async fn send(
         };
         let status = response.status();
         let retry_after = retry::retry_after(response.headers(), svc.now());
+        let location = redirect_location(&response);
         // A success's body is not needed; a failure's is read only so far.
         let text = if status.is_success() {
             String::new()
@@ -147,8 +149,16 @@ pub(super) async fn send(
                 continue;
             }
         }
+        let reason = match location {
+            Some(location) => {
+                let reason = format!("the target answered {status}, redirecting to {location} (redirects are not followed)");
+                detail["location"] = Value::String(location);
+                reason
+            }
+            None => format!("the target answered {status}"),
+        };
         return Err(ActionError {
-            reason: format!("the target answered {status}"),
+            reason,
             transient: retry::is_transient_status(status.as_u16()),
             detail,
         });

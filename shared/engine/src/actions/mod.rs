@@ -27,9 +27,12 @@ use futures::future::BoxFuture;
 use hooklane_domain::{Action, ActionResult, ActionSpec, ActionStatus, BotId};
 use hooklane_runtime::outbound::TargetError;
 use hooklane_runtime::Services;
-use hooklane_template::{render_json, render_str, Context};
+use hooklane_template::{
+    render_json, render_json_with, render_str, render_str_with, Context, Escaper,
+};
 use serde_json::{json, Map, Value};
 
+use crate::mask::Secrets;
 use crate::platforms::cut;
 
 mod chat;
@@ -63,6 +66,9 @@ pub struct RunState {
     /// The run's id (the call's event id), the start of idempotency keys.
     run_id: Option<String>,
     progress: progress::Progress,
+    /// The credentials the run's actions have rendered (URL tokens, bot
+    /// tokens, credential headers), masked in every result it logs.
+    secrets: Secrets,
 }
 
 impl RunState {
@@ -77,6 +83,7 @@ impl RunState {
             effect: false,
             run_id: None,
             progress: progress::Progress::default(),
+            secrets: Secrets::default(),
         }
     }
 
@@ -126,6 +133,22 @@ impl RunState {
         self.text_and_unknown(template).0
     }
 
+    /// Renders a text template whose substituted values are escaped by
+    /// `escape` (a chat text in its platform's markup).
+    fn text_escaped(&mut self, template: &str, escape: Escaper<'_>) -> String {
+        let r = render_str_with(template, &self.tpl, escape);
+        self.note_unknown(r.unknown);
+        r.value
+    }
+
+    /// Renders a JSON template whose substituted strings are escaped by
+    /// `escape` (chat blocks in their platform's markup).
+    fn json_escaped(&mut self, template: &Value, escape: Escaper<'_>) -> Value {
+        let r = render_json_with(template, &self.tpl, escape);
+        self.note_unknown(r.unknown);
+        r.value
+    }
+
     /// Renders a text template; also answers the placeholders of this
     /// template that were not found.
     fn text_and_unknown(&mut self, template: &str) -> (String, Vec<String>) {
@@ -137,8 +160,16 @@ impl RunState {
     /// Renders a URL (or a token that goes into one): a placeholder that
     /// was not found would send the call to a wrong address, so it fails
     /// the action instead.
+    /// What it renders is a credential for the rest of the run: a bot
+    /// token whole, a URL's token parts (a chat webhook URL's last segment
+    /// too), masked wherever the run log would repeat them.
     fn target(&mut self, template: &str, what: &str) -> Result<String, ActionError> {
         let (value, unknown) = self.text_and_unknown(template);
+        match what {
+            "bot token" => self.secrets.add(&value),
+            "webhook URL" => self.secrets.add_url(&value, true),
+            _ => self.secrets.add_url(&value, false),
+        }
         match unknown.first() {
             None => Ok(value),
             Some(name) => Err(ActionError::permanent(format!(
@@ -264,6 +295,18 @@ pub fn run_actions<'a>(
                 ) => condition::resume(svc, state, recorded.detail, then, otherwise).await,
                 _ => run_one(svc, &spec.action, state).await,
             };
+            let result = result
+                .map(|mut detail| {
+                    state.secrets.mask_json(&mut detail);
+                    detail
+                })
+                .map_err(|mut e| {
+                    // The target's answer may echo the request: its path,
+                    // its Authorization header.
+                    e.reason = state.secrets.mask(&e.reason);
+                    state.secrets.mask_json(&mut e.detail);
+                    e
+                });
             let duration_ms = started.elapsed().as_millis() as u64;
             let kind = spec.action.kind().to_owned();
             match result {
@@ -353,17 +396,15 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             content,
             embeds,
             username,
+            allowed_mentions,
         } => {
-            let (content, username) = (content.as_deref(), username.as_deref());
-            chat::discord(
-                svc,
-                state,
-                webhook_url,
-                content,
-                embeds.as_deref(),
-                username,
-            )
-            .await
+            let message = chat::DiscordMessage {
+                content: content.as_deref(),
+                embeds: embeds.as_deref(),
+                username: username.as_deref(),
+                allowed_mentions: allowed_mentions.as_ref(),
+            };
+            chat::discord(svc, state, webhook_url, message).await
         }
         Action::SlackMessage {
             webhook_url,

@@ -36,6 +36,56 @@ pub const TOTAL: usize = 6000;
 /// webhook's name is 1–80 characters, Webhook Object).
 pub const USERNAME: usize = 80;
 
+/// Why Discord would refuse `name` as a webhook message's `username`, or
+/// `None` when it takes it: 1 to [`USERNAME`] characters, not containing
+/// "discord" or "clyde", not "everyone" or "here" (any case; Discord's
+/// Usernames and Nicknames rules).
+pub fn username_problem(name: &str) -> Option<&'static str> {
+    let lower = name.trim().to_lowercase();
+    let len = name.trim().chars().count();
+    if len == 0 {
+        Some("is empty")
+    } else if len > USERNAME {
+        Some("is longer than 80 characters")
+    } else if lower.contains("discord") || lower.contains("clyde") {
+        Some("contains \"discord\" or \"clyde\", which Discord refuses")
+    } else if lower == "everyone" || lower == "here" {
+        Some("is \"everyone\" or \"here\", which Discord refuses")
+    } else {
+        None
+    }
+}
+
+/// The `allowed_mentions` a message gets when its action sets none: user
+/// mentions are parsed; `@everyone`/`@here` only when the template's own
+/// text (not a substituted value) holds one; roles only those the
+/// template's own text names as `<@&id>`. So a caller's value can never
+/// ping a whole server or a role.
+pub fn default_allowed_mentions(template: &str) -> Value {
+    let mut parse = vec![Value::from("users")];
+    if template.contains("@everyone") || template.contains("@here") {
+        parse.push(Value::from("everyone"));
+    }
+    let mut roles: Vec<Value> = Vec::new();
+    let mut rest = template;
+    while let Some(at) = rest.find("<@&") {
+        rest = &rest[at + 3..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if !digits.is_empty() && rest[digits.len()..].starts_with('>') {
+            let role = Value::String(digits);
+            if !roles.contains(&role) && roles.len() < 100 {
+                roles.push(role);
+            }
+        }
+    }
+    let mut out = Map::new();
+    out.insert("parse".into(), Value::Array(parse));
+    if !roles.is_empty() {
+        out.insert("roles".into(), Value::Array(roles));
+    }
+    Value::Object(out)
+}
+
 /// Discord refuses an embed whose text fields are not strings.
 fn texts_as_strings(e: &mut Map<String, Value>) {
     for key in ["title", "description", "url", "timestamp"] {
@@ -135,6 +185,48 @@ pub fn fit_embeds(embeds: Vec<Value>, cuts: &mut Cuts) -> Vec<Value> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn usernames_follow_discords_rules() {
+        let cases = [
+            ("Hooklane", true),
+            ("Shop bot", true),
+            ("", false),
+            ("   ", false),
+            (&*"x".repeat(80), true),
+            (&*"x".repeat(81), false),
+            ("My Discord Bot", false),
+            ("clyde", false),
+            ("xCLYDEx", false),
+            ("everyone", false),
+            ("Here", false),
+            ("everyone2", true),
+        ];
+        for (name, ok) in cases {
+            assert_eq!(username_problem(name).is_none(), ok, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn by_default_only_the_templates_own_mentions_can_ping_many() {
+        use serde_json::json;
+        let cases = [
+            ("Paid: {payload.name}", json!({"parse": ["users"]})),
+            (
+                "@everyone paid: {x}",
+                json!({"parse": ["users", "everyone"]}),
+            ),
+            ("@here {x}", json!({"parse": ["users", "everyone"]})),
+            (
+                "<@&123> and <@&123> <@&45> <@&x> {x}",
+                json!({"parse": ["users"], "roles": ["123", "45"]}),
+            ),
+            ("", json!({"parse": ["users"]})),
+        ];
+        for (template, want) in cases {
+            assert_eq!(default_allowed_mentions(template), want, "{template}");
+        }
+    }
 
     #[test]
     fn discord_embeds_are_fitted_to_discord_limits() {

@@ -1,9 +1,11 @@
 //! The chat platforms' message formats and size limits, applied before
 //! sending so a long message is cut (and the cut noted in the run log)
-//! instead of refused: [`discord`], [`slack`], [`telegram`], and the text
-//! cutting they share ([`cut`], [`cut_utf16`], [`Cuts`]).
+//! instead of refused: [`discord`], [`slack`], [`telegram`], the text
+//! cutting they share ([`cut`], [`cut_utf16`], [`Cuts`]), and the escaping
+//! of substituted values for each platform's markup ([`escape`]).
 
 pub mod discord;
+pub mod escape;
 pub mod slack;
 pub mod telegram;
 mod text;

@@ -17,7 +17,7 @@ use hooklane_testkit::{Reply, Sink};
 use serde_json::{json, Map, Value};
 
 /// Services on a fresh SQLite file, calling out to loopback.
-struct Engine {
+pub(crate) struct Engine {
     svc: Services,
     bot: BotId,
     dir: PathBuf,
@@ -30,7 +30,7 @@ impl Drop for Engine {
 }
 
 impl Engine {
-    fn new(sink: &Sink) -> Self {
+    pub(crate) fn new(sink: &Sink) -> Self {
         let dir =
             std::env::temp_dir().join(format!("hooklane-engine-test-{}", rand::random::<u64>()));
         let db = Sqlite::open(&dir.join("hooklane.db"), SqliteQueueSettings::default()).unwrap();
@@ -74,7 +74,7 @@ impl Engine {
         (outcome, state)
     }
 
-    async fn run(&self, actions: Value, payload: Value) -> (Outcome, RunState) {
+    pub(crate) async fn run(&self, actions: Value, payload: Value) -> (Outcome, RunState) {
         self.run_at(actions, payload, 0).await
     }
 

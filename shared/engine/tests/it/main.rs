@@ -2,3 +2,5 @@
 //! engine against a real SQLite store and the test kit's loopback sink.
 
 mod actions;
+mod chat;
+mod masking;

@@ -1,0 +1,184 @@
+//! What the chat actions send, byte for byte, to loopback sinks standing in
+//! for Telegram, Slack and Discord: substituted values escaped for the
+//! platform's markup, the template's own markup kept, Discord's mentions
+//! and username rules.
+
+use hooklane_domain::ActionStatus;
+use hooklane_testkit::Sink;
+use serde_json::{json, Value};
+
+use crate::actions::Engine;
+
+/// Runs one action with `payload` and answers the one body the sink got
+/// (and the run log's notes, if any).
+async fn sent(sink: &Sink, action: Value, payload: Value) -> (String, Value) {
+    let engine = Engine::new(sink);
+    let before = sink.received().len();
+    let (outcome, _) = engine.run(json!([action]), payload).await;
+    assert_eq!(
+        outcome.results[0].status,
+        ActionStatus::Succeeded,
+        "{:?}",
+        outcome.results[0].detail
+    );
+    let got = sink.received();
+    assert_eq!(got.len(), before + 1);
+    (
+        got[before].text(),
+        outcome.results[0].detail["notes"].clone(),
+    )
+}
+
+#[tokio::test]
+async fn telegram_values_are_escaped_for_the_texts_parse_mode() {
+    let sink = Sink::start().await;
+    // parse mode, template, payload, the exact body sent
+    let cases = [
+        (
+            Some("HTML"),
+            "Order from <b>{payload.name}</b>: {payload.note}",
+            json!({"name": "Tom & Jerry", "note": "<script> \"x\""}),
+            r#"{"chat_id":7,"parse_mode":"HTML","text":"Order from <b>Tom &amp; Jerry</b>: &lt;script&gt; &quot;x&quot;"}"#,
+        ),
+        (
+            Some("HTML"),
+            "<a href=\"https://shop.example/o/{payload.id}\">&amp; {payload.id}</a>",
+            json!({"id": 42}),
+            r#"{"chat_id":7,"parse_mode":"HTML","text":"<a href=\"https://shop.example/o/42\">&amp; 42</a>"}"#,
+        ),
+        (
+            Some("MarkdownV2"),
+            "*Total:* {payload.total}",
+            json!({"total": "12.50 (incl. tax)!"}),
+            r#"{"chat_id":7,"parse_mode":"MarkdownV2","text":"*Total:* 12\\.50 \\(incl\\. tax\\)\\!"}"#,
+        ),
+        (
+            Some("MarkdownV2"),
+            "_{payload.user}_ paid {payload.n}",
+            json!({"user": "a_b*c", "n": -1.5}),
+            r#"{"chat_id":7,"parse_mode":"MarkdownV2","text":"_a\\_b\\*c_ paid \\-1\\.5"}"#,
+        ),
+        (
+            Some("Markdown"),
+            "*{payload.user}* wrote `{payload.code}`",
+            json!({"user": "snake_case", "code": "a`b [c]"}),
+            r#"{"chat_id":7,"parse_mode":"Markdown","text":"*snake\\_case* wrote `a\\`b \\[c]`"}"#,
+        ),
+        (
+            None,
+            "<b>{payload.name}</b> *{payload.name}*",
+            json!({"name": "Tom & <Jerry>_"}),
+            r#"{"chat_id":7,"text":"<b>Tom & <Jerry>_</b> *Tom & <Jerry>_*"}"#,
+        ),
+    ];
+    for (mode, text, payload, want) in cases {
+        let mut action = json!({"type": "telegram_message", "bot_token": "1:abc",
+                                "chat_id": 7, "text": text});
+        if let Some(mode) = mode {
+            action["parse_mode"] = json!(mode);
+        }
+        let (body, _) = sent(&sink, action, payload).await;
+        assert_eq!(body, want, "{mode:?} {text}");
+    }
+}
+
+#[tokio::test]
+async fn slack_values_are_escaped_in_text_and_block_texts_only() {
+    let sink = Sink::start().await;
+    let action = json!({
+        "type": "slack_message",
+        "webhook_url": sink.url("/services/T1/B1/tok"),
+        "text": "<!here> New order from {payload.name}: <{payload.url}|open>",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "*{payload.name}* {payload.note}"},
+             "accessory": {"type": "image", "image_url": "{payload.url}", "alt_text": "x"}},
+            {"type": "section", "fields": [{"type": "mrkdwn", "text": "{payload.note}"}]},
+        ],
+    });
+    let payload = json!({"name": "Tom & Jerry", "note": "<!channel> <https://evil.example|click>",
+                         "url": "https://shop.example/o?a=1&b=2"});
+    let (body, _) = sent(&sink, action, payload).await;
+    let body: Value = serde_json::from_str(&body).unwrap();
+    // where, the exact text sent
+    let cases = [
+        (
+            &body["text"],
+            "<!here> New order from Tom &amp; Jerry: <https://shop.example/o?a=1&amp;b=2|open>",
+        ),
+        (
+            &body["blocks"][0]["text"]["text"],
+            "*Tom &amp; Jerry* &lt;!channel&gt; &lt;https://evil.example|click&gt;",
+        ),
+        (
+            &body["blocks"][0]["accessory"]["image_url"],
+            "https://shop.example/o?a=1&b=2",
+        ),
+        (
+            &body["blocks"][1]["fields"][0]["text"],
+            "&lt;!channel&gt; &lt;https://evil.example|click&gt;",
+        ),
+    ];
+    for (got, want) in cases {
+        assert_eq!(got, want);
+    }
+}
+
+#[tokio::test]
+async fn discord_messages_carry_allowed_mentions_and_a_username_discord_takes() {
+    let sink = Sink::start().await;
+    let url = sink.url("/api/webhooks/1/tok");
+    // action fields, payload, the exact body sent
+    let cases = [
+        (
+            json!({"content": "Paid: {payload.name}"}),
+            json!({"name": "@everyone <@&99> @here"}),
+            r#"{"allowed_mentions":{"parse":["users"]},"content":"Paid: @everyone <@&99> @here"}"#,
+        ),
+        (
+            json!({"content": "@here <@&12> paid: {payload.name}"}),
+            json!({"name": "<@&99>"}),
+            r#"{"allowed_mentions":{"parse":["users","everyone"],"roles":["12"]},"content":"@here <@&12> paid: <@&99>"}"#,
+        ),
+        (
+            json!({"content": "{payload.name}", "allowed_mentions": {"parse": []}}),
+            json!({"name": "<@1>"}),
+            r#"{"allowed_mentions":{"parse":[]},"content":"<@1>"}"#,
+        ),
+        (
+            json!({"content": "hi", "username": "{payload.name}"}),
+            json!({"name": "Shop"}),
+            r#"{"allowed_mentions":{"parse":["users"]},"content":"hi","username":"Shop"}"#,
+        ),
+        (
+            json!({"content": "hi", "username": "{payload.name}"}),
+            json!({"name": ""}),
+            r#"{"allowed_mentions":{"parse":["users"]},"content":"hi"}"#,
+        ),
+        (
+            json!({"content": "hi", "username": "{payload.name}"}),
+            json!({"name": "My Discord"}),
+            r#"{"allowed_mentions":{"parse":["users"]},"content":"hi"}"#,
+        ),
+        (
+            json!({"content": "hi", "username": "{payload.name}"}),
+            json!({"name": "everyone"}),
+            r#"{"allowed_mentions":{"parse":["users"]},"content":"hi"}"#,
+        ),
+        (
+            json!({"content": "hi", "username": "{payload.missing}"}),
+            json!({}),
+            r#"{"allowed_mentions":{"parse":["users"]},"content":"hi"}"#,
+        ),
+    ];
+    for (fields, payload, want) in cases {
+        let mut action = json!({"type": "discord_message", "webhook_url": url});
+        for (k, v) in fields.as_object().unwrap() {
+            action[k] = v.clone();
+        }
+        let (body, notes) = sent(&sink, action, payload.clone()).await;
+        assert_eq!(body, want, "{fields} {payload}");
+        if !want.contains("username") && fields.get("username").is_some() {
+            assert!(notes.to_string().contains("username left out"), "{notes}");
+        }
+    }
+}
