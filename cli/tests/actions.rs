@@ -177,7 +177,8 @@ async fn every_action_reaches_its_target_in_the_shape_the_platform_documents_on_
             json!({
                 "content": "Order A-17 paid by Ada",
                 "username": "Shop",
-                "embeds": [{"title": "Order A-17", "fields": [{"name": "Amount", "value": "150", "inline": true}]}]
+                "embeds": [{"title": "Order A-17", "fields": [{"name": "Amount", "value": "150", "inline": true}]}],
+                "allowed_mentions": {"parse": ["users"]}
             }),
             "embed texts are strings, as Discord requires ({backend:?})"
         );
@@ -434,7 +435,8 @@ async fn the_payment_received_scenario_thanks_the_user_tells_the_team_and_the_cr
         let discord = p.discord.wait_for(2, WAIT).await;
         assert_eq!(
             json_post(&discord[0], DISCORD_PATH),
-            json!({"username": "Payments", "content": "Ada paid 750 EUR (order ord_1)"})
+            json!({"username": "Payments", "content": "Ada paid 750 EUR (order ord_1)",
+                   "allowed_mentions": {"parse": ["users"]}})
         );
         assert_eq!(
             json_post(&discord[1], DISCORD_PATH)["content"],
