@@ -19,7 +19,8 @@ use hooklane_web::{ApiError, ErrorCode, Json};
 use serde_json::{json, Value};
 
 use crate::input::{
-    check_endpoint, check_recover_request, check_rotate_request, endpoint_input, merge,
+    check_endpoint, check_recover_request, check_rotate_request, endpoint_input,
+    keep_masked_headers, mask_endpoint_url, mask_headers, merge,
 };
 use crate::list::{answer, ListQuery};
 use crate::lookup::{found, load_bot, load_endpoint};
@@ -52,21 +53,22 @@ pub fn router() -> Router<AdminState> {
 }
 
 /// The public form of an endpoint: every field but its secrets, times in
-/// RFC 3339, `retry_schedule` in seconds.
+/// RFC 3339, `retry_schedule` in seconds; the credentials in its `url` and
+/// `headers` masked (see `input::mask_endpoint_url`, `input::mask_headers`).
 pub fn view(ep: &Endpoint) -> Value {
     json!({
         "id": ep.id,
         "bot_id": ep.bot_id,
         "name": ep.name,
         "type": ep.kind,
-        "url": ep.url,
+        "url": mask_endpoint_url(&ep.url),
         "enabled": ep.enabled,
         "disabled_reason": ep.disabled_reason,
         "failing_since": ep.failing_since.map(rfc3339),
         "events": ep.events,
         "retry_schedule": ep.retry_schedule,
         "max_attempts": ep.max_attempts,
-        "headers": ep.headers,
+        "headers": mask_headers(&ep.headers),
         "created_at": rfc3339(ep.created_at),
         "updated_at": rfc3339(ep.updated_at),
     })
@@ -165,6 +167,14 @@ async fn update(
             ErrorCode::InvalidEndpoint,
             "the secret changes through POST …/secret/rotate, which keeps the old one signing for a grace period",
         ));
+    }
+    let mut patch = patch;
+    // Credentials sent back as they were read (masked) keep their values.
+    if patch.get("url").and_then(Value::as_str) == Some(mask_endpoint_url(&ep.url).as_str()) {
+        patch["url"] = Value::String(ep.url.clone());
+    }
+    if let Some(Value::Object(headers)) = patch.get_mut("headers") {
+        keep_masked_headers(headers, &ep.headers);
     }
     let merged = merge(endpoint_input(&ep), patch)?;
     let checked = check_endpoint(merged, state.svc.outbound.allow_private()).await?;

@@ -9,7 +9,9 @@ use hooklane_domain::{rfc3339, Hook, HookAuth, HookId, Run};
 use hooklane_web::{ApiError, ErrorCode, Json};
 use serde_json::{json, Value};
 
-use crate::input::{check_hook, check_signed_url_request, hook_input, merge};
+use crate::input::{
+    check_hook, check_signed_url_request, hook_input, keep_masked_actions, mask_actions, merge,
+};
 use crate::list::{answer, ListQuery};
 use crate::lookup::{load_bot, load_hook};
 use crate::{base_url, AdminState};
@@ -32,7 +34,8 @@ fn hook_url(base: &str, hook: &Hook) -> String {
 }
 
 /// The public form of a hook: every field but secrets (`auth` as
-/// `HookAuth::view` shows it), plus its `url` on `base` and RFC 3339 times.
+/// `HookAuth::view` shows it, the actions' credentials masked as
+/// [`mask_actions`] does), plus its `url` on `base` and RFC 3339 times.
 pub fn view(hook: &Hook, base: &str) -> Value {
     json!({
         "id": hook.id,
@@ -46,7 +49,7 @@ pub fn view(hook: &Hook, base: &str) -> Value {
         "rate_limit": hook.rate_limit,
         "max_body_bytes": hook.max_body_bytes,
         "response": hook.response,
-        "actions": hook.actions,
+        "actions": mask_actions(&json!(hook.actions)),
         "url": hook_url(base, hook),
         "created_at": rfc3339(hook.created_at),
         "updated_at": rfc3339(hook.updated_at),
@@ -112,6 +115,11 @@ async fn update(
 ) -> Result<axum::Json<Value>, ApiError> {
     let hook = load_hook(&state, &bot, &hook).await?;
     let mut current = hook_input(&hook);
+    let mut patch = patch;
+    // Credentials sent back as they were read (masked) keep their values.
+    if let Some(actions) = patch.get_mut("actions") {
+        keep_masked_actions(actions, &json!(hook.actions));
+    }
     // A new auth object replaces the old one; secrets left out are kept only
     // when the type stays the same.
     if patch.get("auth").is_some() {

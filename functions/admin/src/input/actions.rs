@@ -12,6 +12,7 @@ use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
 
 use super::action_url::check_action_url;
+use super::credentials::has_placeholder;
 use super::fields::{invalid, kind_of, Fields, MAX_LIST_ENTRIES};
 
 /// The most top-level actions a hook holds.
@@ -302,15 +303,6 @@ fn parse_action(
             ErrorCode::InvalidAction,
             format!("`{at}` is not a valid {kind} action: {e}"),
         )
-    })
-}
-
-/// True when `s` holds a placeholder (`{name}`).
-fn has_placeholder(s: &str) -> bool {
-    s.char_indices().filter(|(_, c)| *c == '{').any(|(i, _)| {
-        s[i..]
-            .find('}')
-            .is_some_and(|end| hooklane_template::is_placeholder(&s[i..=i + end]))
     })
 }
 

@@ -8,11 +8,14 @@
 //! - `bot`, `signed_url`: the small bodies of those routes;
 //! - `hook`, `hook_auth`, `actions`, `action_url`: a hook, its auth, its
 //!   actions and their target URLs;
-//! - `endpoint`: an endpoint and its rotation and recovery bodies.
+//! - `endpoint`: an endpoint and its rotation and recovery bodies;
+//! - `credentials`: credentials masked in what is read back, and the
+//!   keep-rule of a PATCH that sends them back masked.
 
 mod action_url;
 mod actions;
 mod bot;
+mod credentials;
 mod endpoint;
 mod fields;
 mod hook;
@@ -21,6 +24,9 @@ mod signed_url;
 
 pub use actions::{MAX_ACTIONS, MAX_ACTIONS_TOTAL, MAX_NESTING};
 pub use bot::check_bot;
+pub use credentials::{
+    keep_masked_actions, keep_masked_headers, mask_actions, mask_endpoint_url, mask_headers,
+};
 pub use endpoint::{
     check_endpoint, check_recover_request, check_rotate_request, check_secret, endpoint_input,
     CheckedEndpoint, MAX_ATTEMPTS, MAX_DELAY_SECONDS, MAX_GRACE_SECONDS, MAX_SCHEDULE,

@@ -4,4 +4,5 @@
 
 mod api;
 mod common;
+mod credentials;
 mod openapi;

@@ -1,0 +1,267 @@
+//! Credentials the admin API reads back masked, the keep-rule of a PATCH
+//! that sends them back so, and the chat fields it checks at save time.
+
+use axum::http::StatusCode;
+use hooklane_domain::{ActionStatus, BotId, HookId};
+use hooklane_engine::actions::{run_actions, RunState};
+use hooklane_runtime::config::Settings;
+use hooklane_template::Context;
+use hooklane_testkit::Sink;
+use serde_json::{json, Value};
+
+use crate::common::{spawn_app, spawn_app_with};
+
+const BOT_TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ";
+const DISCORD_TOKEN: &str = "DiscordWebhookToken0123456789";
+const BEARER: &str = "sk_live_0123456789";
+
+#[tokio::test]
+async fn credentials_read_back_masked_and_a_patch_of_the_masked_form_keeps_them_working() {
+    let sink = Sink::start().await;
+    let app = spawn_app_with(Settings {
+        allow_private_targets: true,
+        telegram_api_base: sink.url(""),
+        ..Default::default()
+    });
+    let bot = app.bot().await;
+    let discord = sink.url(&format!("/api/webhooks/42/{DISCORD_TOKEN}"));
+    let crm = format!(
+        "http://crm:pw-0123456@{}/orders?token=qtok-0123456&page=1",
+        sink.addr
+    );
+    let created = app
+        .hook(
+            &bot,
+            json!({"actions": [
+                {"type": "telegram_message", "bot_token": BOT_TOKEN, "chat_id": 7, "text": "hi"},
+                {"type": "discord_message", "webhook_url": discord, "content": "hi"},
+                {"type": "http_request", "url": crm,
+                 "headers": {"Authorization": format!("Bearer {BEARER}"), "X-Team": "ops"}},
+            ]}),
+        )
+        .await;
+    let path = format!("/v1/bots/{bot}/hooks/{}", created["id"].as_str().unwrap());
+    let masked = json!([
+        {"type": "telegram_message", "bot_token": "123456789:****", "chat_id": 7, "text": "hi"},
+        {"type": "discord_message", "webhook_url": sink.url("/api/webhooks/42/****"), "content": "hi"},
+        {"type": "http_request", "method": "POST",
+         "url": format!("http://crm:****@{}/orders?token=****&page=1", sink.addr),
+         "headers": {"Authorization": "Bearer ****", "X-Team": "ops"}},
+    ]);
+    // Every way the hook is read back: create, read, list.
+    let listed = app.get(&format!("/v1/bots/{bot}/hooks")).await;
+    let read = app.get(&path).await;
+    for (what, actions) in [
+        ("create", &created["actions"]),
+        ("read", &read.body["actions"]),
+        ("list", &listed.body["data"][0]["actions"]),
+    ] {
+        assert_eq!(actions, &masked, "{what}");
+        let text = actions.to_string();
+        for secret in [
+            BOT_TOKEN,
+            DISCORD_TOKEN,
+            BEARER,
+            "pw-0123456",
+            "qtok-0123456",
+        ] {
+            assert!(!text.contains(secret), "{what}: {secret} in {text}");
+        }
+    }
+
+    // A PATCH of what was read back (plus a change elsewhere) keeps them.
+    let mut actions = masked.clone();
+    actions[0]["text"] = json!("hello");
+    let a = app.patch(&path, json!({"actions": actions})).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    assert_eq!(a.body["actions"][0]["bot_token"], "123456789:****");
+    let bot_id = BotId::parse(&bot).unwrap();
+    let hook_id = HookId::parse(created["id"].as_str().unwrap()).unwrap();
+    let hook = app
+        .svc
+        .store
+        .get_hook(&bot_id, &hook_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut state = RunState::new(Context::default(), bot_id.clone(), 0);
+    let outcome = run_actions(&app.svc, &hook.actions, &mut state).await;
+    assert!(
+        outcome
+            .results
+            .iter()
+            .all(|r| r.status == ActionStatus::Succeeded),
+        "{:?}",
+        outcome.results
+    );
+    let got = sink.received();
+    assert_eq!(got[0].path, format!("/bot{BOT_TOKEN}/sendMessage"));
+    assert_eq!(got[0].text(), r#"{"chat_id":7,"text":"hello"}"#);
+    assert_eq!(got[1].path, format!("/api/webhooks/42/{DISCORD_TOKEN}"));
+    assert_eq!(got[2].target(), "/orders?token=qtok-0123456&page=1");
+    // The URL's user and password go as Basic auth, the header as given.
+    let auth: Vec<_> = got[2].headers.get_all("authorization").iter().collect();
+    assert!(
+        auth.iter()
+            .any(|v| *v == format!("Bearer {BEARER}").as_str()),
+        "{auth:?}"
+    );
+
+    // A changed value replaces the stored one.
+    let mut actions = masked.clone();
+    actions[0]["bot_token"] = json!("987:NewToken");
+    let a = app.patch(&path, json!({"actions": actions})).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let hook = app
+        .svc
+        .store
+        .get_hook(&bot_id, &hook_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = serde_json::to_value(&hook.actions).unwrap();
+    assert_eq!(stored[0]["bot_token"], "987:NewToken");
+    assert_eq!(stored[1]["webhook_url"], Value::String(discord));
+}
+
+#[tokio::test]
+async fn endpoint_credential_headers_read_back_masked_and_are_kept_by_a_masked_patch() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    let created = app
+        .endpoint(
+            &bot,
+            json!({"url": "https://receiver.example/hook?api_key=k-0123456&v=2",
+                   "headers": {"Authorization": "Bearer ep-secret-0123", "X-Api-Key": "key-0123456", "X-Team": "ops"}}),
+        )
+        .await;
+    let path = format!(
+        "/v1/bots/{bot}/endpoints/{}",
+        created["id"].as_str().unwrap()
+    );
+    let read = app.get(&path).await;
+    for body in [&created, &read.body] {
+        assert_eq!(
+            body["headers"],
+            json!({"Authorization": "Bearer ****", "X-Api-Key": "****", "X-Team": "ops"})
+        );
+        assert_eq!(
+            body["url"],
+            "https://receiver.example/hook?api_key=****&v=2"
+        );
+    }
+    // Sent back masked: kept; changed: replaced.
+    let a = app
+        .patch(&path, json!({"url": read.body["url"], "headers": {"Authorization": "Bearer ****", "X-Api-Key": "new-key-99", "X-Team": "dev"}}))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let ep = app
+        .svc
+        .store
+        .get_endpoint(
+            &BotId::parse(&bot).unwrap(),
+            &hooklane_domain::EndpointId::parse(created["id"].as_str().unwrap()).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        ep.url,
+        "https://receiver.example/hook?api_key=k-0123456&v=2"
+    );
+    assert_eq!(
+        Value::Object(ep.headers),
+        json!({"Authorization": "Bearer ep-secret-0123", "X-Api-Key": "new-key-99", "X-Team": "dev"})
+    );
+}
+
+#[tokio::test]
+async fn discord_usernames_and_allowed_mentions_are_checked_when_the_hook_is_saved() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    let discord = |extra: Value| {
+        let mut a = json!({"type": "discord_message", "webhook_url": "https://discord.example/api/webhooks/1/t", "content": "hi"});
+        for (k, v) in extra.as_object().unwrap() {
+            a[k] = v.clone();
+        }
+        json!({"actions": [a]})
+    };
+    // fields, accepted, the field a refusal names
+    let cases = [
+        (json!({"username": "Shop"}), true, ""),
+        (json!({"username": "x".repeat(80)}), true, ""),
+        (json!({"username": "{payload.name}"}), true, ""),
+        (json!({"username": "Discord {payload.x}"}), true, ""),
+        (json!({"username": ""}), false, "actions[0].username"),
+        (
+            json!({"username": "x".repeat(81)}),
+            false,
+            "actions[0].username",
+        ),
+        (
+            json!({"username": "My Discord Bot"}),
+            false,
+            "actions[0].username",
+        ),
+        (json!({"username": "Clyde"}), false, "actions[0].username"),
+        (
+            json!({"username": "everyone"}),
+            false,
+            "actions[0].username",
+        ),
+        (json!({"username": "here"}), false, "actions[0].username"),
+        (json!({"allowed_mentions": {"parse": []}}), true, ""),
+        (
+            json!({"allowed_mentions": {"parse": ["users", "roles", "everyone"]}}),
+            true,
+            "",
+        ),
+        (
+            json!({"allowed_mentions": {"users": ["123"], "roles": ["456"], "replied_user": false}}),
+            true,
+            "",
+        ),
+        (
+            json!({"allowed_mentions": {"parse": ["channels"]}}),
+            false,
+            "actions[0].allowed_mentions.parse[0]",
+        ),
+        (
+            json!({"allowed_mentions": {"parse": ["users"], "users": ["1"]}}),
+            false,
+            "actions[0].allowed_mentions.users",
+        ),
+        (
+            json!({"allowed_mentions": {"roles": ["abc"]}}),
+            false,
+            "actions[0].allowed_mentions.roles[0]",
+        ),
+        (
+            json!({"allowed_mentions": {"everyone": true}}),
+            false,
+            "actions[0].allowed_mentions.everyone",
+        ),
+        (
+            json!({"allowed_mentions": "none"}),
+            false,
+            "actions[0].allowed_mentions",
+        ),
+    ];
+    for (extra, ok, field) in cases {
+        let a = app
+            .post(&format!("/v1/bots/{bot}/hooks"), discord(extra.clone()))
+            .await;
+        if ok {
+            assert_eq!(a.status, StatusCode::CREATED, "{extra}: {:?}", a.body);
+            assert_eq!(a.body["actions"][0]["content"], "hi");
+        } else {
+            assert_eq!(a.status, StatusCode::BAD_REQUEST, "{extra}: {:?}", a.body);
+            assert_eq!(a.code(), "invalid_action", "{extra}");
+            assert!(
+                a.message().contains(&format!("`{field}`")),
+                "{extra}: {}",
+                a.message()
+            );
+        }
+    }
+}
