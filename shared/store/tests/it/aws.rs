@@ -292,3 +292,48 @@ async fn long_delays_are_cut_to_fifteen_minutes() {
         .expect("a delay above the cap is cut, not refused");
     assert!(queue.receive(10, Duration::ZERO).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn sqs_sends_and_deletes_in_batches_of_ten_and_reports_each_failed_entry() {
+    let Some(config) =
+        moto("sqs_sends_and_deletes_in_batches_of_ten_and_reports_each_failed_entry").await
+    else {
+        return;
+    };
+    let queue = SqsQueue::ensure_queue(&config, &fresh_name("queue"), 3)
+        .await
+        .expect("create the queues");
+    // 23 messages (three calls), one of them too large: it alone fails.
+    let mut messages: Vec<(String, Duration)> = (0..23)
+        .map(|n| (format!("{{\"n\": {n}}}"), Duration::ZERO))
+        .collect();
+    messages[5].0 = "x".repeat(queue.max_message_bytes() + 1);
+    let sent = queue.send_batch(&messages).await;
+    assert_eq!(sent.len(), 23);
+    for (n, result) in sent.iter().enumerate() {
+        assert_eq!(result.is_ok(), n != 5, "entry {n}: {result:?}");
+    }
+    let mut received = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while received.len() < 22 && std::time::Instant::now() < deadline {
+        received.extend(queue.receive(10, Duration::from_secs(1)).await.unwrap());
+    }
+    let mut bodies: Vec<String> = received.iter().map(|m| m.body.clone()).collect();
+    bodies.sort();
+    bodies.dedup();
+    assert_eq!(bodies.len(), 22, "every message but the large one, once");
+
+    // 22 receipts and a bogus one: only the bogus one fails.
+    let mut receipts: Vec<String> = received.iter().map(|m| m.receipt.clone()).collect();
+    receipts.insert(3, "not-a-receipt".into());
+    let deleted = queue.delete_batch(&receipts).await;
+    assert_eq!(deleted.len(), 23);
+    for (n, result) in deleted.iter().enumerate() {
+        assert_eq!(result.is_ok(), n != 3, "entry {n}: {result:?}");
+    }
+    assert!(queue
+        .receive(10, Duration::from_secs(1))
+        .await
+        .unwrap()
+        .is_empty());
+}
