@@ -37,7 +37,9 @@ pub struct Bot {
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Scheme {
-    /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
+    /// Standard Webhooks: `webhook-id`, `webhook-timestamp`,
+    /// `webhook-signature`; or the same under Svix's names `svix-id`,
+    /// `svix-timestamp`, `svix-signature`.
     Standard,
     /// `X-Hub-Signature-256: sha256=<hex>` over the body.
     Github,

@@ -274,11 +274,11 @@ impl From<SignatureError> for ApiError {
     }
 }
 
-/// 401 `unauthorized`: "the signed URL is not valid: …" (never repeating
-/// `ctx` or `sig`).
+/// 401 `unauthorized` with the error's own text, one message per error
+/// (it never repeats `ctx` or `sig`).
 impl From<SignedUrlError> for ApiError {
     fn from(e: SignedUrlError) -> Self {
-        Self::unauthorized(format!("the signed URL is not valid: {e}"))
+        Self::unauthorized(e.to_string())
     }
 }
 

@@ -44,19 +44,23 @@ pub(super) fn queued(hook: &Hook, event_id: &CallId, ctx: &Context) -> Response 
             response
         }
         Some(HookResponse::Redirect { redirect_to }) => {
-            let rendered = render_str(redirect_to, ctx).value;
+            let rendered = render_str(redirect_to, ctx);
             // Only to an http(s) URL; the URL parser percent-encodes what
             // the call put in (spaces, non-ASCII) so it is a valid header.
-            let location = url::Url::parse(&rendered)
+            let location = url::Url::parse(&rendered.value)
                 .ok()
                 .filter(|u| matches!(u.scheme(), "http" | "https"))
                 .and_then(|u| HeaderValue::from_str(u.as_str()).ok());
             let Some(location) = location else {
+                let reason = match rendered.unknown.first() {
+                    Some(name) => format!("redirect_to holds the placeholder {{{name}}}, which this call gives no value"),
+                    None => "the rendered redirect_to is not an http(s) URL".to_owned(),
+                };
                 tracing::warn!(
                     bot_id = %hook.bot_id,
                     hook_id = %hook.id,
                     event_id = %event_id,
-                    "the rendered redirect_to is not an http(s) URL; answering 202 instead"
+                    "{reason}; answering 202 instead"
                 );
                 return accepted(event_id.as_str());
             };

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use axum::http::{header, HeaderMap, StatusCode};
 use base64::Engine as _;
-use hooklane_auth::signature::{self, FnHeaders, Generic, Scheme};
+use hooklane_auth::signature::{self, FnHeaders, Generic, Scheme, SignatureError};
 use hooklane_auth::{api_key, constant_time_eq, signed_url};
 use hooklane_domain::{Hook, HookAuth};
 use hooklane_web::{ApiError, ErrorCode};
@@ -30,7 +30,19 @@ const CREDENTIAL_HEADERS: &[&str] = &[
     "x-slack-signature",
     "x-shopify-hmac-sha256",
     "webhook-signature",
+    "svix-signature",
 ];
+
+/// The body a provider signature is checked over.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SignedBody<'b> {
+    /// The bytes as sent: what a sender puts on the wire is what it signs.
+    pub sent: &'b [u8],
+    /// The body with its `Content-Encoding` undone, when it differs from
+    /// `sent`: a sender whose HTTP stack compresses after signing signed
+    /// these, so a signature over them is accepted too.
+    pub decoded: Option<&'b [u8]>,
+}
 
 /// The query parameters of a signed URL.
 const SIGNED_URL_PARAMS: [&str; 2] = ["ctx", "sig"];
@@ -69,7 +81,7 @@ pub(super) async fn authenticate<'h>(
     hook: &'h Hook,
     headers: &HeaderMap,
     query: &[(String, String)],
-    body: &[u8],
+    body: SignedBody<'_>,
     now: i64,
 ) -> Result<Authenticated<'h>, ApiError> {
     let check_against = |hook| check(state, hook, headers, query, body, now);
@@ -153,7 +165,7 @@ async fn check(
     hook: &Hook,
     headers: &HeaderMap,
     query: &[(String, String)],
-    body: &[u8],
+    body: SignedBody<'_>,
     now: i64,
 ) -> Result<(Option<String>, Option<Value>), ApiError> {
     match &hook.auth {
@@ -208,7 +220,13 @@ async fn check(
             };
             let lookup =
                 FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
-            let verified = signature::verify(scheme, generic.as_ref(), secret, &lookup, body, now)?;
+            let verify = |bytes: &[u8]| {
+                signature::verify(scheme, generic.as_ref(), secret, &lookup, bytes, now)
+            };
+            let verified = match (verify(body.sent), body.decoded) {
+                (Err(SignatureError::Mismatch), Some(decoded)) => verify(decoded),
+                (sent, _) => sent,
+            }?;
             Ok((verified.delivery_id, None))
         }
         HookAuth::SignedUrl { key } => {

@@ -2,9 +2,11 @@
 //!
 //! The checks run in this order, the first that fails answering: the hook
 //! (404) → the browser origin and CORS preflight ([`access`], 403) → the
-//! method (405) → the caller's address ([`access`], 403) → the size (413) →
-//! the credentials ([`authenticate`], 401) → the rate ([`rate_limit`], 429)
-//! → the body (400) → the intake ([`crate::intake`]: duplicates, the queue,
+//! method (405) → the caller's address ([`access`], 403) → the size as sent
+//! (413) → the credentials ([`authenticate`], 401) → the rate
+//! ([`rate_limit`], 429) → the body's `Content-Encoding` ([`decode`]: 415
+//! for an unknown coding, 413 over the limit once decoded, 400 for bytes
+//! that are not what the coding says) → the body (400) → the intake ([`crate::intake`]: duplicates, the queue,
 //! 503) → the answer ([`answer`]: 202, the hook's `response`, or
 //! `redirect_to`).
 
@@ -18,7 +20,7 @@ use hooklane_domain::{BotId, CallId, Hook, HookId, Job};
 use hooklane_runtime::metrics;
 use hooklane_web::{ApiError, ClientIp, ErrorCode};
 
-use crate::body::parse_body;
+use crate::body::{decode, parse_body};
 use crate::intake::{self, Intake, Subject};
 use crate::IngressState;
 
@@ -139,7 +141,13 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
     let ip = parts.extensions.get::<ClientIp>().map(|c| c.0);
     access::check_ip(hook, ip)?;
 
-    let bytes = read_body(&parts.headers, body, hook.max_body_bytes).await?;
+    let limit = hook.max_body_bytes;
+    let sent = read_body(&parts.headers, body, limit).await?;
+    // Undone before the credentials are checked (a signature may cover the
+    // decoded bytes), refused only after them: a caller without
+    // credentials learns nothing about the body's coding.
+    let decoded = decode::codings(&parts.headers)
+        .and_then(|codings| decode::decode(&codings, sent.clone(), limit));
 
     let query: Vec<(String, String)> = parts
         .uri
@@ -147,18 +155,23 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
     let now = svc.now();
+    let signed = authenticate::SignedBody {
+        sent: &sent,
+        decoded: decoded.as_deref().ok().filter(|d| *d != &sent[..]),
+    };
     let passed = authenticate::authenticate(
         state,
         hook,
         &parts.headers,
         &query,
-        &bytes,
+        signed,
         now.unix_timestamp(),
     )
     .await?;
 
     rate_limit::check(state, hook, now).await?;
 
+    let bytes = decoded?;
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -170,7 +183,9 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
         .delivery_id
         .or_else(|| header_str(&parts.headers, "idempotency-key"))
         .or_else(|| header_str(&parts.headers, "webhook-id"))
+        .or_else(|| header_str(&parts.headers, "svix-id"))
         .or_else(|| header_str(&parts.headers, "x-github-delivery"))
+        .or_else(|| slack_event_id(&parts.headers, &parsed.payload))
         .filter(|k| !k.is_empty() && k.len() <= 256);
     let depth = header_str(&parts.headers, DEPTH_HEADER)
         .and_then(|d| d.parse().ok())
@@ -246,6 +261,28 @@ async fn read_body(
             )
         }
     })
+}
+
+/// The `event_id` of a Slack Events API call (a JSON body with a top-level
+/// string `event_id`, from a caller that sends Slack's headers). Slack
+/// retries an event it thinks timed out with the same `event_id` (and
+/// `X-Slack-Retry-Num`), so the id makes the retry a duplicate. Slash
+/// commands and interactions are not retried by Slack and carry no such id.
+fn slack_event_id(headers: &HeaderMap, payload: &serde_json::Value) -> Option<String> {
+    let from_slack = [
+        "x-slack-signature",
+        "x-slack-request-timestamp",
+        "x-slack-retry-num",
+    ]
+    .iter()
+    .any(|h| headers.contains_key(*h));
+    if !from_slack {
+        return None;
+    }
+    payload
+        .get("event_id")
+        .and_then(|id| id.as_str())
+        .map(|id| format!("slack:{id}"))
 }
 
 /// The trimmed value of header `name`, when it is text.

@@ -7,6 +7,7 @@
 //! - `support`: the app, its store and clock, the request builder;
 //! - `signatures`: each provider's signing, and the calls that carry it;
 //! - `matrix`: every bad call and every auth scheme's good call;
+//! - `bodies`: content types, byte order marks, content codings, numbers;
 //! - `access`, `authenticate`, `rate_limit`, `intake`, `answer`: one
 //!   behaviour each, named like the ingress's own files;
 //! - `lambda`: API Gateway events from `tests/fixtures`.
@@ -14,6 +15,7 @@
 mod access;
 mod answer;
 mod authenticate;
+mod bodies;
 mod intake;
 mod lambda;
 mod matrix;

@@ -21,6 +21,9 @@ struct Case {
     header: Option<(&'static str, &'static str)>,
     /// Words the error message must contain.
     message: Option<&'static str>,
+    /// Whether the message must begin with those words (one error, one
+    /// message: no wrapper before it).
+    opening: bool,
 }
 
 fn case(what: &'static str, call: Call, status: u16, code: &'static str) -> Case {
@@ -31,6 +34,7 @@ fn case(what: &'static str, call: Call, status: u16, code: &'static str) -> Case
         code,
         header: None,
         message: None,
+        opening: false,
     }
 }
 
@@ -42,6 +46,12 @@ impl Case {
 
     fn saying(mut self, words: &'static str) -> Self {
         self.message = Some(words);
+        self
+    }
+
+    fn opening_with(mut self, words: &'static str) -> Self {
+        self.message = Some(words);
+        self.opening = true;
         self
     }
 }
@@ -124,6 +134,12 @@ fn bad_calls(t: &Ingress) -> Vec<Case> {
             Call::post(path("hk_standard")).json(BODY).header("webhook-id", "msg_1").header("webhook-timestamp", now.to_string()).header("webhook-signature", format!("v1,{sig}"))
         }, 401, "unauthorized"),
         case("standard: body changed after signing", standard("msg_1", now, BODY, &BODY.replace("12.50", "0.01")), 401, "unauthorized").saying("does not match"),
+        case("svix: body changed after signing", {
+            let good = svix("msg_1", now, BODY);
+            good.body(BODY.replace("12.50", "0.01"))
+        }, 401, "unauthorized").saying("does not match"),
+        case("svix: no svix-signature", Call::post(path("hk_standard")).json(BODY).header("svix-id", "msg_1").header("svix-timestamp", now.to_string()), 401, "unauthorized").saying("`svix-signature` header is missing"),
+        case("svix: 301 s old", svix("msg_1", now - 301, BODY), 401, "unauthorized").saying("5 minutes"),
         case("standard: timestamp 301 s old", standard("msg_1", now - 301, BODY, BODY), 401, "unauthorized").saying("5 minutes"),
         case("standard: timestamp 301 s ahead", standard("msg_1", now + 301, BODY, BODY), 401, "unauthorized").saying("5 minutes"),
         case("standard: timestamp not a number", {
@@ -195,10 +211,10 @@ fn bad_calls(t: &Ingress) -> Vec<Case> {
         case("signed URL: no ctx or sig", Call::new(Method::GET, path("hk_signed")), 401, "unauthorized"),
         case("signed URL: sig only", Call::new(Method::GET, format!("{}?sig={sig}", path("hk_signed"))), 401, "unauthorized"),
         case("signed URL: ctx only", Call::new(Method::GET, format!("{}?ctx={ctx}", path("hk_signed"))), 401, "unauthorized"),
-        case("signed URL: context changed", signed("hk_signed", &changed_ctx, &sig), 401, "unauthorized").saying("signature does not match"),
+        case("signed URL: context changed", signed("hk_signed", &changed_ctx, &sig), 401, "unauthorized").opening_with("the signed URL's signature does not match"),
         case("signed URL: sig changed", signed("hk_signed", &ctx, &flip(&sig, 5)), 401, "unauthorized"),
-        case("signed URL: sig not base64url", signed("hk_signed", &ctx, "%2B%2F%3D"), 401, "unauthorized"),
-        case("signed URL: expired", signed("hk_signed", &expired_ctx, &expired_sig), 401, "unauthorized").saying("expired"),
+        case("signed URL: sig not base64url", signed("hk_signed", &ctx, "%2B%2F%3D"), 401, "unauthorized").opening_with("the signed URL is malformed: `sig` is not base64url"),
+        case("signed URL: expired", signed("hk_signed", &expired_ctx, &expired_sig), 401, "unauthorized").opening_with("the signed URL has expired"),
         case("signed URL: minted for another hook", signed("hk_signed", &other_ctx, &other_sig), 401, "unauthorized"),
         case("signed URL: empty ctx and sig", signed("hk_signed", "", ""), 401, "unauthorized"),
         case("signed URL whose context nests too deep to queue", {
@@ -316,7 +332,7 @@ async fn every_bad_call_gets_its_status_and_code_and_nothing_is_queued() {
             wrong.push("no error message".into());
         }
         if let Some(words) = c.message {
-            if !message.contains(words) {
+            if !message.contains(words) || (c.opening && !message.starts_with(words)) {
                 wrong.push(format!("message {message:?} lacks {words:?}"));
             }
         }
@@ -398,6 +414,15 @@ fn good_calls(t: &Ingress) -> Vec<Good> {
             call: standard("msg_good", now, BODY, BODY),
             hook: "hk_standard",
             check: |c| assert!(!c.request.headers.contains_key("webhook-signature")),
+        },
+        Good {
+            what: "Standard Webhooks under Svix's header names",
+            call: svix("msg_svix", now, BODY),
+            hook: "hk_standard",
+            check: |c| {
+                assert!(!c.request.headers.contains_key("svix-signature"));
+                assert_eq!(c.request.headers["svix-id"], "msg_svix");
+            },
         },
         Good {
             what: "Standard Webhooks, 300 s old",

@@ -54,6 +54,18 @@ pub(crate) fn standard(id: &str, ts: i64, signed: &str, sent: &str) -> Call {
         .header("webhook-signature", format!("v1,{sig}"))
 }
 
+/// The same signature under Svix's names (`svix-id`, `svix-timestamp`,
+/// `svix-signature`), as Svix-powered senders send it.
+pub(crate) fn svix(id: &str, ts: i64, body: &str) -> Call {
+    let signed = standard(id, ts, body, body).build();
+    let value = |name: &str| signed.headers()[name].to_str().unwrap().to_owned();
+    Call::post(path("hk_standard"))
+        .json(body)
+        .header("svix-id", value("webhook-id"))
+        .header("svix-timestamp", value("webhook-timestamp"))
+        .header("svix-signature", value("webhook-signature"))
+}
+
 pub(crate) fn github_signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac256(secret.as_bytes(), &[body])))
 }

@@ -129,7 +129,7 @@ pub enum Encoding {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Verified {
     /// The provider's own id for this delivery, for duplicate suppression:
-    /// `webhook-id` (standard), `X-GitHub-Delivery` (github), the event's
+    /// `webhook-id` or `svix-id` (standard), `X-GitHub-Delivery` (github), the event's
     /// top-level `"id"` (stripe), `X-Shopify-Webhook-Id` (shopify); `None`
     /// for slack and generic, or when the provider did not send one.
     pub delivery_id: Option<String>,

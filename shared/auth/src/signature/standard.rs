@@ -3,7 +3,10 @@
 //!
 //! A request carries `webhook-id`, `webhook-timestamp` (Unix seconds) and
 //! `webhook-signature`: space-separated `v1,<base64 HMAC-SHA256>` entries
-//! over `{webhook-id}.{webhook-timestamp}.{body}`.
+//! over `{webhook-id}.{webhook-timestamp}.{body}`. Svix-powered senders sign
+//! the same way under the names `svix-id`, `svix-timestamp` and
+//! `svix-signature` (<https://docs.svix.com/receiving/verifying-payloads/how-manual>);
+//! a request is read under whichever set of names it carries.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -16,9 +19,44 @@ use crate::random_bytes;
 
 const SECRET_PREFIX: &str = "whsec_";
 
-const WEBHOOK_ID: &str = "webhook-id";
-const WEBHOOK_TIMESTAMP: &str = "webhook-timestamp";
-const WEBHOOK_SIGNATURE: &str = "webhook-signature";
+/// The header names of one spelling of the scheme: id, timestamp, signature.
+struct Names {
+    id: &'static str,
+    timestamp: &'static str,
+    signature: &'static str,
+}
+
+/// Standard Webhooks' names.
+const WEBHOOK: Names = Names {
+    id: "webhook-id",
+    timestamp: "webhook-timestamp",
+    signature: "webhook-signature",
+};
+
+/// Svix's names for the same three headers.
+const SVIX: Names = Names {
+    id: "svix-id",
+    timestamp: "svix-timestamp",
+    signature: "svix-signature",
+};
+
+impl Names {
+    /// The names a request uses: Svix's when it carries any `svix-*`
+    /// header and no `webhook-*` one, else Standard Webhooks' (so a request
+    /// with neither is told about the `webhook-*` names).
+    fn of(headers: &dyn Headers) -> &'static Names {
+        let carries = |n: &Names| {
+            [n.id, n.timestamp, n.signature]
+                .iter()
+                .any(|name| headers.get(name).is_some())
+        };
+        if !carries(&WEBHOOK) && carries(&SVIX) {
+            &SVIX
+        } else {
+            &WEBHOOK
+        }
+    }
+}
 
 /// The HMAC key for a Standard Webhooks secret: the base64-decoded part of
 /// `whsec_<base64>`; any other secret (or a `whsec_` one whose rest is not
@@ -51,17 +89,19 @@ pub fn generate_endpoint_secret() -> String {
     format!("{SECRET_PREFIX}{}", STANDARD.encode(random_bytes::<24>()))
 }
 
-/// Checks a `standard` request; the delivery id is its `webhook-id`.
+/// Checks a `standard` request under the `webhook-*` or the `svix-*`
+/// names; the delivery id is its `webhook-id` (or `svix-id`).
 pub(super) fn verify(
     secret: &str,
     headers: &dyn Headers,
     body: &[u8],
     now_unix: i64,
 ) -> Result<Verified, SignatureError> {
-    let id = required(headers, WEBHOOK_ID)?;
-    let timestamp = required(headers, WEBHOOK_TIMESTAMP)?;
-    let signatures = required(headers, WEBHOOK_SIGNATURE)?;
-    check_timestamp(WEBHOOK_TIMESTAMP, timestamp, now_unix)?;
+    let names = Names::of(headers);
+    let id = required(headers, names.id)?;
+    let timestamp = required(headers, names.timestamp)?;
+    let signatures = required(headers, names.signature)?;
+    check_timestamp(names.timestamp, timestamp, now_unix)?;
     let v1: Vec<&str> = signatures
         .split_whitespace()
         .filter_map(|entry| entry.split_once(','))
@@ -70,7 +110,8 @@ pub(super) fn verify(
         .collect();
     if v1.is_empty() {
         return Err(malformed(format!(
-            "`{WEBHOOK_SIGNATURE}` holds no `v1,<base64>` signature"
+            "`{}` holds no `v1,<base64>` signature",
+            names.signature
         )));
     }
     check(
@@ -130,6 +171,128 @@ pub(super) mod tests {
                 "now = {now}"
             );
         }
+    }
+
+    /// The reference vector under Svix's header names, as Svix's
+    /// "Verifying webhooks manually" spells them.
+    fn svix_headers(id: &str, timestamp: &str, signature: &str) -> HeaderList {
+        headers(&[
+            ("svix-id", id),
+            ("svix-timestamp", timestamp),
+            ("svix-signature", signature),
+        ])
+    }
+
+    #[test]
+    fn standard_accepts_either_spelling_of_the_headers_and_reports_its_id() {
+        let ts = STD_TS.to_string();
+        let cases: Vec<(&str, HeaderList)> = vec![
+            ("webhook-*", standard_headers(STD_ID, &ts, STD_SIG)),
+            ("svix-*", svix_headers(STD_ID, &ts, STD_SIG)),
+            (
+                "Svix-* as Svix's SDKs capitalise them",
+                headers(&[
+                    ("Svix-Id", STD_ID),
+                    ("Svix-Timestamp", &ts),
+                    ("Svix-Signature", STD_SIG),
+                ]),
+            ),
+            (
+                "svix-* with a rotated-out signature first",
+                svix_headers(
+                    STD_ID,
+                    &ts,
+                    &format!("v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= {STD_SIG}"),
+                ),
+            ),
+            (
+                "both spellings: webhook-* is read",
+                [
+                    standard_headers(STD_ID, &ts, STD_SIG),
+                    svix_headers("msg_other", "0", "v1,AAAA"),
+                ]
+                .concat(),
+            ),
+        ];
+        for (what, h) in cases {
+            assert_eq!(
+                verify(&Scheme::Standard, None, STD_SECRET, &h, STD_BODY, STD_TS),
+                Ok(Verified {
+                    delivery_id: Some(STD_ID.to_owned())
+                }),
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn standard_refusals_under_svix_names_name_the_svix_headers() {
+        let ts = STD_TS.to_string();
+        let good = || svix_headers(STD_ID, &ts, STD_SIG);
+        let without =
+            |name: &str| -> HeaderList { good().into_iter().filter(|(n, _)| *n != name).collect() };
+        let refusal = |case, headers, expected| Refusal {
+            case,
+            secret: STD_SECRET,
+            headers,
+            body: STD_BODY,
+            now: STD_TS,
+            expected,
+        };
+        assert_refusals(
+            &Scheme::Standard,
+            None,
+            vec![
+                refusal("missing svix-id", without("svix-id"), missing("svix-id")),
+                refusal(
+                    "missing svix-timestamp",
+                    without("svix-timestamp"),
+                    missing("svix-timestamp"),
+                ),
+                refusal(
+                    "missing svix-signature",
+                    without("svix-signature"),
+                    missing("svix-signature"),
+                ),
+                refusal(
+                    "svix-timestamp not a number",
+                    svix_headers(STD_ID, "soon", STD_SIG),
+                    SignatureError::Malformed(
+                        "`svix-timestamp` must give a Unix time in whole seconds".to_owned(),
+                    ),
+                ),
+                refusal(
+                    "no v1 in svix-signature",
+                    svix_headers(STD_ID, &ts, "v2,abc"),
+                    SignatureError::Malformed(
+                        "`svix-signature` holds no `v1,<base64>` signature".to_owned(),
+                    ),
+                ),
+                refusal(
+                    "svix-id changed",
+                    svix_headers("msg_other", &ts, STD_SIG),
+                    SignatureError::Mismatch,
+                ),
+                Refusal {
+                    now: STD_TS + 301,
+                    ..refusal(
+                        "stale svix-timestamp",
+                        good(),
+                        SignatureError::StaleTimestamp,
+                    )
+                },
+                refusal(
+                    "svix-id with webhook-timestamp and webhook-signature",
+                    headers(&[
+                        ("svix-id", STD_ID),
+                        ("webhook-timestamp", &ts),
+                        ("webhook-signature", STD_SIG),
+                    ]),
+                    missing("webhook-id"),
+                ),
+                refusal("no headers at all", headers(&[]), missing("webhook-id")),
+            ],
+        );
     }
 
     #[test]
