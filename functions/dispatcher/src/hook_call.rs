@@ -12,7 +12,7 @@ use hooklane_engine::actions::{run_actions, Checkpoints, Failure, RunState};
 use hooklane_engine::retry::run_retry_delay;
 use hooklane_runtime::config::RunLog;
 use hooklane_runtime::Services;
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use crate::DispatchError;
 
@@ -63,6 +63,15 @@ impl Checkpoints for RunCheckpoints {
             }
         }
     }
+}
+
+/// Whether any template of `actions` reads stored variables (`{var}` or
+/// `{var.…}`); a hook that reads none costs no store read for them. (A
+/// variable action writes through the store itself; what it writes is in
+/// `{var.…}` for later actions only when they read it, which this sees.)
+fn reads_stored_variables(actions: &[hooklane_domain::ActionSpec]) -> bool {
+    let text = serde_json::to_string(actions).unwrap_or_default();
+    text.contains("{var.") || text.contains("{var}")
 }
 
 /// What to do with a call, from the row its earlier receive left (if any).
@@ -156,12 +165,16 @@ pub async fn run_hook_call(
         error: None,
     };
 
-    let variables = svc
-        .store
-        .list_variables(&call.bot_id)
-        .await
-        .map_err(anyhow::Error::from)?;
-    let vars: Map<String, Value> = variables.into_iter().map(|v| (v.name, v.value)).collect();
+    // `{var.…}` is read from the store only by hooks that use it.
+    let mut vars = Map::new();
+    if reads_stored_variables(&hook.actions) {
+        let variables = svc
+            .store
+            .list_variables(&call.bot_id)
+            .await
+            .map_err(anyhow::Error::from)?;
+        vars.extend(variables.into_iter().map(|v| (v.name, v.value)));
+    }
 
     let tpl = call.template_context(Some(&hook.name), Some(vars));
 
