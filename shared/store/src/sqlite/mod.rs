@@ -6,9 +6,12 @@
 //! adapter's: a partition key (`pk`) and a sort key (`sk`), with the
 //! record's JSON in `data` (`schema.rs` has the tables). The `Store` methods
 //! are here, the `Queue` in `queue.rs`; both reach the file only through
-//! `connection.rs` (`read`, and `write`: one transaction each).
+//! `connection.rs`: `read` on a pool of read-only connections, and `write`
+//! through the group commit (`group_commit.rs`: one writer thread, many
+//! writes per transaction and fsync, each in its own savepoint).
 
 mod connection;
+mod group_commit;
 mod queue;
 mod records;
 mod schema;
@@ -35,9 +38,11 @@ use crate::ports::{ClaimScope, Page, Paged, RateWindow, Store, StoreError};
 
 /// One SQLite file serving as both `Store` and `Queue`.
 ///
-/// Cheap to clone: clones share the connection. Calls run one at a time on
-/// a blocking thread; every method answers `Unexpected` when SQLite fails
-/// or a stored record does not parse.
+/// Cheap to clone: clones share the writer thread and the read pool.
+/// Writes are answered once they are on disk; every method answers
+/// `Unavailable` when the file cannot take the call now (a full disk, an
+/// I/O error) and `Unexpected` when SQLite fails otherwise or a stored
+/// record does not parse.
 #[derive(Clone)]
 pub struct Sqlite {
     db: Db,
@@ -48,26 +53,39 @@ pub struct Sqlite {
 
 impl Sqlite {
     /// Opens (creating it and its directory when absent) the database at
-    /// `path`, with `queue` settings for its `Queue` side. Errors when the
-    /// file cannot be created, opened or given its tables.
+    /// `path`, with `queue` settings for its `Queue` side. A new file is
+    /// created `0600` (an existing one is made so): it holds secrets.
+    ///
+    /// The file is taken to belong to this process alone (`hooklane dev`
+    /// locks its data dir): messages that were received and not deleted
+    /// belonged to a process that is gone, so they are made visible at once
+    /// (see `queue::release_receipts`). Errors when the file cannot be
+    /// created, opened or given its tables.
     pub fn open(path: &Path, queue: SqliteQueueSettings) -> anyhow::Result<Self> {
         Ok(Self {
-            db: Db::open(path)?,
+            db: Db::open(path, queue::release_receipts)?,
             queue,
             sent: Arc::new(Notify::new()),
         })
     }
 
+    /// How many transactions (each one fsync) have committed writes since
+    /// the file was opened; many writes share one when they arrive together.
+    pub fn commits(&self) -> u64 {
+        self.db.commits()
+    }
+
     /// Removes records that are past their expiry; returns how many.
     pub async fn purge_expired(&self) -> anyhow::Result<usize> {
-        self.db
+        Ok(self
+            .db
             .write(|c| {
                 Ok(c.execute(
                     "DELETE FROM records WHERE expires_at IS NOT NULL AND expires_at <= ?1",
                     params![now_ms()],
                 )?)
             })
-            .await
+            .await?)
     }
 }
 

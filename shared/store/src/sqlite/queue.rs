@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::params;
+use rusqlite::{params, Connection};
 
 use super::schema::now_ms;
 use super::Sqlite;
@@ -53,10 +53,8 @@ impl Queue for Sqlite {
         let body = body.to_owned();
         self.db
             .write(move |c| {
-                c.execute(
-                    "INSERT INTO queue (body, visible_at) VALUES (?1, ?2)",
-                    params![body, visible_at],
-                )?;
+                c.prepare_cached("INSERT INTO queue (body, visible_at) VALUES (?1, ?2)")?
+                    .execute(params![body, visible_at])?;
                 Ok(())
             })
             .await?;
@@ -82,7 +80,8 @@ impl Queue for Sqlite {
         let receipt = receipt.to_owned();
         self.db
             .write(move |c| {
-                c.execute("DELETE FROM queue WHERE receipt = ?1", params![receipt])?;
+                c.prepare_cached("DELETE FROM queue WHERE receipt = ?1")?
+                    .execute(params![receipt])?;
                 Ok(())
             })
             .await?;
@@ -122,6 +121,26 @@ impl Queue for Sqlite {
             .await?;
         Ok(())
     }
+}
+
+/// Makes every received, undeleted message visible now, keeping its
+/// receive count; returns how many. Run when the file is opened: the
+/// process that received them is gone (the data dir is held by one process
+/// at a time), so waiting out their visibility timeout would only delay
+/// them. Messages delayed by `send` or `retry_after` hold no receipt and
+/// keep their time.
+pub(super) fn release_receipts(conn: &Connection) -> anyhow::Result<()> {
+    let released = conn.execute(
+        "UPDATE queue SET visible_at = ?1, receipt = NULL WHERE receipt IS NOT NULL",
+        params![now_ms()],
+    )?;
+    if released > 0 {
+        tracing::info!(
+            released,
+            "messages the previous process had received and not finished are visible again"
+        );
+    }
+    Ok(())
 }
 
 impl Sqlite {
