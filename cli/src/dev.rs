@@ -138,7 +138,7 @@ async fn backend(
         Backend::Aws => {
             use hooklane_store::dynamodb::DynamoStore;
             use hooklane_store::sqs::SqsQueue;
-            let aws = hooklane_store::aws_config().await;
+            let aws = hooklane_store::aws_config().await?;
             let table = env_opt("HOOKLANE_TABLE").unwrap_or_else(|| "hooklane-dev".into());
             let store = DynamoStore::new(&aws, &table);
             store

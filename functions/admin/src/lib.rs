@@ -89,13 +89,22 @@ async fn authorize(
     Ok(next.run(request).await)
 }
 
+/// The longest `/healthz` waits for the store and queue to answer; past it
+/// the answer is 503 `unavailable`.
+pub const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 async fn healthz(State(state): State<AdminState>) -> Result<Json<serde_json::Value>, ApiError> {
-    if let Err(e) = state.svc.store.ping().await {
-        return Err(ApiError::unavailable(&e));
-    }
-    if let Err(e) = state.svc.queue.ping().await {
-        return Err(ApiError::unavailable(&e));
-    }
+    let (store, queue) = tokio::time::timeout(HEALTH_TIMEOUT, async {
+        tokio::join!(state.svc.store.ping(), state.svc.queue.ping())
+    })
+    .await
+    .map_err(|_| {
+        ApiError::unavailable(&format!(
+            "the store and queue did not answer within {HEALTH_TIMEOUT:?}"
+        ))
+    })?;
+    store.map_err(|e| ApiError::unavailable(&e))?;
+    queue.map_err(|e| ApiError::unavailable(&e))?;
     Ok(Json(
         json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
     ))

@@ -57,7 +57,7 @@ impl Services {
     pub async fn from_aws_env() -> anyhow::Result<Self> {
         let settings = Settings::from_env(false)?;
         let resources = AwsResources::from_env()?;
-        let aws = hooklane_store::aws_config().await;
+        let aws = hooklane_store::aws_config().await?;
         let store = Arc::new(hooklane_store::dynamodb::DynamoStore::new(
             &aws,
             resources.table,

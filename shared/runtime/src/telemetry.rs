@@ -49,7 +49,13 @@ fn capped(mut filter: EnvFilter) -> EnvFilter {
 /// sends them to CloudWatch); readable lines go to stderr, with colours only
 /// when stderr is a terminal.
 pub fn init(json: bool) {
-    let builder = fmt().with_env_filter(filter()).with_target(false);
+    // A log line that cannot be written (a full disk under a redirected
+    // stderr) is dropped: tracing-subscriber's own report of it goes through
+    // `eprintln!`, which would panic the request being served.
+    let builder = fmt()
+        .with_env_filter(filter())
+        .with_target(false)
+        .log_internal_errors(false);
     let result = if json {
         builder
             .json()

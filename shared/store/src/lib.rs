@@ -1,10 +1,12 @@
 //! Hooklane's storage and queue: the `Store` and `Queue` ports and their
 //! adapters, `sqlite` (embedded, one file) and `dynamodb` + `sqs` (AWS).
 //!
-//! `keys` is the storage key scheme both store adapters share; with the
-//! `conformance` feature, `conformance` is the behaviour suite every adapter's
-//! tests run.
+//! `aws` builds the AWS SDK configuration (with bounded waits) both AWS
+//! adapters use, `aws_errors` tells an SDK failure's kind. `keys` is the
+//! storage key scheme both store adapters share; with the `conformance`
+//! feature, `conformance` is the behaviour suite every adapter's tests run.
 
+pub mod aws;
 mod aws_errors;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -14,12 +16,7 @@ pub mod ports;
 pub mod sqlite;
 pub mod sqs;
 
+pub use aws::{aws_config, aws_config_with, AwsTimeouts};
 pub use ports::{
     ClaimScope, Page, Paged, Queue, QueueError, RateWindow, Received, Store, StoreError,
 };
-
-/// The AWS SDK configuration from the standard environment
-/// (`AWS_ENDPOINT_URL` points it at a local emulator such as moto).
-pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
-}

@@ -15,6 +15,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+mod own_moto;
+pub use own_moto::OwnMoto;
+
 // ------------------------------------------------------------------ moto
 
 /// The moto endpoint when the AWS backend is to be tested. Without

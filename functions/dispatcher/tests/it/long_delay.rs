@@ -273,7 +273,7 @@ async fn a_delivery_two_hours_out_goes_out_when_due_on_dynamodb_and_sqs() {
     if moto().is_none() {
         return;
     }
-    let aws = hooklane_store::aws_config().await;
+    let aws = hooklane_store::aws_config().await.unwrap();
     let store = DynamoStore::new(&aws, unique("hl-long-delay"));
     store.ensure_table().await.expect("create the table");
     let queue = SqsQueue::ensure_queue(&aws, &unique("hl-long-delay"), 3)

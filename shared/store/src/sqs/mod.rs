@@ -33,8 +33,11 @@ const MAX_BATCH: usize = 10;
 /// The SQS adapter of [`Queue`]: bodies up to 1 MiB, delays up to 15
 /// minutes (longer ones are cut), long polls up to 20 s and 10 messages.
 ///
-/// Cheap to clone. Every method answers `QueueError::Unexpected` when SQS
-/// fails or the queue is missing.
+/// Cheap to clone. Every call is bounded by the SDK configuration's
+/// timeouts (see [`crate::aws_config`]; a long poll's by its wait on top).
+/// Every method answers `QueueError::Unavailable` when SQS cannot answer
+/// now (timed out, unreachable, throttling) and `Unexpected` when it fails
+/// otherwise or the queue is missing.
 #[derive(Debug, Clone)]
 pub struct SqsQueue {
     client: aws_sdk_sqs::Client,
@@ -42,6 +45,8 @@ pub struct SqsQueue {
     /// Known when `ensure_queue` made the queues, else read once from the
     /// queue's RedrivePolicy.
     dlq_url: OnceCell<String>,
+    /// The SDK's timeouts, which a long poll extends by its wait.
+    timeouts: Option<aws_config::timeout::TimeoutConfig>,
 }
 
 impl SqsQueue {
@@ -53,6 +58,7 @@ impl SqsQueue {
             client: aws_sdk_sqs::Client::new(config),
             queue_url: queue_url.into(),
             dlq_url: OnceCell::new(),
+            timeouts: config.timeout_config().cloned(),
         }
     }
 
@@ -177,13 +183,21 @@ impl Queue for SqsQueue {
         }
         // Whole seconds, rounded down: never wait longer than asked.
         let wait_seconds = wait.as_secs().min(MAX_WAIT_SECONDS);
-        let out = self
+        let mut call = self
             .client
             .receive_message()
             .queue_url(&self.queue_url)
             .max_number_of_messages(i32::try_from(max.min(MAX_BATCH)).unwrap_or(1))
             .wait_time_seconds(i32::try_from(wait_seconds).unwrap_or(0))
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .customize();
+        if let Some(timeouts) = &self.timeouts {
+            // A long poll may wait its whole wait time on top of the usual bounds.
+            let extended = crate::aws::extended(timeouts, Duration::from_secs(wait_seconds));
+            call = call
+                .config_override(aws_sdk_sqs::config::Builder::default().timeout_config(extended));
+        }
+        let out = call
             .send()
             .await
             .map_err(|e| self.sdk_error("ReceiveMessage", e))?;

@@ -31,7 +31,11 @@ async fn moto(test: &str) -> Option<aws_config::SdkConfig> {
         );
         return None;
     }
-    Some(hooklane_store::aws_config().await)
+    Some(
+        hooklane_store::aws_config()
+            .await
+            .expect("the AWS settings"),
+    )
 }
 
 /// A name no other test (or earlier run) uses.

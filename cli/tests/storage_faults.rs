@@ -1,0 +1,431 @@
+//! The storage under `hooklane dev`, crashed and starved on purpose: writes
+//! committed together are each durable across `kill -9`; a full disk
+//! answers 503 and keeps nothing of the refused calls; a frozen or dead
+//! DynamoDB + SQS (a moto the test owns) answers 503 within seconds, never
+//! 500 and never a hang, and loses nothing it answered 202.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hooklane_testkit::{unique, Backend, Dev, OwnMoto, Sink};
+use serde_json::{json, Value};
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_hooklane"))
+}
+
+/// A hook without auth whose one action posts the call's `c` to the sink.
+async fn counting_hook(dev: &Dev, sink: &Sink) -> String {
+    let (bot, _) = dev.bot().await;
+    let hook = dev
+        .hook(
+            &bot,
+            json!({
+                "name": "Count",
+                "auth": {"type": "none"},
+                "actions": [{"type": "http_request", "url": sink.url("/count"), "body": {"c": "{payload.c}"}}]
+            }),
+        )
+        .await;
+    hook["url"].as_str().unwrap().to_owned()
+}
+
+/// The distinct `c` values the sink has received.
+fn counted(sink: &Sink) -> BTreeSet<String> {
+    sink.received()
+        .iter()
+        .filter_map(|r| r.json()["c"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Waits until the sink has seen every value of `want`.
+async fn wait_for_all(sink: &Sink, want: &BTreeSet<String>, within: Duration, dev: &Dev) {
+    let deadline = Instant::now() + within;
+    loop {
+        let got = counted(sink);
+        let missing: Vec<_> = want.difference(&got).take(5).collect();
+        if missing.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} accepted calls never ran (e.g. {missing:?})\n{}",
+            want.difference(&got).count(),
+            want.len(),
+            dev.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn post(client: &reqwest::Client, url: &str, c: &str) -> (u16, Value, Duration) {
+    let started = Instant::now();
+    match client.post(url).json(&json!({"c": c})).send().await {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let retry_after = r.headers().contains_key("retry-after");
+            let mut body: Value = r.json().await.unwrap_or(Value::Null);
+            body["retry_after_header"] = json!(retry_after);
+            (status, body, started.elapsed())
+        }
+        Err(e) => (0, json!({"transport": e.to_string()}), started.elapsed()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_call_answered_202_in_a_crowd_runs_after_a_kill_9_and_restart() {
+    const CLIENTS: usize = 64;
+    const CALLS: usize = 20;
+    let sink = Sink::start().await;
+    // The dispatcher is off: every accepted call is only in the queue when the process dies.
+    let mut dev = Dev::start(bin(), Backend::Embedded, &[("HOOKLANE_DISPATCH", "false")]).await;
+    let url = counting_hook(&dev, &sink).await;
+
+    let accepted = Arc::new(Mutex::new(BTreeSet::new()));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let (http, url, accepted) = (dev.client.clone(), url.clone(), accepted.clone());
+            tokio::spawn(async move {
+                for call in 0..CALLS {
+                    let c = format!("{client}-{call}");
+                    let (status, body, _) = post(&http, &url, &c).await;
+                    assert_eq!(status, 202, "{c}: {body}");
+                    accepted.lock().unwrap().insert(c);
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.await.unwrap();
+    }
+    let accepted = accepted.lock().unwrap().clone();
+    assert_eq!(accepted.len(), CLIENTS * CALLS);
+    dev.kill9();
+    assert!(sink.received().is_empty());
+
+    dev.restart_with(&[("HOOKLANE_DISPATCH", "true")]).await;
+    wait_for_all(&sink, &accepted, Duration::from_secs(180), &dev).await;
+    eprintln!(
+        "calls {}, acknowledged {}, ran {} (distinct), sink requests {}",
+        CLIENTS * CALLS,
+        accepted.len(),
+        counted(&sink).len(),
+        sink.received().len()
+    );
+}
+
+/// A small tmpfs mounted over a folder for the test's life.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    /// `None` when this process may not mount (not root, or in a sandbox).
+    fn mount(at: &Path, size: &str) -> Option<Self> {
+        let ok = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(at)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Self(at.to_owned()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Fills the file system of `dir` with `dir/filler` until it has no room.
+fn fill(dir: &Path) {
+    use std::io::Write;
+    let mut f = std::fs::File::create(dir.join("filler")).unwrap();
+    let chunk = vec![0u8; 16 * 1024];
+    while f.write_all(&chunk).is_ok() {}
+    let _ = f.sync_all();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_disk_answers_503_keeps_nothing_refused_and_takes_calls_again_once_there_is_room() {
+    let sink = Sink::start().await;
+    let mut dev = Dev::start(bin(), Backend::Embedded, &[("HOOKLANE_DISPATCH", "false")]).await;
+    dev.kill9();
+    // From here on the data dir is a 4 MiB file system of its own.
+    let Some(_tmpfs) = Tmpfs::mount(dev.data_dir(), "4m") else {
+        eprintln!("skipped: mounting a tmpfs is not permitted here");
+        return;
+    };
+    dev.restart().await;
+    let url = counting_hook(&dev, &sink).await;
+    let client = dev.client.clone();
+
+    let mut accepted = BTreeSet::new();
+    let (status, body, _) = post(&client, &url, "before").await;
+    assert_eq!(status, 202, "{body}");
+    accepted.insert("before".to_owned());
+
+    fill(dev.data_dir());
+    let mut answers = Vec::new();
+    for i in 0..60 {
+        let c = format!("full-{i}");
+        let (status, body, took) = post(&client, &url, &c).await;
+        assert!(
+            status == 202 || status == 503,
+            "{c}: {status} {body} (a full disk is never a 500)\n{}",
+            dev.log()
+        );
+        assert!(took < Duration::from_secs(10), "{c} took {took:?}");
+        if status == 202 {
+            accepted.insert(c);
+        } else {
+            assert_eq!(body["error"]["code"], "unavailable", "{body}");
+            assert_eq!(body["retry_after_header"], true, "{body}");
+        }
+        answers.push(status);
+    }
+    assert!(
+        answers[answers.len() - 20..].iter().all(|s| *s == 503),
+        "calls go on being refused while the disk is full: {answers:?}"
+    );
+
+    std::fs::remove_file(dev.data_dir().join("filler")).unwrap();
+    let (status, body, _) = post(&client, &url, "after").await;
+    assert_eq!(status, 202, "room again, no restart: {body}");
+    accepted.insert("after".to_owned());
+
+    // Exactly the calls answered 202 run: the refused ones left nothing.
+    dev.restart_with(&[("HOOKLANE_DISPATCH", "true")]).await;
+    wait_for_all(&sink, &accepted, Duration::from_secs(60), &dev).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(counted(&sink), accepted, "only the acknowledged calls ran");
+    eprintln!(
+        "disk full: {} calls while full, {} acknowledged in all, {} refused with 503",
+        answers.len(),
+        accepted.len(),
+        answers.iter().filter(|s| **s == 503).count()
+    );
+    dev.kill9();
+}
+
+/// Calls `url` from `clients` tasks until `stop` is set; every answer as
+/// (call, status, body, time taken, when it was sent).
+type Answer = (String, u16, Value, Duration, Instant);
+
+fn load(
+    client: &reqwest::Client,
+    url: &str,
+    clients: usize,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<Vec<Answer>> {
+    let (client, url) = (client.clone(), url.to_owned());
+    tokio::spawn(async move {
+        let tasks: Vec<_> = (0..clients)
+            .map(|n| {
+                let (client, url, stop) = (client.clone(), url.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let mut out = Vec::new();
+                    let mut i = 0;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let c = format!("load-{n}-{i}");
+                        i += 1;
+                        let sent = Instant::now();
+                        let (status, body, took) = post(&client, &url, &c).await;
+                        out.push((c, status, body, took, sent));
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    out
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.unwrap());
+        }
+        all
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_frozen_aws_backend_answers_503_within_seconds_and_a_dead_one_503_not_500() {
+    let Some(mut moto) = OwnMoto::start().await else {
+        return;
+    };
+    let sink = Sink::start().await;
+    let queue = unique("hl-outage");
+    let backend = Backend::Aws {
+        endpoint: moto.endpoint.clone(),
+        table: unique("hl-outage"),
+        queue: queue.clone(),
+    };
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+        ("HOOKLANE_AWS_TIMEOUT_MS", "2000"),
+    ];
+    let dev = Dev::start(bin(), backend, &env).await;
+    let url = counting_hook(&dev, &sink).await;
+    // A second hook, never called before the outage: its lookup meets it.
+    let (bot, _) = dev.bot().await;
+    let cold = dev
+        .hook(
+            &bot,
+            json!({"auth": {"type": "none"}, "actions": [{"type": "log", "message": "cold"}]}),
+        )
+        .await;
+    let cold_url = cold["url"].as_str().unwrap().to_owned();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .unwrap();
+
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let running = load(&client, &url, 8, stop.clone());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    moto.freeze();
+    let frozen_at = Instant::now();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let (cold_status, cold_body, cold_took) = post(&client, &cold_url, "cold").await;
+    let health_started = Instant::now();
+    let health = client.get(format!("{}/healthz", dev.base)).send().await;
+    let health_took = health_started.elapsed();
+    moto.thaw();
+    let thawed_at = Instant::now();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let answers = running.await.unwrap();
+
+    assert_eq!(
+        cold_status, 503,
+        "a hook lookup that cannot be made: {cold_body}"
+    );
+    assert!(cold_took < Duration::from_secs(6), "{cold_took:?}");
+    let health = health.expect("/healthz answers while the backend is frozen");
+    assert_eq!(health.status(), 503);
+    assert!(health_took < Duration::from_secs(5), "{health_took:?}");
+
+    let mut accepted = BTreeSet::new();
+    let mut refused_while_frozen = 0;
+    for (c, status, body, took, sent) in &answers {
+        assert!(
+            *status == 202 || *status == 503,
+            "{c}: {status} {body} (never a 500, never a hang)"
+        );
+        assert!(*took < Duration::from_secs(6), "{c} waited {took:?}");
+        if *status == 202 {
+            accepted.insert(c.clone());
+        } else {
+            assert_eq!(body["error"]["code"], "unavailable", "{body}");
+            assert_eq!(body["retry_after_header"], true, "{body}");
+            if *sent >= frozen_at && *sent < thawed_at {
+                refused_while_frozen += 1;
+            }
+        }
+    }
+    assert!(
+        refused_while_frozen > 0,
+        "calls during the freeze were refused"
+    );
+    let recovered = answers
+        .iter()
+        .filter(|(_, status, _, _, sent)| {
+            *status == 202 && *sent > thawed_at + Duration::from_secs(3)
+        })
+        .count();
+    assert!(recovered > 0, "calls are accepted again after the thaw");
+    // Calls whose dispatch met the freeze wait out the queue's visibility
+    // timeout (minutes) before they run: they must still be in the queue.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (ran, held) = loop {
+        let ran = counted(&sink).intersection(&accepted).count();
+        let held = sqs_messages(&client, &moto.endpoint, &queue).await;
+        if ran == accepted.len() || Instant::now() > deadline {
+            break (ran, held);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    // Every acknowledged call reached the queue (the send answered); one
+    // whose run the outage cut short is recorded `failed` and not run again
+    // until the dispatcher resumes cut-short runs, so it is counted here,
+    // not failed on.
+    let cut_short = accepted.len().saturating_sub(ran + held);
+    if cut_short > 0 {
+        eprintln!("{cut_short} acknowledged calls had their run cut short by the outage and did not run again");
+    }
+    eprintln!(
+        "moto frozen 10 s: {} calls, {} acknowledged, {} refused (503) while frozen; {ran} ran, {held} still queued, {cut_short} cut short",
+        answers.len(),
+        accepted.len(),
+        refused_while_frozen,
+    );
+
+    moto.kill();
+    for c in ["dead-1", "dead-2", "dead-3"] {
+        let (status, body, took) = post(&client, &url, c).await;
+        assert_eq!(status, 503, "moto is gone: {body}");
+        assert!(took < Duration::from_secs(6), "{took:?}");
+    }
+    let r = dev
+        .admin(reqwest::Method::GET, &format!("/v1/bots/{bot}/hooks"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503, "the admin API too");
+}
+
+/// Messages in the SQS queue `name` (visible, in flight and delayed), asked
+/// of moto directly.
+async fn sqs_messages(client: &reqwest::Client, endpoint: &str, name: &str) -> usize {
+    async fn call(client: &reqwest::Client, endpoint: &str, action: &str, body: Value) -> Value {
+        client
+            .post(endpoint)
+            .header("x-amz-target", format!("AmazonSQS.{action}"))
+            .header("content-type", "application/x-amz-json-1.0")
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+    let url = call(client, endpoint, "GetQueueUrl", json!({"QueueName": name})).await;
+    let url = url["QueueUrl"]
+        .as_str()
+        .expect("the queue's URL")
+        .to_owned();
+    let attrs = call(
+        client,
+        endpoint,
+        "GetQueueAttributes",
+        json!({"QueueUrl": url, "AttributeNames": ["All"]}),
+    )
+    .await;
+    [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
+    .iter()
+    .map(|a| {
+        attrs["Attributes"][a]
+            .as_str()
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0)
+    })
+    .sum()
+}
