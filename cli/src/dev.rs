@@ -187,11 +187,12 @@ pub async fn run(addr: &str, data_dir: PathBuf, kind: Backend) -> anyhow::Result
         auth: AdminAuth::Token(token.clone().into()),
         public_url: env_opt("HOOKLANE_PUBLIC_URL").or_else(|| Some(base.clone())),
     });
-    let app = hooklane_ingress::router(IngressState::new(svc.clone()))
-        .merge(admin)
-        .fallback(hooklane_web::fallback)
-        .layer(middleware::from_fn(hooklane_web::contract_errors))
-        .layer(middleware::from_fn(hooklane_web::client_ip_from_peer));
+    let app = hooklane_web::contract_shaped(
+        hooklane_ingress::router(IngressState::new(svc.clone()))
+            .merge(admin)
+            .fallback(hooklane_web::fallback)
+            .layer(middleware::from_fn(hooklane_web::client_ip_from_peer)),
+    );
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // HOOKLANE_DISPATCH=false serves ingress and admin only (the dispatcher runs elsewhere).

@@ -57,11 +57,12 @@ async fn reject_marked(request: Request, next: Next) -> Response {
 /// The router as Lambda serves it: the body guard and the caller's address
 /// from API Gateway's request context.
 pub fn app(router: Router) -> Router {
-    router
-        .fallback(crate::fallback)
-        .layer(middleware::from_fn(crate::contract_errors))
-        .layer(middleware::from_fn(client_ip_from_api_gateway))
-        .layer(middleware::from_fn(reject_marked))
+    crate::contract_shaped(
+        router
+            .fallback(crate::fallback)
+            .layer(middleware::from_fn(client_ip_from_api_gateway))
+            .layer(middleware::from_fn(reject_marked)),
+    )
 }
 
 /// Handles one API Gateway event (the path `run` takes for each invocation).

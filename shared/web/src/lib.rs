@@ -8,6 +8,7 @@ use axum::extract::{ConnectInfo, FromRequest, Request};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Router;
 use serde::de::DeserializeOwned;
 
 mod error;
@@ -75,21 +76,41 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
 }
 
 /// Puts error answers that did not come from `ApiError` (axum's own 405s
-/// and extractor rejections) into the contract's shape, keeping `Allow`.
+/// and extractor rejections) into the contract's shape. A 405 names the
+/// methods of its `Allow` header in its message; of the error answers, only
+/// a 405 keeps `Allow` (axum puts it on whatever answers a method a route
+/// does not take, a 401 of the auth layer too); a 2xx to `OPTIONS` keeps it.
 pub async fn contract_errors(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let status = response.status();
+    let is_error = status.is_client_error() || status.is_server_error();
+    if is_error && status != StatusCode::METHOD_NOT_ALLOWED {
+        response.headers_mut().remove(axum::http::header::ALLOW);
+    }
     let is_json = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+    if !is_error || is_json {
         return response;
+    }
+    let (parts, body) = response.into_parts();
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        let allow = parts
+            .headers
+            .get(axum::http::header::ALLOW)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let allowed: Vec<&str> = allow
+            .split(',')
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .collect();
+        return ApiError::method_not_allowed(&allowed).into_response();
     }
     let code = match status {
         StatusCode::NOT_FOUND => ErrorCode::NotFound,
-        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
         StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
         StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
@@ -98,19 +119,22 @@ pub async fn contract_errors(request: Request, next: Next) -> Response {
         s if s.is_server_error() => ErrorCode::Internal,
         _ => ErrorCode::InvalidRequest,
     };
-    let (parts, body) = response.into_parts();
     let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
     let mut message = String::from_utf8_lossy(&text).trim().to_owned();
     if message.is_empty() || status.is_server_error() {
         message = status.canonical_reason().unwrap_or("error").to_lowercase();
     }
-    let mut error = ApiError::new(status, code, message);
-    if let Some(allow) = parts.headers.get(axum::http::header::ALLOW) {
-        error
-            .headers
-            .push((axum::http::header::ALLOW, allow.clone()));
-    }
-    error.into_response()
+    ApiError::new(status, code, message).into_response()
+}
+
+/// `router` as a whole (routing and method dispatch included) behind
+/// [`contract_errors`]. A layer on the router itself runs per route, inside
+/// axum's method dispatch, which puts `Allow` on an answer after such a
+/// layer has seen it; behind this, every answer passes through it last.
+pub fn contract_shaped(router: Router) -> Router {
+    Router::new()
+        .fallback_service(router)
+        .layer(axum::middleware::from_fn(contract_errors))
 }
 
 /// Answers 404 in the contract's shape for unknown routes.

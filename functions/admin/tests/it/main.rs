@@ -5,4 +5,5 @@
 mod api;
 mod common;
 mod credentials;
+mod methods;
 mod openapi;

@@ -79,7 +79,7 @@ fn bad_calls(t: &Ingress) -> Vec<Case> {
     vec![
         // --- routes and methods -------------------------------------------
         case("PUT on a POST hook", Call::new(Method::PUT, path("hk_open")).json("{}"), 405, "method_not_allowed")
-            .with_header("allow", "POST, OPTIONS"),
+            .with_header("allow", "POST, OPTIONS").saying("this route takes POST, OPTIONS"),
         case("GET on a POST hook", Call::new(Method::GET, path("hk_open")), 405, "method_not_allowed")
             .with_header("allow", "POST, OPTIONS"),
         case("DELETE on a POST hook", Call::new(Method::DELETE, path("hk_open")), 405, "method_not_allowed"),
@@ -91,7 +91,7 @@ fn bad_calls(t: &Ingress) -> Vec<Case> {
             .with_header("allow", "GET, OPTIONS"),
         case("PUT under /webhook/", Call::new(Method::PUT, format!("/webhook/{BOT}/hk_open")), 405, "method_not_allowed"),
         case("GET on the publish route", Call::new(Method::GET, format!("/v1/bots/{BOT}/events")), 405, "method_not_allowed")
-            .with_header("allow", "POST"),
+            .with_header("allow", "POST").saying("this route takes POST"),
         case("a publish larger than the router reads", Call::post(format!("/v1/bots/{BOT}/events")).json(format!(r#"{{"event": "a.b", "data": "{}"}}"#, "x".repeat(3 << 20))).header("authorization", &key), 413, "payload_too_large"),
         case("a publish larger than a queue message", Call::post(format!("/v1/bots/{BOT}/events")).json(format!(r#"{{"event": "a.b", "data": "{}"}}"#, "x".repeat(QUEUE_MAX))).header("authorization", &key), 413, "payload_too_large"),
         case("a publish with a wrong key", Call::post(format!("/v1/bots/{BOT}/events")).json(r#"{"event": "a.b"}"#).header("authorization", "hlk_wrong"), 401, "unauthorized"),
