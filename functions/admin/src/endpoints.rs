@@ -86,6 +86,7 @@ fn delivery_view(d: Delivery) -> Value {
         "error": d.error,
         "triggered_at": rfc3339(d.triggered_at),
         "response_time_ms": d.response_time_ms,
+        "next_attempt_at": d.next_attempt_at.map(rfc3339),
     })
 }
 

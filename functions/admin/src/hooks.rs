@@ -1,11 +1,11 @@
-//! Inbound hooks: create, list, read, update, delete; signed URLs; runs.
+//! Inbound hooks: create, list, read, update, delete; signed URLs.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine as _;
-use hooklane_domain::{rfc3339, Hook, HookAuth, HookId, Run};
+use hooklane_domain::{rfc3339, Hook, HookAuth, HookId};
 use hooklane_web::{ApiError, ErrorCode, Json};
 use serde_json::{json, Value};
 
@@ -17,7 +17,7 @@ use crate::lookup::{load_bot, load_hook};
 use crate::{base_url, AdminState};
 
 /// `/v1/bots/{bot}/hooks` (create, list), `…/hooks/{hook}` (read, patch,
-/// delete), `…/hooks/{hook}/urls` (mint a signed URL) and `…/runs`.
+/// delete) and `…/hooks/{hook}/urls` (mint a signed URL).
 pub fn router() -> Router<AdminState> {
     Router::new()
         .route("/v1/bots/{bot}/hooks", post(create).get(list))
@@ -26,7 +26,6 @@ pub fn router() -> Router<AdminState> {
             get(read).patch(update).delete(delete),
         )
         .route("/v1/bots/{bot}/hooks/{hook}/urls", post(mint_url))
-        .route("/v1/bots/{bot}/hooks/{hook}/runs", get(runs))
 }
 
 fn hook_url(base: &str, hook: &Hook) -> String {
@@ -182,32 +181,4 @@ async fn mint_url(
         StatusCode::CREATED,
         axum::Json(json!({"url": url, "context": context, "expires_at": expires_at.map(rfc3339)})),
     ))
-}
-
-fn run_view(run: Run) -> Value {
-    json!({
-        "id": run.id,
-        "hook_id": run.hook_id,
-        "status": run.status,
-        "received_at": rfc3339(run.received_at),
-        "finished_at": run.finished_at.map(rfc3339),
-        "attempt": run.attempt,
-        "actions": run.actions,
-        "unknown_placeholders": run.unknown_placeholders,
-        "error": run.error,
-    })
-}
-
-async fn runs(
-    State(state): State<AdminState>,
-    Path((bot, hook)): Path<(String, String)>,
-    Query(q): Query<ListQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
-    let hook = load_hook(&state, &bot, &hook).await?;
-    let page = state
-        .svc
-        .store
-        .list_runs(&hook.bot_id, &hook.id, &q.checked_page()?)
-        .await?;
-    Ok(axum::Json(answer(page, run_view)))
 }

@@ -21,6 +21,7 @@ mod hooks;
 pub mod input;
 mod list;
 mod lookup;
+mod runs;
 mod variables;
 
 pub use list::ListQuery;
@@ -52,6 +53,7 @@ pub fn router(state: AdminState) -> Router {
     let v1 = Router::new()
         .merge(bots::router())
         .merge(hooks::router())
+        .merge(runs::router())
         .merge(endpoints::router())
         .merge(variables::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize));

@@ -252,6 +252,7 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
             error: Some("the endpoint is disabled; the delivery was not attempted".into()),
             triggered_at: svc.now(),
             response_time_ms: None,
+            next_attempt_at: None,
         };
         tracing::Span::current().record("delivery_id", tracing::field::display(&row.id));
         svc.store
@@ -270,6 +271,8 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
         _ if retry => DeliveryStatus::Failed,
         _ => DeliveryStatus::Exhausted,
     };
+    let retry_in =
+        retry.then(|| retry_delay(&endpoint.retry_schedule, d.attempt + 1, result.retry_after));
     let row = Delivery {
         id: DeliveryId::generate(),
         bot_id: d.bot_id.clone(),
@@ -282,6 +285,7 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
         error: attempt_error(&result, outcome),
         triggered_at,
         response_time_ms: Some(result.elapsed_ms),
+        next_attempt_at: retry_in.map(|delay| svc.now() + delay),
     };
     tracing::Span::current().record("delivery_id", tracing::field::display(&row.id));
     svc.store
@@ -304,8 +308,7 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
         &[],
     );
 
-    if retry {
-        let delay = retry_delay(&endpoint.retry_schedule, d.attempt + 1, result.retry_after);
+    if let Some(delay) = retry_in {
         let next = DeliveryTask {
             attempt: d.attempt + 1,
             previous: Some(row.id.clone()),

@@ -334,6 +334,10 @@ pub struct Delivery {
     #[serde(with = "time::serde::rfc3339")]
     pub triggered_at: OffsetDateTime,
     pub response_time_ms: Option<u64>,
+    /// When the next attempt is due: set on a `failed` row (another attempt
+    /// is queued), `None` on every other status.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub next_attempt_at: Option<OffsetDateTime>,
 }
 
 /// A stored bot variable; `version` increases with every write.

@@ -76,6 +76,8 @@ pub enum ErrorCode {
     InvalidSince,
     /// 400: a list cursor is malformed.
     InvalidCursor,
+    /// 400: a stored variable's name or `{"value"}` body is wrong.
+    InvalidVariable,
 }
 
 impl ErrorCode {

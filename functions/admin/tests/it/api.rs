@@ -1204,6 +1204,46 @@ async fn the_run_log_answers_the_shape_the_contract_names() {
 }
 
 #[tokio::test]
+async fn one_run_is_read_by_the_id_its_call_was_answered_with() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    let hook = app.hook(&bot, json!({})).await;
+    let hook_id = hook["id"].as_str().unwrap();
+    let run = sample_run(&bot, hook_id);
+    app.svc
+        .store
+        .put_run(&run, app.svc.now() + time::Duration::days(1))
+        .await
+        .unwrap();
+    let path = format!("/v1/bots/{bot}/hooks/{hook_id}/runs/{}", run.id);
+    let one = app.get(&path).await;
+    assert_eq!(one.status, StatusCode::OK, "{:?}", one.body);
+    let listed = app
+        .get(&format!("/v1/bots/{bot}/hooks/{hook_id}/runs"))
+        .await;
+    assert_eq!(
+        one.body, listed.body["data"][0],
+        "the same view as the log's row"
+    );
+
+    let other_hook = app.hook(&bot, json!({})).await;
+    let elsewhere = format!(
+        "/v1/bots/{bot}/hooks/{}/runs/{}",
+        other_hook["id"].as_str().unwrap(),
+        run.id
+    );
+    for missing in [
+        elsewhere,
+        format!("/v1/bots/{bot}/hooks/{hook_id}/runs/{}", CallId::generate()),
+        format!("/v1/bots/{bot}/hooks/{hook_id}/runs/not-an-id"),
+    ] {
+        let a = app.get(&missing).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{missing}");
+        assert!(a.message().starts_with("no such run"), "{}", a.message());
+    }
+}
+
+#[tokio::test]
 async fn stored_variables_are_listed() {
     let app = spawn_app();
     let bot = app.bot().await;

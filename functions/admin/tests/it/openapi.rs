@@ -37,6 +37,7 @@ const SOURCE_ROUTES: &[(&str, &str, &[&str])] = &[
     ),
     ("admin", "/v1/bots/{bot}/hooks/{hook}/urls", &["POST"]),
     ("admin", "/v1/bots/{bot}/hooks/{hook}/runs", &["GET"]),
+    ("admin", "/v1/bots/{bot}/hooks/{hook}/runs/{run}", &["GET"]),
     ("admin", "/v1/bots/{bot}/endpoints", &["POST", "GET"]),
     (
         "admin",
@@ -57,6 +58,11 @@ const SOURCE_ROUTES: &[(&str, &str, &[&str])] = &[
     ("admin", "/v1/bots/{bot}/endpoints/{ep}/recover", &["POST"]),
     ("admin", "/v1/bots/{bot}/deliveries/{dlv}/resend", &["POST"]),
     ("admin", "/v1/bots/{bot}/variables", &["GET"]),
+    (
+        "admin",
+        "/v1/bots/{bot}/variables/{name}",
+        &["PUT", "DELETE"],
+    ),
 ];
 
 /// The source files that declare routes, by router.
@@ -64,6 +70,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("admin", include_str!("../../src/lib.rs")),
     ("admin", include_str!("../../src/bots.rs")),
     ("admin", include_str!("../../src/hooks.rs")),
+    ("admin", include_str!("../../src/runs.rs")),
     ("admin", include_str!("../../src/endpoints.rs")),
     ("admin", include_str!("../../src/variables.rs")),
     ("ingress", include_str!("../../../ingress/src/lib.rs")),
@@ -631,6 +638,7 @@ async fn every_documented_admin_operation_reaches_its_handler_and_answers_as_doc
         error: Some("the endpoint answered 500".into()),
         triggered_at: now,
         response_time_ms: Some(12),
+        next_attempt_at: None,
     };
     app.svc.store.put_delivery(&delivery, later).await.unwrap();
     let run = Run {
@@ -740,6 +748,13 @@ async fn every_documented_admin_operation_reaches_its_handler_and_answers_as_doc
         ),
         step(Method::POST, format!("{h}/urls"), None, 201),
         step(Method::GET, format!("{h}/runs"), None, 200),
+        step(Method::GET, format!("{h}/runs/{}", run.id), None, 200),
+        step(
+            Method::GET,
+            format!("{h}/runs/evt_01NOSUCHRUN0000000000000"),
+            None,
+            404,
+        ),
         step(Method::GET, format!("{b}/endpoints"), None, 200),
         step(
             Method::POST,
@@ -780,6 +795,26 @@ async fn every_documented_admin_operation_reaches_its_handler_and_answers_as_doc
             202,
         ),
         step(Method::GET, format!("{b}/variables"), None, 200),
+        step(
+            Method::PUT,
+            format!("{b}/variables/greeting"),
+            Some(json!({"value": {"text": "hi", "n": [1, 2]}})),
+            201,
+        ),
+        step(
+            Method::PUT,
+            format!("{b}/variables/count"),
+            Some(json!({"value": 4})),
+            200,
+        ),
+        step(
+            Method::PUT,
+            format!("{b}/variables/count"),
+            Some(json!({"nope": 4})),
+            400,
+        ),
+        step(Method::DELETE, format!("{b}/variables/greeting"), None, 204),
+        step(Method::DELETE, format!("{b}/variables/greeting"), None, 404),
         step(Method::DELETE, h.clone(), None, 204),
         step(Method::DELETE, e.clone(), None, 204),
         step(Method::DELETE, b.clone(), None, 204),

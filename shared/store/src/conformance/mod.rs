@@ -118,6 +118,7 @@ fn delivery(bot: &BotId, endpoint: &EndpointId, message: &MessageId, attempt: u3
         error: None,
         triggered_at: now(),
         response_time_ms: Some(12),
+        next_attempt_at: None,
     }
 }
 

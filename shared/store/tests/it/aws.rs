@@ -158,6 +158,7 @@ async fn deleting_a_bot_removes_more_items_than_one_batch_write_holds() {
             error: None,
             triggered_at: later,
             response_time_ms: None,
+            next_attempt_at: None,
         };
         store.put_delivery(&delivery, later).await.unwrap();
         deliveries.push(delivery.id);
