@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::middleware;
-use hooklane_admin::{AdminAuth, AdminState};
+use hooklane_admin::{AdminAuth, AdminState, PortalKey};
 use hooklane_ingress::IngressState;
 use hooklane_runtime::config::{env_bool, env_opt, env_u64, Settings};
 use hooklane_runtime::Services;
@@ -105,6 +105,25 @@ fn admin_token(data_dir: &Path, from_env: Option<String>) -> anyhow::Result<Stri
     Ok(token)
 }
 
+/// The key portal links are signed with: 32 random bytes, generated once and
+/// kept as 64 hex digits (the HMAC key) in the data dir's `portal-key`,
+/// readable by its owner only. It is not the admin token: a portal link
+/// never reveals or stands for it.
+fn portal_key(data_dir: &Path) -> anyhow::Result<Arc<[u8]>> {
+    let path = data_dir.join("portal-key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let key = text.trim();
+        if key.len() >= 64 {
+            return Ok(key.as_bytes().into());
+        }
+    }
+    let bytes: [u8; 32] = rand::random();
+    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&path, &key)
+        .with_context(|| format!("keeping the portal key in {}", path.display()))?;
+    Ok(key.as_bytes().into())
+}
+
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
@@ -178,6 +197,7 @@ pub async fn run(addr: &str, data_dir: PathBuf, kind: Backend) -> anyhow::Result
     }
     let _lock = data_dir::prepare(&data_dir)?;
     let token = admin_token(&data_dir, env_token)?;
+    let portal = PortalKey::Fixed(portal_key(&data_dir)?);
     let (store, queue, sqlite) = backend(kind, &data_dir).await?;
     let svc = Services::new(store, queue, settings)?;
     let base = format!("http://{local}");
@@ -186,6 +206,7 @@ pub async fn run(addr: &str, data_dir: PathBuf, kind: Backend) -> anyhow::Result
         svc: svc.clone(),
         auth: AdminAuth::Token(token.clone().into()),
         public_url: env_opt("HOOKLANE_PUBLIC_URL").or_else(|| Some(base.clone())),
+        portal,
     });
     let app = hooklane_web::contract_shaped(
         hooklane_ingress::router(IngressState::new(svc.clone()))

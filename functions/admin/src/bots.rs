@@ -61,7 +61,7 @@ async fn create(
     Ok((StatusCode::CREATED, view_with_key(&bot, key)))
 }
 
-async fn read(
+pub(crate) async fn read(
     State(state): State<AdminState>,
     Path(bot): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {

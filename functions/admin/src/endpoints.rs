@@ -136,7 +136,7 @@ async fn create(
     Ok((StatusCode::CREATED, axum::Json(answer)))
 }
 
-async fn list(
+pub(crate) async fn list(
     State(state): State<AdminState>,
     Path(bot): Path<String>,
     Query(q): Query<ListQuery>,
@@ -150,7 +150,7 @@ async fn list(
     Ok(axum::Json(answer(page, |e| view(&e))))
 }
 
-async fn read(
+pub(crate) async fn read(
     State(state): State<AdminState>,
     Path((bot, ep)): Path<(String, String)>,
 ) -> Result<axum::Json<Value>, ApiError> {
@@ -210,7 +210,7 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn test(
+pub(crate) async fn test(
     State(state): State<AdminState>,
     Path((bot, ep)): Path<(String, String)>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
@@ -229,7 +229,7 @@ async fn test(
     Ok((StatusCode::ACCEPTED, axum::Json(json!({"id": message_id}))))
 }
 
-async fn rotate_secret(
+pub(crate) async fn rotate_secret(
     State(state): State<AdminState>,
     Path((bot, ep)): Path<(String, String)>,
     Json(body): Json<Value>,
@@ -263,7 +263,7 @@ async fn rotate_secret(
     Ok(axum::Json(answer))
 }
 
-async fn deliveries(
+pub(crate) async fn deliveries(
     State(state): State<AdminState>,
     Path((bot, ep)): Path<(String, String)>,
     Query(q): Query<ListQuery>,
@@ -302,7 +302,7 @@ async fn replay(
     Ok(true)
 }
 
-async fn resend(
+pub(crate) async fn resend(
     State(state): State<AdminState>,
     Path((bot, dlv)): Path<(String, String)>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
@@ -333,7 +333,7 @@ async fn resend(
 
 /// Replays every message whose deliveries to this endpoint since `since`
 /// failed and never succeeded.
-async fn recover(
+pub(crate) async fn recover(
     State(state): State<AdminState>,
     Path((bot, ep)): Path<(String, String)>,
     Json(body): Json<Value>,

@@ -2,7 +2,10 @@
 //!
 //! Under `hooklane dev` every `/v1` route wants `Authorization: Bearer
 //! <admin token>`; in AWS, API Gateway checks IAM (SigV4) before a request
-//! gets here, so the router is built without a token.
+//! gets here, so the router is built without a token. The `/portal/v1`
+//! routes take a portal link's token instead, checked here in both places
+//! (see [`portal`]); `/console` serves the web console's files to anyone
+//! (they hold no data: the page asks the API with its credential).
 
 use axum::extract::{Request, State};
 use axum::http::header;
@@ -16,15 +19,18 @@ use hooklane_web::ApiError;
 use serde_json::json;
 
 mod bots;
+mod console;
 mod endpoints;
 mod hooks;
 pub mod input;
 mod list;
 mod lookup;
+pub mod portal;
 mod runs;
 mod variables;
 
 pub use list::ListQuery;
+pub use portal::PortalKey;
 
 /// How admin calls are authorized.
 #[derive(Clone)]
@@ -44,6 +50,8 @@ pub struct AdminState {
     pub auth: AdminAuth,
     /// The base URL hook URLs are built on; `None` takes it from each request's Host.
     pub public_url: Option<String>,
+    /// The key portal links are signed with.
+    pub portal: PortalKey,
 }
 
 /// The admin API: `/healthz` and `/openapi.json` open to all, every `/v1`
@@ -56,10 +64,13 @@ pub fn router(state: AdminState) -> Router {
         .merge(runs::router())
         .merge(endpoints::router())
         .merge(variables::router())
+        .merge(portal::mint_router())
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi))
+        .merge(console::router())
+        .merge(portal::router(state.clone()))
         .merge(v1)
         .with_state(state)
 }
@@ -70,19 +81,9 @@ async fn authorize(
     next: Next,
 ) -> Result<Response, ApiError> {
     if let AdminAuth::Token(token) = &state.auth {
-        let presented = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let v = v.trim();
-                v.get(..7)
-                    .filter(|p| p.eq_ignore_ascii_case("bearer "))
-                    .map(|_| v[7..].trim())
-            })
-            .ok_or_else(|| {
-                ApiError::unauthorized("send the admin token as `Authorization: Bearer <token>`")
-            })?;
+        let presented = bearer(request.headers()).ok_or_else(|| {
+            ApiError::unauthorized("send the admin token as `Authorization: Bearer <token>`")
+        })?;
         // An empty configured token matches nothing, not an empty bearer.
         if token.is_empty() || !constant_time_eq(presented.as_bytes(), token.as_bytes()) {
             return Err(ApiError::unauthorized("the admin token is not valid"));
@@ -94,6 +95,15 @@ async fn authorize(
 /// The longest `/healthz` waits for the store and queue to answer; past it
 /// the answer is 503 `unavailable`.
 pub const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The credential of `Authorization: Bearer <credential>` (the scheme in
+/// any case), trimmed; `None` without one.
+pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    v.get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("bearer "))
+        .map(|_| v[7..].trim())
+}
 
 async fn healthz(State(state): State<AdminState>) -> Result<Json<serde_json::Value>, ApiError> {
     let (store, queue) = tokio::time::timeout(HEALTH_TIMEOUT, async {

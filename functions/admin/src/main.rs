@@ -1,6 +1,6 @@
 //! The admin Lambda: the management API behind API Gateway (IAM auth).
 
-use hooklane_admin::{router, AdminAuth, AdminState};
+use hooklane_admin::{router, AdminAuth, AdminState, PortalKey};
 use hooklane_runtime::config::env_opt;
 use hooklane_runtime::Services;
 
@@ -11,6 +11,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         svc: Services::from_aws_env().await?,
         auth: AdminAuth::Gateway,
         public_url: env_opt("HOOKLANE_PUBLIC_URL"),
+        portal: PortalKey::Off,
     };
     hooklane_web::lambda::run(router(state)).await
 }

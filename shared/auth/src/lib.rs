@@ -8,12 +8,14 @@
 //! - [`signature`]: provider signature schemes for `hmac` hooks, and the
 //!   Standard Webhooks signing used on outbound deliveries.
 //! - [`signed_url`]: `?ctx=…&sig=…` URLs minted for one user or context.
+//! - [`portal`]: consumer portal tokens, scoped to one bot and expiring.
 
 use rand::rngs::OsRng;
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
 pub mod api_key;
+pub mod portal;
 pub mod signature;
 pub mod signed_url;
 

@@ -5,7 +5,7 @@
 //!
 //! - `fields`: the checks every body shares (types, names, lists,
 //!   unknown and read-only fields, PATCH merges);
-//! - `bot`, `signed_url`: the small bodies of those routes;
+//! - `bot`, `signed_url`, `portal`: the small bodies of those routes;
 //! - `hook`, `hook_auth`, `actions`, `action_url`: a hook, its auth, its
 //!   actions and their target URLs;
 //! - `endpoint`: an endpoint and its rotation and recovery bodies;
@@ -20,6 +20,7 @@ mod endpoint;
 mod fields;
 mod hook;
 mod hook_auth;
+mod portal;
 mod signed_url;
 
 pub use actions::{MAX_ACTIONS, MAX_ACTIONS_TOTAL, MAX_NESTING};
@@ -35,4 +36,5 @@ pub use fields::{merge, MAX_LIST_ENTRIES, MAX_NAME_CHARS};
 pub use hook::{
     check_hook, hook_input, CheckedHook, MAX_BODY_LIMIT, MAX_HOOK_BYTES, MAX_RATE_PER_SECOND,
 };
+pub use portal::{check_portal_request, DEFAULT_PORTAL_SECONDS, MAX_PORTAL_SECONDS};
 pub use signed_url::{check_signed_url_request, MAX_CONTEXT_BYTES, MAX_URL_LIFETIME_SECONDS};

@@ -1503,6 +1503,7 @@ async fn an_empty_admin_token_lets_nobody_in() {
         svc: app.svc.clone(),
         auth: hooklane_admin::AdminAuth::Token("".into()),
         public_url: None,
+        portal: hooklane_admin::PortalKey::Off,
     });
     for authorization in [None, Some("Bearer "), Some("Bearer")] {
         let a = send(

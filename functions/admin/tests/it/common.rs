@@ -16,6 +16,7 @@ use tower::ServiceExt;
 
 pub const TOKEN: &str = "admin-token-for-tests-0123456789";
 pub const PUBLIC_URL: &str = "https://hooks.example.test";
+pub const PORTAL_KEY: &str = "portal-key-for-tests-0123456789abcdef";
 
 pub struct App {
     pub router: Router,
@@ -45,6 +46,7 @@ pub fn spawn_app_with(settings: Settings) -> App {
         svc: svc.clone(),
         auth: AdminAuth::Token(TOKEN.into()),
         public_url: Some(PUBLIC_URL.to_owned()),
+        portal: hooklane_admin::PortalKey::Fixed(PORTAL_KEY.as_bytes().into()),
     });
     App {
         router,

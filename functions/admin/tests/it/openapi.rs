@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::common::{request, send, spawn_app, Answer, TOKEN};
+use crate::common::{request, send, spawn_app, Answer, PORTAL_KEY, TOKEN};
 use axum::http::{Method, StatusCode};
 use hooklane_domain::{
     ActionResult, ActionStatus, BotId, CallId, Delivery, DeliveryId, DeliveryStatus, EndpointId,
@@ -26,6 +26,37 @@ const SOURCE_ROUTES: &[(&str, &str, &[&str])] = &[
     ("ingress", "/v1/bots/{bot}/events", &["POST"]),
     ("admin", "/healthz", &["GET"]),
     ("admin", "/openapi.json", &["GET"]),
+    ("admin", "/console", &["GET"]),
+    ("admin", "/console/{asset}", &["GET"]),
+    ("admin", "/v1/bots/{bot}/portal", &["POST"]),
+    ("admin", "/portal/v1/bots/{bot}", &["GET"]),
+    ("admin", "/portal/v1/bots/{bot}/endpoints", &["GET"]),
+    ("admin", "/portal/v1/bots/{bot}/endpoints/{ep}", &["GET"]),
+    (
+        "admin",
+        "/portal/v1/bots/{bot}/endpoints/{ep}/deliveries",
+        &["GET"],
+    ),
+    (
+        "admin",
+        "/portal/v1/bots/{bot}/endpoints/{ep}/test",
+        &["POST"],
+    ),
+    (
+        "admin",
+        "/portal/v1/bots/{bot}/endpoints/{ep}/secret/rotate",
+        &["POST"],
+    ),
+    (
+        "admin",
+        "/portal/v1/bots/{bot}/endpoints/{ep}/recover",
+        &["POST"],
+    ),
+    (
+        "admin",
+        "/portal/v1/bots/{bot}/deliveries/{dlv}/resend",
+        &["POST"],
+    ),
     ("admin", "/v1/bots", &["POST"]),
     ("admin", "/v1/bots/{bot}", &["GET", "DELETE"]),
     ("admin", "/v1/bots/{bot}/api-key/rotate", &["POST"]),
@@ -69,6 +100,8 @@ const SOURCE_ROUTES: &[(&str, &str, &[&str])] = &[
 const SOURCES: &[(&str, &str)] = &[
     ("admin", include_str!("../../src/lib.rs")),
     ("admin", include_str!("../../src/bots.rs")),
+    ("admin", include_str!("../../src/console.rs")),
+    ("admin", include_str!("../../src/portal.rs")),
     ("admin", include_str!("../../src/hooks.rs")),
     ("admin", include_str!("../../src/runs.rs")),
     ("admin", include_str!("../../src/endpoints.rs")),
@@ -576,6 +609,8 @@ struct Step {
     path: String,
     body: Option<Value>,
     expect: StatusCode,
+    /// The `Authorization` bearer: the admin token unless a step says otherwise.
+    bearer: Option<String>,
 }
 
 fn step(method: Method, path: String, body: Option<Value>, expect: u16) -> Step {
@@ -584,6 +619,15 @@ fn step(method: Method, path: String, body: Option<Value>, expect: u16) -> Step 
         path,
         body,
         expect: StatusCode::from_u16(expect).unwrap(),
+        bearer: None,
+    }
+}
+
+/// A step sent with `bearer` (a portal token) instead of the admin token.
+fn step_as(bearer: &str, method: Method, path: String, body: Option<Value>, expect: u16) -> Step {
+    Step {
+        bearer: Some(bearer.to_owned()),
+        ..step(method, path, body, expect)
     }
 }
 
@@ -670,10 +714,25 @@ async fn every_documented_admin_operation_reaches_its_handler_and_answers_as_doc
     let b = format!("/v1/bots/{bot}");
     let h = format!("{b}/hooks/{hook}");
     let e = format!("{b}/endpoints/{ep}");
+    let portal = hooklane_auth::portal::mint(
+        PORTAL_KEY.as_bytes(),
+        bot,
+        (now + time::Duration::hours(1)).unix_timestamp(),
+    );
+    let other_portal = hooklane_auth::portal::mint(
+        PORTAL_KEY.as_bytes(),
+        "second",
+        (now + time::Duration::hours(1)).unix_timestamp(),
+    );
+    let pb = format!("/portal{b}");
+    let pe = format!("/portal{e}");
     let since = hooklane_domain::rfc3339(now - time::Duration::hours(1));
     let tour = vec![
         step(Method::GET, "/healthz".into(), None, 200),
         step(Method::GET, "/openapi.json".into(), None, 200),
+        step(Method::GET, "/console".into(), None, 200),
+        step(Method::GET, "/console/console.js".into(), None, 200),
+        step(Method::GET, "/console/nothing.js".into(), None, 404),
         step(
             Method::POST,
             "/v1/bots".into(),
@@ -794,6 +853,47 @@ async fn every_documented_admin_operation_reaches_its_handler_and_answers_as_doc
             None,
             202,
         ),
+        step(Method::POST, format!("{b}/portal"), None, 201),
+        step(
+            Method::POST,
+            format!("{b}/portal"),
+            Some(json!({"expires_in": 86400})),
+            201,
+        ),
+        step(
+            Method::POST,
+            format!("{b}/portal"),
+            Some(json!({"expires_in": 5})),
+            400,
+        ),
+        step_as(&portal, Method::GET, pb.clone(), None, 200),
+        step_as(&other_portal, Method::GET, pb.clone(), None, 403),
+        step(Method::GET, pb.clone(), None, 401),
+        step_as(&portal, Method::GET, format!("{pb}/endpoints"), None, 200),
+        step_as(&portal, Method::GET, pe.clone(), None, 200),
+        step_as(&portal, Method::GET, format!("{pe}/deliveries"), None, 200),
+        step_as(&portal, Method::POST, format!("{pe}/test"), None, 202),
+        step_as(
+            &portal,
+            Method::POST,
+            format!("{pe}/recover"),
+            Some(json!({"since": since})),
+            202,
+        ),
+        step_as(
+            &portal,
+            Method::POST,
+            format!("{pb}/deliveries/{}/resend", delivery.id),
+            None,
+            202,
+        ),
+        step_as(
+            &portal,
+            Method::POST,
+            format!("{pe}/secret/rotate"),
+            Some(json!({"grace_seconds": 60})),
+            200,
+        ),
         step(Method::GET, format!("{b}/variables"), None, 200),
         step(
             Method::PUT,
@@ -832,7 +932,7 @@ async fn every_documented_admin_operation_reaches_its_handler_and_answers_as_doc
                 });
             }
         }
-        let bearer = format!("Bearer {TOKEN}");
+        let bearer = format!("Bearer {}", s.bearer.as_deref().unwrap_or(TOKEN));
         let a: Answer = send(
             &router,
             request(s.method.clone(), &s.path, Some(&bearer), s.body.as_ref()),

@@ -1,0 +1,129 @@
+//! The consumer portal: `POST /v1/bots/{bot}/portal` mints a signed,
+//! expiring link to the web console scoped to one bot, and `/portal/v1/…`
+//! serves that bot's endpoints and deliveries to whoever holds the link.
+//!
+//! The `/portal` routes are the only ones a portal token opens, and each
+//! one answers only for the bot the token names: the token is checked here,
+//! in the function, before any handler runs (in AWS these routes are not
+//! behind IAM, since a browser cannot sign). `/v1` never takes a portal token.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use hooklane_auth::portal::{self, PortalTokenError};
+use hooklane_domain::rfc3339;
+use hooklane_web::{ApiError, Json};
+use serde_json::{json, Value};
+
+use crate::input::check_portal_request;
+use crate::lookup::load_bot;
+use crate::{base_url, bearer, bots, endpoints, AdminState};
+
+/// The key portal tokens are signed with: the installation's own, never
+/// the admin token.
+#[derive(Clone)]
+pub enum PortalKey {
+    /// A key held by the process (`hooklane dev` keeps one in its data dir).
+    Fixed(Arc<[u8]>),
+    /// Portal links are off: minting answers 404 and no token is taken.
+    Off,
+}
+
+impl PortalKey {
+    /// The key, or `None` when portal links are off.
+    async fn get(&self, _state: &AdminState) -> Result<Option<Arc<[u8]>>, ApiError> {
+        match self {
+            PortalKey::Fixed(key) => Ok(Some(key.clone())),
+            PortalKey::Off => Ok(None),
+        }
+    }
+}
+
+/// `POST /v1/bots/{bot}/portal` (behind the admin auth).
+pub fn mint_router() -> Router<AdminState> {
+    Router::new().route("/v1/bots/{bot}/portal", post(mint))
+}
+
+/// The `/portal/v1/…` routes a portal token opens, each behind
+/// [`authorize`]: the bot, its endpoints, their delivery logs, test sends,
+/// resends, recovery and secret rotation.
+pub fn router(state: AdminState) -> Router<AdminState> {
+    Router::new()
+        .route("/portal/v1/bots/{bot}", get(bots::read))
+        .route("/portal/v1/bots/{bot}/endpoints", get(endpoints::list))
+        .route("/portal/v1/bots/{bot}/endpoints/{ep}", get(endpoints::read))
+        .route(
+            "/portal/v1/bots/{bot}/endpoints/{ep}/deliveries",
+            get(endpoints::deliveries),
+        )
+        .route(
+            "/portal/v1/bots/{bot}/endpoints/{ep}/test",
+            post(endpoints::test),
+        )
+        .route(
+            "/portal/v1/bots/{bot}/endpoints/{ep}/secret/rotate",
+            post(endpoints::rotate_secret),
+        )
+        .route(
+            "/portal/v1/bots/{bot}/endpoints/{ep}/recover",
+            post(endpoints::recover),
+        )
+        .route(
+            "/portal/v1/bots/{bot}/deliveries/{dlv}/resend",
+            post(endpoints::resend),
+        )
+        .route_layer(middleware::from_fn_with_state(state, authorize))
+}
+
+async fn mint(
+    State(state): State<AdminState>,
+    Path(bot): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let bot = load_bot(&state, &bot).await?;
+    let expires_in = check_portal_request(body)?;
+    let key = state.portal.get(&state).await?.ok_or_else(off)?;
+    let expires_at = state.svc.now() + time::Duration::seconds(expires_in as i64);
+    let token = portal::mint(&key, bot.id.as_str(), expires_at.unix_timestamp());
+    // In the fragment: browsers do not send it, so no server or proxy logs it.
+    let url = format!("{}/console#portal={token}", base_url(&state, &headers));
+    tracing::info!(bot_id = %bot.id, expires_in, "portal link minted");
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"url": url, "expires_at": rfc3339(expires_at)})),
+    ))
+}
+
+fn off() -> ApiError {
+    ApiError::not_found("portal links are not set up on this installation")
+}
+
+/// Lets a request through only with a valid, unexpired portal token
+/// (`Authorization: Bearer hlp_…`) for the bot its path names.
+async fn authorize(
+    State(state): State<AdminState>,
+    Path(params): Path<HashMap<String, String>>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let token = bearer(request.headers()).ok_or_else(|| {
+        ApiError::unauthorized("send the portal link's token as `Authorization: Bearer <token>`")
+    })?;
+    let key = state.portal.get(&state).await?.ok_or_else(off)?;
+    let now = state.svc.now().unix_timestamp();
+    let (bot, _) = portal::verify(&key, token, now)
+        .map_err(|e: PortalTokenError| ApiError::unauthorized(e.to_string()))?;
+    if params.get("bot") != Some(&bot) {
+        return Err(ApiError::forbidden(
+            "this portal link opens one bot's endpoints and deliveries only",
+        ));
+    }
+    Ok(next.run(request).await)
+}
