@@ -570,6 +570,14 @@ async fn a_failing_endpoint_is_retried_on_its_schedule_until_it_succeeds_on_ever
                 (1, "failed".into(), Some(429)),
             ]
         );
+        // The failed row says when its retry is due (2 s on, whole seconds
+        // compare as text); the last row promises nothing.
+        let due = logged[1]["next_attempt_at"]
+            .as_str()
+            .expect("next_attempt_at");
+        let tried = logged[1]["triggered_at"].as_str().unwrap();
+        assert!(due[..19] > tried[..19], "due {due}, tried {tried}");
+        assert_eq!(logged[0]["next_attempt_at"], Value::Null);
     }
 }
 
