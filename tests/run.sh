@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Hooklane's whole test run: the Rust workspace's tests against a real moto
-# server (DynamoDB + SQS), then the SAM template's lint.
+# server (DynamoDB + SQS) and, for the web console, a headless chromium;
+# then the SAM template's lint.
 #
 #   bash tests/run.sh [extra args for `cargo test`]
 #   bash tests/run.sh -p hooklane-store           # one crate
@@ -20,8 +21,15 @@
 # The tests see: AWS_ENDPOINT_URL (the moto server), AWS_ACCESS_KEY_ID /
 # AWS_SECRET_ACCESS_KEY = testing, AWS_REGION / AWS_DEFAULT_REGION = us-east-1,
 # HOOKLANE_REQUIRE_MOTO=1 (a test that needs moto fails instead of skipping),
-# SAM_CLI_TELEMETRY=0, and .venv/bin first on PATH (python with
+# SAM_CLI_TELEMETRY=0, HOOKLANE_REQUIRE_BROWSER=1 (the console's browser
+# test fails instead of skipping when chromium or chromedriver is missing;
+# Debian's `chromium` and `chromium-driver` are installed with apt-get when
+# absent, as root), and .venv/bin first on PATH (python with
 # `standardwebhooks`, sam, cfn-lint, cargo-lambda, moto_server).
+#
+# The browser test writes docs/images/console-hook.png and
+# console-endpoint.png when it passes, and keeps its screenshots under
+# target/tmp/console-test-…/ when it fails.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -106,6 +114,19 @@ fi
 
 export PATH="$VENV/bin:$PATH"
 export SAM_CLI_TELEMETRY=0
+
+# ------------------------------------------------------------------ browser
+section "chromium and chromedriver (the console's browser test)"
+if command -v chromedriver >/dev/null && command -v chromium >/dev/null; then
+  echo "found $(command -v chromium) and $(command -v chromedriver)"
+else
+  command -v apt-get >/dev/null || die "chromium and chromedriver are needed: install Debian's chromium and chromium-driver"
+  [[ "$(id -u)" == "0" ]] || die "chromium and chromedriver are needed: sudo apt-get install chromium chromium-driver"
+  echo "installing chromium chromium-driver with apt-get"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+export HOOKLANE_REQUIRE_BROWSER=1
 
 # --------------------------------------------------------------------- moto
 section "moto server"

@@ -406,7 +406,7 @@ function series(rows) {
 
 function chart(el, rows) {
   el.replaceChildren();
-  const width = Math.max(320, Math.min(1100, el.clientWidth || 900));
+  const width = Math.max(320, Math.min(1100, (el.clientWidth || 940) - 44));
   // eslint-disable-next-line no-undef
   new uPlot({
     title: 'Last ' + CHART_HOURS + ' hours, per ' + BUCKET_MINUTES + ' minutes', width, height: 220,

@@ -1,0 +1,369 @@
+//! The web console in a real browser: Debian's headless `chromium`, driven
+//! through `chromedriver` (package `chromium-driver`) over WebDriver.
+//!
+//! Against `hooklane dev` and a loopback sink it signs in with the admin
+//! token, creates a bot and a hook, calls the hook and sees the run appear,
+//! shows an API validation message next to its field, creates an endpoint
+//! pointing at the sink, clicks Test and sees the delivery row and its
+//! status; then opens a portal link and sees that one bot's endpoints only.
+//!
+//! Screenshots of the main pages are taken as it goes, under
+//! `$CARGO_TARGET_TMPDIR/console-test-…/`; a failure keeps them and prints
+//! where. A pass writes the hook page and the endpoint page to
+//! `docs/images/console-hook.png` and `docs/images/console-endpoint.png`.
+//!
+//! Without `chromium` and `chromedriver` the test says it is ignored and
+//! passes, unless `HOOKLANE_REQUIRE_BROWSER=1` (tests/run.sh sets it): then
+//! a missing browser is a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context as _};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hooklane_testkit::{Backend, Dev, Sink};
+use hyper_util::client::legacy::connect::HttpConnector;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_hooklane"))
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// `chromedriver` and the browser it drives, or `None` when either is missing.
+fn browser() -> Option<(PathBuf, PathBuf)> {
+    let driver = on_path("chromedriver")?;
+    let chromium = on_path("chromium").or_else(|| on_path("chromium-browser"))?;
+    Some((driver, chromium))
+}
+
+/// A `chromedriver` on a free loopback port, stopped on drop.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    async fn start(path: &Path, log: &Path) -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let log = std::fs::File::create(log)?;
+        let child = Command::new(path)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log.try_clone()?))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .context("starting chromedriver")?;
+        let driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if let Ok(r) = reqwest::get(format!("{}/status", driver.url)).await {
+                if r.status().is_success() {
+                    return Ok(driver);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("chromedriver did not answer on {}", driver.url)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where this run's screenshots go.
+struct Shots {
+    dir: PathBuf,
+}
+
+impl Shots {
+    fn new() -> Self {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(hooklane_testkit::unique("console-test").to_lowercase());
+        std::fs::create_dir_all(&dir).unwrap();
+        Shots { dir }
+    }
+
+    async fn take(&self, client: &Client, name: &str) -> anyhow::Result<PathBuf> {
+        client.execute("window.scrollTo(0, 0)", vec![]).await?;
+        let png = client.screenshot().await?;
+        let path = self.dir.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+}
+
+/// Waits until the element `css` exists and its text contains every one of `want`.
+async fn wait_text(client: &Client, css: &str, want: &[&str]) -> anyhow::Result<String> {
+    let deadline = Instant::now() + WAIT;
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        if let Ok(el) = client.find(Locator::Css(css)).await {
+            if let Ok(text) = el.text().await {
+                if want.iter().all(|w| text.contains(w)) {
+                    return Ok(text);
+                }
+                last = text;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    bail!("`{css}` did not come to show {want:?}; it showed {last:?}")
+}
+
+async fn fill(client: &Client, css: &str, text: &str) -> anyhow::Result<()> {
+    let el = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await?;
+    el.clear().await?;
+    el.send_keys(text).await?;
+    Ok(())
+}
+
+async fn click(client: &Client, css: &str) -> anyhow::Result<()> {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+/// The console, driven as a person would, against `dev` and `sink`.
+async fn scenario(client: &Client, dev: &Dev, sink: &Sink, shots: &Shots) -> anyhow::Result<()> {
+    // Sign in with the admin token.
+    client.goto(&format!("{}/console", dev.base)).await?;
+    wait_text(client, "#sign-in h1", &["Sign in"]).await?;
+    shots.take(client, "sign-in").await?;
+    fill(client, "#token", &dev.token).await?;
+    click(client, "#sign-in-form button[type=submit]").await?;
+    wait_text(client, "#view h1", &["Bots"]).await?;
+
+    // A bot, its API key shown once.
+    fill(client, "#bot-name", "Shop").await?;
+    fill(client, "#bot-id", "shop-bot").await?;
+    click(client, "#new-bot button[type=submit]").await?;
+    let api_key = wait_text(client, "#new-bot .once-value", &["hlk_"]).await?;
+    shots.take(client, "bots").await?;
+    client
+        .goto(&format!("{}/console#/bots/shop-bot", dev.base))
+        .await?;
+    wait_text(client, "#view h1", &["Shop"]).await?;
+
+    // A hook; its page shows the URL to copy.
+    fill(client, "#hook-name", "Orders").await?;
+    fill(
+        client,
+        "#hook-actions",
+        r#"[{"type": "log", "message": "order {payload.id}"}]"#,
+    )
+    .await?;
+    click(client, "#new-hook button[type=submit]").await?;
+    let url = wait_text(client, "#hook-url", &["/hooks/shop-bot/hk_"]).await?;
+    wait_text(client, "#run-log-empty", &["No calls yet"]).await?;
+
+    // Call it: the run appears in the log with its action's status.
+    let called = dev
+        .client
+        .post(&url)
+        .header("authorization", api_key.trim())
+        .json(&json!({"id": 42}))
+        .send()
+        .await?;
+    if called.status().as_u16() != 202 {
+        bail!("the hook call answered {}", called.status());
+    }
+    wait_text(client, "#run-log", &["succeeded", "log", "order 42"]).await?;
+
+    // The API's validation message shows next to the field it names.
+    fill(client, "#edit-actions", r#"[{"type": "nope"}]"#).await?;
+    click(client, "#edit-hook button[type=submit]").await?;
+    wait_text(client, "#edit-actions-error", &["actions[0]"]).await?;
+    let invalid = client
+        .find(Locator::Css("#edit-actions"))
+        .await?
+        .attr("aria-invalid")
+        .await?;
+    if invalid.as_deref() != Some("true") {
+        bail!("the refused field is not marked invalid");
+    }
+    // Back to the stored hook for the picture.
+    client.refresh().await?;
+    wait_text(client, "#run-log", &["succeeded"]).await?;
+    shots.take(client, "hook").await?;
+
+    // An endpoint pointing at the sink; Test delivers, and the row shows it.
+    client
+        .goto(&format!("{}/console#/bots/shop-bot/endpoints", dev.base))
+        .await?;
+    fill(client, "#ep-name", "Orders service").await?;
+    fill(client, "#ep-url", &sink.url("/webhooks")).await?;
+    click(client, "#new-endpoint button[type=submit]").await?;
+    wait_text(client, "#endpoint-once .once-value", &["whsec_"]).await?;
+    wait_text(client, "#delivery-log-empty", &["No deliveries yet"]).await?;
+    click(client, "#test-endpoint").await?;
+    let row = wait_text(
+        client,
+        "#delivery-log tbody tr",
+        &["webhook.test", "succeeded", "200"],
+    )
+    .await?;
+    if sink.received().is_empty() {
+        bail!("the delivery row ({row}) shows, but the sink received nothing");
+    }
+    // Opened again, the page no longer shows the secret.
+    client
+        .goto(&format!("{}/console#/bots/shop-bot/endpoints", dev.base))
+        .await?;
+    click(client, "#endpoints a").await?;
+    wait_text(client, "#delivery-log", &["webhook.test", "succeeded"]).await?;
+    if client
+        .find(Locator::Css("#endpoint-once .once-value"))
+        .await
+        .is_ok()
+    {
+        bail!("the signing secret is shown again");
+    }
+    wait_text(
+        client,
+        "#endpoint-chart",
+        &["Deliveries", "Failures", "Latency"],
+    )
+    .await?;
+    shots.take(client, "endpoint").await?;
+
+    // A portal link for this bot opens its endpoints and deliveries only.
+    dev.admin_json(
+        Method::POST,
+        "/v1/bots",
+        json!({"name": "Other", "id": "other-bot"}),
+        201,
+    )
+    .await;
+    let minted = dev
+        .admin_json(
+            Method::POST,
+            "/v1/bots/shop-bot/portal",
+            json!({"expires_in": 600}),
+            201,
+        )
+        .await;
+    click(client, "#sign-out").await?;
+    wait_text(client, "#sign-in h1", &["Sign in"]).await?;
+    let link = minted["url"]
+        .as_str()
+        .ok_or_else(|| anyhow!("no url: {minted}"))?;
+    client.goto(link).await?;
+    wait_text(client, "#scope", &["Portal: shop-bot"]).await?;
+    wait_text(client, "#endpoints", &["Orders service"]).await?;
+    let page = client.find(Locator::Css("main")).await?.text().await?;
+    if page.contains("Hooks") || page.contains("New endpoint") {
+        bail!("the portal shows more than endpoints and deliveries: {page}");
+    }
+    if client
+        .current_url()
+        .await?
+        .fragment()
+        .is_some_and(|f| f.contains("hlp_"))
+    {
+        bail!("the token stayed in the address bar");
+    }
+    // Another bot's page leads back to this one.
+    client
+        .goto(&format!("{}/console#/bots/other-bot", dev.base))
+        .await?;
+    wait_text(client, "#view h1", &["Shop"]).await?;
+    wait_text(client, "#scope", &["shop-bot"]).await?;
+    click(client, "#endpoints a").await?;
+    wait_text(client, "#delivery-log", &["webhook.test", "succeeded"]).await?;
+    shots.take(client, "portal").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_signs_in_runs_a_hook_tests_an_endpoint_and_opens_a_portal_link() {
+    let required = std::env::var("HOOKLANE_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let Some((driver_bin, chromium)) = browser() else {
+        assert!(
+            !required,
+            "HOOKLANE_REQUIRE_BROWSER=1 but chromium or chromedriver is missing \
+             (apt-get install chromium chromium-driver; tests/run.sh does it)"
+        );
+        eprintln!(
+            "ignored: the console's browser test needs chromium and chromedriver \
+             (Debian: apt-get install chromium chromium-driver)"
+        );
+        return;
+    };
+    let shots = Shots::new();
+    let driver = Driver::start(&driver_bin, &shots.dir.join("chromedriver.log"))
+        .await
+        .expect("chromedriver starts");
+    let dev = Dev::start(&bin(), Backend::Embedded, &[]).await;
+    let sink = Sink::start().await;
+
+    let caps: serde_json::Map<String, Value> = serde_json::from_value(json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--window-size=1280,1200",
+                     "--lang=en-US"]
+        }
+    }))
+    .unwrap();
+    // chromedriver is on loopback: plain HTTP, no TLS stack.
+    let client = ClientBuilder::new(HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session");
+
+    let outcome = scenario(&client, &dev, &sink, &shots).await;
+    if outcome.is_err() {
+        let _ = shots.take(&client, "at-failure").await;
+    }
+    let _ = client.close().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        panic!(
+            "{e:#}\nscreenshots and chromedriver.log kept in {}\nhooklane dev's log:\n{}",
+            shots.dir.display(),
+            dev.log()
+        );
+    }
+    let images = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/images");
+    std::fs::create_dir_all(&images).unwrap();
+    for (shot, name) in [
+        ("hook", "console-hook.png"),
+        ("endpoint", "console-endpoint.png"),
+    ] {
+        std::fs::copy(shots.dir.join(format!("{shot}.png")), images.join(name))
+            .expect("the screenshot is copied to docs/images");
+    }
+    let _ = std::fs::remove_dir_all(&shots.dir);
+}
