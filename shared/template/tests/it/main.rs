@@ -1,0 +1,4 @@
+//! The template crate's integration tests, one binary: `render` checks
+//! placeholders, JSON rendering and string rendering against a fixed context.
+
+mod render;
