@@ -20,7 +20,8 @@
 #
 # The tests see: AWS_ENDPOINT_URL (the moto server), AWS_ACCESS_KEY_ID /
 # AWS_SECRET_ACCESS_KEY = testing, AWS_REGION / AWS_DEFAULT_REGION = us-east-1,
-# HOOKLANE_REQUIRE_MOTO=1 (a test that needs moto fails instead of skipping),
+# HOOKLANE_REQUIRE_MOTO=1, and every ignored test runs (`--include-ignored`:
+# the tests marked `needs moto` run here, and fail if moto is not reachable),
 # SAM_CLI_TELEMETRY=0, HOOKLANE_REQUIRE_BROWSER=1 (the console's browser
 # test fails instead of skipping when chromium or chromedriver is missing;
 # Debian's `chromium` and `chromium-driver` are installed with apt-get when
@@ -182,9 +183,25 @@ export HOOKLANE_REQUIRE_MOTO=1
 if [[ "${HOOKLANE_SKIP_CARGO:-0}" == "1" ]]; then
   section "cargo test (skipped: HOOKLANE_SKIP_CARGO=1)"
 else
-  section "cargo test --workspace --locked $*"
+  # The tests that need moto are #[ignore]d (a plain `cargo test` lists them
+  # as "needs moto"); here moto is up, so they run: --include-ignored goes to
+  # the test binaries, after any test-binary args the caller gave after `--`.
+  CARGO_ARGS=()
+  TEST_ARGS=()
+  seen_dashes=0
+  for arg in "$@"; do
+    if ((seen_dashes)); then
+      TEST_ARGS+=("$arg")
+    elif [[ "$arg" == "--" ]]; then
+      seen_dashes=1
+    else
+      CARGO_ARGS+=("$arg")
+    fi
+  done
+  TEST_ARGS+=(--include-ignored)
+  section "cargo test --workspace --locked ${CARGO_ARGS[*]} -- ${TEST_ARGS[*]}"
   command -v cargo >/dev/null || die "cargo is not on PATH (install Rust: https://rustup.rs)"
-  cargo test --workspace --locked "$@"
+  cargo test --workspace --locked ${CARGO_ARGS[@]+"${CARGO_ARGS[@]}"} -- "${TEST_ARGS[@]}"
 fi
 
 # ----------------------------------------------------------------- template

@@ -1,7 +1,7 @@
 //! Test helpers shared by the workspace's integration and end-to-end tests:
 //! a sink HTTP server on loopback that records what it receives, a running
-//! `hooklane dev` process, and the switch that decides whether the AWS
-//! backend is tested (against moto) or skipped.
+//! `hooklane dev` process, the moto endpoint for the AWS backend's tests and
+//! `on_every_backend!`, which writes one test per backend.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -20,23 +20,78 @@ pub use own_moto::OwnMoto;
 
 // ------------------------------------------------------------------ moto
 
-/// The moto endpoint when the AWS backend is to be tested. Without
-/// `AWS_ENDPOINT_URL` the AWS tests are skipped, unless
-/// `HOOKLANE_REQUIRE_MOTO=1` (the test script sets it), where that is a failure.
-pub fn moto() -> Option<String> {
+/// The moto endpoint (`AWS_ENDPOINT_URL`) for a test that needs the AWS
+/// backend.
+///
+/// Such a test is marked `#[ignore = "needs moto: tests/run.sh starts one"]`,
+/// so a plain `cargo test` lists it as ignored with that reason; the test
+/// script starts moto and runs it with `--include-ignored`. A test that runs
+/// and finds no moto fails: a skip never looks like a pass.
+///
+/// # Panics
+/// When `AWS_ENDPOINT_URL` is unset or empty.
+pub fn moto() -> String {
     match std::env::var("AWS_ENDPOINT_URL")
         .ok()
         .filter(|v| !v.is_empty())
     {
-        Some(url) => Some(url),
-        None if std::env::var("HOOKLANE_REQUIRE_MOTO").as_deref() == Ok("1") => {
-            panic!("HOOKLANE_REQUIRE_MOTO=1 but AWS_ENDPOINT_URL is not set: start moto (tests/run.sh does)")
-        }
-        None => {
-            eprintln!("skipped: the AWS backend test needs moto (AWS_ENDPOINT_URL); tests/run.sh starts it");
-            None
-        }
+        Some(url) => url,
+        None => panic!(
+            "this test needs moto but AWS_ENDPOINT_URL is not set: run it with \
+             `bash tests/run.sh` (which starts moto), or start \
+             `moto_server -H 127.0.0.1 -p PORT` and export AWS_ENDPOINT_URL=http://127.0.0.1:PORT"
+        ),
     }
+}
+
+/// Writes one test per backend from one body: `NAME::embedded` and
+/// `NAME::aws`, the second ignored unless moto is there
+/// (`needs moto: tests/run.sh starts one`). The attributes (e.g.
+/// `#[tokio::test(flavor = "multi_thread")]`) go on both; the body sees the
+/// [`Backend`] under the name given in the parentheses.
+///
+/// ```text
+/// on_every_backend! {
+///     #[tokio::test(flavor = "multi_thread")]
+///     async fn a_call_reaches_the_sink(backend) {
+///         let dev = Dev::start(bin(), backend, &[]).await;
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! on_every_backend {
+    ($(#[$attr:meta])* async fn $name:ident($backend:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(#[$attr])*
+            async fn embedded() {
+                let $backend = $crate::Backend::Embedded;
+                $body
+            }
+
+            $(#[$attr])*
+            #[ignore = "needs moto: tests/run.sh starts one"]
+            async fn aws() {
+                let $backend = $crate::Backend::aws();
+                $body
+            }
+        }
+    };
+}
+
+/// A loopback address nothing listens on (bound once, then released): a
+/// port to hand a process, or a target that refuses connections.
+pub fn free_addr() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
+/// A loopback port held bound (never accepting) until the listener is
+/// dropped: for "address in use" checks.
+pub fn busy_port() -> std::net::TcpListener {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap()
 }
 
 /// A fresh name for a table or queue.
@@ -214,17 +269,16 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Embedded, plus AWS when moto is there.
-    pub fn all() -> Vec<Backend> {
-        let mut all = vec![Backend::Embedded];
-        if let Some(endpoint) = moto() {
-            all.push(Backend::Aws {
-                endpoint,
-                table: unique("hl-e2e"),
-                queue: unique("hl-e2e"),
-            });
+    /// DynamoDB + SQS on moto, with a fresh table and queue.
+    ///
+    /// # Panics
+    /// Without moto (see [`moto`]).
+    pub fn aws() -> Backend {
+        Backend::Aws {
+            endpoint: moto(),
+            table: unique("hl-e2e"),
+            queue: unique("hl-e2e"),
         }
-        all
     }
 }
 
@@ -241,11 +295,6 @@ pub struct Dev {
     child: Option<Child>,
 }
 
-fn free_port() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
-}
-
 impl Dev {
     /// Starts `bin` (the `hooklane` binary) and waits for `/healthz`.
     pub async fn start(bin: &Path, backend: Backend, env: &[(&str, &str)]) -> Self {
@@ -258,7 +307,7 @@ impl Dev {
                 .unwrap(),
             bin: bin.to_owned(),
             backend,
-            addr: free_port(),
+            addr: free_addr(),
             data_dir: tempfile::tempdir().unwrap(),
             env: env
                 .iter()

@@ -13,7 +13,7 @@ use hooklane_runtime::config::Settings;
 use hooklane_runtime::Services;
 use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
 use hooklane_template::Context;
-use hooklane_testkit::{Reply, Sink};
+use hooklane_testkit::{free_addr, Reply, Sink};
 use serde_json::{json, Map, Value};
 
 /// Services on a fresh SQLite file, calling out to loopback.
@@ -114,10 +114,7 @@ fn http(url: String) -> Value {
 }
 
 fn closed_port_url() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    drop(l);
-    format!("http://{addr}/gone")
+    format!("http://{}/gone", free_addr())
 }
 
 // ------------------------------------------------------------ failure semantics

@@ -1,11 +1,10 @@
 //! The conformance suite against the AWS adapters, on a real moto server.
 //!
 //! The test script exports `AWS_ENDPOINT_URL` (moto), test credentials,
-//! `AWS_REGION` and `HOOKLANE_REQUIRE_MOTO=1`. Without `AWS_ENDPOINT_URL`
-//! these tests are skipped, unless `HOOKLANE_REQUIRE_MOTO=1` says a missing
-//! moto is a failure.
+//! `AWS_REGION` and runs these ignored tests (`--include-ignored`); a plain
+//! `cargo test` lists them as ignored (`needs moto`), and one run without
+//! moto fails.
 
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,26 +15,13 @@ use hooklane_store::dynamodb::DynamoStore;
 use hooklane_store::sqs::SqsQueue;
 use hooklane_store::{Page, Queue, Store};
 
-/// The SDK config pointed at moto, or `None` when the tests are to be skipped.
-async fn moto(test: &str) -> Option<aws_config::SdkConfig> {
-    if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
-        assert!(
-            std::env::var("HOOKLANE_REQUIRE_MOTO").as_deref() != Ok("1"),
-            "HOOKLANE_REQUIRE_MOTO=1 but AWS_ENDPOINT_URL is not set: start moto \
-             (moto_server -H 127.0.0.1 -p PORT) and export AWS_ENDPOINT_URL=http://127.0.0.1:PORT"
-        );
-        // Straight to stderr, past the test harness's capture, so the skip shows.
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped the AWS adapter test `{test}`: AWS_ENDPOINT_URL is not set (no moto)"
-        );
-        return None;
-    }
-    Some(
-        hooklane_store::aws_config()
-            .await
-            .expect("the AWS settings"),
-    )
+/// The SDK config pointed at moto (the test kit's `moto()` fails the test
+/// when there is none).
+async fn moto() -> aws_config::SdkConfig {
+    hooklane_testkit::moto();
+    hooklane_store::aws_config()
+        .await
+        .expect("the AWS settings")
 }
 
 /// A name no other test (or earlier run) uses.
@@ -53,20 +39,18 @@ async fn fresh_store(config: &aws_config::SdkConfig) -> DynamoStore {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: tests/run.sh starts one"]
 async fn dynamodb_store_passes_the_conformance_suite() {
-    let Some(config) = moto("dynamodb_store_passes_the_conformance_suite").await else {
-        return;
-    };
+    let config = moto().await;
     let store = fresh_store(&config).await;
     conformance::store_suite(&store).await;
     conformance::store_concurrency_suite(Arc::new(store) as Arc<dyn Store>).await;
 }
 
 #[tokio::test]
+#[ignore = "needs moto: tests/run.sh starts one"]
 async fn sqs_queue_passes_the_conformance_suite() {
-    let Some(config) = moto("sqs_queue_passes_the_conformance_suite").await else {
-        return;
-    };
+    let config = moto().await;
     let queue = SqsQueue::ensure_queue(&config, &fresh_name("queue"), 3)
         .await
         .expect("create the queues");
@@ -74,11 +58,9 @@ async fn sqs_queue_passes_the_conformance_suite() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: tests/run.sh starts one"]
 async fn ensure_table_creates_the_template_schema_and_is_idempotent() {
-    let Some(config) = moto("ensure_table_creates_the_template_schema_and_is_idempotent").await
-    else {
-        return;
-    };
+    let config = moto().await;
     let store = fresh_store(&config).await;
     store.ensure_table().await.expect("a second ensure_table");
 
@@ -114,11 +96,9 @@ async fn ensure_table_creates_the_template_schema_and_is_idempotent() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: tests/run.sh starts one"]
 async fn deleting_a_bot_removes_more_items_than_one_batch_write_holds() {
-    let Some(config) = moto("deleting_a_bot_removes_more_items_than_one_batch_write_holds").await
-    else {
-        return;
-    };
+    let config = moto().await;
     // BatchWriteItem takes 25 items a call: 60 runs and 30 deliveries (each
     // with its pointer) take several, in partitions other than the bot's.
     let store = fresh_store(&config).await;
@@ -189,10 +169,9 @@ async fn deleting_a_bot_removes_more_items_than_one_batch_write_holds() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: tests/run.sh starts one"]
 async fn ensure_table_refuses_a_table_with_another_key() {
-    let Some(config) = moto("ensure_table_refuses_a_table_with_another_key").await else {
-        return;
-    };
+    let config = moto().await;
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, ScalarAttributeType,
     };
@@ -226,10 +205,9 @@ async fn ensure_table_refuses_a_table_with_another_key() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: tests/run.sh starts one"]
 async fn a_missing_table_is_an_error_not_a_panic() {
-    let Some(config) = moto("a_missing_table_is_an_error_not_a_panic").await else {
-        return;
-    };
+    let config = moto().await;
     let store = DynamoStore::new(&config, fresh_name("absent"));
     assert!(store.ping().await.is_err());
     let bot = hooklane_domain::BotId::generate();
@@ -237,10 +215,9 @@ async fn a_missing_table_is_an_error_not_a_panic() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: tests/run.sh starts one"]
 async fn ensure_queue_sets_the_redrive_policy_and_is_idempotent() {
-    let Some(config) = moto("ensure_queue_sets_the_redrive_policy_and_is_idempotent").await else {
-        return;
-    };
+    let config = moto().await;
     let name = fresh_name("queue");
     let first = SqsQueue::ensure_queue(&config, &name, 5).await.unwrap();
     let again = SqsQueue::ensure_queue(&config, &name, 5).await.unwrap();
@@ -282,10 +259,9 @@ async fn ensure_queue_sets_the_redrive_policy_and_is_idempotent() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: tests/run.sh starts one"]
 async fn long_delays_are_cut_to_fifteen_minutes() {
-    let Some(config) = moto("long_delays_are_cut_to_fifteen_minutes").await else {
-        return;
-    };
+    let config = moto().await;
     let queue = SqsQueue::ensure_queue(&config, &fresh_name("queue"), 3)
         .await
         .unwrap();
@@ -299,12 +275,9 @@ async fn long_delays_are_cut_to_fifteen_minutes() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: tests/run.sh starts one"]
 async fn sqs_sends_and_deletes_in_batches_of_ten_and_reports_each_failed_entry() {
-    let Some(config) =
-        moto("sqs_sends_and_deletes_in_batches_of_ten_and_reports_each_failed_entry").await
-    else {
-        return;
-    };
+    let config = moto().await;
     let queue = SqsQueue::ensure_queue(&config, &fresh_name("queue"), 3)
         .await
         .expect("create the queues");

@@ -1,18 +1,12 @@
 //! End to end: `hooklane dev` as a real process, a sink HTTP server on
 //! loopback, on the embedded backend and (with moto) on DynamoDB + SQS.
 
-use std::path::Path;
 use std::time::Duration;
 
-use hooklane_testkit::{Backend, Dev, Sink};
+use crate::common::{bin, WAIT};
+use hooklane_testkit::{on_every_backend, Dev, Sink};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_hooklane"))
-}
-
-const WAIT: Duration = Duration::from_secs(20);
 
 /// what, method, url, Authorization, body, status, error code
 type Case = (
@@ -35,9 +29,9 @@ async fn call(dev: &Dev, url: &str, key: &str, body: Value) -> reqwest::Response
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_hook_call_posts_the_rendered_body_to_the_sink_on_every_backend() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_hook_call_posts_the_rendered_body_to_the_sink_on_every_backend(backend) {
         let sink = Sink::start().await;
         let dev = Dev::start(bin(), backend.clone(), &[]).await;
         let (bot, key) = dev.bot().await;
@@ -117,9 +111,9 @@ async fn a_hook_call_posts_the_rendered_body_to_the_sink_on_every_backend() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_event_accepted_before_a_kill_9_still_runs_after_a_restart() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_event_accepted_before_a_kill_9_still_runs_after_a_restart(backend) {
         let sink = Sink::start().await;
         // The dispatcher is off, so the event can only be in the queue when the process dies.
         let mut dev = Dev::start(bin(), backend.clone(), &[("HOOKLANE_DISPATCH", "false")]).await;
@@ -144,9 +138,9 @@ async fn an_event_accepted_before_a_kill_9_still_runs_after_a_restart() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn bad_calls_get_their_status_and_code_and_nothing_is_queued() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn bad_calls_get_their_status_and_code_and_nothing_is_queued(backend) {
         let sink = Sink::start().await;
         let mut dev = Dev::start(bin(), backend.clone(), &[("HOOKLANE_DISPATCH", "false")]).await;
         let (bot, key) = dev.bot().await;

@@ -9,11 +9,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hooklane_testkit::{Backend, Dev};
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_hooklane"))
-}
+use crate::common::bin;
+use hooklane_testkit::{busy_port, free_addr, Backend, Dev};
 
 fn host_port(dev: &Dev) -> String {
     dev.base.trim_start_matches("http://").to_owned()
@@ -157,7 +154,7 @@ async fn a_second_dev_on_the_same_data_dir_is_refused_and_files_are_private() {
 
 #[test]
 fn a_busy_port_names_the_option_that_changes_it_and_writes_nothing() {
-    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = busy_port();
     let addr = busy.local_addr().unwrap().to_string();
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
@@ -194,11 +191,7 @@ fn an_admin_token_shorter_than_32_characters_is_refused() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_listens_on_a_host_name_and_api_finds_its_token_and_takes_a_url_without_scheme() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_addr().port();
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
     let mut child = Command::new(bin())

@@ -8,21 +8,12 @@
 //! - Telegram Bot API: `POST /bot{token}/sendMessage`, JSON with `chat_id`,
 //!   `text`, `parse_mode` (the base URL comes from `HOOKLANE_TELEGRAM_API_BASE`).
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use hooklane_testkit::{Backend, Dev, Received, Reply, Sink};
+use crate::common::{bin, SETTLE, WAIT};
+use hooklane_testkit::{on_every_backend, Backend, Dev, Received, Reply, Sink};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_hooklane"))
-}
-
-const WAIT: Duration = Duration::from_secs(20);
-
-/// How long a negative check (nothing more happens) waits.
-const SETTLE: Duration = Duration::from_millis(1500);
 
 const DISCORD_PATH: &str = "/api/webhooks/112233445566/DISCORD-WEBHOOK-SECRET";
 const SLACK_PATH: &str = "/services/T0001/B0001/SLACK-WEBHOOK-SECRET";
@@ -115,9 +106,9 @@ fn assert_no_tokens(run: &Value) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn every_action_reaches_its_target_in_the_shape_the_platform_documents_on_every_backend() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn every_action_reaches_its_target_in_the_shape_the_platform_documents_on_every_backend(backend) {
         let p = Platforms::start().await;
         let crm = Sink::start().await;
         let subscriber = Sink::start().await;
@@ -252,9 +243,9 @@ async fn every_action_reaches_its_target_in_the_shape_the_platform_documents_on_
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_429_is_retried_after_the_wait_each_platform_asks_for_on_every_backend() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_429_is_retried_after_the_wait_each_platform_asks_for_on_every_backend(backend) {
         let p = Platforms::start().await;
         // Discord: `retry_after` in the JSON body (seconds, fractional).
         p.discord.reply_with([Reply {
@@ -321,9 +312,9 @@ async fn a_429_is_retried_after_the_wait_each_platform_asks_for_on_every_backend
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_over_long_text_is_cut_with_a_note_instead_of_failing_on_every_backend() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_over_long_text_is_cut_with_a_note_instead_of_failing_on_every_backend(backend) {
         let p = Platforms::start().await;
         let dev = p.dev(&backend).await;
         let (bot, key) = dev.bot().await;
@@ -371,10 +362,9 @@ async fn an_over_long_text_is_cut_with_a_note_instead_of_failing_on_every_backen
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_payment_received_scenario_thanks_the_user_tells_the_team_and_the_crm_and_keeps_the_balance(
-) {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_payment_received_scenario_thanks_the_user_tells_the_team_and_the_crm_and_keeps_the_balance(backend) {
         let p = Platforms::start().await;
         let crm = Sink::start().await;
         let dev = p.dev(&backend).await;
@@ -494,10 +484,10 @@ async fn the_payment_received_scenario_thanks_the_user_tells_the_team_and_the_cr
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn concurrent_update_variable_adds_never_lose_one_on_every_backend() {
-    const CALLS: usize = 20;
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn concurrent_update_variable_adds_never_lose_one_on_every_backend(backend) {
+        const CALLS: usize = 20;
         let dev = Dev::start(bin(), backend.clone(), &[]).await;
         let (bot, key) = dev.bot().await;
         let hook = dev
@@ -554,9 +544,9 @@ async fn concurrent_update_variable_adds_never_lose_one_on_every_backend() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_publish_loop_stops_at_the_documented_depth_on_every_backend() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_publish_loop_stops_at_the_documented_depth_on_every_backend(backend) {
         let dev = Dev::start(bin(), backend.clone(), &[]).await;
         let (bot, _) = dev.bot().await;
         // The hook publishes `loop.ping`; the endpoint subscribed to it is the hook itself.
@@ -617,9 +607,9 @@ async fn a_publish_loop_stops_at_the_documented_depth_on_every_backend() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_run_is_retried_whole_only_when_its_failure_is_transient_and_nothing_took_effect() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_run_is_retried_whole_only_when_its_failure_is_transient_and_nothing_took_effect(backend) {
         let first_call_fails = Sink::start().await;
         first_call_fails.reply_with([Reply::status(503)]);
         let second_call_fails = Sink::start().await;

@@ -12,19 +12,10 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use hooklane_testkit::{Backend, Dev, Received, Reply, Sink};
+use crate::common::{bin, SETTLE, WAIT};
+use hooklane_testkit::{on_every_backend, Dev, Received, Reply, Sink};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_hooklane"))
-}
-
-const WAIT: Duration = Duration::from_secs(20);
-
-/// How long a negative check (nothing more arrives) gives stray deliveries
-/// to show up.
-const SETTLE: Duration = Duration::from_millis(1500);
 
 // ------------------------------------------------------------ the verifier
 
@@ -352,9 +343,9 @@ fn at_path<'a>(got: &'a [Received], path: &str) -> Vec<&'a Received> {
 
 // ---------------------------------------------------------------- tests
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_published_event_reaches_each_matching_enabled_endpoint_once_signed_on_every_backend() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_published_event_reaches_each_matching_enabled_endpoint_once_signed_on_every_backend(backend) {
         let sink = Sink::start().await;
         let dev = Dev::start(bin(), backend.clone(), &[]).await;
         let (bot, key) = dev.bot().await;
@@ -463,9 +454,9 @@ async fn a_published_event_reaches_each_matching_enabled_endpoint_once_signed_on
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_failing_endpoint_is_retried_on_its_schedule_until_it_succeeds_on_every_backend() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_failing_endpoint_is_retried_on_its_schedule_until_it_succeeds_on_every_backend(backend) {
         let sink = Sink::start().await;
         let dev = Dev::start(bin(), backend.clone(), &[]).await;
         let (bot, key) = dev.bot().await;
@@ -581,10 +572,9 @@ async fn a_failing_endpoint_is_retried_on_its_schedule_until_it_succeeds_on_ever
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_endpoint_answering_410_is_disabled_says_why_and_still_takes_a_test_send_on_every_backend(
-) {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_endpoint_answering_410_is_disabled_says_why_and_still_takes_a_test_send_on_every_backend(backend) {
         let sink = Sink::start().await;
         let dev = Dev::start(bin(), backend.clone(), &[]).await;
         let (bot, key) = dev.bot().await;
@@ -663,10 +653,9 @@ async fn an_endpoint_answering_410_is_disabled_says_why_and_still_takes_a_test_s
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn resend_replays_one_delivery_and_recover_replays_what_failed_since_a_time_on_every_backend()
-{
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn resend_replays_one_delivery_and_recover_replays_what_failed_since_a_time_on_every_backend(backend) {
         let sink = Sink::start().await;
         let dev = Dev::start(bin(), backend.clone(), &[]).await;
         let (bot, key) = dev.bot().await;
@@ -760,9 +749,9 @@ fn time_now_rfc3339() -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_rotated_secret_signs_alongside_the_old_one_during_the_grace_on_every_backend() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_rotated_secret_signs_alongside_the_old_one_during_the_grace_on_every_backend(backend) {
         let sink = Sink::start().await;
         let dev = Dev::start(bin(), backend.clone(), &[]).await;
         let (bot, key) = dev.bot().await;
@@ -840,9 +829,9 @@ async fn a_rotated_secret_signs_alongside_the_old_one_during_the_grace_on_every_
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_retry_queued_before_the_endpoint_was_disabled_is_dropped_and_logged_on_every_backend() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_retry_queued_before_the_endpoint_was_disabled_is_dropped_and_logged_on_every_backend(backend) {
         let sink = Sink::start().await;
         let dev = Dev::start(bin(), backend.clone(), &[]).await;
         let (bot, key) = dev.bot().await;
@@ -877,9 +866,9 @@ async fn a_retry_queued_before_the_endpoint_was_disabled_is_dropped_and_logged_o
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_endpoint_failing_longer_than_allowed_is_disabled_without_a_retry_on_every_backend() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_endpoint_failing_longer_than_allowed_is_disabled_without_a_retry_on_every_backend(backend) {
         // The installation allows no failure run at all: the first failure disables.
         let sink = Sink::start().await;
         let dev = Dev::start(

@@ -7,18 +7,12 @@
 //! written out so the check shares no code with Hooklane), a browser page
 //! with CORS, and the bot's API key across a rotation.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use hooklane_testkit::{Backend, Dev, Sink};
+use crate::common::{bin, WAIT};
+use hooklane_testkit::{on_every_backend, Dev, Sink};
 use reqwest::{Method, Url};
 use serde_json::{json, Value};
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_hooklane"))
-}
-
-const WAIT: Duration = Duration::from_secs(20);
 
 // ------------------------------------------------------ signing, by hand
 
@@ -120,9 +114,9 @@ fn bodies(sink: &Sink, path: &str) -> Vec<Value> {
 
 // ------------------------------------------------------------------ tests
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_signed_get_link_runs_with_its_context_and_a_changed_or_expired_link_gets_401() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_signed_get_link_runs_with_its_context_and_a_changed_or_expired_link_gets_401(backend) {
         let sink = Sink::start().await;
         let dev = Dev::start(bin(), backend.clone(), &[]).await;
         let (bot, _) = dev.bot().await;
@@ -242,11 +236,11 @@ async fn a_signed_get_link_runs_with_its_context_and_a_changed_or_expired_link_g
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn botpress_github_and_browser_callers_are_accepted_and_impostors_are_not() {
-    const BP_SECRET: &str = "bp-shared-secret-1234";
-    const GH_SECRET: &str = "gh-webhook-secret";
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn botpress_github_and_browser_callers_are_accepted_and_impostors_are_not(backend) {
+        const BP_SECRET: &str = "bp-shared-secret-1234";
+        const GH_SECRET: &str = "gh-webhook-secret";
         let sink = Sink::start().await;
         let dev = Dev::start(bin(), backend.clone(), &[]).await;
         let (bot, _) = dev.bot().await;
@@ -418,10 +412,9 @@ async fn botpress_github_and_browser_callers_are_accepted_and_impostors_are_not(
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_hook_answers_with_its_own_response_or_redirect_and_a_repeated_idempotency_key_runs_once()
-{
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_hook_answers_with_its_own_response_or_redirect_and_a_repeated_idempotency_key_runs_once(backend) {
         let sink = Sink::start().await;
         let dev = Dev::start(bin(), backend.clone(), &[]).await;
         let (bot, key) = dev.bot().await;
@@ -533,9 +526,9 @@ async fn a_hook_answers_with_its_own_response_or_redirect_and_a_repeated_idempot
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn after_an_api_key_rotation_the_old_key_gets_401_within_10_seconds() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn after_an_api_key_rotation_the_old_key_gets_401_within_10_seconds(backend) {
         let dev = Dev::start(bin(), backend.clone(), &[("HOOKLANE_DISPATCH", "false")]).await;
         let (bot, old_key) = dev.bot().await;
         let hook = dev
@@ -589,9 +582,9 @@ async fn after_an_api_key_rotation_the_old_key_gets_401_within_10_seconds() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_new_api_key_works_at_once_after_a_rotation() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_new_api_key_works_at_once_after_a_rotation(backend) {
         let dev = Dev::start(bin(), backend.clone(), &[("HOOKLANE_DISPATCH", "false")]).await;
         let (bot, old_key) = dev.bot().await;
         let hook = dev

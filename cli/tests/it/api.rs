@@ -1,15 +1,11 @@
 //! `hooklane api`: the admin API from the command line, with the admin
 //! token against `hooklane dev`, and signed (SigV4) for a deployed stack.
 
-use std::path::Path;
 use std::process::Command;
 
+use crate::common::bin;
 use hooklane_testkit::{Backend, Dev, Sink};
 use serde_json::Value;
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_hooklane"))
-}
 
 fn api(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let mut cmd = Command::new(bin());

@@ -1,0 +1,18 @@
+//! The CLI's integration tests, one binary. Each module runs `hooklane` as a
+//! real process (through the test kit's `Dev`, beside its loopback `Sink`):
+//! `e2e` (a hook call to a sink, a kill -9, bad calls), `inbound` (each auth
+//! scheme the way its callers use it), `outbound` (published events,
+//! signatures, retries, endpoint disabling), `actions` (every action against
+//! stand-ins for Discord, Slack, Telegram and a CRM), `api` (`hooklane api`),
+//! `dev_server` (`hooklane dev` as a server others reach). Tests that run on
+//! every backend are written once with `on_every_backend!`: `…::embedded`
+//! always runs, `…::aws` needs moto (tests/run.sh starts one). `common`
+//! holds the shared helpers.
+
+mod actions;
+mod api;
+mod common;
+mod dev_server;
+mod e2e;
+mod inbound;
+mod outbound;
