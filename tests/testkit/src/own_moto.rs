@@ -27,23 +27,17 @@ fn moto_server() -> Option<PathBuf> {
 }
 
 impl OwnMoto {
-    /// Starts moto and waits until it answers. `None` (the test is skipped)
-    /// when there is no `moto_server`, unless `HOOKLANE_REQUIRE_MOTO=1`,
-    /// where that is a failure.
-    pub async fn start() -> Option<Self> {
-        let Some(bin) = moto_server() else {
-            assert!(
-                std::env::var("HOOKLANE_REQUIRE_MOTO").as_deref() != Ok("1"),
-                "HOOKLANE_REQUIRE_MOTO=1 but there is no .venv/bin/moto_server nor moto_server on PATH (tests/run.sh installs it)"
-            );
-            eprintln!("skipped: no moto_server (.venv/bin or PATH); tests/run.sh installs it");
-            return None;
-        };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+    /// Starts moto and waits until it answers. A test that uses it is marked
+    /// `#[ignore = "needs moto: tests/run.sh starts one"]`.
+    ///
+    /// # Panics
+    /// When there is no `moto_server` (tests/run.sh installs it in .venv) or
+    /// it does not answer within 30 s.
+    pub async fn start() -> Self {
+        let bin = moto_server().expect(
+            "this test needs moto_server: none in .venv/bin nor on PATH (tests/run.sh installs it)",
+        );
+        let port = crate::free_addr().port();
         let child = Command::new(bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
@@ -64,7 +58,7 @@ impl OwnMoto {
                 .await
                 .is_ok()
             {
-                return Some(moto);
+                return moto;
             }
             assert!(Instant::now() < deadline, "moto did not start within 30 s");
             tokio::time::sleep(Duration::from_millis(100)).await;

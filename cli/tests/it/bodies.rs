@@ -7,21 +7,14 @@
 //! retries and Svix's header names work against each store.
 
 use std::io::Write;
-use std::path::Path;
-use std::time::Duration;
 
+use crate::common::{bin, WAIT};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use hooklane_testkit::crypto::{base64_decode, base64_encode, hex, hmac_sha256};
-use hooklane_testkit::{Backend, Dev, Sink};
+use hooklane_testkit::{on_every_backend, Dev, Sink};
 use reqwest::Method;
 use serde_json::json;
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_hooklane"))
-}
-
-const WAIT: Duration = Duration::from_secs(20);
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut e = GzEncoder::new(Vec::new(), Compression::default());
@@ -56,9 +49,9 @@ fn written(text: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn numbers_keep_their_digits_through_actions_publishes_and_deliveries_on_every_backend() {
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn numbers_keep_their_digits_through_actions_publishes_and_deliveries_on_every_backend(backend) {
         let sink = Sink::start().await;
         let dev = Dev::start(bin(), backend.clone(), &[]).await;
         let (bot, key) = dev.bot().await;
@@ -193,11 +186,11 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn slack_retries_and_svix_redeliveries_are_duplicates_on_every_backend() {
-    const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
-    const SVIX_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-    for backend in Backend::all() {
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn slack_retries_and_svix_redeliveries_are_duplicates_on_every_backend(backend) {
+        const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+        const SVIX_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
         let dev = Dev::start(bin(), backend.clone(), &[]).await;
         let (bot, _) = dev.bot().await;
         let log = json!([{"type": "log", "message": "{payload.event_id}{payload.type}"}]);
