@@ -6,14 +6,16 @@
 //! stand-ins for Discord, Slack, Telegram and a CRM), `api` (`hooklane api`),
 //! `dev_server` (`hooklane dev` as a server others reach), `bodies` (bodies
 //! as senders send them), `storage_faults` (crashes, a full disk, a frozen or
-//! dead AWS backend). Tests that run on every backend are written once with
-//! `on_every_backend!`: `…::embedded` always runs, `…::aws` needs moto
-//! (tests/run.sh starts one). `common` holds the shared helpers.
+//! dead AWS backend), `console` (the web console in a headless browser).
+//! Tests that run on every backend are written once with `on_every_backend!`:
+//! `…::embedded` always runs, `…::aws` needs moto (tests/run.sh starts one).
+//! `common` holds the shared helpers.
 
 mod actions;
 mod api;
 mod bodies;
 mod common;
+mod console;
 mod dev_server;
 mod e2e;
 mod inbound;

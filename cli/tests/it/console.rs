@@ -20,18 +20,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::{bin, WAIT};
 use anyhow::{anyhow, bail, Context as _};
 use fantoccini::{Client, ClientBuilder, Locator};
-use hooklane_testkit::{Backend, Dev, Sink};
+use hooklane_testkit::{free_addr, Backend, Dev, Sink};
 use hyper_util::client::legacy::connect::HttpConnector;
 use reqwest::Method;
 use serde_json::{json, Value};
-
-const WAIT: Duration = Duration::from_secs(20);
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_hooklane"))
-}
 
 fn on_path(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
@@ -56,9 +51,7 @@ struct Driver {
 
 impl Driver {
     async fn start(path: &Path, log: &Path) -> anyhow::Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+        let port = free_addr().port();
         let log = std::fs::File::create(log)?;
         let child = Command::new(path)
             .arg(format!("--port={port}"))
@@ -323,7 +316,7 @@ async fn the_console_signs_in_runs_a_hook_tests_an_endpoint_and_opens_a_portal_l
     let driver = Driver::start(&driver_bin, &shots.dir.join("chromedriver.log"))
         .await
         .expect("chromedriver starts");
-    let dev = Dev::start(&bin(), Backend::Embedded, &[]).await;
+    let dev = Dev::start(bin(), Backend::Embedded, &[]).await;
     let sink = Sink::start().await;
 
     let caps: serde_json::Map<String, Value> = serde_json::from_value(json!({
