@@ -17,11 +17,9 @@ pub use body::{json_depth, parse_body, ParsedBody};
 pub use cache::CACHE_TTL;
 pub use intake::IDEMPOTENCY_WINDOW;
 
-/// How deep a hook call's JSON body may nest. serde_json reads at most 127
-/// levels, and the queue envelope wraps the payload two levels deeper (more
-/// when an action nests it in a published event): a body accepted with more
-/// could not be read back by the dispatcher.
-pub const MAX_JSON_DEPTH: usize = 100;
+/// How deep a hook call's JSON body may nest: the envelope's limit, so the
+/// dispatcher can always read back what was accepted.
+pub use hooklane_domain::envelope::MAX_JSON_DEPTH;
 
 /// What every ingress request shares; cheap to clone (every part is behind
 /// an `Arc`).

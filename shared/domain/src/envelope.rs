@@ -10,6 +10,24 @@ use crate::id::{BotId, CallId, DeliveryId, EndpointId, HookId, MessageId};
 /// calls a hook that publishes again, …) before the chain is stopped.
 pub const MAX_PUBLISH_DEPTH: u32 = 5;
 
+/// How many levels of arrays and objects a value carried in an envelope may
+/// nest: a hook call's body, a signed URL's context, a published event's
+/// data. An envelope wraps the value in a few levels of its own and is read
+/// back by the dispatcher with serde_json's default recursion limit (128),
+/// so a value within this limit is always readable; anything deeper is
+/// refused where it enters (400 at the ingress and the admin API, a
+/// permanent action failure for a `publish` action) rather than queued.
+pub const MAX_JSON_DEPTH: usize = 100;
+
+/// How many arrays and objects nest in `value` at its deepest (a scalar is 0).
+pub fn json_depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(json_depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 /// The request header carrying the publish depth (a decimal count) along
 /// deliveries and `http_request` actions, so a call that lands on a
 /// Hooklane hook continues the count.

@@ -10,17 +10,7 @@ pub const MAX_URL_LIFETIME_SECONDS: u64 = 10 * 365 * 86_400;
 /// The most a signed URL's context may hold, as JSON.
 pub const MAX_CONTEXT_BYTES: usize = 2048;
 
-/// How deep a signed URL's context may nest (the ingress reads no deeper).
-const MAX_CONTEXT_DEPTH: usize = 100;
-
-/// How many arrays and objects deep `v` nests (0 for a scalar).
-fn json_depth(v: &Value) -> usize {
-    match v {
-        Value::Array(items) => 1 + items.iter().map(json_depth).max().unwrap_or(0),
-        Value::Object(map) => 1 + map.values().map(json_depth).max().unwrap_or(0),
-        _ => 0,
-    }
-}
+use hooklane_domain::envelope::{json_depth, MAX_JSON_DEPTH as MAX_CONTEXT_DEPTH};
 
 /// What minting a signed URL takes: `{"context": {…}, "expires_in": 3600}`.
 /// Answers the `context` object (default `{}`) and `expires_in` in seconds,

@@ -133,14 +133,7 @@ fn too_deep() -> ApiError {
     )
 }
 
-/// How many arrays and objects nest in `value` at its deepest (a scalar is 0).
-pub fn json_depth(value: &Value) -> usize {
-    match value {
-        Value::Array(items) => 1 + items.iter().map(json_depth).max().unwrap_or(0),
-        Value::Object(map) => 1 + map.values().map(json_depth).max().unwrap_or(0),
-        _ => 0,
-    }
-}
+pub use hooklane_domain::envelope::json_depth;
 
 /// A form as an object; a repeated name becomes an array of its values.
 pub fn form(text: &str) -> Map<String, Value> {

@@ -3,16 +3,20 @@
 
 use std::time::Duration;
 
-use hooklane_domain::envelope::{Publish, MAX_PUBLISH_DEPTH};
+use hooklane_domain::envelope::{json_depth, Publish, MAX_JSON_DEPTH, MAX_PUBLISH_DEPTH};
 use hooklane_domain::{Envelope, Job, MessageId};
 use hooklane_runtime::Services;
+use hooklane_store::QueueError;
 use serde_json::{json, Value};
 
 use super::{ActionError, ActionResultOf, RunState};
 
 /// `publish`: queues the rendered event (its name checked) with the
 /// rendered data, one publish depth deeper; past [`MAX_PUBLISH_DEPTH`] it
-/// is not published (loop protection). A queue error is transient.
+/// is not published (loop protection). Data nesting deeper than
+/// [`MAX_JSON_DEPTH`], or an event too large for the queue, is a permanent
+/// failure: it could never be fanned out, so it is not queued. Another
+/// queue error is transient.
 pub(super) async fn run(
     svc: &Services,
     state: &mut RunState,
@@ -31,6 +35,12 @@ pub(super) async fn run(
         )));
     }
     let data = state.json(data);
+    let depth = json_depth(&data);
+    if depth > MAX_JSON_DEPTH {
+        return Err(ActionError::permanent(format!(
+            "not published: the data nests {depth} levels deep; a published event holds at most {MAX_JSON_DEPTH}"
+        )));
+    }
     let message_id = MessageId::generate();
     let job = Job::Publish(Publish {
         message_id: message_id.clone(),
@@ -43,10 +53,15 @@ pub(super) async fn run(
     });
     svc.enqueue(Envelope::now(job), Duration::ZERO)
         .await
-        .map_err(|e| ActionError {
-            reason: format!("the event could not be queued: {e}"),
-            detail: Value::Null,
-            transient: true,
+        .map_err(|e| match e {
+            QueueError::TooLarge { .. } => {
+                ActionError::permanent(format!("not published: the event is too large: {e}"))
+            }
+            e => ActionError {
+                reason: format!("the event could not be queued: {e}"),
+                detail: Value::Null,
+                transient: true,
+            },
         })?;
     Ok(json!({ "event": event, "message_id": message_id }))
 }

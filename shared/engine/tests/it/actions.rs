@@ -686,6 +686,45 @@ async fn publish_refuses_an_event_name_that_renders_invalid() {
     assert!(engine.queued().await.is_empty());
 }
 
+#[tokio::test]
+async fn publish_refuses_data_nesting_deeper_than_an_envelope_can_carry_and_queues_nothing() {
+    let sink = Sink::start().await;
+    let engine = Engine::new(&sink);
+    // A payload at the ingress's limit, wrapped by the template in 3 more
+    // levels: 103, which the dispatcher could not be sure to read back.
+    let mut payload = json!("leaf");
+    for _ in 0..100 {
+        payload = json!([payload]);
+    }
+    let (outcome, _) = engine
+        .run(
+            json!([{"type": "publish", "event": "deep.event",
+                    "data": {"a": {"b": ["{payload}"]}}}]),
+            payload.clone(),
+        )
+        .await;
+    let failure = outcome.failure.expect("refused");
+    assert!(!failure.transient, "a depth that cannot fit is permanent");
+    assert!(
+        failure.reason.contains("nests 103 levels deep"),
+        "{}",
+        failure.reason
+    );
+    assert!(engine.queued().await.is_empty());
+
+    // Three levels shallower, the data is at the limit: queued whole.
+    let shallower = payload[0][0][0].clone();
+    let (outcome, _) = engine
+        .run(
+            json!([{"type": "publish", "event": "deep.event",
+                    "data": {"a": {"b": ["{payload}"]}}}]),
+            shallower,
+        )
+        .await;
+    assert!(outcome.failure.is_none(), "{:?}", outcome.failure);
+    assert_eq!(engine.queued().await.len(), 1);
+}
+
 // ------------------------------------------------------------ placeholders and requests
 
 #[tokio::test]
