@@ -52,6 +52,9 @@ pub enum Scheme {
     /// An HMAC of the body in a header the hook names, with the hook's
     /// `header`, `algorithm`, `encoding` and `prefix`.
     Generic,
+    /// `X-Twilio-Signature: <base64>`: HMAC-SHA1 over the hook's public URL
+    /// followed by the POST form parameters sorted by name.
+    Twilio,
 }
 
 impl Scheme {

@@ -29,6 +29,15 @@ pub struct Settings {
     pub allow_private_targets: bool,
     /// `HOOKLANE_TELEGRAM_API_BASE`: the Bot API server. Default `https://api.telegram.org`.
     pub telegram_api_base: String,
+    /// `HOOKLANE_DISCORD_API_BASE`: Discord's HTTP API, where interaction
+    /// follow-ups go. Default `https://discord.com/api/v10`.
+    pub discord_api_base: String,
+    /// `HOOKLANE_PUBLIC_URL`: the base URL callers reach hooks at (scheme and
+    /// host, no trailing `/`), when a proxy or custom domain stands between
+    /// them and the functions. `None` takes each request's own URL (API
+    /// Gateway's, or `Host` with `X-Forwarded-Proto`). Signatures over the
+    /// URL (Twilio's) are checked against it.
+    pub public_url: Option<String>,
     /// `HOOKLANE_RUN_LOG_DAYS`: how long runs are kept. Default 30.
     pub run_log_ttl: Duration,
     /// `HOOKLANE_DELIVERY_LOG_DAYS`: how long delivery attempts are kept. Default 30.
@@ -76,6 +85,8 @@ impl Default for Settings {
         Self {
             allow_private_targets: false,
             telegram_api_base: "https://api.telegram.org".to_owned(),
+            discord_api_base: "https://discord.com/api/v10".to_owned(),
+            public_url: None,
             run_log_ttl: Duration::from_secs(30 * 86_400),
             delivery_log_ttl: Duration::from_secs(30 * 86_400),
             disable_failing_after: Duration::from_secs(5 * 86_400),
@@ -101,6 +112,10 @@ impl Settings {
             telegram_api_base: env_opt("HOOKLANE_TELEGRAM_API_BASE")
                 .map(|s| s.trim_end_matches('/').to_owned())
                 .unwrap_or(d.telegram_api_base),
+            discord_api_base: env_opt("HOOKLANE_DISCORD_API_BASE")
+                .map(|s| s.trim_end_matches('/').to_owned())
+                .unwrap_or(d.discord_api_base),
+            public_url: env_opt("HOOKLANE_PUBLIC_URL").map(|s| s.trim_end_matches('/').to_owned()),
             run_log_ttl: env_u64("HOOKLANE_RUN_LOG_DAYS")?
                 .map(|n| Duration::from_secs(n * 86_400))
                 .unwrap_or(d.run_log_ttl),

@@ -133,13 +133,13 @@ pub(super) fn check_auth(
             )?;
             let scheme_name = f.required_str(
                 "scheme",
-                "one of standard, github, stripe, slack, shopify, generic",
+                "one of standard, github, stripe, slack, shopify, twilio, generic",
             )?;
             let scheme: Scheme = serde_json::from_value(Value::String(scheme_name.to_owned()))
                 .map_err(|_| {
                     f.err(
                         "scheme",
-                        format!("`{scheme_name}` is not one of standard, github, stripe, slack, shopify, generic"),
+                        format!("`{scheme_name}` is not one of standard, github, stripe, slack, shopify, twilio, generic"),
                     )
                 })?;
             let secret = match (f.str("secret")?, previous) {

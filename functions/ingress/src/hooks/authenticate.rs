@@ -31,6 +31,7 @@ const CREDENTIAL_HEADERS: &[&str] = &[
     "x-shopify-hmac-sha256",
     "webhook-signature",
     "svix-signature",
+    "x-twilio-signature",
 ];
 
 /// The body a provider signature is checked over.
@@ -42,6 +43,12 @@ pub(super) struct SignedBody<'b> {
     /// `sent`: a sender whose HTTP stack compresses after signing signed
     /// these, so a signature over them is accepted too.
     pub decoded: Option<&'b [u8]>,
+    /// The public URL the call was made to, query included (see
+    /// `public_url`): Twilio signs it.
+    pub url: &'b str,
+    /// True when the body is a form (`application/x-www-form-urlencoded`),
+    /// whose parameters Twilio signs.
+    pub form: bool,
 }
 
 /// The query parameters of a signed URL.
@@ -199,6 +206,27 @@ async fn check(
                     "the `{header}` secret is not valid for this hook"
                 )))
             }
+        }
+        HookAuth::Hmac {
+            scheme,
+            secret,
+            header,
+            algorithm,
+            encoding,
+            prefix,
+        } if *scheme == Scheme::Twilio => {
+            let _ = (header, algorithm, encoding, prefix);
+            let lookup =
+                FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
+            let verify = |bytes: &[u8]| {
+                let form = if body.form { bytes } else { &[] };
+                signature::verify_twilio(secret, &lookup, body.url, form)
+            };
+            let verified = match (verify(body.sent), body.decoded) {
+                (Err(SignatureError::Mismatch), Some(decoded)) => verify(decoded),
+                (sent, _) => sent,
+            }?;
+            Ok((verified.delivery_id, None))
         }
         HookAuth::Hmac {
             scheme,

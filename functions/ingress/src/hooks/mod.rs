@@ -155,9 +155,23 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
     let now = svc.now();
+    let url = public_url(svc.settings.public_url.as_deref(), &parts);
+    let form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            t.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
     let signed = authenticate::SignedBody {
         sent: &sent,
         decoded: decoded.as_deref().ok().filter(|d| *d != &sent[..]),
+        url: &url,
+        form,
     };
     let passed = authenticate::authenticate(
         state,
@@ -283,6 +297,26 @@ fn slack_event_id(headers: &HeaderMap, payload: &serde_json::Value) -> Option<St
         .get("event_id")
         .and_then(|id| id.as_str())
         .map(|id| format!("slack:{id}"))
+}
+
+/// The URL the caller called, as the caller wrote it (Twilio signs it):
+/// `configured` (`HOOKLANE_PUBLIC_URL`) followed by the path and query;
+/// without it the request's own absolute URL (API Gateway's, as Lambda
+/// hands it over), else `X-Forwarded-Proto` (default `http`) `://` `Host`
+/// followed by the path and query.
+fn public_url(configured: Option<&str>, parts: &axum::http::request::Parts) -> String {
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    if let Some(base) = configured {
+        return format!("{}{path_and_query}", base.trim_end_matches('/'));
+    }
+    if parts.uri.scheme().is_some() && parts.uri.authority().is_some() {
+        return parts.uri.to_string();
+    }
+    let proto = header_str(&parts.headers, "x-forwarded-proto")
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "http".to_owned());
+    let host = header_str(&parts.headers, header::HOST.as_str()).unwrap_or_default();
+    format!("{proto}://{host}{path_and_query}")
 }
 
 /// The trimmed value of header `name`, when it is text.

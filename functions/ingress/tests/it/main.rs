@@ -10,6 +10,8 @@
 //! - `bodies`: content types, byte order marks, content codings, numbers;
 //! - `access`, `authenticate`, `rate_limit`, `intake`, `answer`: one
 //!   behaviour each, named like the ingress's own files;
+//! - `platforms`: bot platforms as callers (Twilio, Discord interactions,
+//!   Telegram updates);
 //! - `lambda`: API Gateway events from `tests/fixtures`.
 
 mod access;
@@ -19,6 +21,7 @@ mod bodies;
 mod intake;
 mod lambda;
 mod matrix;
+mod platforms;
 mod rate_limit;
 mod signatures;
 mod support;

@@ -36,6 +36,7 @@ pub(crate) const STRIPE_SECRET: &str = "whsec_stripe_test_secret";
 pub(crate) const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 pub(crate) const SHOPIFY_SECRET: &str = "shpss_0123456789abcdef";
 pub(crate) const GENERIC_SECRET: &str = "generic-shared-secret";
+pub(crate) const TWILIO_TOKEN: &str = "twilio-auth-token-0123456789abcdef";
 pub(crate) const BOTPRESS_SECRET: &str = "bp-secret-0123456789";
 /// The signed-URL key of `hk_signed` (and a different one for `hk_signed2`).
 pub(crate) const URL_KEY: [u8; 32] = [7; 32];
@@ -106,6 +107,7 @@ pub(crate) fn hooks() -> Vec<Hook> {
         hook(BOT, "hk_stripe", hmac_auth("stripe", STRIPE_SECRET)),
         hook(BOT, "hk_slack", hmac_auth("slack", SLACK_SECRET)),
         hook(BOT, "hk_shopify", hmac_auth("shopify", SHOPIFY_SECRET)),
+        hook(BOT, "hk_twilio", hmac_auth("twilio", TWILIO_TOKEN)),
         hook(
             BOT,
             "hk_generic",

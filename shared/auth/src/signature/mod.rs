@@ -7,7 +7,8 @@
 //!
 //! One file per scheme, each with its test vectors: `standard` (Standard
 //! Webhooks, also the outbound signing), `github`, `stripe`,
-//! `slack`, `shopify`, `generic`. This file holds what they share: the
+//! `slack`, `shopify`, `generic`, `twilio` (over the URL too:
+//! [`verify_twilio`]). This file holds what they share: the
 //! [`Scheme`] enum, header access ([`Headers`]), the timestamp tolerance,
 //! the MAC check, and the errors.
 
@@ -33,9 +34,11 @@ mod standard;
 mod stripe;
 #[cfg(test)]
 mod testing;
+mod twilio;
 
 pub use generic::Generic;
 pub use standard::{generate_endpoint_secret, standard_key, standard_sign};
+pub use twilio::{twilio_sign, verify_twilio};
 
 /// How far a signed timestamp may be from the server's clock, either way,
 /// in seconds (5 minutes).
@@ -184,6 +187,11 @@ pub fn verify(
         Scheme::Slack => slack::verify(secret, headers, body, now_unix),
         Scheme::Shopify => shopify::verify(secret, headers, body),
         Scheme::Generic => generic::verify(generic, secret, headers, body),
+        // The URL is part of what Twilio signs: checked by `verify_twilio`.
+        Scheme::Twilio => Err(malformed(
+            "a twilio signature covers the hook's public URL; check it with verify_twilio"
+                .to_owned(),
+        )),
     }
 }
 
