@@ -56,11 +56,16 @@ pub fn view(hook: &Hook, base: &str) -> Value {
 }
 
 /// [`view`], with a `secret_header` secret made for the hook shown in
-/// `auth.secret` (once: it is never read back).
+/// `auth.secret`, a `telegram` one in `auth.secret_token` (once: it is
+/// never read back).
 fn view_with_secret(hook: &Hook, base: &str, generated_secret: Option<String>) -> Value {
     let mut answer = view(hook, base);
     if let Some(secret) = generated_secret {
-        answer["auth"]["secret"] = Value::String(secret);
+        let field = match hook.auth {
+            HookAuth::Telegram { .. } => "secret_token",
+            _ => "secret",
+        };
+        answer["auth"][field] = Value::String(secret);
     }
     answer
 }

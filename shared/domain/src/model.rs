@@ -94,6 +94,13 @@ pub enum HookAuth {
     },
     /// `?ctx=…&sig=…` minted by the admin API; `key` signs them (base64).
     SignedUrl { key: String },
+    /// A Discord interaction: `X-Signature-Ed25519` (hex) over
+    /// `X-Signature-Timestamp` + the body, under the application's
+    /// `public_key` (64 hex characters; not a secret).
+    Discord { public_key: String },
+    /// A Telegram Bot API update: `X-Telegram-Bot-Api-Secret-Token` equal to
+    /// `secret_token` (1 to 256 of `A-Z a-z 0-9 _ -`).
+    Telegram { secret_token: String },
     /// Nothing: the hook id is the only secret.
     None,
 }
@@ -105,6 +112,8 @@ impl HookAuth {
             HookAuth::SecretHeader { .. } => "secret_header",
             HookAuth::Hmac { .. } => "hmac",
             HookAuth::SignedUrl { .. } => "signed_url",
+            HookAuth::Discord { .. } => "discord",
+            HookAuth::Telegram { .. } => "telegram",
             HookAuth::None => "none",
         }
     }
@@ -138,6 +147,10 @@ impl HookAuth {
                 v
             }
             HookAuth::SignedUrl { .. } => serde_json::json!({"type": "signed_url"}),
+            HookAuth::Discord { public_key } => {
+                serde_json::json!({"type": "discord", "public_key": public_key})
+            }
+            HookAuth::Telegram { .. } => serde_json::json!({"type": "telegram"}),
             HookAuth::None => serde_json::json!({"type": "none"}),
         }
     }

@@ -1,6 +1,8 @@
 //! A hook's `auth`: `api_key`, `none`, `signed_url` (its key),
-//! `secret_header` (header and secret) and `hmac` (scheme, secret, and for
-//! the generic scheme its header, algorithm, encoding and prefix).
+//! `secret_header` (header and secret), `hmac` (scheme, secret, and for
+//! the generic scheme its header, algorithm, encoding and prefix),
+//! `discord` (the application's public key) and `telegram` (the secret
+//! token given to `setWebhook`).
 
 use base64::Engine as _;
 use hooklane_auth::signature::{Algorithm, Encoding, Scheme};
@@ -70,7 +72,7 @@ pub(super) fn check_auth(
     let f = Fields::new(raw, "auth", ErrorCode::InvalidAuth);
     let kind = f.required_str(
         "type",
-        "one of api_key, secret_header, hmac, signed_url, none",
+        "one of api_key, secret_header, hmac, signed_url, discord, telegram, none",
     )?;
     match kind {
         "api_key" => {
@@ -192,9 +194,42 @@ pub(super) fn check_auth(
                 None,
             ))
         }
+        "discord" => {
+            f.only(&["type", "public_key"], "discord auth")?;
+            let public_key = f.required_str(
+                "public_key",
+                "the application's public key (Developer Portal → General Information)",
+            )?;
+            hooklane_auth::signature::discord_public_key(public_key)
+                .map_err(|reason| f.err("public_key", reason))?;
+            Ok((
+                HookAuth::Discord {
+                    public_key: public_key.trim().to_ascii_lowercase(),
+                },
+                None,
+            ))
+        }
+        "telegram" => {
+            f.only(&["type", "secret_token"], "telegram auth")?;
+            let (token, generated) = match (f.str("secret_token")?, previous) {
+                (Some(t), _) => (t.to_owned(), None),
+                (None, Some(HookAuth::Telegram { secret_token })) => (secret_token.clone(), None),
+                (None, _) => {
+                    let t = random_secret("tgs_");
+                    (t.clone(), Some(t))
+                }
+            };
+            if !hooklane_auth::signature::is_telegram_secret_token(&token) {
+                return Err(f.err(
+                    "secret_token",
+                    "must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for setWebhook)",
+                ));
+            }
+            Ok((HookAuth::Telegram { secret_token: token }, generated))
+        }
         other => Err(f.err(
             "type",
-            format!("`{other}` is not one of api_key, secret_header, hmac, signed_url, none"),
+            format!("`{other}` is not one of api_key, secret_header, hmac, signed_url, discord, telegram, none"),
         )),
     }
 }

@@ -781,6 +781,24 @@ fn invalid_hooks() -> Vec<(&'static str, Value, &'static str, Vec<&'static str>)
             vec!["`auth.header`"],
         ),
         (
+            "a discord auth without a public key",
+            json!({"auth": {"type": "discord"}}),
+            "invalid_auth",
+            vec!["`auth.public_key`"],
+        ),
+        (
+            "a discord public key that is not 64 hex characters",
+            json!({"auth": {"type": "discord", "public_key": "abc123"}}),
+            "invalid_auth",
+            vec!["`auth.public_key`", "64 hex"],
+        ),
+        (
+            "a telegram secret token Telegram would refuse",
+            json!({"auth": {"type": "telegram", "secret_token": "has spaces!"}}),
+            "invalid_auth",
+            vec!["`auth.secret_token`", "A-Z"],
+        ),
+        (
             "a field the auth type does not take",
             json!({"auth": {"type": "api_key", "secret": "x"}}),
             "invalid_auth",

@@ -9,5 +9,6 @@ mod common;
 mod credentials;
 mod methods;
 mod openapi;
+mod platforms;
 mod portal;
 mod variables;

@@ -1,12 +1,14 @@
 //! What a queued hook call is answered with: 202
 //! `{"id": "evt_…", "status": "queued"}`, or the hook's own `response`
 //! (a status and a templated body) or `redirect_to` (303 to a templated
-//! URL). A duplicate call gets the first call's 202.
+//! URL). A duplicate call gets the first call's 202. A Discord interaction
+//! is answered 200: a PING `{"type": 1}`, any other interaction the hook's
+//! `response` or `{"type": 5}` (a deferred answer the actions follow up).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hooklane_domain::envelope::HookCall;
-use hooklane_domain::{CallId, Hook, HookResponse};
+use hooklane_domain::{CallId, Hook, HookAuth, HookResponse};
 use hooklane_template::{render_json, render_str, Context};
 use serde_json::{json, Value};
 
@@ -26,22 +28,25 @@ pub(super) fn response_context(call: &HookCall) -> Context {
 /// With `{"status", "body"}`: that status (200 when it is not a valid one)
 /// and the body rendered with `ctx`, as text when it renders to a JSON
 /// string and as JSON otherwise. With `{"redirect_to"}`: 303 to the rendered
-/// URL, or the plain 202 when it is not an `http(s)` URL. Both carry the
-/// call's id in `x-hooklane-event-id`.
+/// URL, or the plain 202 when it is not an `http(s)` URL. A `discord` hook
+/// without a `response`: 200 `{"type": 5}` (deferred: the actions answer
+/// with `discord_followup`). All but the plain 202 carry the call's id in
+/// `x-hooklane-event-id`.
 pub(super) fn queued(hook: &Hook, event_id: &CallId, ctx: &Context) -> Response {
     match &hook.response {
+        None if matches!(hook.auth, HookAuth::Discord { .. }) => with_event_id(
+            (StatusCode::OK, axum::Json(json!({"type": 5}))).into_response(),
+            event_id,
+        ),
         None => accepted(event_id.as_str()),
         Some(HookResponse::Content { status, body }) => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
             let rendered = render_json(body, ctx).value;
-            let mut response = match rendered {
+            let response = match rendered {
                 Value::String(text) => (status, text).into_response(),
                 other => (status, axum::Json(other)).into_response(),
             };
-            if let Ok(v) = HeaderValue::from_str(event_id.as_str()) {
-                response.headers_mut().insert(EVENT_ID_HEADER, v);
-            }
-            response
+            with_event_id(response, event_id)
         }
         Some(HookResponse::Redirect { redirect_to }) => {
             let rendered = render_str(redirect_to, ctx);
@@ -66,12 +71,27 @@ pub(super) fn queued(hook: &Hook, event_id: &CallId, ctx: &Context) -> Response 
             };
             let mut response = StatusCode::SEE_OTHER.into_response();
             response.headers_mut().insert(header::LOCATION, location);
-            if let Ok(v) = HeaderValue::from_str(event_id.as_str()) {
-                response.headers_mut().insert(EVENT_ID_HEADER, v);
-            }
-            response
+            with_event_id(response, event_id)
         }
     }
+}
+
+/// Whether a Discord interaction is a PING (`"type": 1`), which Discord
+/// sends to check the endpoint and which must be answered at once.
+pub(super) fn is_discord_ping(payload: &Value) -> bool {
+    payload.get("type").and_then(Value::as_u64) == Some(1)
+}
+
+/// The answer to a Discord PING: 200 `{"type": 1}` (PONG).
+pub(super) fn discord_pong() -> Response {
+    (StatusCode::OK, axum::Json(json!({"type": 1}))).into_response()
+}
+
+fn with_event_id(mut response: Response, event_id: &CallId) -> Response {
+    if let Ok(v) = HeaderValue::from_str(event_id.as_str()) {
+        response.headers_mut().insert(EVENT_ID_HEADER, v);
+    }
+    response
 }
 
 /// The answer to a repeated call: 202 with the first call's id

@@ -1,5 +1,7 @@
 //! A hook call's credentials, per the hook's `auth.type`: `api_key`,
-//! `secret_header`, `hmac` (a provider signature), `signed_url`, `none`; and
+//! `secret_header`, `hmac` (a provider signature), `signed_url`, `discord`
+//! (an interaction's Ed25519 signature), `telegram` (the update's secret
+//! token), `none`; and
 //! what of the call's headers and query reaches the actions once the
 //! credentials are taken out.
 
@@ -32,6 +34,8 @@ const CREDENTIAL_HEADERS: &[&str] = &[
     "webhook-signature",
     "svix-signature",
     "x-twilio-signature",
+    "x-signature-ed25519",
+    "x-telegram-bot-api-secret-token",
 ];
 
 /// The body a provider signature is checked over.
@@ -256,6 +260,25 @@ async fn check(
                 (sent, _) => sent,
             }?;
             Ok((verified.delivery_id, None))
+        }
+        HookAuth::Discord { public_key } => {
+            let lookup =
+                FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
+            signature::verify_discord(public_key, &lookup, body.sent, now)?;
+            Ok((None, None))
+        }
+        HookAuth::Telegram { secret_token } => {
+            let lookup =
+                FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
+            signature::verify_telegram(secret_token, &lookup).map_err(|e| match e {
+                SignatureError::MissingHeader(_) => ApiError::unauthorized(
+                    "send the hook's secret token in X-Telegram-Bot-Api-Secret-Token (setWebhook's secret_token)",
+                ),
+                _ => ApiError::unauthorized(
+                    "the X-Telegram-Bot-Api-Secret-Token is not valid for this hook",
+                ),
+            })?;
+            Ok((None, None))
         }
         HookAuth::SignedUrl { key } => {
             let key = base64::engine::general_purpose::STANDARD

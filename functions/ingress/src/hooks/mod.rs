@@ -6,7 +6,8 @@
 //! (413) → the credentials ([`authenticate`], 401) → the rate
 //! ([`rate_limit`], 429) → the body's `Content-Encoding` ([`decode`]: 415
 //! for an unknown coding, 413 over the limit once decoded, 400 for bytes
-//! that are not what the coding says) → the body (400) → the intake ([`crate::intake`]: duplicates, the queue,
+//! that are not what the coding says) → the body (400) → a Discord PING
+//! (answered `{"type": 1}` here, never queued) → the intake ([`crate::intake`]: duplicates, the queue,
 //! 503) → the answer ([`answer`]: 202, the hook's `response`, or
 //! `redirect_to`).
 
@@ -16,7 +17,7 @@ use axum::http::{header, HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use hooklane_domain::envelope::DEPTH_HEADER;
 use hooklane_domain::envelope::{HookCall, InboundRequest};
-use hooklane_domain::{BotId, CallId, Hook, HookId, Job};
+use hooklane_domain::{BotId, CallId, Hook, HookAuth, HookId, Job};
 use hooklane_runtime::metrics;
 use hooklane_web::{ApiError, ClientIp, ErrorCode};
 
@@ -191,6 +192,11 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     let parsed = parse_body(content_type, &bytes)?;
+    if matches!(*passed.auth, HookAuth::Discord { .. }) && answer::is_discord_ping(&parsed.payload)
+    {
+        tracing::info!(bot_id = %bot_id, hook_id = %hook_id, "Discord PING answered; nothing queued");
+        return Ok(answer::discord_pong());
+    }
 
     let event_id = CallId::generate();
     let idempotency_key = passed
@@ -200,6 +206,7 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
         .or_else(|| header_str(&parts.headers, "svix-id"))
         .or_else(|| header_str(&parts.headers, "x-github-delivery"))
         .or_else(|| slack_event_id(&parts.headers, &parsed.payload))
+        .or_else(|| telegram_update_id(&passed.auth, &parsed.payload))
         .filter(|k| !k.is_empty() && k.len() <= 256);
     let depth = header_str(&parts.headers, DEPTH_HEADER)
         .and_then(|d| d.parse().ok())
@@ -317,6 +324,19 @@ fn public_url(configured: Option<&str>, parts: &axum::http::request::Parts) -> S
         .unwrap_or_else(|| "http".to_owned());
     let host = header_str(&parts.headers, header::HOST.as_str()).unwrap_or_default();
     format!("{proto}://{host}{path_and_query}")
+}
+
+/// The `update_id` of a Telegram update to a `telegram` hook, as
+/// `telegram:{update_id}`: Telegram redelivers an update it thinks was not
+/// received with the same id, so the id makes the redelivery a duplicate.
+fn telegram_update_id(auth: &HookAuth, payload: &serde_json::Value) -> Option<String> {
+    if !matches!(auth, HookAuth::Telegram { .. }) {
+        return None;
+    }
+    payload
+        .get("update_id")
+        .and_then(serde_json::Value::as_i64)
+        .map(|id| format!("telegram:{id}"))
 }
 
 /// The trimmed value of header `name`, when it is text.

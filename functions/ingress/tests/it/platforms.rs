@@ -1,5 +1,7 @@
 //! Bot platforms as callers: Twilio's signature over the public URL and the
-//! form. Signatures are made here with each platform's documented rules.
+//! form; Discord interactions (Ed25519, PING, the immediate answer);
+//! Telegram updates (the secret token, `update_id` duplicates). Signatures
+//! are made here with each platform's documented rules.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -111,5 +113,151 @@ async fn a_twilio_signature_over_another_url_or_form_or_token_is_refused() {
         )
         .body(SMS_FORM);
     assert_eq!(t.send(other_token.build()).await.status, 401);
+    assert!(t.drain().await.is_empty());
+}
+
+/// A Discord interaction to `hook`, signed now with the application's key
+/// (`signer`), as Discord sends it.
+fn interaction(t: &Ingress, hook: &str, signer: &ed25519_dalek::SigningKey, body: &str) -> Call {
+    use ed25519_dalek::Signer as _;
+    let ts = t.now.to_string();
+    let signature = signer.sign(format!("{ts}{body}").as_bytes());
+    Call::post(path(hook))
+        .json(body)
+        .header("x-signature-ed25519", hex::encode(signature.to_bytes()))
+        .header("x-signature-timestamp", ts)
+}
+
+const SLASH_COMMAND: &str = r#"{"type":2,"id":"1180","application_id":"9001","token":"aW50ZXJhY3Rpb24tdG9rZW4","data":{"name":"roll","options":[{"name":"sides","value":20}]},"member":{"user":{"id":"42","username":"ada"}}}"#;
+
+#[tokio::test]
+async fn a_discord_ping_is_answered_pong_at_once_and_never_queued() {
+    let t = Ingress::start().await;
+    let app = ed25519_dalek::SigningKey::from_bytes(&DISCORD_SEED);
+    let ping = r#"{"type":1,"id":"1","application_id":"9001","token":"t","version":1}"#;
+    for hook in ["hk_discord", "hk_discordsays"] {
+        let answer = t.send(interaction(&t, hook, &app, ping).build()).await;
+        assert_eq!(answer.status, 200, "{hook}: {}", answer.body);
+        assert_eq!(answer.body, serde_json::json!({"type": 1}), "{hook}");
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+    }
+    assert!(t.drain().await.is_empty(), "a PING is never queued");
+}
+
+#[tokio::test]
+async fn a_discord_interaction_without_a_valid_signature_is_401_as_discord_requires() {
+    let t = Ingress::start().await;
+    let app = ed25519_dalek::SigningKey::from_bytes(&DISCORD_SEED);
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[6; 32]);
+    let ping = r#"{"type":1}"#;
+    let refused = [
+        (
+            "signed by another key",
+            interaction(&t, "hk_discord", &stranger, ping),
+        ),
+        (
+            "the body changed after signing",
+            Call::post(path("hk_discord"))
+                .json(r#"{"type":1 }"#)
+                .header(
+                    "x-signature-ed25519",
+                    interaction(&t, "hk_discord", &app, ping).build().headers()
+                        ["x-signature-ed25519"]
+                        .to_str()
+                        .unwrap(),
+                )
+                .header("x-signature-timestamp", t.now.to_string()),
+        ),
+        ("no signature", Call::post(path("hk_discord")).json(ping)),
+        (
+            "a signature that is not hex",
+            Call::post(path("hk_discord"))
+                .json(ping)
+                .header("x-signature-ed25519", "not hex")
+                .header("x-signature-timestamp", t.now.to_string()),
+        ),
+    ];
+    for (case, call) in refused {
+        let answer = t.send(call.build()).await;
+        assert_eq!(answer.status, 401, "{case}: {}", answer.body);
+        assert_eq!(answer.body["error"]["code"], "unauthorized", "{case}");
+    }
+    assert!(t.drain().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_slash_command_is_queued_and_answered_at_once_with_the_hooks_response_or_deferred() {
+    let t = Ingress::start().await;
+    let app = ed25519_dalek::SigningKey::from_bytes(&DISCORD_SEED);
+
+    let deferred = t
+        .send(interaction(&t, "hk_discord", &app, SLASH_COMMAND).build())
+        .await;
+    assert_eq!(deferred.status, 200, "{}", deferred.body);
+    assert_eq!(deferred.body, serde_json::json!({"type": 5}));
+    let id = deferred.header("x-hooklane-event-id").unwrap().to_owned();
+
+    let says = t
+        .send(interaction(&t, "hk_discordsays", &app, SLASH_COMMAND).build())
+        .await;
+    assert_eq!(says.status, 200, "{}", says.body);
+    assert_eq!(
+        says.body,
+        serde_json::json!({"type": 4, "data": {"content": "Got it, ada"}})
+    );
+
+    let queued = t.drain().await;
+    assert_eq!(queued.len(), 2);
+    let Job::HookCall(call) = &queued[0].job else {
+        panic!("not a hook call")
+    };
+    assert_eq!(call.event_id.as_str(), id);
+    assert_eq!(call.request.payload["data"]["options"][0]["value"], 20);
+    assert_eq!(call.request.payload["token"], "aW50ZXJhY3Rpb24tdG9rZW4");
+    assert!(!call.request.headers.contains_key("x-signature-ed25519"));
+}
+
+fn update(update_id: u64, secret: Option<&str>) -> Call {
+    let body = format!(
+        r#"{{"update_id":{update_id},"message":{{"message_id":7,"chat":{{"id":-100123,"type":"group"}},"from":{{"id":42,"first_name":"Ada"}},"text":"/start"}}}}"#
+    );
+    let call = Call::post(path("hk_telegram")).json(body);
+    match secret {
+        Some(s) => call.header("x-telegram-bot-api-secret-token", s),
+        None => call,
+    }
+}
+
+#[tokio::test]
+async fn a_telegram_update_with_the_secret_token_is_queued_once_per_update_id() {
+    let t = Ingress::start().await;
+    let first = t.send(update(900_001, Some(TELEGRAM_TOKEN)).build()).await;
+    assert_eq!(first.status, 202, "{}", first.body);
+    let again = t.send(update(900_001, Some(TELEGRAM_TOKEN)).build()).await;
+    assert_eq!(again.status, 202);
+    assert_eq!(again.header("x-hooklane-duplicate"), Some("true"));
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(
+        t.send(update(900_002, Some(TELEGRAM_TOKEN)).build())
+            .await
+            .status,
+        202
+    );
+    let queued = t.drain().await;
+    assert_eq!(queued.len(), 2, "update 900001 once, 900002 once");
+    let Job::HookCall(call) = &queued[0].job else {
+        panic!("not a hook call")
+    };
+    assert_eq!(call.request.payload["message"]["chat"]["id"], -100123);
+    assert!(!call
+        .request
+        .headers
+        .contains_key("x-telegram-bot-api-secret-token"));
+
+    for (case, secret) in [("a wrong token", Some("tg_other")), ("no token", None)] {
+        let answer = t.send(update(900_003, secret).build()).await;
+        assert_eq!(answer.status, 401, "{case}: {}", answer.body);
+        assert_eq!(answer.body["error"]["code"], "unauthorized", "{case}");
+    }
     assert!(t.drain().await.is_empty());
 }

@@ -37,6 +37,9 @@ pub(crate) const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 pub(crate) const SHOPIFY_SECRET: &str = "shpss_0123456789abcdef";
 pub(crate) const GENERIC_SECRET: &str = "generic-shared-secret";
 pub(crate) const TWILIO_TOKEN: &str = "twilio-auth-token-0123456789abcdef";
+pub(crate) const TELEGRAM_TOKEN: &str = "tg_secret-token_0123";
+/// The seed of the Discord application key `hk_discord` checks with.
+pub(crate) const DISCORD_SEED: [u8; 32] = [5; 32];
 pub(crate) const BOTPRESS_SECRET: &str = "bp-secret-0123456789";
 /// The signed-URL key of `hk_signed` (and a different one for `hk_signed2`).
 pub(crate) const URL_KEY: [u8; 32] = [7; 32];
@@ -143,6 +146,36 @@ pub(crate) fn hooks() -> Vec<Hook> {
     {
         signed.methods = vec!["GET".into()];
     }
+    let discord_key = hex::encode(
+        ed25519_dalek::SigningKey::from_bytes(&DISCORD_SEED)
+            .verifying_key()
+            .to_bytes(),
+    );
+    let discord = hook(
+        BOT,
+        "hk_discord",
+        HookAuth::Discord {
+            public_key: discord_key.clone(),
+        },
+    );
+    let mut discord_says = hook(
+        BOT,
+        "hk_discordsays",
+        HookAuth::Discord {
+            public_key: discord_key,
+        },
+    );
+    discord_says.response = Some(HookResponse::Content {
+        status: 200,
+        body: json!({"type": 4, "data": {"content": "Got it, {payload.member.user.username}"}}),
+    });
+    let telegram = hook(
+        BOT,
+        "hk_telegram",
+        HookAuth::Telegram {
+            secret_token: TELEGRAM_TOKEN.into(),
+        },
+    );
     let mut small = hook(BOT, "hk_small", HookAuth::None);
     small.max_body_bytes = SMALL_LIMIT;
     let mut get_only = hook(BOT, "hk_getonly", HookAuth::None);
@@ -176,6 +209,9 @@ pub(crate) fn hooks() -> Vec<Hook> {
         redirect_to: "{query.next}".into(),
     });
     all.extend([
+        discord,
+        discord_says,
+        telegram,
         redirects,
         small,
         get_only,

@@ -8,7 +8,8 @@
 //! One file per scheme, each with its test vectors: `standard` (Standard
 //! Webhooks, also the outbound signing), `github`, `stripe`,
 //! `slack`, `shopify`, `generic`, `twilio` (over the URL too:
-//! [`verify_twilio`]). This file holds what they share: the
+//! [`verify_twilio`]); and the bot platforms' own checks: `discord`
+//! ([`verify_discord`], Ed25519) and `telegram` ([`verify_telegram`]). This file holds what they share: the
 //! [`Scheme`] enum, header access ([`Headers`]), the timestamp tolerance,
 //! the MAC check, and the errors.
 
@@ -26,18 +27,22 @@ pub use hooklane_domain::Scheme;
 
 use crate::constant_time_eq;
 
+mod discord;
 mod generic;
 mod github;
 mod shopify;
 mod slack;
 mod standard;
 mod stripe;
+mod telegram;
 #[cfg(test)]
 mod testing;
 mod twilio;
 
+pub use discord::{discord_public_key, verify_discord};
 pub use generic::Generic;
 pub use standard::{generate_endpoint_secret, standard_key, standard_sign};
+pub use telegram::{is_telegram_secret_token, verify_telegram};
 pub use twilio::{twilio_sign, verify_twilio};
 
 /// How far a signed timestamp may be from the server's clock, either way,

@@ -1,0 +1,97 @@
+//! Hooks for bot platforms: `discord` and `telegram` auth as created, read
+//! back and updated.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::common::*;
+
+/// The public key of a fixed Ed25519 key pair (seed `[5; 32]`).
+fn discord_public_key() -> String {
+    hex::encode(
+        ed25519_dalek::SigningKey::from_bytes(&[5; 32])
+            .verifying_key()
+            .to_bytes(),
+    )
+}
+
+#[tokio::test]
+async fn a_discord_hook_reads_back_its_public_key_which_is_not_a_secret() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    let key = discord_public_key();
+    let created = app
+        .post(
+            &format!("/v1/bots/{bot}/hooks"),
+            json!({"name": "Slash", "auth": {"type": "discord", "public_key": key.to_uppercase()}}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(
+        created.body["auth"],
+        json!({"type": "discord", "public_key": key})
+    );
+    let id = created.body["id"].as_str().unwrap();
+    let read = app.get(&format!("/v1/bots/{bot}/hooks/{id}")).await;
+    assert_eq!(
+        read.body["auth"],
+        json!({"type": "discord", "public_key": key})
+    );
+}
+
+#[tokio::test]
+async fn a_telegram_secret_token_is_shown_once_and_kept_when_left_out() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    let given = app
+        .post(
+            &format!("/v1/bots/{bot}/hooks"),
+            json!({"name": "Bot", "auth": {"type": "telegram", "secret_token": "my_token-1"}}),
+        )
+        .await;
+    assert_eq!(given.status, StatusCode::CREATED, "{}", given.body);
+    assert_eq!(given.body["auth"], json!({"type": "telegram"}));
+    assert!(!given.body.to_string().contains("my_token-1"));
+
+    let made = app
+        .post(
+            &format!("/v1/bots/{bot}/hooks"),
+            json!({"name": "Bot", "auth": {"type": "telegram"}}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let token = made.body["auth"]["secret_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        hooklane_auth::signature::is_telegram_secret_token(&token),
+        "{token}"
+    );
+    let id = made.body["id"].as_str().unwrap();
+    let path = format!("/v1/bots/{bot}/hooks/{id}");
+    let read = app.get(&path).await;
+    assert_eq!(read.body["auth"], json!({"type": "telegram"}));
+    assert!(!read.body.to_string().contains(&token));
+
+    let renamed = app
+        .patch(
+            &path,
+            json!({"name": "Renamed", "auth": {"type": "telegram"}}),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert!(!renamed.body.to_string().contains(&token));
+    let (bot_id, hook_id) = (
+        hooklane_domain::BotId::parse(&bot).unwrap(),
+        hooklane_domain::HookId::parse(id).unwrap(),
+    );
+    let stored = app.svc.store.get_hook(&bot_id, &hook_id).await;
+    let stored = stored.unwrap().unwrap();
+    assert_eq!(
+        stored.auth,
+        hooklane_domain::HookAuth::Telegram {
+            secret_token: token
+        }
+    );
+}
