@@ -197,7 +197,11 @@ pub async fn run(addr: &str, data_dir: PathBuf, kind: Backend) -> anyhow::Result
     }
     let _lock = data_dir::prepare(&data_dir)?;
     let token = admin_token(&data_dir, env_token)?;
-    let portal = PortalKey::Fixed(portal_key(&data_dir)?);
+    // On AWS the key is the table's, shared with a deployed admin function.
+    let portal = match kind {
+        Backend::Embedded => PortalKey::Fixed(portal_key(&data_dir)?),
+        Backend::Aws => PortalKey::stored(),
+    };
     let (store, queue, sqlite) = backend(kind, &data_dir).await?;
     let svc = Services::new(store, queue, settings)?;
     let base = format!("http://{local}");

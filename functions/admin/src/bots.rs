@@ -22,7 +22,8 @@ pub fn router() -> Router<AdminState> {
         .route("/v1/bots/{bot}/api-key/rotate", post(rotate))
 }
 
-fn view(bot: &Bot) -> Value {
+/// The public form of a bot: `{"id", "name", "created_at"}` (never its key).
+pub(crate) fn view(bot: &Bot) -> Value {
     json!({"id": bot.id, "name": bot.name, "created_at": rfc3339(bot.created_at)})
 }
 

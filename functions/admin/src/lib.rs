@@ -18,6 +18,7 @@ use hooklane_runtime::Services;
 use hooklane_web::ApiError;
 use serde_json::json;
 
+mod bot_list;
 mod bots;
 mod console;
 mod endpoints;
@@ -25,7 +26,9 @@ mod hooks;
 pub mod input;
 mod list;
 mod lookup;
+mod messages;
 pub mod portal;
+mod replay;
 mod runs;
 mod variables;
 
@@ -60,6 +63,9 @@ pub struct AdminState {
 pub fn router(state: AdminState) -> Router {
     let v1 = Router::new()
         .merge(bots::router())
+        .merge(bot_list::router())
+        .merge(messages::router())
+        .merge(replay::router())
         .merge(hooks::router())
         .merge(runs::router())
         .merge(endpoints::router())

@@ -11,7 +11,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         svc: Services::from_aws_env().await?,
         auth: AdminAuth::Gateway,
         public_url: env_opt("HOOKLANE_PUBLIC_URL"),
-        portal: PortalKey::Off,
+        portal: PortalKey::stored(),
     };
     hooklane_web::lambda::run(router(state)).await
 }

@@ -25,21 +25,51 @@ use crate::input::check_portal_request;
 use crate::lookup::load_bot;
 use crate::{base_url, bearer, bots, endpoints, AdminState};
 
+/// The name of the store setting holding the installation's portal key.
+pub const PORTAL_KEY_SETTING: &str = "portal-key";
+
 /// The key portal tokens are signed with: the installation's own, never
 /// the admin token.
 #[derive(Clone)]
 pub enum PortalKey {
     /// A key held by the process (`hooklane dev` keeps one in its data dir).
     Fixed(Arc<[u8]>),
+    /// The key kept in the store as the setting [`PORTAL_KEY_SETTING`]
+    /// (64 hex digits): the first process that needs it makes it
+    /// ([`Store::put_setting_once`](hooklane_store::Store::put_setting_once)),
+    /// every other one reads that one; each process keeps it once read.
+    /// The admin Lambda uses this.
+    Stored(Arc<tokio::sync::OnceCell<Arc<[u8]>>>),
     /// Portal links are off: minting answers 404 and no token is taken.
     Off,
 }
 
 impl PortalKey {
-    /// The key, or `None` when portal links are off.
-    async fn get(&self, _state: &AdminState) -> Result<Option<Arc<[u8]>>, ApiError> {
+    /// A [`PortalKey::Stored`] not read yet.
+    pub fn stored() -> Self {
+        PortalKey::Stored(Arc::default())
+    }
+
+    /// The key, or `None` when portal links are off. Errors: the store's
+    /// (503 when it cannot answer).
+    async fn get(&self, state: &AdminState) -> Result<Option<Arc<[u8]>>, ApiError> {
         match self {
             PortalKey::Fixed(key) => Ok(Some(key.clone())),
+            PortalKey::Stored(cell) => {
+                let key = cell
+                    .get_or_try_init(|| async {
+                        let bytes: [u8; 32] = rand::random();
+                        let fresh: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                        let key = state
+                            .svc
+                            .store
+                            .put_setting_once(PORTAL_KEY_SETTING, &fresh)
+                            .await?;
+                        Ok::<_, ApiError>(Arc::from(key.into_bytes()))
+                    })
+                    .await?;
+                Ok(Some(key.clone()))
+            }
             PortalKey::Off => Ok(None),
         }
     }

@@ -79,7 +79,7 @@ enum Start {
     /// No row of this attempt: run from the first action.
     Fresh,
     /// A checkpoint of this attempt: resume after its recorded actions.
-    Resume(Run),
+    Resume(Box<Run>),
     /// This attempt (or a later one) finished already: drop the repeat.
     Done(RunStatus),
 }
@@ -88,7 +88,7 @@ fn start_from(earlier: Option<Run>, attempt: u32) -> Start {
     match earlier {
         Some(e) if e.attempt > attempt => Start::Done(e.status),
         Some(e) if e.attempt == attempt && e.status != RunStatus::Running => Start::Done(e.status),
-        Some(e) if e.attempt == attempt => Start::Resume(e),
+        Some(e) if e.attempt == attempt => Start::Resume(Box::new(e)),
         _ => Start::Fresh,
     }
 }
@@ -149,7 +149,7 @@ pub async fn run_hook_call(
             );
             return Ok(());
         }
-        Start::Resume(run) => Some(run),
+        Start::Resume(run) => Some(*run),
         Start::Fresh => None,
     };
     let mut run = Run {
@@ -163,6 +163,7 @@ pub async fn run_hook_call(
         actions: Vec::new(),
         unknown_placeholders: Vec::new(),
         error: None,
+        request: call.request.kept_for_replay(),
     };
 
     // `{var.…}` is read from the store only by hooks that use it.

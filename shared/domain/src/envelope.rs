@@ -95,6 +95,22 @@ pub struct InboundRequest {
     pub context: Option<Value>,
 }
 
+/// The largest request, as JSON, a run keeps for replays (64 KiB): a
+/// run is rewritten at each action's checkpoint, and a DynamoDB item holds
+/// at most 400 KB.
+pub const MAX_KEPT_REQUEST_BYTES: usize = 64 * 1024;
+
+impl InboundRequest {
+    /// A copy to keep with the call's run, so it can be replayed; `None`
+    /// when it is over [`MAX_KEPT_REQUEST_BYTES`] as JSON.
+    pub fn kept_for_replay(&self) -> Option<Self> {
+        let size = serde_json::to_vec(self)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX);
+        (size <= MAX_KEPT_REQUEST_BYTES).then(|| self.clone())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HookCall {
     pub event_id: CallId,

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::action::ActionSpec;
+use crate::envelope::InboundRequest;
 use crate::id::{BotId, CallId, DeliveryId, EndpointId, HookId, MessageId};
 
 /// A bot: the owner of hooks, endpoints and variables.
@@ -324,6 +325,11 @@ pub struct Run {
     pub unknown_placeholders: Vec<String>,
     #[serde(default)]
     pub error: Option<String>,
+    /// The call's request as the actions read it (it never holds
+    /// credentials), kept so the run can be replayed; `None` when it was
+    /// too large to keep (see [`InboundRequest::kept_for_replay`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<InboundRequest>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

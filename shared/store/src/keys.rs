@@ -20,6 +20,8 @@
 //! | run | `RUN#{bot}#{hook}` | `{run}` |
 //! | delivery | `DLV#{bot}#{endpoint}` | `{delivery}` |
 //! | hook call rate counter | `CTR#rate:{bot}:{hook}:{window}` | `CTR` |
+//! | bot list entry (DynamoDB only) | `BOTS` | `BOT#{bot}` |
+//! | installation setting | `SETTING#{name}` | `SETTING` |
 //!
 //! Ids end in a time-sortable ULID, so ordering by `sk` descending lists
 //! newest first. Bot, hook and endpoint ids never contain `#` or `:`
@@ -47,6 +49,10 @@ pub(crate) const CLAIM_PREFIX: &str = "IDEM#";
 pub(crate) const DELIVERY_POINTER_PREFIX: &str = "DLVPTR#";
 /// The sort key of a counter in its own partition.
 pub(crate) const COUNTER_SK: &str = "CTR";
+/// The partition of the bot list (DynamoDB: one entry per bot).
+pub(crate) const BOTS_PK: &str = "BOTS";
+/// The sort key of an installation setting in its own partition.
+pub(crate) const SETTING_SK: &str = "SETTING";
 /// A key no record has: reading it tells whether the store answers.
 pub(crate) const PING: &str = "PING";
 
@@ -54,6 +60,12 @@ pub(crate) const PING: &str = "PING";
 /// variables, claims and delivery pointers.
 pub(crate) fn bot_pk(bot: impl Display) -> String {
     format!("BOT#{bot}")
+}
+
+/// `SETTING#{name}`: the partition of one installation setting (sort key
+/// [`SETTING_SK`]).
+pub(crate) fn setting_pk(name: &str) -> String {
+    format!("SETTING#{name}")
 }
 
 /// `HOOK#{hook}`.

@@ -135,6 +135,11 @@ pub trait Store: Send + Sync {
     /// MUST remove the bot and everything under it (hooks, runs, endpoints,
     /// messages, deliveries, variables, idempotency keys). `NotFound` when absent.
     async fn delete_bot(&self, id: &BotId) -> Result<(), StoreError>;
+    /// Every bot of the installation, by id descending, one page. A bot
+    /// MUST be listed once `create_bot` returns and no longer once
+    /// `delete_bot` returns; a listed bot carries what `update_bot` last
+    /// wrote.
+    async fn list_bots(&self, page: &Page) -> Result<Paged<Bot>, StoreError>;
 
     // ---- hooks ----
     /// MUST return `Conflict` when the id exists.
@@ -195,6 +200,8 @@ pub trait Store: Send + Sync {
     /// The message, or `None`.
     async fn get_message(&self, bot: &BotId, id: &MessageId)
         -> Result<Option<Message>, StoreError>;
+    /// The bot's messages, newest first, one page.
+    async fn list_messages(&self, bot: &BotId, page: &Page) -> Result<Paged<Message>, StoreError>;
 
     // ---- deliveries (one row per attempt) ----
     /// Inserts or replaces the row with this id; MAY be dropped after
@@ -274,6 +281,14 @@ pub trait Store: Send + Sync {
         window: &RateWindow<'_>,
         expires_at: OffsetDateTime,
     ) -> Result<u64, StoreError>;
+
+    // ---- installation settings ----
+    /// Stores `value` under `name` unless something is stored there
+    /// already, and answers what is stored: `value`, or the value stored
+    /// first. Used for values made once per installation (the key portal
+    /// links are signed with). MUST be atomic: concurrent calls with
+    /// different values all answer the same one. Never expires.
+    async fn put_setting_once(&self, name: &str, value: &str) -> Result<String, StoreError>;
 
     /// `Ok` when the store answers (for `/healthz`); `Unexpected` otherwise.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -1173,6 +1173,7 @@ fn sample_run(bot: &str, hook: &str) -> Run {
         ],
         unknown_placeholders: vec!["payload.missing".into()],
         error: Some("action 1 (http_request) failed".into()),
+        request: None,
     }
 }
 

@@ -5,6 +5,7 @@
 //! (`common`).
 
 mod api;
+mod catalog;
 mod common;
 mod credentials;
 mod methods;

@@ -57,7 +57,13 @@ const SOURCE_ROUTES: &[(&str, &str, &[&str])] = &[
         "/portal/v1/bots/{bot}/deliveries/{dlv}/resend",
         &["POST"],
     ),
-    ("admin", "/v1/bots", &["POST"]),
+    ("admin", "/v1/bots", &["POST", "GET"]),
+    ("admin", "/v1/bots/{bot}/messages", &["GET"]),
+    (
+        "admin",
+        "/v1/bots/{bot}/hooks/{hook}/runs/{run}/replay",
+        &["POST"],
+    ),
     ("admin", "/v1/bots/{bot}", &["GET", "DELETE"]),
     ("admin", "/v1/bots/{bot}/api-key/rotate", &["POST"]),
     ("admin", "/v1/bots/{bot}/hooks", &["POST", "GET"]),
@@ -100,6 +106,9 @@ const SOURCE_ROUTES: &[(&str, &str, &[&str])] = &[
 const SOURCES: &[(&str, &str)] = &[
     ("admin", include_str!("../../src/lib.rs")),
     ("admin", include_str!("../../src/bots.rs")),
+    ("admin", include_str!("../../src/bot_list.rs")),
+    ("admin", include_str!("../../src/messages.rs")),
+    ("admin", include_str!("../../src/replay.rs")),
     ("admin", include_str!("../../src/console.rs")),
     ("admin", include_str!("../../src/portal.rs")),
     ("admin", include_str!("../../src/hooks.rs")),
@@ -702,6 +711,7 @@ async fn every_documented_admin_operation_reaches_its_handler_and_answers_as_doc
         }],
         unknown_placeholders: vec![],
         error: None,
+        request: Some(hooklane_domain::envelope::InboundRequest::default()),
     };
     app.svc.store.put_run(&run, later).await.unwrap();
     assert!(app
@@ -752,6 +762,10 @@ async fn every_documented_admin_operation_reaches_its_handler_and_answers_as_doc
             400,
         ),
         step(Method::GET, b.clone(), None, 200),
+        step(Method::GET, "/v1/bots?limit=1".into(), None, 200),
+        step(Method::GET, "/v1/bots?cursor=%21".into(), None, 400),
+        step(Method::GET, format!("{b}/messages"), None, 200),
+        step(Method::GET, "/v1/bots/nobody/messages".into(), None, 404),
         step(Method::POST, format!("{b}/api-key/rotate"), None, 200),
         step(
             Method::POST,
@@ -811,6 +825,18 @@ async fn every_documented_admin_operation_reaches_its_handler_and_answers_as_doc
         step(
             Method::GET,
             format!("{h}/runs/evt_01NOSUCHRUN0000000000000"),
+            None,
+            404,
+        ),
+        step(
+            Method::POST,
+            format!("{h}/runs/{}/replay", run.id),
+            None,
+            202,
+        ),
+        step(
+            Method::POST,
+            format!("{h}/runs/evt_01NOSUCHRUN0000000000000/replay"),
             None,
             404,
         ),

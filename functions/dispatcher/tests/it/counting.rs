@@ -154,6 +154,11 @@ impl Store for CountingStore {
         self.inner.delete_bot(id).await
     }
 
+    async fn list_bots(&self, page: &Page) -> Result<Paged<Bot>, StoreError> {
+        self.count("list_bots");
+        self.inner.list_bots(page).await
+    }
+
     async fn create_hook(&self, hook: &Hook) -> Result<(), StoreError> {
         self.count("create_hook");
         self.inner.create_hook(hook).await
@@ -255,6 +260,11 @@ impl Store for CountingStore {
         self.inner.get_message(bot, id).await
     }
 
+    async fn list_messages(&self, bot: &BotId, page: &Page) -> Result<Paged<Message>, StoreError> {
+        self.count("list_messages");
+        self.inner.list_messages(bot, page).await
+    }
+
     async fn put_delivery(
         &self,
         delivery: &Delivery,
@@ -339,6 +349,11 @@ impl Store for CountingStore {
     ) -> Result<u64, StoreError> {
         self.count("increment_counter");
         self.inner.increment_counter(window, expires_at).await
+    }
+
+    async fn put_setting_once(&self, name: &str, value: &str) -> Result<String, StoreError> {
+        self.count("put_setting_once");
+        self.inner.put_setting_once(name, value).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

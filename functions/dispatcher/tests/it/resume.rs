@@ -25,6 +25,7 @@ async fn checkpoint(s: &Setup, hook: &Hook, call: &HookCall, actions: Value) {
         actions: serde_json::from_value(actions).unwrap(),
         unknown_placeholders: vec!["left.over".into()],
         error: None,
+        request: None,
     };
     let later = time::OffsetDateTime::now_utc() + time::Duration::days(1);
     s.store.put_run(&run, later).await.unwrap();

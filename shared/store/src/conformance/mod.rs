@@ -5,9 +5,11 @@
 //! check panics with what was expected. The checks are in `store.rs` and
 //! `queue.rs`; the records they write are built here.
 
+mod catalog;
 mod queue;
 mod store;
 
+pub use self::catalog::*;
 pub use self::queue::*;
 pub use self::store::*;
 
@@ -102,6 +104,7 @@ fn run(bot: &BotId, hook: &HookId) -> Run {
         }],
         unknown_placeholders: vec![],
         error: None,
+        request: None,
     }
 }
 
@@ -139,6 +142,9 @@ pub async fn store_suite(store: &dyn Store) {
     claims_of_one_key_in_other_scopes_do_not_collide(store).await;
     counters_count_up(store).await;
     deleting_a_bot_removes_everything_under_it(store).await;
+    bots_are_listed_by_id_descending(store).await;
+    messages_are_listed_newest_first(store).await;
+    settings_are_stored_once(store).await;
     store.ping().await.expect("ping");
 }
 
@@ -146,5 +152,6 @@ pub async fn store_suite(store: &dyn Store) {
 pub async fn store_concurrency_suite(store: Arc<dyn Store>) {
     concurrent_increments_never_lose_one(store.clone()).await;
     concurrent_counter_increments_never_lose_one(store.clone()).await;
-    concurrent_claims_of_one_key_let_exactly_one_win(store).await;
+    concurrent_claims_of_one_key_let_exactly_one_win(store.clone()).await;
+    concurrent_settings_agree_on_one_value(store).await;
 }

@@ -8,6 +8,7 @@
 //! `endpoint` attribute) lets `get_delivery` find a row by its id alone.
 //! Lists are Queries with `ScanIndexForward=false`, newest first.
 
+mod catalog;
 mod items;
 mod provision;
 mod requests;
@@ -64,8 +65,7 @@ impl Store for DynamoStore {
     // ---- bots ----
 
     async fn create_bot(&self, bot: &Bot) -> Result<(), StoreError> {
-        let pk = keys::bot_pk(&bot.id);
-        self.create(record_item(&pk, BOT_SK, bot, None)?).await
+        self.create_bot_listed(bot).await
     }
 
     async fn get_bot(&self, id: &BotId) -> Result<Option<Bot>, StoreError> {
@@ -74,7 +74,8 @@ impl Store for DynamoStore {
 
     async fn update_bot(&self, bot: &Bot) -> Result<(), StoreError> {
         let pk = keys::bot_pk(&bot.id);
-        self.replace(record_item(&pk, BOT_SK, bot, None)?).await
+        self.replace(record_item(&pk, BOT_SK, bot, None)?).await?;
+        self.put_bot_entry(bot).await
     }
 
     async fn delete_bot(&self, id: &BotId) -> Result<(), StoreError> {
@@ -94,11 +95,16 @@ impl Store for DynamoStore {
             }
         }
         // The bot item goes last: a delete that fails half way can be retried.
-        let (rest, bot_item): (Vec<Item>, Vec<Item>) = items.into_iter().partition(
+        let (mut rest, bot_item): (Vec<Item>, Vec<Item>) = items.into_iter().partition(
             |item| !matches!(item.get("sk"), Some(AttributeValue::S(sk)) if sk == BOT_SK),
         );
+        rest.push(Self::bot_entry_key(bot));
         self.delete_keys(rest).await?;
         self.delete_keys(bot_item).await
+    }
+
+    async fn list_bots(&self, page: &Page) -> Result<Paged<Bot>, StoreError> {
+        self.bots_page(page).await
     }
 
     // ---- hooks ----
@@ -238,6 +244,16 @@ impl Store for DynamoStore {
     ) -> Result<Option<Message>, StoreError> {
         self.get_record(&keys::bot_pk(bot), &keys::message_sk(id))
             .await
+    }
+
+    async fn list_messages(&self, bot: &BotId, page: &Page) -> Result<Paged<Message>, StoreError> {
+        let (items, next) = self
+            .query_page(&keys::bot_pk(bot), keys::MESSAGE_PREFIX, page)
+            .await?;
+        Ok(Paged {
+            items: decode_all(&items)?,
+            next,
+        })
     }
 
     // ---- deliveries ----
@@ -464,6 +480,10 @@ impl Store for DynamoStore {
             .map_err(|e| self.sdk_error(&format!("UpdateItem {pk}"), e))?;
         let attributes = out.attributes.unwrap_or_default();
         attr_n(&attributes, "n")
+    }
+
+    async fn put_setting_once(&self, name: &str, value: &str) -> Result<String, StoreError> {
+        self.setting_once(name, value).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

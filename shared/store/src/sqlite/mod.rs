@@ -10,6 +10,7 @@
 //! through the group commit (`group_commit.rs`: one writer thread, many
 //! writes per transaction and fsync, each in its own savepoint).
 
+mod catalog;
 mod connection;
 mod group_commit;
 mod queue;
@@ -135,6 +136,10 @@ impl Store for Sqlite {
         } else {
             Ok(())
         }
+    }
+
+    async fn list_bots(&self, page: &Page) -> Result<Paged<Bot>, StoreError> {
+        self.bots_page(page).await
     }
 
     async fn create_hook(&self, hook: &Hook) -> Result<(), StoreError> {
@@ -266,6 +271,11 @@ impl Store for Sqlite {
         id: &MessageId,
     ) -> Result<Option<Message>, StoreError> {
         self.get(keys::bot_pk(bot), keys::message_sk(id)).await
+    }
+
+    async fn list_messages(&self, bot: &BotId, page: &Page) -> Result<Paged<Message>, StoreError> {
+        self.list(keys::bot_pk(bot), keys::MESSAGE_PREFIX, page)
+            .await
     }
 
     async fn put_delivery(
@@ -464,6 +474,10 @@ impl Store for Sqlite {
                 Ok(n as u64)
             })
             .await?)
+    }
+
+    async fn put_setting_once(&self, name: &str, value: &str) -> Result<String, StoreError> {
+        self.setting_once(name, value).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

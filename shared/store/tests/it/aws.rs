@@ -121,6 +121,7 @@ async fn deleting_a_bot_removes_more_items_than_one_batch_write_holds() {
             actions: vec![],
             unknown_placeholders: vec![],
             error: None,
+            request: None,
         };
         store.put_run(&run, later).await.unwrap();
     }
