@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use hooklane_auth::api_key;
 use hooklane_domain::{rfc3339, Bot, BotId};
-use hooklane_web::{ApiError, Json};
+use hooklane_web::{About as _, ApiError, Json};
 use serde_json::{json, Value};
 
 use crate::input::check_bot;
@@ -52,12 +52,7 @@ async fn create(
         .store
         .create_bot(&bot)
         .await
-        .map_err(|e| match e {
-            hooklane_store::StoreError::Conflict => {
-                ApiError::conflict(format!("a bot with id `{}` exists", bot.id))
-            }
-            other => other.into(),
-        })?;
+        .about("bot", &bot.id)?;
     tracing::info!(bot_id = %bot.id, "bot created");
     Ok((StatusCode::CREATED, view_with_key(&bot, key)))
 }
@@ -75,10 +70,7 @@ async fn delete(
     Path(bot): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = bot_id(&bot)?;
-    state.svc.store.delete_bot(&id).await.map_err(|e| match e {
-        hooklane_store::StoreError::NotFound => ApiError::not_found("no such bot"),
-        other => other.into(),
-    })?;
+    state.svc.store.delete_bot(&id).await.about("bot", &id)?;
     tracing::info!(bot_id = %id, "bot deleted");
     Ok(StatusCode::NO_CONTENT)
 }

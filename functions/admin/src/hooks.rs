@@ -4,7 +4,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
-use base64::Engine as _;
 use hooklane_domain::{rfc3339, Hook, HookAuth, HookId};
 use hooklane_web::{ApiError, ErrorCode, Json};
 use serde_json::{json, Value};
@@ -164,11 +163,7 @@ async fn mint_url(
         ));
     };
     let (context, expires_in) = check_signed_url_request(body)?;
-    let key = base64::engine::general_purpose::STANDARD
-        .decode(key)
-        .map_err(|e| {
-            ApiError::internal(anyhow::anyhow!("hook {} has a bad URL key: {e}", hook.id))
-        })?;
+    let key = hooklane_auth::signed_url::decode_key(key)?;
     let now = state.svc.now();
     let expires_at = expires_in.map(|s| now + time::Duration::seconds(s as i64));
     let (ctx, sig) = hooklane_auth::signed_url::mint(

@@ -111,21 +111,41 @@ pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         .map(|_| v[7..].trim())
 }
 
+/// Why `/healthz` answers 503: the store or queue did not answer in
+/// time, or answered with an error.
+#[derive(Debug, thiserror::Error)]
+enum Unhealthy {
+    #[error("the store and queue did not answer within {HEALTH_TIMEOUT:?}")]
+    Timeout(#[from] tokio::time::error::Elapsed),
+    #[error(transparent)]
+    Store(#[from] hooklane_store::StoreError),
+    #[error(transparent)]
+    Queue(#[from] hooklane_store::QueueError),
+}
+
+/// Every [`Unhealthy`] is 503 `unavailable` (with `Retry-After`); the
+/// cause is logged.
+impl From<Unhealthy> for ApiError {
+    fn from(e: Unhealthy) -> Self {
+        ApiError::unavailable(&e)
+    }
+}
+
 async fn healthz(State(state): State<AdminState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let (store, queue) = tokio::time::timeout(HEALTH_TIMEOUT, async {
-        tokio::join!(state.svc.store.ping(), state.svc.queue.ping())
-    })
-    .await
-    .map_err(|_| {
-        ApiError::unavailable(&format!(
-            "the store and queue did not answer within {HEALTH_TIMEOUT:?}"
-        ))
-    })?;
-    store.map_err(|e| ApiError::unavailable(&e))?;
-    queue.map_err(|e| ApiError::unavailable(&e))?;
+    check_health(&state).await?;
     Ok(Json(
         json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
     ))
+}
+
+async fn check_health(state: &AdminState) -> Result<(), Unhealthy> {
+    let (store, queue) = tokio::time::timeout(HEALTH_TIMEOUT, async {
+        tokio::join!(state.svc.store.ping(), state.svc.queue.ping())
+    })
+    .await?;
+    store?;
+    queue?;
+    Ok(())
 }
 
 /// The OpenAPI document of every route.

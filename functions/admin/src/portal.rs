@@ -16,7 +16,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use hooklane_auth::portal::{self, PortalTokenError};
+use hooklane_auth::portal;
 use hooklane_domain::rfc3339;
 use hooklane_web::{ApiError, Json};
 use serde_json::{json, Value};
@@ -148,8 +148,7 @@ async fn authorize(
     })?;
     let key = state.portal.get(&state).await?.ok_or_else(off)?;
     let now = state.svc.now().unix_timestamp();
-    let (bot, _) = portal::verify(&key, token, now)
-        .map_err(|e: PortalTokenError| ApiError::unauthorized(e.to_string()))?;
+    let (bot, _) = portal::verify(&key, token, now)?;
     if params.get("bot") != Some(&bot) {
         return Err(ApiError::forbidden(
             "this portal link opens one bot's endpoints and deliveries only",

@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::Router;
 use hooklane_domain::{rfc3339, CallId, Run};
-use hooklane_web::ApiError;
+use hooklane_web::{About as _, ApiError};
 use serde_json::{json, Value};
 
 use crate::list::{answer, ListQuery};
@@ -58,7 +58,7 @@ pub(crate) async fn load_run(
     raw: &str,
 ) -> Result<Run, ApiError> {
     let hook = load_hook(state, bot, hook).await?;
-    let id = CallId::parse(raw).map_err(|_| ApiError::not_found("no such run"))?;
+    let id = CallId::parse(raw).about("run", &raw)?;
     found(
         state.svc.store.get_run(&hook.bot_id, &hook.id, &id).await?,
         "no such run (a call still queued has none yet)",

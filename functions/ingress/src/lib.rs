@@ -13,13 +13,13 @@ mod events;
 mod hooks;
 mod intake;
 
-pub use body::{json_depth, parse_body, ParsedBody};
+pub use body::{parse_body, BodyError, ParsedBody};
 pub use cache::CACHE_TTL;
 pub use intake::IDEMPOTENCY_WINDOW;
 
 /// How deep a hook call's JSON body may nest: the envelope's limit, so the
 /// dispatcher can always read back what was accepted.
-pub use hooklane_domain::envelope::MAX_JSON_DEPTH;
+pub use hooklane_domain::envelope::{json_depth, MAX_JSON_DEPTH};
 
 /// What every ingress request shares; cheap to clone (every part is behind
 /// an `Arc`).

@@ -81,6 +81,28 @@ pub fn verify(
     }
 }
 
+/// The lengths, in bytes, a signing key may have.
+pub const KEY_BYTES: std::ops::RangeInclusive<usize> = 16..=64;
+
+/// A stored signing key that is not the standard base64 of
+/// [`KEY_BYTES`] bytes. Its text never repeats the key.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("the signed-URL key is not the base64 of 16 to 64 bytes")]
+pub struct BadUrlKey;
+
+/// The key bytes of a hook's signed-URL key as stored and sent to the
+/// admin API: standard base64 (with padding) of 16 to 64 bytes.
+///
+/// # Errors
+/// [`BadUrlKey`] when `stored` is not base64 or decodes to another length.
+pub fn decode_key(stored: &str) -> Result<Vec<u8>, BadUrlKey> {
+    base64::engine::general_purpose::STANDARD
+        .decode(stored)
+        .ok()
+        .filter(|b| KEY_BYTES.contains(&b.len()))
+        .ok_or(BadUrlKey)
+}
+
 /// A new signing key: 32 random bytes.
 pub fn generate_key() -> Vec<u8> {
     random_bytes::<32>().to_vec()
@@ -258,6 +280,23 @@ mod tests {
                 ),
                 "{ctx}"
             );
+        }
+    }
+
+    #[test]
+    fn a_stored_key_is_the_base64_of_16_to_64_bytes() {
+        let b64 = |n: usize| base64::engine::general_purpose::STANDARD.encode(vec![7u8; n]);
+        let cases = [
+            (b64(16), true),
+            (b64(32), true),
+            (b64(64), true),
+            (b64(15), false),
+            (b64(65), false),
+            ("not base64!".to_owned(), false),
+            (URL_SAFE_NO_PAD.encode([1u8; 32]).replace('A', "-"), false),
+        ];
+        for (stored, ok) in cases {
+            assert_eq!(decode_key(&stored).is_ok(), ok, "{stored}");
         }
     }
 

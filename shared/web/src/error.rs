@@ -5,6 +5,8 @@
 
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use hooklane_auth::portal::PortalTokenError;
+use hooklane_auth::signed_url::BadUrlKey;
 use hooklane_auth::{SignatureError, SignedUrlError};
 use hooklane_domain::InvalidId;
 use hooklane_store::{QueueError, StoreError};
@@ -284,6 +286,71 @@ impl From<SignedUrlError> for ApiError {
     }
 }
 
+/// 401 `unauthorized` with the error's own text (it never repeats the token).
+impl From<PortalTokenError> for ApiError {
+    fn from(e: PortalTokenError) -> Self {
+        Self::unauthorized(e.to_string())
+    }
+}
+
+/// A stored signed-URL key that does not decode is our fault: 500
+/// `internal` (the cause is logged, never the key).
+impl From<BadUrlKey> for ApiError {
+    fn from(e: BadUrlKey) -> Self {
+        Self::internal(anyhow::Error::new(e))
+    }
+}
+
+/// An error about one record: its kind (`"bot"`, `"run"`) and the id it
+/// was asked by. Made by [`About::about`]; its conversion into [`ApiError`]
+/// names the record where the bare error cannot.
+#[derive(Debug)]
+pub struct AboutRecord<E> {
+    kind: &'static str,
+    id: String,
+    error: E,
+}
+
+/// Names the record a result is about, so that `?` answers in its terms.
+pub trait About<T, E> {
+    /// The same result, its error tagged with the record's `kind` and `id`
+    /// (the id is formatted only when there is an error).
+    fn about(self, kind: &'static str, id: &dyn std::fmt::Display) -> Result<T, AboutRecord<E>>;
+}
+
+impl<T, E> About<T, E> for Result<T, E> {
+    fn about(self, kind: &'static str, id: &dyn std::fmt::Display) -> Result<T, AboutRecord<E>> {
+        self.map_err(|error| AboutRecord {
+            kind,
+            id: id.to_string(),
+            error,
+        })
+    }
+}
+
+/// `NotFound` → 404 "no such {kind}", `Conflict` → 409 "a {kind} with id
+/// `{id}` exists"; any other store error as [`StoreError`]'s own conversion.
+impl From<AboutRecord<StoreError>> for ApiError {
+    fn from(e: AboutRecord<StoreError>) -> Self {
+        match e.error {
+            StoreError::NotFound => Self::not_found(format!("no such {}", e.kind)),
+            StoreError::Conflict => {
+                Self::conflict(format!("a {} with id `{}` exists", e.kind, e.id))
+            }
+            other => other.into(),
+        }
+    }
+}
+
+/// An id that does not parse names no record of the kind: 404 "no such
+/// {kind}" (the kind of the record asked for, such as a run asked for by
+/// its call's id).
+impl From<AboutRecord<InvalidId>> for ApiError {
+    fn from(e: AboutRecord<InvalidId>) -> Self {
+        Self::not_found(format!("no such {}", e.kind))
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"error": {"code": self.code.as_str(), "message": self.message}});
@@ -339,6 +406,52 @@ mod tests {
         assert_eq!(
             (e.status, e.code.as_str()),
             (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        );
+    }
+
+    #[test]
+    fn an_error_about_a_record_names_its_kind_and_id() {
+        let cases: [(Result<(), StoreError>, StatusCode, &str); 3] = [
+            (
+                Err(StoreError::NotFound),
+                StatusCode::NOT_FOUND,
+                "no such bot",
+            ),
+            (
+                Err(StoreError::Conflict),
+                StatusCode::CONFLICT,
+                "a bot with id `b1` exists",
+            ),
+            (
+                Err(StoreError::Unexpected(anyhow::anyhow!("bad record"))),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "something went wrong on our side",
+            ),
+        ];
+        for (result, status, message) in cases {
+            let e = ApiError::from(result.about("bot", &"b1").unwrap_err());
+            assert_eq!((e.status, e.message.as_str()), (status, message));
+        }
+        let e = ApiError::from(
+            hooklane_domain::CallId::parse("nope")
+                .about("run", &"nope")
+                .unwrap_err(),
+        );
+        assert_eq!(
+            (e.status, e.message.as_str()),
+            (StatusCode::NOT_FOUND, "no such run")
+        );
+    }
+
+    #[test]
+    fn a_portal_token_error_is_401_with_its_text() {
+        let e = ApiError::from(PortalTokenError::Expired);
+        assert_eq!(
+            (e.status, e.message),
+            (
+                StatusCode::UNAUTHORIZED,
+                PortalTokenError::Expired.to_string()
+            )
         );
     }
 

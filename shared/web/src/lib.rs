@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 mod error;
 pub mod lambda;
 
-pub use error::{ApiError, ErrorCode, UNAVAILABLE_RETRY_AFTER_SECS};
+pub use error::{About, AboutRecord, ApiError, ErrorCode, UNAVAILABLE_RETRY_AFTER_SECS};
 
 /// The caller's address as the platform saw it: the TCP peer under
 /// `hooklane dev`, API Gateway's `sourceIp` in Lambda. Never a header.

@@ -41,16 +41,11 @@ pub(super) async fn check_action_url(
     path: &str,
     allow_private: bool,
 ) -> Result<(), ApiError> {
-    let refused =
-        |e: &dyn std::fmt::Display| invalid(ErrorCode::InvalidUrl, format!("`{path}`: {e}"));
     if url.trim().is_empty() {
         return Err(invalid(ErrorCode::InvalidUrl, format!("`{path}` is empty")));
     }
     let Some(open) = url.find('{') else {
-        return check_target(url, allow_private)
-            .await
-            .map(|_| ())
-            .map_err(|e| refused(&e));
+        return check_target_at(url, path, allow_private).await;
     };
     let literal = &url[..open];
     let Some((scheme, rest)) = literal.split_once("://") else {
@@ -58,18 +53,32 @@ pub(super) async fn check_action_url(
     };
     let host_is_literal = rest.contains(['/', '?', '#']);
     if host_is_literal {
-        return check_target(&without_placeholders(url), allow_private)
-            .await
-            .map(|_| ())
-            .map_err(|e| refused(&e));
+        return check_target_at(&without_placeholders(url), path, allow_private).await;
     }
     let scheme = scheme.to_ascii_lowercase();
     if scheme == "https" || (scheme == "http" && allow_private) {
         Ok(())
     } else {
-        Err(refused(&format!(
-            "only https URLs are allowed as targets (got {scheme}:)"
-        )))
+        Err(invalid(
+            ErrorCode::InvalidUrl,
+            format!("`{path}`: only https URLs are allowed as targets (got {scheme}:)"),
+        ))
+    }
+}
+
+/// Checks `url` with the outbound guard, as a send to it would be.
+///
+/// # Errors
+/// 400 `invalid_url` naming `path` with the guard's reason (not https,
+/// private without `allow_private`, a name that does not resolve).
+pub(super) async fn check_target_at(
+    url: &str,
+    path: &str,
+    allow_private: bool,
+) -> Result<(), ApiError> {
+    match check_target(url, allow_private).await {
+        Ok(_) => Ok(()),
+        Err(e) => Err(invalid(ErrorCode::InvalidUrl, format!("`{path}`: {e}"))),
     }
 }
 

@@ -4,7 +4,7 @@ use hooklane_domain::BotId;
 use hooklane_web::{ApiError, ErrorCode};
 use serde_json::Value;
 
-use super::fields::{invalid, with_code, Fields};
+use super::fields::{invalid, Fields};
 
 /// What creating a bot takes: `{"name": "My bot", "id": "…"}`. Answers the
 /// trimmed name (1 to [`MAX_NAME_CHARS`](super::MAX_NAME_CHARS) characters) and the caller's own
@@ -26,21 +26,6 @@ pub fn check_bot(value: Value) -> Result<(String, Option<BotId>), ApiError> {
     let names = Fields::new(&obj, "", ErrorCode::InvalidName);
     names.required_str("name", "the bot's display name")?;
     let name = names.name("name", "")?;
-    let id = match f
-        .str("id")
-        .map_err(|e| with_code(e, ErrorCode::InvalidId))?
-    {
-        None => None,
-        Some(raw) => Some(BotId::parse(raw).map_err(|e| {
-            invalid(
-                ErrorCode::InvalidId,
-                format!(
-                    "`id` `{}` is not a bot id: {}",
-                    e.value.chars().take(64).collect::<String>(),
-                    e.reason
-                ),
-            )
-        })?),
-    };
+    let id = f.with_code(ErrorCode::InvalidId).id("id", BotId::parse)?;
     Ok((name, id))
 }

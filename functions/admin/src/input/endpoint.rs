@@ -2,16 +2,14 @@
 //! schedule, attempts, headers) and the bodies of its secret rotation and
 //! its recovery of failed deliveries.
 
+use super::action_url::check_target_at;
 use base64::Engine as _;
 use hooklane_domain::validate::validate_event_filter;
 use hooklane_domain::{Endpoint, EndpointType};
-use hooklane_runtime::outbound::check_target;
 use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
 
-use super::fields::{
-    body_object, input_of, invalid, refuse_read_only, with_code, Fields, MAX_LIST_ENTRIES,
-};
+use super::fields::{body_object, input_of, invalid, refuse_read_only, Fields, MAX_LIST_ENTRIES};
 
 /// The most delays in a retry schedule.
 pub const MAX_SCHEDULE: usize = 20;
@@ -133,13 +131,11 @@ pub async fn check_endpoint(
         }
     };
     let url = f
-        .required_str("url", "the https URL events are sent to")
-        .map_err(|e| with_code(e, ErrorCode::InvalidUrl))?
+        .with_code(ErrorCode::InvalidUrl)
+        .required_str("url", "the https URL events are sent to")?
         .trim()
         .to_owned();
-    check_target(&url, allow_private)
-        .await
-        .map_err(|e| invalid(ErrorCode::InvalidUrl, format!("`url`: {e}")))?;
+    check_target_at(&url, "url", allow_private).await?;
     let enabled = f.bool("enabled")?.unwrap_or(true);
     let events = f.strings("events", MAX_LIST_ENTRIES)?.unwrap_or_default();
     for (i, e) in events.iter().enumerate() {
@@ -241,15 +237,7 @@ pub fn check_recover_request(value: Value) -> Result<time::OffsetDateTime, ApiEr
     let obj = body_object(value)?;
     let f = Fields::new(&obj, "", ErrorCode::InvalidSince);
     f.only(&["since"], "a recovery")?;
-    let since = f.required_str("since", "an RFC 3339 time such as 2026-01-31T00:00:00Z")?;
-    time::OffsetDateTime::parse(since, &time::format_description::well_known::Rfc3339).map_err(
-        |_| {
-            f.err(
-                "since",
-                format!("is `{since}`; it must be an RFC 3339 time such as 2026-01-31T00:00:00Z"),
-            )
-        },
-    )
+    f.required_time("since")
 }
 
 #[cfg(test)]

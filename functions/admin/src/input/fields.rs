@@ -6,9 +6,12 @@
 
 use std::ops::RangeInclusive;
 
+use hooklane_domain::InvalidId;
 use hooklane_web::{ApiError, ErrorCode};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 /// The longest name of a bot, hook or endpoint, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -18,12 +21,6 @@ pub const MAX_LIST_ENTRIES: usize = 100;
 /// A 400 refusal with `code` and `message`.
 pub(super) fn invalid(code: ErrorCode, message: impl Into<String>) -> ApiError {
     ApiError::bad_request(code, message)
-}
-
-/// The same refusal under another error code.
-pub(super) fn with_code(mut e: ApiError, code: ErrorCode) -> ApiError {
-    e.code = code;
-    e
 }
 
 /// The body as a JSON object; 400 `invalid_json` when it is anything else.
@@ -97,6 +94,58 @@ impl<'a> Fields<'a> {
             obj,
             base: base.into(),
             code,
+        }
+    }
+
+    /// The same object read under another error code (`id` of a bot is
+    /// refused as `invalid_id`, an endpoint's `url` as `invalid_url`).
+    pub(super) fn with_code(&self, code: ErrorCode) -> Fields<'a> {
+        Fields {
+            obj: self.obj,
+            base: self.base.clone(),
+            code,
+        }
+    }
+
+    /// The field `key`, when given, parsed as an id by `parse` (such as
+    /// `BotId::parse`).
+    ///
+    /// # Errors
+    /// 400 under this object's code naming the field, the value (its first
+    /// 64 characters) and the rule it breaks.
+    pub(super) fn id<T>(
+        &self,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<T, InvalidId>,
+    ) -> Result<Option<T>, ApiError> {
+        let Some(raw) = self.str(key)? else {
+            return Ok(None);
+        };
+        match parse(raw) {
+            Ok(id) => Ok(Some(id)),
+            Err(e) => Err(self.err(
+                key,
+                format!(
+                    "`{}` is not a {} id: {}",
+                    e.value.chars().take(64).collect::<String>(),
+                    e.kind,
+                    e.reason
+                ),
+            )),
+        }
+    }
+
+    /// The required field `key` as an RFC 3339 time.
+    ///
+    /// # Errors
+    /// 400 under this object's code naming the field when it is missing,
+    /// not a string, or not an RFC 3339 time.
+    pub(super) fn required_time(&self, key: &str) -> Result<OffsetDateTime, ApiError> {
+        const RULE: &str = "an RFC 3339 time such as 2026-01-31T00:00:00Z";
+        let raw = self.required_str(key, RULE)?;
+        match OffsetDateTime::parse(raw, &Rfc3339) {
+            Ok(t) => Ok(t),
+            Err(_) => Err(self.err(key, format!("is `{raw}`; it must be {RULE}"))),
         }
     }
 

@@ -87,10 +87,7 @@ pub(super) fn check_auth(
             f.only(&["type", "key"], "signed_url auth")?;
             let key = match (f.str("key")?, previous) {
                 (Some(k), _) => {
-                    let ok = base64::engine::general_purpose::STANDARD
-                        .decode(k)
-                        .is_ok_and(|b| (16..=64).contains(&b.len()));
-                    if !ok {
+                    if hooklane_auth::signed_url::decode_key(k).is_err() {
                         return Err(f.err("key", "must be the base64 of 16 to 64 random bytes"));
                     }
                     k.to_owned()

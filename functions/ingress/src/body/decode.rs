@@ -9,10 +9,11 @@
 
 use std::io::Read;
 
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use bytes::Bytes;
 use flate2::read::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
-use hooklane_web::{ApiError, ErrorCode};
+
+use super::BodyError;
 
 /// The most codings one body may carry (`gzip, gzip, gzip` is the most a
 /// sender has a reason for; each layer costs up to the limit to undo).
@@ -41,16 +42,19 @@ impl Coding {
 /// none.
 ///
 /// # Errors
-/// 415 `unsupported_media_type` naming the first coding that is not
+/// [`BodyError::UnsupportedCoding`] (415 `unsupported_media_type`) naming
+/// the first coding that is not
 /// `gzip`, `x-gzip`, `deflate` or `identity` (names match
 /// case-insensitively), a header that is not text, or more than
 /// [`MAX_CODINGS`] codings.
-pub fn codings(headers: &HeaderMap) -> Result<Vec<Coding>, ApiError> {
+pub fn codings(headers: &HeaderMap) -> Result<Vec<Coding>, BodyError> {
     let mut out = Vec::new();
     for value in headers.get_all(header::CONTENT_ENCODING) {
-        let value = value
-            .to_str()
-            .map_err(|_| unsupported("the Content-Encoding header is not text".to_owned()))?;
+        let Ok(value) = value.to_str() else {
+            return Err(unsupported(
+                "the Content-Encoding header is not text".to_owned(),
+            ));
+        };
         for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             match name.to_ascii_lowercase().as_str() {
                 "identity" => {}
@@ -77,10 +81,11 @@ pub fn codings(headers: &HeaderMap) -> Result<Vec<Coding>, ApiError> {
 /// bytes themselves when there are none.
 ///
 /// # Errors
-/// 413 `payload_too_large` when a decoded body is over `limit` bytes (found
-/// by inflating at most `limit` + 1 bytes); 400 `invalid_body` when the
-/// bytes are not what a coding says they are.
-pub fn decode(codings: &[Coding], bytes: Bytes, limit: usize) -> Result<Bytes, ApiError> {
+/// [`BodyError::TooLargeDecoded`] (413) when a decoded body is over `limit`
+/// bytes (found by inflating at most `limit` + 1 bytes);
+/// [`BodyError::Corrupt`] (400 `invalid_body`) when the bytes are not what
+/// a coding says they are.
+pub fn decode(codings: &[Coding], bytes: Bytes, limit: usize) -> Result<Bytes, BodyError> {
     let mut body = bytes;
     for &coding in codings.iter().rev() {
         body = Bytes::from(inflate(coding, &body, limit)?);
@@ -88,7 +93,7 @@ pub fn decode(codings: &[Coding], bytes: Bytes, limit: usize) -> Result<Bytes, A
     Ok(body)
 }
 
-fn inflate(coding: Coding, bytes: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
+fn inflate(coding: Coding, bytes: &[u8], limit: usize) -> Result<Vec<u8>, BodyError> {
     let reader: Box<dyn Read + '_> = match coding {
         Coding::Gzip => Box::new(MultiGzDecoder::new(bytes)),
         Coding::Deflate if has_zlib_header(bytes) => Box::new(ZlibDecoder::new(bytes)),
@@ -96,20 +101,17 @@ fn inflate(coding: Coding, bytes: &[u8], limit: usize) -> Result<Vec<u8>, ApiErr
     };
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     let mut out = Vec::new();
-    reader.take(cap).read_to_end(&mut out).map_err(|e| {
-        ApiError::bad_request(
-            ErrorCode::InvalidBody,
-            format!(
-                "the body is not valid {} data as its Content-Encoding says ({e})",
-                coding.name()
-            ),
-        )
-    })?;
+    if let Err(source) = reader.take(cap).read_to_end(&mut out) {
+        return Err(BodyError::Corrupt {
+            coding: coding.name(),
+            source,
+        });
+    }
     if out.len() > limit {
-        return Err(ApiError::too_large(format!(
-            "the body, once its {} coding is undone, is larger than this hook's limit of {limit} bytes",
-            coding.name()
-        )));
+        return Err(BodyError::TooLargeDecoded {
+            coding: coding.name(),
+            limit,
+        });
     }
     Ok(out)
 }
@@ -123,21 +125,18 @@ fn has_zlib_header(bytes: &[u8]) -> bool {
     }
 }
 
-fn unsupported(message: String) -> ApiError {
-    ApiError::new(
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        ErrorCode::UnsupportedMediaType,
-        message,
-    )
+fn unsupported(message: String) -> BodyError {
+    BodyError::UnsupportedCoding(message)
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use std::io::Write;
 
-    use axum::http::HeaderValue;
+    use axum::http::{HeaderValue, StatusCode};
     use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
     use flate2::Compression;
+    use hooklane_web::ApiError;
 
     use super::*;
 
@@ -198,7 +197,7 @@ pub(crate) mod tests {
             (&["gzip, gzip, gzip, gzip"], "at most 3"),
         ];
         for (values, words) in cases {
-            let e = codings(&headers(values)).expect_err("refused");
+            let e = ApiError::from(codings(&headers(values)).expect_err("refused"));
             assert_eq!(e.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{values:?}");
             assert_eq!(e.code, "unsupported_media_type");
             assert!(e.message.contains(words), "{values:?}: {}", e.message);
@@ -243,7 +242,9 @@ pub(crate) mod tests {
         let bomb = gzip(&zeros);
         assert!(bomb.len() < 32 << 10, "{} bytes", bomb.len());
         let limit = 1024;
-        let e = decode(&[Coding::Gzip], Bytes::from(bomb), limit).expect_err("over the limit");
+        let e = ApiError::from(
+            decode(&[Coding::Gzip], Bytes::from(bomb), limit).expect_err("over the limit"),
+        );
         assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(e.code, "payload_too_large");
         assert!(e.message.contains("1024 bytes"), "{}", e.message);
@@ -256,7 +257,9 @@ pub(crate) mod tests {
             limit
         );
         let one_more = zlib(&vec![b'a'; limit + 1]);
-        let e = decode(&[Coding::Deflate], Bytes::from(one_more), limit).expect_err("one more");
+        let e = ApiError::from(
+            decode(&[Coding::Deflate], Bytes::from(one_more), limit).expect_err("one more"),
+        );
         assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
     }
 
@@ -281,7 +284,7 @@ pub(crate) mod tests {
             }),
         ];
         for (what, codings, sent) in cases {
-            let e = decode(&codings, Bytes::from(sent), 1 << 20).expect_err(what);
+            let e = ApiError::from(decode(&codings, Bytes::from(sent), 1 << 20).expect_err(what));
             assert_eq!(e.status, StatusCode::BAD_REQUEST, "{what}");
             assert_eq!(e.code, "invalid_body", "{what}");
         }

@@ -1,13 +1,14 @@
 //! Reading a call's body: its content coding undone ([`decode`]), then
 //! JSON (with the bot-builder `variables` array), form-encoded, or text.
 
+use hooklane_domain::envelope::{json_depth, MAX_JSON_DEPTH};
 use hooklane_template::is_placeholder;
-use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
 
-use crate::MAX_JSON_DEPTH;
-
 pub mod decode;
+mod error;
+
+pub use error::BodyError;
 
 /// The UTF-8 byte order mark some senders put before a body.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -25,8 +26,8 @@ pub struct ParsedBody {
     pub variables: Map<String, Value>,
 }
 
-fn invalid_variables(message: String) -> ApiError {
-    ApiError::bad_request(ErrorCode::InvalidVariables, message)
+fn invalid_variables(message: String) -> BodyError {
+    BodyError::InvalidVariables(message)
 }
 
 /// How a media type says a body is to be read.
@@ -72,11 +73,12 @@ impl Declared {
 /// payload.
 ///
 /// # Errors
-/// 400 `invalid_body` for a body that is not UTF-8; `invalid_json` for a
-/// body declared JSON (or untyped and starting with `{` or `[`) that does
-/// not parse, or JSON that nests deeper than [`MAX_JSON_DEPTH`];
-/// `invalid_variables` naming the entry and key that are wrong.
-pub fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<ParsedBody, ApiError> {
+/// [`BodyError::NotUtf8`] for a body that is not UTF-8 (400
+/// `invalid_body`); `InvalidJson` for a body declared JSON (or untyped and
+/// starting with `{` or `[`) that does not parse, `TooDeep` for JSON that
+/// nests deeper than [`MAX_JSON_DEPTH`] (both 400 `invalid_json`);
+/// `InvalidVariables` naming the entry and key that are wrong.
+pub fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<ParsedBody, BodyError> {
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(ParsedBody {
@@ -84,15 +86,7 @@ pub fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<ParsedBody
             variables: Map::new(),
         });
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        ApiError::bad_request(
-            ErrorCode::InvalidBody,
-            format!(
-                "the body is not UTF-8 text (invalid byte at offset {})",
-                e.valid_up_to()
-            ),
-        )
-    })?;
+    let text = std::str::from_utf8(bytes)?;
     let declared = Declared::of(content_type);
     let looks_json = matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'['));
     let json = match declared {
@@ -103,7 +97,7 @@ pub fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<ParsedBody
     };
     if let Some(value) = json {
         if json_depth(&value) > MAX_JSON_DEPTH {
-            return Err(too_deep());
+            return Err(BodyError::TooDeep);
         }
         return split_variables(value);
     }
@@ -117,23 +111,9 @@ pub fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<ParsedBody
     })
 }
 
-fn parse_json(text: &str) -> Result<Value, ApiError> {
-    serde_json::from_str(text).map_err(|e| {
-        ApiError::bad_request(
-            ErrorCode::InvalidJson,
-            format!("the body is not valid JSON: {e}"),
-        )
-    })
+fn parse_json(text: &str) -> Result<Value, BodyError> {
+    Ok(serde_json::from_str(text)?)
 }
-
-fn too_deep() -> ApiError {
-    ApiError::bad_request(
-        ErrorCode::InvalidJson,
-        format!("the body nests deeper than {MAX_JSON_DEPTH} levels of arrays and objects"),
-    )
-}
-
-pub use hooklane_domain::envelope::json_depth;
 
 /// A form as an object; a repeated name becomes an array of its values.
 pub fn form(text: &str) -> Map<String, Value> {
@@ -154,7 +134,7 @@ pub fn form(text: &str) -> Map<String, Value> {
     out
 }
 
-fn split_variables(value: Value) -> Result<ParsedBody, ApiError> {
+fn split_variables(value: Value) -> Result<ParsedBody, BodyError> {
     let Value::Object(mut obj) = value else {
         return Ok(ParsedBody {
             payload: value,
@@ -216,8 +196,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn code(r: Result<ParsedBody, ApiError>) -> (&'static str, String) {
-        let e = r.expect_err("should be refused");
+    fn code(r: Result<ParsedBody, BodyError>) -> (&'static str, String) {
+        let e = hooklane_web::ApiError::from(r.expect_err("should be refused"));
         (e.code.as_str(), e.message)
     }
 
@@ -516,8 +496,7 @@ mod tests {
             ("blank", None, b" \n", Value::Null, json!({})),
         ];
         for (what, content_type, body, payload, variables) in cases {
-            let parsed = parse_body(content_type, body)
-                .unwrap_or_else(|e| panic!("{what}: {} {}", e.code, e.message));
+            let parsed = parse_body(content_type, body).unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_eq!(parsed.payload, payload, "{what}");
             assert_eq!(Value::Object(parsed.variables), variables, "{what}");
         }

@@ -10,7 +10,13 @@ use axum::response::{IntoResponse, Response};
 use hooklane_domain::envelope::HookCall;
 use hooklane_domain::{CallId, Hook, HookAuth, HookResponse};
 use hooklane_template::{render_json, render_str, Context};
+use hooklane_web::ApiError;
 use serde_json::{json, Value};
+
+/// 404 `not_found`: the bot or hook does not exist, or the hook is disabled.
+pub(super) fn unknown_hook() -> ApiError {
+    ApiError::not_found("no such hook, or it is disabled")
+}
 
 /// The header naming the call's `evt_…` id on a hook's own answer.
 const EVENT_ID_HEADER: &str = "x-hooklane-event-id";

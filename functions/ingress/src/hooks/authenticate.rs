@@ -15,9 +15,10 @@ use hooklane_domain::{Hook, HookAuth};
 use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{json, Map, Value};
 
-use super::unknown_hook;
-use crate::body::json_depth;
-use crate::{IngressState, MAX_JSON_DEPTH};
+use hooklane_domain::envelope::{json_depth, MAX_JSON_DEPTH};
+
+use super::answer::unknown_hook;
+use crate::IngressState;
 
 /// Headers that carry credentials; they never reach the actions.
 const CREDENTIAL_HEADERS: &[&str] = &[

@@ -19,9 +19,9 @@ use hooklane_domain::envelope::DEPTH_HEADER;
 use hooklane_domain::envelope::{HookCall, InboundRequest};
 use hooklane_domain::{BotId, CallId, Hook, HookAuth, HookId, Job};
 use hooklane_runtime::metrics;
-use hooklane_web::{ApiError, ClientIp, ErrorCode};
+use hooklane_web::{ApiError, ClientIp};
 
-use crate::body::{decode, parse_body};
+use crate::body::{decode, parse_body, BodyError};
 use crate::intake::{self, Intake, Subject};
 use crate::IngressState;
 
@@ -41,7 +41,7 @@ pub async fn call_hook(
 ) -> Response {
     // A path that does not decode (e.g. `%FF`) names no hook there can be.
     let Ok(Path((bot_id, hook_id))) = path else {
-        return unknown_hook().into_response();
+        return answer::unknown_hook().into_response();
     };
     match handle(&state, &bot_id, &hook_id, request).await {
         Ok(r) => {
@@ -74,11 +74,6 @@ pub async fn call_hook(
     }
 }
 
-/// 404 `not_found`: the bot or hook does not exist, or the hook is disabled.
-fn unknown_hook() -> ApiError {
-    ApiError::not_found("no such hook, or it is disabled")
-}
-
 /// Finds the enabled hook, answers a preflight, checks the origin, and
 /// puts the CORS headers of an allowed origin on every later answer.
 async fn handle(
@@ -90,14 +85,14 @@ async fn handle(
     let svc = &state.svc;
     let (bot_id, hook_id) = match (BotId::parse(bot_id), HookId::parse(hook_id)) {
         (Ok(b), Ok(h)) => (b, h),
-        _ => return Err(unknown_hook()),
+        _ => return Err(answer::unknown_hook()),
     };
     let hook = state
         .cache
         .hook(svc.store.as_ref(), &bot_id, &hook_id)
         .await?
         .filter(|h| h.enabled)
-        .ok_or_else(unknown_hook)?;
+        .ok_or_else(answer::unknown_hook)?;
 
     let origin = request
         .headers()
@@ -257,31 +252,31 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
 /// reading.
 ///
 /// # Errors
-/// 413 `payload_too_large` over the limit; 400 `invalid_body` when the body
-/// cannot be read to its end.
+/// [`BodyError::TooLarge`] (413) over the limit; [`BodyError::Unreadable`]
+/// (400 `invalid_body`) when the body cannot be read to its end.
 async fn read_body(
     headers: &HeaderMap,
     body: axum::body::Body,
     limit: usize,
-) -> Result<bytes::Bytes, ApiError> {
+) -> Result<bytes::Bytes, BodyError> {
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
     {
         if len > limit {
-            return Err(ApiError::payload_too_large(limit));
+            return Err(BodyError::TooLarge(limit));
         }
     }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        if e.into_inner().is::<http_body_util::LengthLimitError>() {
-            ApiError::payload_too_large(limit)
-        } else {
-            ApiError::bad_request(
-                ErrorCode::InvalidBody,
-                "the body could not be read to its end",
-            )
-        }
-    })
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if is_over_limit(&e) => Err(BodyError::TooLarge(limit)),
+        Err(_) => Err(BodyError::Unreadable),
+    }
+}
+
+/// Whether reading a body stopped at its limit.
+fn is_over_limit(e: &axum::Error) -> bool {
+    std::error::Error::source(e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
 }
 
 /// The `event_id` of a Slack Events API call (a JSON body with a top-level
