@@ -7,6 +7,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use futures::future::BoxFuture;
 use futures::FutureExt;
 use hooklane_domain::{Envelope, Job};
 use hooklane_runtime::Services;
@@ -61,6 +62,36 @@ pub async fn process(
     }
 }
 
+/// What the dispatcher runs for one envelope: [`process`] (see
+/// [`run`]) in production. [`handle_batch_with`] and [`poll_with`] take
+/// another so a test can make one record panic or fail.
+pub trait Handler:
+    Fn(Services, Envelope, u32) -> BoxFuture<'static, Result<(), DispatchError>>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<H> Handler for H where
+    H: Fn(Services, Envelope, u32) -> BoxFuture<'static, Result<(), DispatchError>>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// The production [`Handler`]: [`process`] on an owned [`Services`].
+pub fn run(
+    svc: Services,
+    envelope: Envelope,
+    receive_count: u32,
+) -> BoxFuture<'static, Result<(), DispatchError>> {
+    async move { process(&svc, envelope, receive_count).await }.boxed()
+}
+
 /// Parses and processes one message body (received `receive_count` times,
 /// as [`process`] takes it), catching panics, in a span that carries the
 /// queue's id for the message and the ids of the job it holds.
@@ -70,9 +101,22 @@ pub async fn process_body(
     queue_message_id: &str,
     receive_count: u32,
 ) -> Result<(), DispatchError> {
+    process_body_with(svc, body, queue_message_id, receive_count, &run).await
+}
+
+/// [`process_body`] with `handler` in place of [`process`]; a panic of the
+/// handler is this message's `Unexpected` error, nothing more.
+pub async fn process_body_with(
+    svc: &Services,
+    body: &str,
+    queue_message_id: &str,
+    receive_count: u32,
+    handler: &impl Handler,
+) -> Result<(), DispatchError> {
     let span = tracing::info_span!(
         "dispatch",
         queue_message_id,
+        receive_count,
         job = tracing::field::Empty,
         bot_id = tracing::field::Empty,
         event_id = tracing::field::Empty,
@@ -82,10 +126,13 @@ pub async fn process_body(
     async {
         let envelope: Envelope = serde_json::from_str(body)?;
         record_ids(&envelope.job);
-        match AssertUnwindSafe(process(svc, envelope, receive_count))
-            .catch_unwind()
-            .await
-        {
+        // The handler's future is built inside the guard too: a handler that
+        // panics before its first await fails this message alone.
+        let handled =
+            AssertUnwindSafe(async { handler(svc.clone(), envelope, receive_count).await })
+                .catch_unwind()
+                .await;
+        match handled {
             Ok(result) => result,
             Err(_) => Err(DispatchError::Unexpected(anyhow::anyhow!(
                 "the handler panicked"
@@ -120,14 +167,64 @@ fn record_ids(job: &Job) {
     }
 }
 
-fn log_failure(e: &DispatchError) {
-    tracing::error!(error.message = %e, error.cause_chain = ?e, "dispatch failed; the queue will retry");
+/// Logs a message that failed and hands it back to the queue to be seen
+/// again after [`redelivery_delay`] (`ChangeMessageVisibility` on SQS),
+/// not after the queue's whole visibility timeout (6 minutes). On the
+/// message's last receive (the queue's `max_receives`, when it knows it)
+/// the line is an error that says it goes to the dead-letter queue, and
+/// the `DeadLettered` metric counts it. The line names the queue's id for
+/// the message and its receive count, never its body. `Err` when the
+/// queue could not take it back (the message then waits out its
+/// visibility timeout).
+async fn give_back(
+    svc: &Services,
+    e: &DispatchError,
+    queue_message_id: &str,
+    receipt: &str,
+    receive_count: u32,
+) -> Result<(), hooklane_store::QueueError> {
+    match svc.queue.max_receives().await {
+        Some(max_receives) if receive_count >= max_receives => {
+            tracing::error!(
+                queue_message_id,
+                receive_count,
+                max_receives,
+                error.message = %e,
+                error.cause_chain = ?e,
+                "dispatch failed on the message's last receive; the queue moves it to the dead-letter queue"
+            );
+            hooklane_runtime::metrics::count("DeadLettered", &[]);
+        }
+        _ => tracing::error!(
+            queue_message_id,
+            receive_count,
+            error.message = %e,
+            error.cause_chain = ?e,
+            "dispatch failed; the queue will retry"
+        ),
+    }
+    svc.queue
+        .retry_after(receipt, redelivery_delay(receive_count))
+        .await
 }
 
 /// The Lambda entry point: every record runs concurrently; only the records
 /// that failed are reported, so SQS retries them alone (and moves them to
-/// the dead-letter queue after the redrive policy's receives).
+/// the dead-letter queue after the redrive policy's receives). A failed
+/// record is made visible again after [`redelivery_delay`] (seconds), so
+/// an outage of the store delays it by seconds, not by the queue's
+/// visibility timeout.
 pub async fn handle_batch(svc: &Services, event: SqsEvent) -> SqsBatchResponse {
+    handle_batch_with(svc, event, run).await
+}
+
+/// [`handle_batch`] with `handler` in place of [`process`] for each record.
+pub async fn handle_batch_with(
+    svc: &Services,
+    event: SqsEvent,
+    handler: impl Handler,
+) -> SqsBatchResponse {
+    let handler = &handler;
     let results = futures::future::join_all(event.records.iter().map(|record| async move {
         let id = record.message_id.clone().unwrap_or_default();
         let body = record.body.as_deref().unwrap_or_default();
@@ -137,10 +234,13 @@ pub async fn handle_batch(svc: &Services, event: SqsEvent) -> SqsBatchResponse {
             .get("ApproximateReceiveCount")
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
-        match process_body(svc, body, &id, receives).await {
+        match process_body_with(svc, body, &id, receives, handler).await {
             Ok(()) => None,
             Err(e) => {
-                log_failure(&e);
+                let receipt = record.receipt_handle.as_deref().unwrap_or_default();
+                if let Err(qe) = give_back(svc, &e, &id, receipt, receives).await {
+                    tracing::warn!(queue_message_id = %id, error.message = %qe, "the message could not be made visible sooner; it waits out the queue's visibility timeout");
+                }
                 Some(id)
             }
         }
@@ -169,7 +269,16 @@ pub fn redelivery_delay(receive_count: u32) -> Duration {
 /// one holds back neither the others nor the next receive), deletes what
 /// is done in batches ([`ACK_GATHER`]) and hands back what failed, until
 /// `shutdown` turns true.
-pub async fn poll(svc: Services, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+pub async fn poll(svc: Services, shutdown: tokio::sync::watch::Receiver<bool>) {
+    poll_with(svc, shutdown, run).await
+}
+
+/// [`poll`] with `handler` in place of [`process`] for each message.
+pub async fn poll_with(
+    svc: Services,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    handler: impl Handler,
+) {
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(POLL_IN_FLIGHT));
     let (done_tx, done_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let acker = tokio::spawn(ack_in_batches(svc.clone(), done_rx));
@@ -207,18 +316,23 @@ pub async fn poll(svc: Services, mut shutdown: tokio::sync::watch::Receiver<bool
             };
             let svc = svc.clone();
             let done = done_tx.clone();
+            let handler = handler.clone();
             running.spawn(async move {
-                let _permit = permit;
-                match process_body(&svc, &m.body, &m.receipt, m.receive_count).await {
+                let result =
+                    process_body_with(&svc, &m.body, &m.receipt, m.receive_count, &handler).await;
+                // Its slot is free once it is handled, handed back or not.
+                drop(permit);
+                match result {
                     // The acker deletes it with others that finished about now.
                     Ok(()) => {
                         let _ = done.send(m.receipt);
                     }
                     Err(e) => {
-                        log_failure(&e);
-                        let delay = redelivery_delay(m.receive_count);
-                        if let Err(e) = svc.queue.retry_after(&m.receipt, delay).await {
-                            tracing::error!(error.message = %e, "the queue could not be updated");
+                        let given =
+                            give_back(&svc, &e, &m.receipt, &m.receipt, m.receive_count).await;
+                        if given.is_err() {
+                            hand_back_when_the_queue_answers(&svc, &m.receipt, m.receive_count)
+                                .await;
                         }
                     }
                 }
@@ -229,6 +343,31 @@ pub async fn poll(svc: Services, mut shutdown: tokio::sync::watch::Receiver<bool
     while running.join_next().await.is_some() {}
     drop(done_tx);
     let _ = acker.await;
+}
+
+/// Keeps trying to make a failed message visible again (the queue is
+/// down too: a frozen or unreachable SQS), waiting 1 s, 2 s, 4 s, … at
+/// most [`GIVE_BACK_PATIENCE`] in all, so after an outage of both store and
+/// queue the message runs again seconds after the queue answers, not after
+/// its visibility timeout. Past that the timeout frees it anyway.
+async fn hand_back_when_the_queue_answers(svc: &Services, receipt: &str, receive_count: u32) {
+    let started = tokio::time::Instant::now();
+    let mut wait = Duration::from_secs(1);
+    loop {
+        tokio::time::sleep(wait).await;
+        match svc
+            .queue
+            .retry_after(receipt, redelivery_delay(receive_count))
+            .await
+        {
+            Ok(()) => return,
+            Err(e) if started.elapsed() + wait >= GIVE_BACK_PATIENCE => {
+                tracing::warn!(queue_message_id = receipt, error.message = %e, "the message could not be handed back; it waits out the queue's visibility timeout");
+                return;
+            }
+            Err(_) => wait = (wait * 2).min(Duration::from_secs(8)),
+        }
+    }
 }
 
 /// Deletes finished messages in batches: what finished within
@@ -261,6 +400,11 @@ async fn ack_in_batches(svc: Services, mut done: tokio::sync::mpsc::UnboundedRec
         }
     }
 }
+
+/// How long the poller keeps trying to hand a failed message back to a
+/// queue that does not answer (the embedded and SAM queues' visibility
+/// timeout is 6 minutes).
+pub const GIVE_BACK_PATIENCE: Duration = Duration::from_secs(300);
 
 /// How many messages `poll` works on at once.
 pub const POLL_IN_FLIGHT: usize = 128;

@@ -1,6 +1,7 @@
 //! Metrics as CloudWatch Embedded Metric Format (EMF) log lines: in Lambda,
 //! one JSON line on stdout per data point, which CloudWatch turns into
-//! metrics in the `Hooklane` namespace. Outside Lambda nothing is written.
+//! metrics in the `Hooklane` namespace. Outside Lambda each data point is a
+//! `debug` log line instead (target `hooklane::metrics`).
 
 use std::io::Write;
 
@@ -56,10 +57,12 @@ pub fn document(
     Value::Object(doc)
 }
 
-/// Writes one data point as a line on stdout (in Lambda only; elsewhere
-/// nothing). See [`document`] for the arguments.
+/// Writes one data point as a line on stdout in Lambda; elsewhere as a
+/// `debug` log line (target `hooklane::metrics`, fields `metric`, `value`,
+/// `dimensions`). See [`document`] for the arguments.
 pub fn emit(name: &str, value: f64, unit: Unit, dimensions: &[(&str, &str)]) {
     if !crate::telemetry::in_lambda() {
+        tracing::debug!(target: "hooklane::metrics", metric = name, value, unit = unit.as_str(), ?dimensions, "metric");
         return;
     }
     let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
@@ -68,8 +71,8 @@ pub fn emit(name: &str, value: f64, unit: Unit, dimensions: &[(&str, &str)]) {
     let _ = writeln!(out, "{line}");
 }
 
-/// Counts one of `name` with the given `(name, value)` dimensions (in
-/// Lambda only).
+/// Counts one of `name` with the given `(name, value)` dimensions (see
+/// [`emit`]).
 pub fn count(name: &str, dimensions: &[(&str, &str)]) {
     emit(name, 1.0, Unit::Count, dimensions);
 }

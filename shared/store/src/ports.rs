@@ -354,6 +354,13 @@ pub trait Queue: Send + Sync {
     async fn retry_after(&self, receipt: &str, delay: Duration) -> Result<(), QueueError>;
     /// How many messages sit in the dead-letter queue.
     async fn dead_letter_count(&self) -> Result<usize, QueueError>;
+    /// The receives after which a message goes to the dead-letter queue
+    /// (SQS: the RedrivePolicy's `maxReceiveCount`, read once), so the
+    /// dispatcher can say a message failed for the last time; `None` when
+    /// not known (the default, or SQS could not be asked).
+    async fn max_receives(&self) -> Option<u32> {
+        None
+    }
     /// `Ok` when the queue answers (for `/healthz`); `Unexpected` otherwise.
     async fn ping(&self) -> Result<(), QueueError>;
 }

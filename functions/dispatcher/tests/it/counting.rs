@@ -127,6 +127,10 @@ impl Queue for CountingQueue {
         self.inner.dead_letter_count().await
     }
 
+    async fn max_receives(&self) -> Option<u32> {
+        self.inner.max_receives().await
+    }
+
     async fn ping(&self) -> Result<(), QueueError> {
         self.inner.ping().await
     }

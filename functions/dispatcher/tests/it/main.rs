@@ -3,10 +3,12 @@
 //! past the queue's longest delay on SQLite and on DynamoDB + SQS (moto).
 //! `resume`: runs cut short resume from their checkpoint; `permanent`:
 //! final failures are not retried, and outside calls carry idempotency
-//! keys. `counting` and `support` are the helpers.
+//! keys. `faults`: panics, poison messages, the dead-letter queue and
+//! quick redelivery. `counting` and `support` are the helpers.
 
 mod batching;
 mod counting;
+mod faults;
 mod lambda;
 mod long_delay;
 mod permanent;

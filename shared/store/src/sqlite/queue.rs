@@ -115,6 +115,10 @@ impl Queue for Sqlite {
             .await?)
     }
 
+    async fn max_receives(&self) -> Option<u32> {
+        Some(self.queue.max_receives)
+    }
+
     async fn ping(&self) -> Result<(), QueueError> {
         self.db
             .read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
@@ -168,6 +172,11 @@ impl Sqlite {
                             params![id, body, count, now],
                         )?;
                         tx.execute("DELETE FROM queue WHERE id = ?1", params![id])?;
+                        tracing::warn!(
+                            queue_message_id = id,
+                            receive_count = count,
+                            "a message received the most times allowed and not finished went to the dead-letter table"
+                        );
                         continue;
                     }
                     let receipt = format!("{id}:{}", ulid::Ulid::new());

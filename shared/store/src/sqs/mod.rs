@@ -45,6 +45,8 @@ pub struct SqsQueue {
     /// Known when `ensure_queue` made the queues, else read once from the
     /// queue's RedrivePolicy.
     dlq_url: OnceCell<String>,
+    /// The RedrivePolicy's `maxReceiveCount`, read once.
+    max_receives: OnceCell<u32>,
     /// The SDK's timeouts, which a long poll extends by its wait.
     timeouts: Option<aws_config::timeout::TimeoutConfig>,
 }
@@ -58,6 +60,7 @@ impl SqsQueue {
             client: aws_sdk_sqs::Client::new(config),
             queue_url: queue_url.into(),
             dlq_url: OnceCell::new(),
+            max_receives: OnceCell::new(),
             timeouts: config.timeout_config().cloned(),
         }
     }
@@ -140,6 +143,20 @@ async fn queue_attribute(
         .await
         .with_context(|| format!("could not read {attribute} of the SQS queue {url}"))?;
     Ok(out.attributes.and_then(|mut a| a.remove(&attribute)))
+}
+
+/// The `maxReceiveCount` of the queue's RedrivePolicy (SQS writes it as a
+/// number or as a string of one).
+async fn max_receive_count(client: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<u32> {
+    let policy = queue_attribute(client, url, QueueAttributeName::RedrivePolicy)
+        .await?
+        .with_context(|| format!("the SQS queue {url} has no RedrivePolicy"))?;
+    let policy: serde_json::Value = serde_json::from_str(&policy)?;
+    let count = match &policy["maxReceiveCount"] {
+        serde_json::Value::String(n) => n.parse().ok(),
+        n => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+    };
+    count.with_context(|| format!("the RedrivePolicy of {url} has no maxReceiveCount"))
 }
 
 /// Whole seconds, rounded up so a message is never seen early, at most `max`.
@@ -271,6 +288,14 @@ impl Queue for SqsQueue {
                 "SQS answered ApproximateNumberOfMessages `{count}` for {dlq}, not a count"
             ))
         })
+    }
+
+    async fn max_receives(&self) -> Option<u32> {
+        self.max_receives
+            .get_or_try_init(|| max_receive_count(&self.client, &self.queue_url))
+            .await
+            .ok()
+            .copied()
     }
 
     async fn ping(&self) -> Result<(), QueueError> {

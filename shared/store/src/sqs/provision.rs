@@ -65,6 +65,7 @@ impl SqsQueue {
             client,
             queue_url,
             dlq_url: OnceCell::new_with(Some(dlq_url)),
+            max_receives: OnceCell::new_with(Some(max_receives)),
             timeouts: config.timeout_config().cloned(),
         })
     }
