@@ -88,6 +88,13 @@ fn action_fields(kind: &str) -> &'static [&'static str] {
             "username",
             "allowed_mentions",
         ],
+        "discord_followup" => &[
+            "content",
+            "embeds",
+            "allowed_mentions",
+            "ephemeral",
+            "edit_original",
+        ],
         "slack_message" => &["webhook_url", "text", "blocks"],
         "telegram_message" => &["bot_token", "chat_id", "text", "parse_mode"],
         "set_variable" => &["name", "value"],
@@ -191,22 +198,7 @@ fn parse_action(
         }
         "discord_message" => {
             url("webhook_url", walk)?;
-            let content = f.str("content")?.filter(|c| !c.is_empty());
-            let embeds = f.array("embeds")?.filter(|e| !e.is_empty());
-            if content.is_none() && embeds.is_none() {
-                return Err(f.err(
-                    "content",
-                    "is missing: a Discord message needs `content` or `embeds`",
-                ));
-            }
-            if let Some(embeds) = embeds {
-                if embeds.len() > 10 {
-                    return Err(f.err("embeds", "holds at most 10 embeds (Discord's limit)"));
-                }
-                if let Some(i) = embeds.iter().position(|e| !e.is_object()) {
-                    return Err(f.err(&format!("embeds[{i}]"), "must be an object"));
-                }
-            }
+            check_discord_message(&f)?;
             if let Some(name) = f.str("username")? {
                 // A templated name is checked when it renders (a bad one
                 // is left out then); a literal one is checked now.
@@ -218,6 +210,19 @@ fn parse_action(
             }
             if let Some(mentions) = f.object("allowed_mentions")? {
                 check_allowed_mentions(&f, mentions)?;
+            }
+        }
+        "discord_followup" => {
+            check_discord_message(&f)?;
+            if let Some(mentions) = f.object("allowed_mentions")? {
+                check_allowed_mentions(&f, mentions)?;
+            }
+            let ephemeral = f.bool("ephemeral")?.unwrap_or(false);
+            if ephemeral && f.bool("edit_original")?.unwrap_or(false) {
+                return Err(f.err(
+                    "ephemeral",
+                    "goes with a new follow-up only: an edited original keeps the visibility of the deferred answer",
+                ));
             }
         }
         "slack_message" => {
@@ -304,6 +309,28 @@ fn parse_action(
             format!("`{at}` is not a valid {kind} action: {e}"),
         )
     })
+}
+
+/// Checks a Discord message's `content` and `embeds`: at least one of
+/// them, at most 10 embeds, each an object.
+fn check_discord_message(f: &Fields<'_>) -> Result<(), ApiError> {
+    let content = f.str("content")?.filter(|c| !c.is_empty());
+    let embeds = f.array("embeds")?.filter(|e| !e.is_empty());
+    if content.is_none() && embeds.is_none() {
+        return Err(f.err(
+            "content",
+            "is missing: a Discord message needs `content` or `embeds`",
+        ));
+    }
+    if let Some(embeds) = embeds {
+        if embeds.len() > 10 {
+            return Err(f.err("embeds", "holds at most 10 embeds (Discord's limit)"));
+        }
+        if let Some(i) = embeds.iter().position(|e| !e.is_object()) {
+            return Err(f.err(&format!("embeds[{i}]"), "must be an object"));
+        }
+    }
+    Ok(())
 }
 
 /// Checks a `discord_message`'s `allowed_mentions` as Discord takes it:

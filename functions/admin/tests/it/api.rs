@@ -781,6 +781,24 @@ fn invalid_hooks() -> Vec<(&'static str, Value, &'static str, Vec<&'static str>)
             vec!["`auth.header`"],
         ),
         (
+            "a discord_followup with neither content nor embeds",
+            json!({"actions": [{"type": "discord_followup", "ephemeral": true}]}),
+            "invalid_action",
+            vec!["`actions[0].content`"],
+        ),
+        (
+            "an ephemeral edit of the original answer",
+            json!({"actions": [{"type": "discord_followup", "content": "x", "ephemeral": true, "edit_original": true}]}),
+            "invalid_action",
+            vec!["`actions[0].ephemeral`"],
+        ),
+        (
+            "a discord_followup with a webhook URL",
+            json!({"actions": [{"type": "discord_followup", "content": "x", "webhook_url": "https://discord.com/api/webhooks/1/t"}]}),
+            "invalid_action",
+            vec!["`actions[0].webhook_url`"],
+        ),
+        (
             "a discord auth without a public key",
             json!({"auth": {"type": "discord"}}),
             "invalid_auth",

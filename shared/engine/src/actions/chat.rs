@@ -1,5 +1,6 @@
 //! The chat actions: `discord_message` and `slack_message` (a POST to the
-//! channel's webhook URL) and `telegram_message` (the Bot API's
+//! channel's webhook URL), `discord_followup` (an answer to the
+//! interaction that started the run) and `telegram_message` (the Bot API's
 //! `sendMessage`), each fitted to its platform's limits first.
 
 use hooklane_runtime::Services;
@@ -19,13 +20,8 @@ pub(super) struct DiscordMessage<'a> {
     pub allowed_mentions: Option<&'a Value>,
 }
 
-/// `discord_message`: `content` (cut to [`discord::CONTENT`]; an empty one
-/// is left out), `embeds` (fitted by [`discord::fit_embeds`]), `username`
-/// (left out, with a note, when it renders to a name Discord refuses) and
-/// `allowed_mentions` (the action's own, or
-/// [`discord::default_allowed_mentions`] of the content template), rendered
-/// and POSTed to the webhook URL. Fails when neither content nor embeds
-/// are left.
+/// `discord_message`: the message ([`discord_body`]) POSTed to the
+/// webhook URL. Fails when neither content nor embeds are left.
 pub(super) async fn discord(
     svc: &Services,
     state: &mut RunState,
@@ -33,6 +29,101 @@ pub(super) async fn discord(
     message: DiscordMessage<'_>,
 ) -> ActionResultOf {
     let url = state.target(webhook_url, "webhook URL")?;
+    let (body, cuts) = discord_body(state, &message)?;
+    post_to_webhook(svc, state, &url, &Value::Object(body), cuts).await
+}
+
+/// What a `discord_followup` does besides its message.
+pub(super) struct Followup {
+    /// Only the user who interacted sees the message (flag 64).
+    pub ephemeral: bool,
+    /// Replace the deferred answer instead of posting a new message.
+    pub edit_original: bool,
+}
+
+/// `discord_followup`: the message built as for `discord_message` (no
+/// `username`), sent to the interaction's webhook on Discord's API
+/// ([`Settings::discord_api_base`](hooklane_runtime::config::Settings)):
+/// `POST /webhooks/{application_id}/{token}` (with `flags: 64` when
+/// ephemeral), or `PATCH …/messages/@original` to edit the deferred answer.
+/// `application_id` and `token` come from the call's payload (a Discord
+/// interaction); the token is masked in the run log. Fails for good when
+/// the payload has none, and when the interaction's token has expired
+/// (Discord answers 401 or 404 after 15 minutes).
+pub(super) async fn discord_followup(
+    svc: &Services,
+    state: &mut RunState,
+    message: DiscordMessage<'_>,
+    followup: Followup,
+) -> ActionResultOf {
+    let payload = state.tpl.root.get("payload");
+    let field = |name: &str| {
+        payload
+            .and_then(|p| p.get(name))
+            .and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .filter(|s| !s.is_empty())
+    };
+    let (Some(application_id), Some(token)) = (field("application_id"), field("token")) else {
+        return Err(ActionError::permanent(
+            "discord_followup answers a Discord interaction: the call's payload has no application_id and token (call the hook from Discord, with discord auth)",
+        ));
+    };
+    state.secrets.add(&token);
+    if !application_id.bytes().all(|b| b.is_ascii_digit())
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    {
+        return Err(ActionError::permanent(
+            "the interaction's application_id or token is not in Discord's format",
+        ));
+    }
+    let (mut body, cuts) = discord_body(state, &message)?;
+    let base = &svc.settings.discord_api_base;
+    let (method, url, shown) = if followup.edit_original {
+        (
+            reqwest::Method::PATCH,
+            format!("{base}/webhooks/{application_id}/{token}/messages/@original"),
+            format!("{base}/webhooks/{application_id}/{MASK}/messages/@original"),
+        )
+    } else {
+        if followup.ephemeral {
+            body.insert("flags".into(), json!(discord::EPHEMERAL));
+        }
+        (
+            reqwest::Method::POST,
+            format!("{base}/webhooks/{application_id}/{token}"),
+            format!("{base}/webhooks/{application_id}/{MASK}"),
+        )
+    };
+    let req = svc
+        .outbound
+        .request(method, &url)
+        .map_err(ActionError::target)?
+        .json(&Value::Object(body));
+    let req = with_idempotency_key(req, state);
+    send(svc, req, json!({ "url": mask_url(&shown) }), Some(cuts))
+        .await
+        .map_err(|mut e| {
+            e.reason = mask_secret(&e.reason, &token);
+            e
+        })
+}
+
+/// A Discord message body: `content` (cut to [`discord::CONTENT`]; an
+/// empty one is left out), `embeds` (fitted by [`discord::fit_embeds`]),
+/// `username` (left out, with a note, when it renders to a name Discord
+/// refuses) and `allowed_mentions` (the action's own, or
+/// [`discord::default_allowed_mentions`] of the content template). Fails
+/// when neither content nor embeds are left.
+fn discord_body(
+    state: &mut RunState,
+    message: &DiscordMessage<'_>,
+) -> Result<(Map<String, Value>, Cuts), ActionError> {
     let mut cuts = Cuts::default();
     let mut body = Map::new();
     if let Some(content) = message.content {
@@ -89,7 +180,7 @@ pub(super) async fn discord(
             "the Discord message has neither content nor embeds",
         ));
     }
-    post_to_webhook(svc, state, &url, &Value::Object(body), cuts).await
+    Ok((body, cuts))
 }
 
 /// `slack_message`: `text` (cut to [`slack::TEXT`]) and `blocks` (fitted by

@@ -1,7 +1,7 @@
 //! The action runner: a hook's actions, in order, against a template context.
 //! Each kind of action runs in its own module: `http` (`http_request`, and
 //! the sending every outside call shares), `chat` (`discord_message`,
-//! `slack_message`, `telegram_message`), `variables` (`set_variable`,
+//! `discord_followup`, `slack_message`, `telegram_message`), `variables` (`set_variable`,
 //! `update_variable`, `delete_variable`), `condition`, `publish`; a
 //! `log` runs here.
 //!
@@ -405,6 +405,25 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
                 allowed_mentions: allowed_mentions.as_ref(),
             };
             chat::discord(svc, state, webhook_url, message).await
+        }
+        Action::DiscordFollowup {
+            content,
+            embeds,
+            allowed_mentions,
+            ephemeral,
+            edit_original,
+        } => {
+            let message = chat::DiscordMessage {
+                content: content.as_deref(),
+                embeds: embeds.as_deref(),
+                username: None,
+                allowed_mentions: allowed_mentions.as_ref(),
+            };
+            let followup = chat::Followup {
+                ephemeral: *ephemeral,
+                edit_original: *edit_original,
+            };
+            chat::discord_followup(svc, state, message, followup).await
         }
         Action::SlackMessage {
             webhook_url,

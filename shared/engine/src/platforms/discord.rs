@@ -36,6 +36,10 @@ pub const TOTAL: usize = 6000;
 /// webhook's name is 1–80 characters, Webhook Object).
 pub const USERNAME: usize = 80;
 
+/// The message flag `EPHEMERAL` (`1 << 6`): only the user who interacted
+/// sees the message. Discord: "Message Object → Message Flags".
+pub const EPHEMERAL: u64 = 64;
+
 /// Why Discord would refuse `name` as a webhook message's `username`, or
 /// `None` when it takes it: 1 to [`USERNAME`] characters, not containing
 /// "discord" or "clyde", not "everyone" or "here" (any case; Discord's

@@ -37,6 +37,7 @@ impl Engine {
         let settings = Settings {
             allow_private_targets: true,
             telegram_api_base: sink.url(""),
+            discord_api_base: sink.url("/api/v10"),
             outbound_timeout: Duration::from_secs(5),
             ..Default::default()
         };

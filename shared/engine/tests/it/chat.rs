@@ -182,3 +182,109 @@ async fn discord_messages_carry_allowed_mentions_and_a_username_discord_takes() 
         }
     }
 }
+
+const INTERACTION_TOKEN: &str = "aW50ZXJhY3Rpb246MTE4MDpzZWNyZXQ";
+
+fn slash_command() -> Value {
+    json!({"type": 2, "id": "1180", "application_id": "9001", "token": INTERACTION_TOKEN,
+           "data": {"name": "roll", "options": [{"name": "sides", "value": 20}]},
+           "member": {"user": {"id": "42", "username": "ada"}}})
+}
+
+#[tokio::test]
+async fn a_discord_followup_posts_to_the_interactions_webhook_with_its_token() {
+    let sink = Sink::start().await;
+    let engine = Engine::new(&sink);
+    let (outcome, _) = engine
+        .run(
+            json!([{"type": "discord_followup",
+                    "content": "{payload.member.user.username} rolled a d{payload.data.options.0.value}",
+                    "embeds": [{"title": "Roll"}], "ephemeral": true}]),
+            slash_command(),
+        )
+        .await;
+    let result = &outcome.results[0];
+    assert_eq!(
+        result.status,
+        ActionStatus::Succeeded,
+        "{:?}",
+        result.detail
+    );
+    let got = &sink.received()[0];
+    assert_eq!(got.method, "POST");
+    assert_eq!(
+        got.path,
+        format!("/api/v10/webhooks/9001/{INTERACTION_TOKEN}")
+    );
+    assert_eq!(
+        got.json(),
+        json!({"content": "ada rolled a d20", "embeds": [{"title": "Roll"}], "flags": 64,
+               "allowed_mentions": {"parse": ["users"]}})
+    );
+    let log = serde_json::to_string(&result.detail).unwrap();
+    assert!(!log.contains(INTERACTION_TOKEN), "{log}");
+    assert!(log.contains("/webhooks/9001/"), "{log}");
+}
+
+#[tokio::test]
+async fn a_discord_followup_can_edit_the_deferred_answer() {
+    let sink = Sink::start().await;
+    let (body, _) = sent(
+        &sink,
+        json!({"type": "discord_followup", "content": "Done: {payload.data.name}",
+               "edit_original": true, "allowed_mentions": {"parse": []}}),
+        slash_command(),
+    )
+    .await;
+    let got = &sink.received()[0];
+    assert_eq!(got.method, "PATCH");
+    assert_eq!(
+        got.path,
+        format!("/api/v10/webhooks/9001/{INTERACTION_TOKEN}/messages/@original")
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({"content": "Done: roll", "allowed_mentions": {"parse": []}})
+    );
+}
+
+#[tokio::test]
+async fn a_discord_followup_outside_an_interaction_fails_for_good_and_an_expired_token_too() {
+    let sink = Sink::start().await;
+    let engine = Engine::new(&sink);
+    let (outcome, _) = engine
+        .run(
+            json!([{"type": "discord_followup", "content": "hi"}]),
+            json!({"order": 1}),
+        )
+        .await;
+    let failure = outcome.failure.expect("no interaction to answer");
+    assert!(!failure.transient);
+    assert!(
+        failure.reason.contains("application_id and token"),
+        "{}",
+        failure.reason
+    );
+    assert!(sink.received().is_empty());
+
+    // Discord answers 404 Unknown Webhook once the token's 15 minutes are up.
+    sink.reply_with([hooklane_testkit::Reply::json(
+        404,
+        json!({"message": format!("Unknown Webhook {INTERACTION_TOKEN}"), "code": 10015}),
+    )]);
+    let (outcome, _) = engine
+        .run(
+            json!([{"type": "discord_followup", "content": "late"}]),
+            slash_command(),
+        )
+        .await;
+    let failure = outcome.failure.expect("the token expired");
+    assert!(!failure.transient);
+    let log = serde_json::to_string(&outcome.results[0].detail).unwrap();
+    assert!(!log.contains(INTERACTION_TOKEN), "{log}");
+    assert!(
+        !failure.reason.contains(INTERACTION_TOKEN),
+        "{}",
+        failure.reason
+    );
+}
