@@ -11,8 +11,8 @@ use axum::Router;
 use hooklane_auth::signature::generate_endpoint_secret;
 use hooklane_domain::envelope::{DeliveryTask, Publish};
 use hooklane_domain::{
-    rfc3339, Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointId, Envelope, Job, MessageId,
-    OldSecret,
+    rfc3339, Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointId, Envelope, EventType, Job,
+    MessageId, OldSecret,
 };
 use hooklane_store::Page;
 use hooklane_web::{ApiError, ErrorCode, Json};
@@ -120,7 +120,7 @@ async fn create(
         enabled: checked.enabled,
         disabled_reason: None,
         events: checked.events,
-        secret: secret.clone(),
+        secret: secret.as_str().into(),
         old_secrets: Vec::new(),
         retry_schedule: checked.retry_schedule,
         max_attempts: checked.max_attempts,
@@ -219,7 +219,8 @@ pub(crate) async fn test(
     let job = Job::Publish(Publish {
         message_id: message_id.clone(),
         bot_id: ep.bot_id.clone(),
-        event: "webhook.test".into(),
+        event: EventType::parse("webhook.test")
+            .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?,
         data: hooklane_engine::payload::test_event_data(),
         timestamp: state.svc.now(),
         depth: 0,
@@ -252,7 +253,7 @@ pub(crate) async fn rotate_secret(
         // still in the grace of an earlier rotation.
         ep.old_secrets.clear();
     }
-    ep.secret = secret.clone();
+    ep.secret = secret.as_str().into();
     ep.updated_at = now;
     state.svc.store.update_endpoint(&ep).await?;
     tracing::info!(bot_id = %ep.bot_id, endpoint_id = %ep.id, grace_seconds = grace, "endpoint secret rotated");

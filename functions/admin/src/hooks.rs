@@ -163,7 +163,7 @@ async fn mint_url(
         ));
     };
     let (context, expires_in) = check_signed_url_request(body)?;
-    let key = hooklane_auth::signed_url::decode_key(key)?;
+    let key = hooklane_auth::signed_url::decode_key(key.expose_secret())?;
     let now = state.svc.now();
     let expires_at = expires_in.map(|s| now + time::Duration::seconds(s as i64));
     let (ctx, sig) = hooklane_auth::signed_url::mint(

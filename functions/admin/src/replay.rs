@@ -37,7 +37,7 @@ async fn replay(
         ApiError::conflict("this run kept no request to replay (a request over 64 KiB is not kept)")
     })?;
     let call = HookCall {
-        event_id: CallId::generate(),
+        call_id: CallId::generate(),
         bot_id: run.bot_id,
         hook_id: run.hook_id,
         received_at: state.svc.now(),
@@ -45,7 +45,7 @@ async fn replay(
         attempt: 0,
         depth: 0,
     };
-    let id = call.event_id.clone();
+    let id = call.call_id.clone();
     state
         .svc
         .enqueue(Envelope::now(Job::HookCall(call)), Duration::ZERO)

@@ -4,14 +4,13 @@
 use std::time::Duration;
 
 use hooklane_domain::envelope::{DeliveryTask, Publish};
-use hooklane_domain::validate::event_matches;
-use hooklane_domain::{Endpoint, Envelope, Job, Message};
+use hooklane_domain::{Endpoint, Envelope, EventType, Job, Message};
 use hooklane_runtime::Services;
 
 /// Whether an endpoint takes `event`: it has no event filters, or one of
-/// them matches (see `hooklane_domain::validate::event_matches`).
-pub fn subscribed(endpoint: &Endpoint, event: &str) -> bool {
-    endpoint.events.is_empty() || endpoint.events.iter().any(|f| event_matches(f, event))
+/// them matches (see [`EventFilter::matches`](hooklane_domain::EventFilter::matches)).
+pub fn subscribed(endpoint: &Endpoint, event: &EventType) -> bool {
+    endpoint.events.is_empty() || endpoint.events.iter().any(|f| f.matches(event))
 }
 
 /// Keeps the message for resends (for the delivery log's time to live) and

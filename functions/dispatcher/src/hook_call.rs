@@ -117,7 +117,7 @@ fn start_from(earlier: Option<Run>, attempt: u32) -> Start {
 /// # Errors
 /// [`DispatchError::Unexpected`] when the store cannot be read; the queue
 /// hands the call back.
-#[tracing::instrument(skip_all, fields(bot_id = %call.bot_id, hook_id = %call.hook_id, event_id = %call.event_id))]
+#[tracing::instrument(skip_all, fields(bot_id = %call.bot_id, hook_id = %call.hook_id, event_id = %call.call_id))]
 pub async fn run_hook_call(
     svc: &Services,
     call: HookCall,
@@ -137,7 +137,7 @@ pub async fn run_hook_call(
         None
     } else {
         svc.store
-            .get_run(&call.bot_id, &call.hook_id, &call.event_id)
+            .get_run(&call.bot_id, &call.hook_id, &call.call_id)
             .await
             .map_err(anyhow::Error::from)?
     };
@@ -153,7 +153,7 @@ pub async fn run_hook_call(
         Start::Fresh => None,
     };
     let mut run = Run {
-        id: call.event_id.clone(),
+        id: call.call_id.clone(),
         bot_id: call.bot_id.clone(),
         hook_id: call.hook_id.clone(),
         status: RunStatus::Running,
@@ -185,7 +185,7 @@ pub async fn run_hook_call(
         written: AtomicBool::new(resume.is_some()),
     });
     let mut state = RunState::new(tpl, call.bot_id.clone(), call.depth)
-        .for_run(call.event_id.as_str())
+        .for_run(call.call_id.as_str())
         .with_checkpoints(checkpoints.clone());
     if let Some(earlier) = resume {
         tracing::warn!(

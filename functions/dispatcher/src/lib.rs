@@ -151,7 +151,7 @@ fn record_ids(job: &Job) {
         Job::HookCall(c) => {
             span.record("job", "hook_call");
             span.record("bot_id", tracing::field::display(&c.bot_id));
-            span.record("event_id", tracing::field::display(&c.event_id));
+            span.record("event_id", tracing::field::display(&c.call_id));
         }
         Job::Publish(p) => {
             span.record("job", "publish");

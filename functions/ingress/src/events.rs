@@ -5,8 +5,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hooklane_auth::api_key;
 use hooklane_domain::envelope::Publish;
-use hooklane_domain::validate::validate_event_name;
-use hooklane_domain::{BotId, Job, MessageId};
+use hooklane_domain::{BotId, EventType, IdempotencyKey, Job, MessageId};
 use hooklane_web::{ApiError, ErrorCode, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -72,8 +71,8 @@ pub async fn publish(
         ),
         _ => e,
     })?;
-    validate_event_name(&body.event)
-        .map_err(|m| ApiError::bad_request(ErrorCode::InvalidEvent, m))?;
+    let event = EventType::parse(&body.event)
+        .map_err(|e| ApiError::bad_request(ErrorCode::InvalidEvent, e.to_string()))?;
     let idem = body
         .id
         .or_else(|| {
@@ -83,22 +82,17 @@ pub async fn publish(
                 .map(str::to_owned)
         })
         .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty());
-    if let Some(k) = &idem {
-        if k.len() > 256 {
-            return Err(ApiError::bad_request(
-                ErrorCode::InvalidId,
-                "the idempotency id is longer than 256 characters",
-            ));
-        }
-    }
+        .filter(|s| !s.is_empty())
+        .map(|s| IdempotencyKey::parse(&s))
+        .transpose()
+        .map_err(|e| ApiError::bad_request(ErrorCode::InvalidId, e.to_string()))?;
 
     let now = svc.now();
     let message_id = MessageId::generate();
     let job = Job::Publish(Publish {
         message_id: message_id.clone(),
         bot_id: bot_id.clone(),
-        event: body.event,
+        event,
         data: body.data,
         timestamp: now,
         depth: 0,
@@ -108,7 +102,7 @@ pub async fn publish(
         svc,
         &bot_id,
         Subject::Publish,
-        idem.as_deref(),
+        idem.as_ref(),
         message_id.as_str(),
         job,
         now,

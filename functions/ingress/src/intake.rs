@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use hooklane_domain::{BotId, Envelope, HookId, Job};
+use hooklane_domain::{BotId, Envelope, HookId, IdempotencyKey, Job};
 use hooklane_runtime::Services;
 use hooklane_store::{ClaimScope, QueueError};
 use hooklane_web::ApiError;
@@ -40,8 +40,7 @@ pub(crate) enum Intake {
 
 /// Takes in `job` for `bot`: the only place the ingress writes the queue.
 ///
-/// With an `idempotency_key` (at most 256 characters, already trimmed and
-/// non-empty), the key is claimed for `id` (the job's `evt_…`/`msg_…` id)
+/// With an `idempotency_key`, the key is claimed for `id` (the job's `evt_…`/`msg_…` id)
 /// until `now` + [`IDEMPOTENCY_WINDOW`]; a key already claimed answers
 /// [`Intake::Duplicate`] and queues nothing. The envelope goes on the queue
 /// with no delay; if that fails the claim is released, so a retry of the
@@ -56,7 +55,7 @@ pub(crate) async fn take_in(
     svc: &Services,
     bot: &BotId,
     subject: Subject<'_>,
-    idempotency_key: Option<&str>,
+    idempotency_key: Option<&IdempotencyKey>,
     id: &str,
     job: Job,
     now: OffsetDateTime,

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::secret::Secret;
+
 /// One action and how a failure of it is treated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionSpec {
@@ -84,7 +86,7 @@ pub enum Action {
     },
     /// `discord_message`: posts `content` and/or up to 10 `embeds` to a Discord webhook.
     DiscordMessage {
-        webhook_url: String,
+        webhook_url: Secret,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         content: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,7 +118,7 @@ pub enum Action {
     },
     /// `slack_message`: posts `text` (and `blocks`) to a Slack incoming webhook.
     SlackMessage {
-        webhook_url: String,
+        webhook_url: Secret,
         text: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         blocks: Option<Vec<Value>>,
@@ -124,7 +126,7 @@ pub enum Action {
     /// `telegram_message`: sends `text` to `chat_id` (a number or
     /// `@channel`) as the Telegram bot `bot_token`.
     TelegramMessage {
-        bot_token: String,
+        bot_token: Secret,
         chat_id: Value,
         text: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]

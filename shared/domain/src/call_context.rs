@@ -36,7 +36,7 @@ impl HookCall {
         );
         root.insert(
             "event".into(),
-            json!({"id": self.event_id, "received_at": crate::rfc3339(self.received_at)}),
+            json!({"id": self.call_id, "received_at": crate::rfc3339(self.received_at)}),
         );
         root.insert("bot".into(), json!({"id": self.bot_id}));
         let mut hook = json!({"id": self.hook_id});

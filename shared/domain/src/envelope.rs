@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::event::EventType;
 use crate::id::{BotId, CallId, DeliveryId, EndpointId, HookId, MessageId};
 
 /// How many publishes may chain (a hook publishing an event whose delivery
@@ -113,7 +114,10 @@ impl InboundRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HookCall {
-    pub event_id: CallId,
+    /// The call's id (`evt_…`), also its run's id. JSON: `event_id`, the
+    /// name queued messages already carry.
+    #[serde(rename = "event_id")]
+    pub call_id: CallId,
     pub bot_id: BotId,
     pub hook_id: HookId,
     #[serde(with = "time::serde::rfc3339")]
@@ -131,7 +135,7 @@ pub struct HookCall {
 pub struct Publish {
     pub message_id: MessageId,
     pub bot_id: BotId,
-    pub event: String,
+    pub event: EventType,
     pub data: Value,
     #[serde(with = "time::serde::rfc3339")]
     pub timestamp: OffsetDateTime,
@@ -151,7 +155,7 @@ pub struct DeliveryTask {
     pub message_id: MessageId,
     pub bot_id: BotId,
     pub endpoint_id: EndpointId,
-    pub event: String,
+    pub event: EventType,
     pub data: Value,
     #[serde(with = "time::serde::rfc3339")]
     pub timestamp: OffsetDateTime,
@@ -165,4 +169,29 @@ pub struct DeliveryTask {
     /// Deliver even to a disabled endpoint (test sends and replays).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub force: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queued_hook_call_keeps_its_event_id_field() {
+        let json = serde_json::json!({
+            "kind": "hook_call",
+            "event_id": "evt_01",
+            "bot_id": "bot_1",
+            "hook_id": "hk_01",
+            "received_at": "2026-01-01T00:00:00Z",
+            "request": {"method": "POST"},
+        });
+        let envelope: Envelope = serde_json::from_value(json.clone()).unwrap();
+        let Job::HookCall(call) = &envelope.job else {
+            panic!("a hook call")
+        };
+        assert_eq!(call.call_id.as_str(), "evt_01");
+        let back = serde_json::to_value(&envelope).unwrap();
+        assert_eq!(back["event_id"], "evt_01");
+        assert!(back.get("call_id").is_none());
+    }
 }

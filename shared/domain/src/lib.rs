@@ -5,15 +5,21 @@ pub mod action;
 pub mod call_context;
 pub mod clock;
 pub mod envelope;
+pub mod event;
 pub mod id;
+pub mod idempotency;
 pub mod model;
+pub mod secret;
 pub mod validate;
 
 pub use action::{Action, ActionSpec};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use envelope::{Envelope, Job};
+pub use event::{EventFilter, EventType, InvalidEvent};
 pub use id::{BotId, CallId, DeliveryId, EndpointId, HookId, InvalidId, MessageId};
+pub use idempotency::{IdempotencyKey, InvalidIdempotencyKey};
 pub use model::*;
+pub use secret::Secret;
 
 /// RFC 3339 text of a time, as every JSON answer carries it.
 pub fn rfc3339(t: time::OffsetDateTime) -> String {

@@ -8,7 +8,9 @@ use time::OffsetDateTime;
 
 use crate::action::ActionSpec;
 use crate::envelope::InboundRequest;
+use crate::event::{EventFilter, EventType};
 use crate::id::{BotId, CallId, DeliveryId, EndpointId, HookId, MessageId};
+use crate::secret::Secret;
 
 /// A bot: the owner of hooks, endpoints and variables.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,11 +81,11 @@ pub enum HookAuth {
     /// The bot's API key in `Authorization`, with or without `Bearer`.
     ApiKey,
     /// A shared secret in a header the hook names.
-    SecretHeader { header: String, secret: String },
+    SecretHeader { header: String, secret: Secret },
     /// A provider's signature over the raw body.
     Hmac {
         scheme: Scheme,
-        secret: String,
+        secret: Secret,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         header: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,14 +96,14 @@ pub enum HookAuth {
         prefix: Option<String>,
     },
     /// `?ctx=…&sig=…` minted by the admin API; `key` signs them (base64).
-    SignedUrl { key: String },
+    SignedUrl { key: Secret },
     /// A Discord interaction: `X-Signature-Ed25519` (hex) over
     /// `X-Signature-Timestamp` + the body, under the application's
     /// `public_key` (64 hex characters; not a secret).
     Discord { public_key: String },
     /// A Telegram Bot API update: `X-Telegram-Bot-Api-Secret-Token` equal to
     /// `secret_token` (1 to 256 of `A-Z a-z 0-9 _ -`).
-    Telegram { secret_token: String },
+    Telegram { secret_token: Secret },
     /// Nothing: the hook id is the only secret.
     None,
 }
@@ -229,7 +231,7 @@ pub enum EndpointType {
 /// A signing secret that still signs until `expires_at` (after a rotation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OldSecret {
-    pub secret: String,
+    pub secret: Secret,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
 }
@@ -247,8 +249,8 @@ pub struct Endpoint {
     #[serde(default)]
     pub disabled_reason: Option<String>,
     #[serde(default)]
-    pub events: Vec<String>,
-    pub secret: String,
+    pub events: Vec<EventFilter>,
+    pub secret: Secret,
     #[serde(default)]
     pub old_secrets: Vec<OldSecret>,
     pub retry_schedule: Vec<u64>,
@@ -269,7 +271,7 @@ pub struct Endpoint {
 pub struct Message {
     pub id: MessageId,
     pub bot_id: BotId,
-    pub event: String,
+    pub event: EventType,
     pub data: Value,
     #[serde(with = "time::serde::rfc3339")]
     pub timestamp: OffsetDateTime,
@@ -348,7 +350,7 @@ pub struct Delivery {
     pub bot_id: BotId,
     pub message_id: MessageId,
     pub endpoint_id: EndpointId,
-    pub event: String,
+    pub event: EventType,
     pub attempt: u32,
     pub status: DeliveryStatus,
     pub http_status: Option<u16>,

@@ -223,9 +223,9 @@ impl Secrets {
                 secrets.add_header(name, v);
             }
         }
-        secrets.add(&endpoint.secret);
+        secrets.add(endpoint.secret.expose_secret());
         for old in &endpoint.old_secrets {
-            secrets.add(&old.secret);
+            secrets.add(old.secret.expose_secret());
         }
         secrets
     }

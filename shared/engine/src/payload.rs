@@ -60,7 +60,7 @@ pub fn body_for(kind: EndpointType, d: &DeliveryTask) -> Value {
                 .collect();
             let mut blocks = vec![json!({
                 "type": "header",
-                "text": {"type": "plain_text", "text": cut(&d.event, 150).0},
+                "text": {"type": "plain_text", "text": cut(d.event.as_str(), 150).0},
             })];
             if !fields.is_empty() {
                 blocks.push(json!({"type": "section", "fields": fields}));
@@ -126,7 +126,7 @@ mod tests {
             message_id: hooklane_domain::MessageId::parse("msg_01J0000000000000000000000").unwrap(),
             bot_id: hooklane_domain::BotId::parse("bot-1").unwrap(),
             endpoint_id: hooklane_domain::EndpointId::generate(),
-            event: "server.created".into(),
+            event: hooklane_domain::EventType::parse("server.created").unwrap(),
             data,
             timestamp: time::macros::datetime!(2026-03-01 12:00:00 UTC),
             attempt: 1,

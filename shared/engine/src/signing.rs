@@ -11,13 +11,13 @@ use sha2::Sha256;
 /// Every signing secret in force at `now`: the endpoint's current secret
 /// first, then each old secret whose grace has not yet ended.
 pub fn signing_secrets(endpoint: &Endpoint, now: time::OffsetDateTime) -> Vec<&str> {
-    let mut secrets = vec![endpoint.secret.as_str()];
+    let mut secrets = vec![endpoint.secret.expose_secret()];
     secrets.extend(
         endpoint
             .old_secrets
             .iter()
             .filter(|o| o.expires_at > now)
-            .map(|o| o.secret.as_str()),
+            .map(|o| o.secret.expose_secret()),
     );
     secrets
 }
@@ -45,10 +45,11 @@ pub fn signature_headers(
         .into_iter()
         .map(|s| standard_sign(&standard_key(s), msg_id, timestamp, body))
         .collect();
-    let mut mac = match Hmac::<Sha256>::new_from_slice(&standard_key(&endpoint.secret)) {
-        Ok(m) => m,
-        Err(_) => unreachable!("HMAC takes keys of any length"),
-    };
+    let mut mac =
+        match Hmac::<Sha256>::new_from_slice(&standard_key(endpoint.secret.expose_secret())) {
+            Ok(m) => m,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
     mac.update(body);
     vec![
         ("webhook-id", msg_id.to_owned()),

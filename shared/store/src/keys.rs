@@ -31,6 +31,8 @@
 
 use std::fmt::Display;
 
+use hooklane_domain::IdempotencyKey;
+
 use crate::ports::{ClaimScope, RateWindow};
 
 /// The sort key of a bot record in its own partition.
@@ -95,7 +97,7 @@ pub(crate) fn delivery_pointer_sk(delivery: impl Display) -> String {
 
 /// `IDEM#call:{hook}:{key}` or `IDEM#publish:{key}`: a claim of `key` in
 /// `scope`, in the bot's partition.
-pub(crate) fn claim_sk(scope: &ClaimScope<'_>, key: &str) -> String {
+pub(crate) fn claim_sk(scope: &ClaimScope<'_>, key: &IdempotencyKey) -> String {
     match scope {
         ClaimScope::HookCall(hook) => format!("{CLAIM_PREFIX}call:{hook}:{key}"),
         ClaimScope::Publish => format!("{CLAIM_PREFIX}publish:{key}"),
@@ -144,11 +146,12 @@ mod tests {
         assert_eq!(hook_sk(&hook), "HOOK#hk_01");
         assert_eq!(run_pk(&bot, &hook), "RUN#bot_01#hk_01");
         assert_eq!(delivery_pk(&bot, "ep_1"), "DLV#bot_01#ep_1");
+        let abc = IdempotencyKey::parse("abc").unwrap();
         assert_eq!(
-            claim_sk(&ClaimScope::HookCall(&hook), "abc"),
+            claim_sk(&ClaimScope::HookCall(&hook), &abc),
             "IDEM#call:hk_01:abc"
         );
-        assert_eq!(claim_sk(&ClaimScope::Publish, "abc"), "IDEM#publish:abc");
+        assert_eq!(claim_sk(&ClaimScope::Publish, &abc), "IDEM#publish:abc");
         let window = RateWindow {
             bot: &bot,
             hook: &hook,

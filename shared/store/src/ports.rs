@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hooklane_domain::{
-    Bot, BotId, CallId, Delivery, DeliveryId, Endpoint, EndpointId, Hook, HookId, Message,
-    MessageId, Run, Variable,
+    Bot, BotId, CallId, Delivery, DeliveryId, Endpoint, EndpointId, Hook, HookId, IdempotencyKey,
+    Message, MessageId, Run, Variable,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -258,7 +258,7 @@ pub trait Store: Send + Sync {
         &self,
         bot: &BotId,
         scope: ClaimScope<'_>,
-        key: &str,
+        key: &IdempotencyKey,
         value: &str,
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
@@ -269,7 +269,7 @@ pub trait Store: Send + Sync {
         &self,
         bot: &BotId,
         scope: ClaimScope<'_>,
-        key: &str,
+        key: &IdempotencyKey,
     ) -> Result<(), StoreError>;
 
     // ---- counters (rate limits) ----

@@ -5,8 +5,9 @@
 //! the actions are walked and checked at the end (`action_url`).
 
 use hooklane_domain::action::{ActionSpec, Condition};
-use hooklane_domain::validate::{is_variable_name, validate_event_name};
+use hooklane_domain::validate::is_variable_name;
 use hooklane_domain::Action;
+use hooklane_domain::EventType;
 use hooklane_engine::platforms::discord;
 use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
@@ -288,7 +289,7 @@ fn parse_action(
         "publish" => {
             let event = f.required_str("event", "the event type to publish")?;
             if !event.contains('{') {
-                validate_event_name(event).map_err(|m| f.err("event", m))?;
+                EventType::parse(event).map_err(|e| f.err("event", e.to_string()))?;
             }
         }
         "log" => {

@@ -4,7 +4,7 @@
 
 use super::action_url::check_target_at;
 use base64::Engine as _;
-use hooklane_domain::validate::validate_event_filter;
+use hooklane_domain::EventFilter;
 use hooklane_domain::{Endpoint, EndpointType};
 use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
@@ -70,7 +70,7 @@ pub struct CheckedEndpoint {
     /// Whether events are sent; `true` when left out.
     pub enabled: bool,
     /// Event filters (`order.paid`, `order.*`); empty for every event.
-    pub events: Vec<String>,
+    pub events: Vec<EventFilter>,
     /// The caller's own signing secret (`whsec_…`), if given.
     pub secret: Option<String>,
     /// Delays between attempts, in seconds; the engine's default when left out.
@@ -137,10 +137,15 @@ pub async fn check_endpoint(
         .to_owned();
     check_target_at(&url, "url", allow_private).await?;
     let enabled = f.bool("enabled")?.unwrap_or(true);
-    let events = f.strings("events", MAX_LIST_ENTRIES)?.unwrap_or_default();
-    for (i, e) in events.iter().enumerate() {
-        validate_event_filter(e).map_err(|m| f.err(&format!("events[{i}]"), m))?;
-    }
+    let events = f
+        .strings("events", MAX_LIST_ENTRIES)?
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            EventFilter::parse(e).map_err(|m| f.err(&format!("events[{i}]"), m.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let secret = f.str("secret")?.map(str::to_owned);
     if let Some(s) = &secret {
         check_secret(s)?;

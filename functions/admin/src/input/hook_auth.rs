@@ -92,18 +92,20 @@ pub(super) fn check_auth(
                     }
                     k.to_owned()
                 }
-                (None, Some(HookAuth::SignedUrl { key })) => key.clone(),
+                (None, Some(HookAuth::SignedUrl { key })) => key.expose_secret().to_owned(),
                 (None, _) => base64::engine::general_purpose::STANDARD
                     .encode(hooklane_auth::signed_url::generate_key()),
             };
-            Ok((HookAuth::SignedUrl { key }, None))
+            Ok((HookAuth::SignedUrl { key: key.into() }, None))
         }
         "secret_header" => {
             f.only(&["type", "header", "secret"], "secret_header auth")?;
             let header = header_name(&f, "header", f.str("header")?.unwrap_or("x-hook-secret"))?;
             let (secret, generated) = match (f.str("secret")?, previous) {
                 (Some(s), _) => (s.to_owned(), None),
-                (None, Some(HookAuth::SecretHeader { secret, .. })) => (secret.clone(), None),
+                (None, Some(HookAuth::SecretHeader { secret, .. })) => {
+                    (secret.expose_secret().to_owned(), None)
+                }
                 (None, _) => {
                     let s = random_secret("hks_");
                     (s.clone(), Some(s))
@@ -115,7 +117,13 @@ pub(super) fn check_auth(
             if axum::http::HeaderValue::from_str(&secret).is_err() {
                 return Err(f.err("secret", "must be text a header can carry"));
             }
-            Ok((HookAuth::SecretHeader { header, secret }, generated))
+            Ok((
+                HookAuth::SecretHeader {
+                    header,
+                    secret: secret.into(),
+                },
+                generated,
+            ))
         }
         "hmac" => {
             f.only(
@@ -143,7 +151,7 @@ pub(super) fn check_auth(
                 })?;
             let secret = match (f.str("secret")?, previous) {
                 (Some(s), _) => s.to_owned(),
-                (None, Some(HookAuth::Hmac { secret, .. })) => secret.clone(),
+                (None, Some(HookAuth::Hmac { secret, .. })) => secret.expose_secret().to_owned(),
                 (None, _) => {
                     return Err(f.err("secret", "is missing: the provider's signing secret"))
                 }
@@ -182,7 +190,7 @@ pub(super) fn check_auth(
             Ok((
                 HookAuth::Hmac {
                     scheme,
-                    secret,
+                    secret: secret.into(),
                     header,
                     algorithm,
                     encoding,
@@ -210,7 +218,7 @@ pub(super) fn check_auth(
             f.only(&["type", "secret_token"], "telegram auth")?;
             let (token, generated) = match (f.str("secret_token")?, previous) {
                 (Some(t), _) => (t.to_owned(), None),
-                (None, Some(HookAuth::Telegram { secret_token })) => (secret_token.clone(), None),
+                (None, Some(HookAuth::Telegram { secret_token })) => (secret_token.expose_secret().to_owned(), None),
                 (None, _) => {
                     let t = random_secret("tgs_");
                     (t.clone(), Some(t))
@@ -222,7 +230,9 @@ pub(super) fn check_auth(
                     "must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for setWebhook)",
                 ));
             }
-            Ok((HookAuth::Telegram { secret_token: token }, generated))
+            Ok((HookAuth::Telegram {
+                    secret_token: token.into(),
+                }, generated))
         }
         other => Err(f.err(
             "type",

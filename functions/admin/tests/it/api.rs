@@ -1104,7 +1104,7 @@ async fn signed_urls_are_minted_only_for_signed_url_hooks() {
         panic!("a signed_url hook")
     };
     let key = base64::engine::general_purpose::STANDARD
-        .decode(key)
+        .decode(key.expose_secret())
         .unwrap();
     let now = app.svc.now().unix_timestamp();
     let context = hooklane_auth::signed_url::verify(&key, &bot, id, &q["ctx"], &q["sig"], now)

@@ -57,7 +57,7 @@ fn row(bot: &BotId, message: &MessageId, endpoint: &str, status: DeliveryStatus)
         bot_id: bot.clone(),
         message_id: message.clone(),
         endpoint_id: EndpointId::parse(endpoint).unwrap(),
-        event: "order.paid".into(),
+        event: hooklane_domain::EventType::parse("order.paid").unwrap(),
         attempt: 1,
         status,
         http_status: Some(200),
@@ -85,7 +85,7 @@ async fn messages_are_listed_newest_first_with_each_ones_delivery_summary() {
     let message = |event: &str| Message {
         id: MessageId::generate(),
         bot_id: bot_id.clone(),
-        event: event.into(),
+        event: hooklane_domain::EventType::parse(event).unwrap(),
         data: serde_json::from_str(r#"{"amount": 12.50}"#).unwrap(),
         timestamp: now(),
     };
@@ -186,7 +186,7 @@ async fn a_past_run_is_replayed_as_a_new_call_with_the_same_request() {
     let Job::HookCall(call) = envelope.job else {
         panic!("a hook call was queued: {envelope:?}");
     };
-    assert_eq!(call.event_id.as_str(), id);
+    assert_eq!(call.call_id.as_str(), id);
     assert_eq!(call.hook_id.as_str(), hook);
     assert_eq!(call.request, sent);
 

@@ -674,7 +674,7 @@ async fn every_documented_admin_operation_reaches_its_handler_and_answers_as_doc
     let message = Message {
         id: MessageId::generate(),
         bot_id: bot_id.clone(),
-        event: "order.paid".into(),
+        event: hooklane_domain::EventType::parse("order.paid").unwrap(),
         data: json!({"id": 7}),
         timestamp: now,
     };
@@ -684,7 +684,7 @@ async fn every_documented_admin_operation_reaches_its_handler_and_answers_as_doc
         bot_id: bot_id.clone(),
         message_id: message.id.clone(),
         endpoint_id: EndpointId::parse(&ep).unwrap(),
-        event: "order.paid".into(),
+        event: hooklane_domain::EventType::parse("order.paid").unwrap(),
         attempt: 1,
         status: DeliveryStatus::Failed,
         http_status: Some(500),

@@ -91,7 +91,7 @@ async fn a_telegram_secret_token_is_shown_once_and_kept_when_left_out() {
     assert_eq!(
         stored.auth,
         hooklane_domain::HookAuth::Telegram {
-            secret_token: token
+            secret_token: token.into()
         }
     );
 }

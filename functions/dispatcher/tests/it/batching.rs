@@ -80,7 +80,7 @@ async fn a_fan_out_queues_its_delivery_jobs_in_one_batch() {
     let job = Job::Publish(Publish {
         message_id: MessageId::generate(),
         bot_id: s.bot.clone(),
-        event: "order.paid".into(),
+        event: hooklane_domain::EventType::parse("order.paid").unwrap(),
         data: json!({}),
         timestamp: now,
         depth: 0,

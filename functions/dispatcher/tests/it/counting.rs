@@ -325,7 +325,7 @@ impl Store for CountingStore {
         &self,
         bot: &BotId,
         scope: ClaimScope<'_>,
-        key: &str,
+        key: &hooklane_domain::IdempotencyKey,
         value: &str,
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
@@ -340,7 +340,7 @@ impl Store for CountingStore {
         &self,
         bot: &BotId,
         scope: ClaimScope<'_>,
-        key: &str,
+        key: &hooklane_domain::IdempotencyKey,
     ) -> Result<(), StoreError> {
         self.count("release_idempotency_key");
         self.inner.release_idempotency_key(bot, scope, key).await

@@ -36,7 +36,7 @@ fn hook(bot: &BotId) -> Hook {
 
 fn call(bot: &BotId, hook: &HookId, name: &str) -> String {
     Envelope::now(Job::HookCall(HookCall {
-        event_id: CallId::generate(),
+        call_id: CallId::generate(),
         bot_id: bot.clone(),
         hook_id: hook.clone(),
         received_at: time::OffsetDateTime::now_utc(),

@@ -180,7 +180,7 @@ async fn a_delivery_two_hours_out_waits_in_the_queue_then_goes_out(
         message_id: message.clone(),
         bot_id: bot.clone(),
         endpoint_id: endpoint.id.clone(),
-        event: "server.created".into(),
+        event: hooklane_domain::EventType::parse("server.created").unwrap(),
         data: json!({"name": "eu-1"}),
         timestamp: start,
         attempt: 2,

@@ -124,7 +124,7 @@ async fn outside_calls_carry_the_run_id_and_the_action_path_as_idempotency_key()
                 .collect()
         })
         .collect();
-    let id = call.event_id.as_str();
+    let id = call.call_id.as_str();
     assert_eq!(
         keys,
         vec![
@@ -169,7 +169,7 @@ async fn a_delivery_answered_404_is_not_retried_and_carries_the_message_id_as_ke
         message_id: message.clone(),
         bot_id: s.bot.clone(),
         endpoint_id: endpoint.id.clone(),
-        event: "order.paid".into(),
+        event: hooklane_domain::EventType::parse("order.paid").unwrap(),
         data: json!({}),
         timestamp: now,
         attempt: 1,

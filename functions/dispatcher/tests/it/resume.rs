@@ -15,7 +15,7 @@ use crate::support::{add_one, Setup};
 /// What a process that stopped after recording `actions` leaves behind.
 async fn checkpoint(s: &Setup, hook: &Hook, call: &HookCall, actions: Value) {
     let run = Run {
-        id: call.event_id.clone(),
+        id: call.call_id.clone(),
         bot_id: s.bot.clone(),
         hook_id: hook.id.clone(),
         status: RunStatus::Running,

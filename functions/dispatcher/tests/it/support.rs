@@ -97,7 +97,7 @@ impl Setup {
     /// A call of `hook` (attempt 0), as the ingress queues it.
     pub fn call(&self, hook: &Hook) -> HookCall {
         HookCall {
-            event_id: CallId::generate(),
+            call_id: CallId::generate(),
             bot_id: self.bot.clone(),
             hook_id: hook.id.clone(),
             received_at: time::OffsetDateTime::now_utc(),
@@ -146,7 +146,7 @@ impl Setup {
 
     pub async fn run_of(&self, call: &HookCall) -> Option<hooklane_domain::Run> {
         self.store
-            .get_run(&self.bot, &call.hook_id, &call.event_id)
+            .get_run(&self.bot, &call.hook_id, &call.call_id)
             .await
             .unwrap()
     }

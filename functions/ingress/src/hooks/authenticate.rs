@@ -204,7 +204,7 @@ async fn check(
             let presented = headers.get(header.as_str()).ok_or_else(|| {
                 ApiError::unauthorized(format!("send the hook's secret in the `{header}` header"))
             })?;
-            if constant_time_eq(presented.as_bytes(), secret.as_bytes()) {
+            if constant_time_eq(presented.as_bytes(), secret.expose_secret().as_bytes()) {
                 Ok((None, None))
             } else {
                 Err(ApiError::unauthorized(format!(
@@ -225,7 +225,7 @@ async fn check(
                 FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
             let verify = |bytes: &[u8]| {
                 let form = if body.form { bytes } else { &[] };
-                signature::verify_twilio(secret, &lookup, body.url, form)
+                signature::verify_twilio(secret.expose_secret(), &lookup, body.url, form)
             };
             let verified = match (verify(body.sent), body.decoded) {
                 (Err(SignatureError::Mismatch), Some(decoded)) => verify(decoded),
@@ -254,7 +254,14 @@ async fn check(
             let lookup =
                 FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
             let verify = |bytes: &[u8]| {
-                signature::verify(scheme, generic.as_ref(), secret, &lookup, bytes, now)
+                signature::verify(
+                    scheme,
+                    generic.as_ref(),
+                    secret.expose_secret(),
+                    &lookup,
+                    bytes,
+                    now,
+                )
             };
             let verified = match (verify(body.sent), body.decoded) {
                 (Err(SignatureError::Mismatch), Some(decoded)) => verify(decoded),
@@ -271,7 +278,7 @@ async fn check(
         HookAuth::Telegram { secret_token } => {
             let lookup =
                 FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
-            signature::verify_telegram(secret_token, &lookup).map_err(|e| match e {
+            signature::verify_telegram(secret_token.expose_secret(), &lookup).map_err(|e| match e {
                 SignatureError::MissingHeader(_) => ApiError::unauthorized(
                     "send the hook's secret token in X-Telegram-Bot-Api-Secret-Token (setWebhook's secret_token)",
                 ),
@@ -283,7 +290,7 @@ async fn check(
         }
         HookAuth::SignedUrl { key } => {
             let key = base64::engine::general_purpose::STANDARD
-                .decode(key)
+                .decode(key.expose_secret())
                 .map_err(|_| {
                     ApiError::internal(anyhow::anyhow!("hook {} has a bad URL key", hook.id))
                 })?;

@@ -17,7 +17,7 @@ use axum::http::{header, HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use hooklane_domain::envelope::DEPTH_HEADER;
 use hooklane_domain::envelope::{HookCall, InboundRequest};
-use hooklane_domain::{BotId, CallId, Hook, HookAuth, HookId, Job};
+use hooklane_domain::{BotId, CallId, Hook, HookAuth, HookId, IdempotencyKey, Job};
 use hooklane_runtime::metrics;
 use hooklane_web::{ApiError, ClientIp};
 
@@ -202,13 +202,13 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
         .or_else(|| header_str(&parts.headers, "x-github-delivery"))
         .or_else(|| slack_event_id(&parts.headers, &parsed.payload))
         .or_else(|| telegram_update_id(&passed.auth, &parsed.payload))
-        .filter(|k| !k.is_empty() && k.len() <= 256);
+        .and_then(|k| IdempotencyKey::parse(&k).ok());
     let depth = header_str(&parts.headers, DEPTH_HEADER)
         .and_then(|d| d.parse().ok())
         .unwrap_or(0u32)
         .min(100);
     let call = HookCall {
-        event_id: event_id.clone(),
+        call_id: event_id.clone(),
         bot_id: bot_id.clone(),
         hook_id: hook_id.clone(),
         received_at: now,
@@ -229,7 +229,7 @@ async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<R
         svc,
         &bot_id,
         Subject::HookCall(&hook_id),
-        idempotency_key.as_deref(),
+        idempotency_key.as_ref(),
         event_id.as_str(),
         Job::HookCall(call),
         now,

@@ -25,7 +25,7 @@ async fn a_hook_response_is_rendered_with_the_call() {
     };
     assert_eq!(
         answer.header("x-hooklane-event-id"),
-        Some(call.event_id.as_str())
+        Some(call.call_id.as_str())
     );
 }
 

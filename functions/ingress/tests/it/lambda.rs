@@ -60,7 +60,7 @@ async fn an_api_gateway_call_is_queued_with_the_source_ip_of_the_event() {
     let Job::HookCall(call) = &queued[0].job else {
         panic!("not a hook call")
     };
-    assert_eq!(answer["id"], call.event_id.as_str());
+    assert_eq!(answer["id"], call.call_id.as_str());
     // sourceIp, not the first X-Forwarded-For entry the caller could forge.
     assert_eq!(call.request.ip.as_deref(), Some("198.51.100.7"));
     assert_eq!(call.request.method, "POST");
@@ -119,7 +119,7 @@ async fn a_base64_encoded_api_gateway_body_verifies_a_signature_over_its_raw_byt
     // The same delivery again is a duplicate (X-GitHub-Delivery).
     let again = t.invoke(event.clone()).await;
     assert_eq!(again["statusCode"], 202);
-    assert_eq!(lambda_body(&again)["id"], call.event_id.as_str());
+    assert_eq!(lambda_body(&again)["id"], call.call_id.as_str());
     assert!(t.drain().await.is_empty());
 
     // One byte of the encoded body changed: the signature no longer holds.

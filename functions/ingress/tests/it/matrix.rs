@@ -543,7 +543,7 @@ async fn each_auth_scheme_accepts_a_correct_call_and_queues_exactly_one_envelope
         let Job::HookCall(call) = &queued[0].job else {
             panic!("{}: not a hook call", g.what)
         };
-        assert_eq!(call.event_id.as_str(), id, "{}", g.what);
+        assert_eq!(call.call_id.as_str(), id, "{}", g.what);
         assert_eq!(call.hook_id.as_str(), g.hook, "{}", g.what);
         (g.check)(call);
     }

@@ -211,7 +211,7 @@ async fn a_slash_command_is_queued_and_answered_at_once_with_the_hooks_response_
     let Job::HookCall(call) = &queued[0].job else {
         panic!("not a hook call")
     };
-    assert_eq!(call.event_id.as_str(), id);
+    assert_eq!(call.call_id.as_str(), id);
     assert_eq!(call.request.payload["data"]["options"][0]["value"], 20);
     assert_eq!(call.request.payload["token"], "aW50ZXJhY3Rpb24tdG9rZW4");
     assert!(!call.request.headers.contains_key("x-signature-ed25519"));

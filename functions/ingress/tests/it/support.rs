@@ -127,14 +127,14 @@ pub(crate) fn hooks() -> Vec<Hook> {
             BOT,
             "hk_signed",
             HookAuth::SignedUrl {
-                key: STANDARD.encode(URL_KEY),
+                key: STANDARD.encode(URL_KEY).into(),
             },
         ),
         hook(
             BOT,
             "hk_signed2",
             HookAuth::SignedUrl {
-                key: STANDARD.encode(OTHER_URL_KEY),
+                key: STANDARD.encode(OTHER_URL_KEY).into(),
             },
         ),
         hook(BOT, "hk_open", HookAuth::None),

@@ -404,7 +404,7 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
                 username: username.as_deref(),
                 allowed_mentions: allowed_mentions.as_ref(),
             };
-            chat::discord(svc, state, webhook_url, message).await
+            chat::discord(svc, state, webhook_url.expose_secret(), message).await
         }
         Action::DiscordFollowup {
             content,
@@ -429,13 +429,32 @@ async fn run_one(svc: &Services, action: &Action, state: &mut RunState) -> Actio
             webhook_url,
             text,
             blocks,
-        } => chat::slack(svc, state, webhook_url, text, blocks.as_deref()).await,
+        } => {
+            chat::slack(
+                svc,
+                state,
+                webhook_url.expose_secret(),
+                text,
+                blocks.as_deref(),
+            )
+            .await
+        }
         Action::TelegramMessage {
             bot_token,
             chat_id,
             text,
             parse_mode,
-        } => chat::telegram(svc, state, bot_token, chat_id, text, parse_mode.as_deref()).await,
+        } => {
+            chat::telegram(
+                svc,
+                state,
+                bot_token.expose_secret(),
+                chat_id,
+                text,
+                parse_mode.as_deref(),
+            )
+            .await
+        }
         Action::SetVariable { name, value } => variables::set(svc, state, name, value).await,
         Action::UpdateVariable { name, op, value } => {
             variables::update(svc, state, name, *op, value).await

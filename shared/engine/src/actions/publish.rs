@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use hooklane_domain::envelope::{json_depth, Publish, MAX_JSON_DEPTH, MAX_PUBLISH_DEPTH};
-use hooklane_domain::{Envelope, Job, MessageId};
+use hooklane_domain::{Envelope, EventType, Job, MessageId};
 use hooklane_runtime::Services;
 use hooklane_store::QueueError;
 use serde_json::{json, Value};
@@ -23,12 +23,12 @@ pub(super) async fn run(
     event: &str,
     data: &Value,
 ) -> ActionResultOf {
-    let event = state.text(event);
-    if hooklane_domain::validate::validate_event_name(&event).is_err() {
+    let rendered = state.text(event);
+    let Ok(event) = EventType::parse(&rendered) else {
         return Err(ActionError::permanent(format!(
-            "`{event}` is not a valid event name"
+            "`{rendered}` is not a valid event name"
         )));
-    }
+    };
     if state.depth >= MAX_PUBLISH_DEPTH {
         return Err(ActionError::permanent(format!(
             "not published: {MAX_PUBLISH_DEPTH} publishes already led here (loop protection)"

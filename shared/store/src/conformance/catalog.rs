@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use hooklane_domain::{BotId, Message, MessageId};
+use hooklane_domain::{BotId, EventType, Message, MessageId};
 use serde_json::json;
 
 use super::{bot, fresh_bot_id, later, now};
@@ -68,7 +68,7 @@ pub async fn messages_are_listed_newest_first(store: &dyn Store) {
     let message = |bot: &BotId, n: u32| Message {
         id: MessageId::generate(),
         bot_id: bot.clone(),
-        event: format!("order.{n}"),
+        event: EventType::parse(&format!("order.{n}")).unwrap(),
         data: json!({"n": n}),
         timestamp: now(),
     };

@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use hooklane_domain::{
     ActionResult, ActionStatus, Bot, BotId, CallId, Delivery, DeliveryId, DeliveryStatus, Endpoint,
-    EndpointId, EndpointType, Hook, HookAuth, HookId, MessageId, Run, RunStatus,
+    EndpointId, EndpointType, EventFilter, EventType, Hook, HookAuth, HookId, MessageId, Run,
+    RunStatus,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -74,7 +75,7 @@ pub fn endpoint(bot: &BotId) -> Endpoint {
         url: "https://example.com/hook".into(),
         enabled: true,
         disabled_reason: None,
-        events: vec!["order.*".into()],
+        events: vec![EventFilter::parse("order.*").unwrap()],
         secret: "whsec_c2VjcmV0".into(),
         old_secrets: vec![],
         retry_schedule: vec![5, 300],
@@ -114,7 +115,7 @@ fn delivery(bot: &BotId, endpoint: &EndpointId, message: &MessageId, attempt: u3
         bot_id: bot.clone(),
         message_id: message.clone(),
         endpoint_id: endpoint.clone(),
-        event: "order.paid".into(),
+        event: EventType::parse("order.paid").unwrap(),
         attempt,
         status: DeliveryStatus::Failed,
         http_status: Some(500),

@@ -4,11 +4,18 @@
 
 use std::sync::Arc;
 
-use hooklane_domain::{CallId, DeliveryStatus, HookId, Message, MessageId, RunStatus};
+use hooklane_domain::{
+    CallId, DeliveryStatus, EventType, HookId, IdempotencyKey, Message, MessageId, RunStatus,
+};
 use serde_json::json;
 
 use super::{bot, delivery, endpoint, fresh_bot_id, hook, later, now, run};
 use crate::ports::{ClaimScope, Page, RateWindow, Store, StoreError};
+
+/// `s` as an idempotency key.
+fn idem(s: &str) -> IdempotencyKey {
+    IdempotencyKey::parse(s).unwrap()
+}
 
 /// Bots: `Conflict` on a second create, `NotFound` on update or delete of an absent one.
 pub async fn bots_are_created_once_read_updated_and_deleted(store: &dyn Store) {
@@ -217,7 +224,7 @@ pub async fn messages_are_kept_for_resends(store: &dyn Store) {
     let m = Message {
         id: MessageId::generate(),
         bot_id: b.clone(),
-        event: "order.paid".into(),
+        event: EventType::parse("order.paid").unwrap(),
         data: json!({"amount": 150, "items": [1, 2]}),
         timestamp: now(),
     };
@@ -287,14 +294,28 @@ pub async fn keys_are_claimed_once_until_released(store: &dyn Store) {
     store.create_bot(&bot(&b)).await.unwrap();
     assert_eq!(
         store
-            .claim_idempotency_key(&b, ClaimScope::Publish, "idem:abc", "evt_1", later(), now())
+            .claim_idempotency_key(
+                &b,
+                ClaimScope::Publish,
+                &idem("idem:abc"),
+                "evt_1",
+                later(),
+                now()
+            )
             .await
             .unwrap(),
         None
     );
     assert_eq!(
         store
-            .claim_idempotency_key(&b, ClaimScope::Publish, "idem:abc", "evt_2", later(), now())
+            .claim_idempotency_key(
+                &b,
+                ClaimScope::Publish,
+                &idem("idem:abc"),
+                "evt_2",
+                later(),
+                now()
+            )
             .await
             .unwrap(),
         Some("evt_1".into())
@@ -303,32 +324,53 @@ pub async fn keys_are_claimed_once_until_released(store: &dyn Store) {
     let past = now() - time::Duration::seconds(5);
     assert_eq!(
         store
-            .claim_idempotency_key(&b, ClaimScope::Publish, "idem:old", "evt_3", past, now())
+            .claim_idempotency_key(
+                &b,
+                ClaimScope::Publish,
+                &idem("idem:old"),
+                "evt_3",
+                past,
+                now()
+            )
             .await
             .unwrap(),
         None
     );
     assert_eq!(
         store
-            .claim_idempotency_key(&b, ClaimScope::Publish, "idem:old", "evt_4", later(), now())
+            .claim_idempotency_key(
+                &b,
+                ClaimScope::Publish,
+                &idem("idem:old"),
+                "evt_4",
+                later(),
+                now()
+            )
             .await
             .unwrap(),
         None
     );
     store
-        .release_idempotency_key(&b, ClaimScope::Publish, "idem:abc")
+        .release_idempotency_key(&b, ClaimScope::Publish, &idem("idem:abc"))
         .await
         .unwrap();
     assert_eq!(
         store
-            .claim_idempotency_key(&b, ClaimScope::Publish, "idem:abc", "evt_5", later(), now())
+            .claim_idempotency_key(
+                &b,
+                ClaimScope::Publish,
+                &idem("idem:abc"),
+                "evt_5",
+                later(),
+                now()
+            )
             .await
             .unwrap(),
         None
     );
     // Releasing a claim that is not there is no error.
     store
-        .release_idempotency_key(&b, ClaimScope::Publish, "idem:never")
+        .release_idempotency_key(&b, ClaimScope::Publish, &idem("idem:never"))
         .await
         .unwrap();
 }
@@ -346,7 +388,7 @@ pub async fn claims_of_one_key_in_other_scopes_do_not_collide(store: &dyn Store)
     for (i, scope) in scopes.into_iter().enumerate() {
         let value = format!("evt_{i}");
         let claimed = store
-            .claim_idempotency_key(&b, scope, "same", &value, later(), now())
+            .claim_idempotency_key(&b, scope, &idem("same"), &value, later(), now())
             .await
             .unwrap();
         assert_eq!(claimed, None, "{scope:?} is a scope of its own");
@@ -355,7 +397,7 @@ pub async fn claims_of_one_key_in_other_scopes_do_not_collide(store: &dyn Store)
         .claim_idempotency_key(
             &b,
             ClaimScope::HookCall(&first),
-            "same",
+            &idem("same"),
             "x",
             later(),
             now(),
@@ -404,7 +446,7 @@ pub async fn deleting_a_bot_removes_everything_under_it(store: &dyn Store) {
         .await
         .unwrap();
     store
-        .claim_idempotency_key(&b, ClaimScope::Publish, "k", "v", later(), now())
+        .claim_idempotency_key(&b, ClaimScope::Publish, &idem("k"), "v", later(), now())
         .await
         .unwrap();
 
@@ -423,7 +465,7 @@ pub async fn deleting_a_bot_removes_everything_under_it(store: &dyn Store) {
     assert!(store.list_variables(&b).await.unwrap().is_empty());
     assert_eq!(
         store
-            .claim_idempotency_key(&b, ClaimScope::Publish, "k", "v2", later(), now())
+            .claim_idempotency_key(&b, ClaimScope::Publish, &idem("k"), "v2", later(), now())
             .await
             .unwrap(),
         None
@@ -510,7 +552,7 @@ pub async fn concurrent_claims_of_one_key_let_exactly_one_win(store: Arc<dyn Sto
                     .claim_idempotency_key(
                         &b,
                         ClaimScope::Publish,
-                        "race",
+                        &idem("race"),
                         &format!("evt_{i}"),
                         later(),
                         now(),

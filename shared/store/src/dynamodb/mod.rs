@@ -19,8 +19,8 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use hooklane_domain::{
-    Bot, BotId, CallId, Delivery, DeliveryId, Endpoint, EndpointId, Hook, HookId, Message,
-    MessageId, Run, Variable,
+    Bot, BotId, CallId, Delivery, DeliveryId, Endpoint, EndpointId, Hook, HookId, IdempotencyKey,
+    Message, MessageId, Run, Variable,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -390,7 +390,7 @@ impl Store for DynamoStore {
         &self,
         bot: &BotId,
         scope: ClaimScope<'_>,
-        key_name: &str,
+        key_name: &IdempotencyKey,
         value: &str,
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
@@ -442,7 +442,7 @@ impl Store for DynamoStore {
         &self,
         bot: &BotId,
         scope: ClaimScope<'_>,
-        key_name: &str,
+        key_name: &IdempotencyKey,
     ) -> Result<(), StoreError> {
         let pk = keys::bot_pk(bot);
         let sk = keys::claim_sk(&scope, key_name);

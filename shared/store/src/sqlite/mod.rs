@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use hooklane_domain::{
-    Bot, BotId, CallId, Delivery, DeliveryId, Endpoint, EndpointId, Hook, HookId, Message,
-    MessageId, Run, Variable,
+    Bot, BotId, CallId, Delivery, DeliveryId, Endpoint, EndpointId, Hook, HookId, IdempotencyKey,
+    Message, MessageId, Run, Variable,
 };
 use rusqlite::{params, OptionalExtension};
 use serde_json::Value;
@@ -399,7 +399,7 @@ impl Store for Sqlite {
         &self,
         bot: &BotId,
         scope: ClaimScope<'_>,
-        key: &str,
+        key: &IdempotencyKey,
         value: &str,
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
@@ -438,7 +438,7 @@ impl Store for Sqlite {
         &self,
         bot: &BotId,
         scope: ClaimScope<'_>,
-        key: &str,
+        key: &IdempotencyKey,
     ) -> Result<(), StoreError> {
         let pk = keys::bot_pk(bot);
         let sk = keys::claim_sk(&scope, key);

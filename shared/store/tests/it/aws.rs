@@ -132,7 +132,7 @@ async fn deleting_a_bot_removes_more_items_than_one_batch_write_holds() {
             bot_id: bot.clone(),
             message_id: hooklane_domain::MessageId::generate(),
             endpoint_id: endpoint.id.clone(),
-            event: "order.paid".into(),
+            event: hooklane_domain::EventType::parse("order.paid").unwrap(),
             attempt,
             status: hooklane_domain::DeliveryStatus::Failed,
             http_status: Some(500),
