@@ -88,6 +88,41 @@ impl Queue for Sqlite {
         Ok(())
     }
 
+    /// One write for the whole batch (one transaction, one fsync), so the
+    /// poller's deletes keep up with its work: a finished message that is
+    /// not yet deleted runs again after a crash.
+    async fn delete_batch(&self, receipts: &[String]) -> Vec<Result<(), QueueError>> {
+        let owned = receipts.to_vec();
+        let done = self
+            .db
+            .write(move |c| {
+                let mut delete = c.prepare_cached("DELETE FROM queue WHERE receipt = ?1")?;
+                for receipt in &owned {
+                    delete.execute(params![receipt])?;
+                }
+                Ok(())
+            })
+            .await;
+        match done {
+            Ok(()) => receipts.iter().map(|_| Ok(())).collect(),
+            Err(e) => {
+                let e = QueueError::from(e);
+                let text = e.to_string();
+                receipts
+                    .iter()
+                    .map(|_| {
+                        Err(match &e {
+                            QueueError::Unavailable(_) => {
+                                QueueError::Unavailable(anyhow::anyhow!("{text}"))
+                            }
+                            _ => QueueError::Unexpected(anyhow::anyhow!("{text}")),
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
+
     async fn retry_after(&self, receipt: &str, delay: Duration) -> Result<(), QueueError> {
         let receipt = receipt.to_owned();
         let visible_at = now_ms() + delay.as_millis() as i64;
