@@ -1,4 +1,6 @@
-//! `hooklane`: runs the whole pipeline on one machine (`hooklane dev`).
+//! `hooklane`: runs the whole pipeline on one machine (`hooklane dev`),
+//! calls the admin API (`hooklane api`), and registers hooks with bot
+//! platforms (`hooklane telegram set-webhook`).
 
 use std::path::PathBuf;
 
@@ -8,6 +10,7 @@ mod api;
 mod data_dir;
 mod dev;
 mod serve;
+mod telegram;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -76,6 +79,44 @@ enum Command {
         #[arg(long, default_value = ".hooklane", env = "HOOKLANE_DATA_DIR")]
         data_dir: PathBuf,
     },
+    /// Telegram: register a hook as a bot's webhook.
+    Telegram {
+        #[command(subcommand)]
+        command: TelegramCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TelegramCommand {
+    /// Points a bot's updates at a hook (the Bot API's setWebhook).
+    ///
+    /// Example: `hooklane telegram set-webhook --bot-token 123456:ABC…
+    /// --hook-url https://…/hooks/my-bot/hk_… --secret-token tgs_…
+    /// --allowed-updates message,callback_query`.
+    SetWebhook {
+        /// The bot's token from @BotFather.
+        #[arg(long, env = "TELEGRAM_BOT_TOKEN", hide_env_values = true)]
+        bot_token: String,
+        /// The hook's URL, as the admin API answered it.
+        #[arg(long)]
+        hook_url: String,
+        /// The hook's auth.secret_token (shown once when the hook was created).
+        #[arg(long, env = "TELEGRAM_SECRET_TOKEN", hide_env_values = true)]
+        secret_token: Option<String>,
+        /// The update types to receive, comma-separated (message,callback_query,…).
+        #[arg(long, value_delimiter = ',')]
+        allowed_updates: Vec<String>,
+        /// Drop the updates Telegram is still holding for the bot.
+        #[arg(long)]
+        drop_pending_updates: bool,
+        /// The Bot API server.
+        #[arg(
+            long,
+            env = "HOOKLANE_TELEGRAM_API_BASE",
+            default_value = "https://api.telegram.org"
+        )]
+        api_base: String,
+    },
 }
 
 #[tokio::main]
@@ -111,6 +152,32 @@ async fn main() -> anyhow::Result<()> {
                 eprintln!("{status}\n{}", api::pretty(&text));
                 std::process::exit(1);
             }
+        }
+        Command::Telegram {
+            command:
+                TelegramCommand::SetWebhook {
+                    bot_token,
+                    hook_url,
+                    secret_token,
+                    allowed_updates,
+                    drop_pending_updates,
+                    api_base,
+                },
+        } => {
+            if secret_token.is_none() {
+                eprintln!("note: without --secret-token, a hook with telegram auth refuses every update (401)");
+            }
+            let said = telegram::set_webhook(telegram::SetWebhook {
+                bot_token,
+                hook_url,
+                secret_token,
+                allowed_updates,
+                drop_pending_updates,
+                api_base,
+            })
+            .await?;
+            println!("{said}");
+            Ok(())
         }
     }
 }

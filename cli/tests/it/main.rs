@@ -5,7 +5,9 @@
 //! signatures, retries, endpoint disabling), `actions` (every action against
 //! stand-ins for Discord, Slack, Telegram and a CRM), `api` (`hooklane api`),
 //! `dev_server` (`hooklane dev` as a server others reach), `bodies` (bodies
-//! as senders send them), `storage_faults` (crashes, a full disk, a frozen or
+//! as senders send them), `platforms` (a Discord slash command, a Telegram
+//! bot and a Twilio SMS end to end; `hooklane telegram set-webhook`),
+//! `storage_faults` (crashes, a full disk, a frozen or
 //! dead AWS backend), `console` (the web console in a headless browser).
 //! Tests that run on every backend are written once with `on_every_backend!`:
 //! `…::embedded` always runs, `…::aws` needs moto (tests/run.sh starts one).
@@ -20,4 +22,5 @@ mod dev_server;
 mod e2e;
 mod inbound;
 mod outbound;
+mod platforms;
 mod storage_faults;
