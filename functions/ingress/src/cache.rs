@@ -2,14 +2,48 @@
 //! `CACHE_TTL` (5 s): a rotated API key, a changed or deleted hook is in
 //! force everywhere within that time. A credential that the cached entry
 //! refuses is checked once more against the store (`reload_if_changed`),
-//! so a new key or secret works at once.
+//! so a new key or secret works at once. A hook's generic signature
+//! settings are parsed once, as it is read from the store ([`LoadedHook`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use hooklane_auth::signature::{Generic, GenericError};
 use hooklane_domain::{Bot, BotId, Hook, HookAuth, HookId};
 use hooklane_store::{Store, StoreError};
+
+/// A hook as read from the store, with what its calls are checked against
+/// parsed once: the generic scheme's settings. Reads as the [`Hook`].
+#[derive(Debug, Clone)]
+pub struct LoadedHook {
+    hook: Hook,
+    /// [`Generic::of_auth`] of the hook's auth: `Ok(None)` unless it is
+    /// `hmac` with the generic scheme; `Err` for stored settings that do not
+    /// parse (its calls answer 500).
+    pub generic: Result<Option<Generic>, GenericError>,
+}
+
+impl LoadedHook {
+    /// `hook` with its settings parsed.
+    pub fn new(hook: Hook) -> Self {
+        let generic = Generic::of_auth(&hook.auth);
+        Self { hook, generic }
+    }
+
+    /// The hook itself.
+    pub fn into_hook(self) -> Hook {
+        self.hook
+    }
+}
+
+impl std::ops::Deref for LoadedHook {
+    type Target = Hook;
+
+    fn deref(&self) -> &Hook {
+        &self.hook
+    }
+}
 
 /// How long a cached bot or hook is used before it is read again: 5 s.
 pub const CACHE_TTL: Duration = Duration::from_secs(5);
@@ -21,7 +55,7 @@ type Entries<K, T> = Arc<Mutex<HashMap<K, Entry<T>>>>;
 #[derive(Clone, Default)]
 pub struct Cache {
     bots: Entries<BotId, Bot>,
-    hooks: Entries<(BotId, HookId), Hook>,
+    hooks: Entries<(BotId, HookId), LoadedHook>,
 }
 
 fn fresh_entry<K: std::hash::Hash + Eq, T: Clone>(
@@ -60,12 +94,12 @@ impl Cache {
         store: &dyn Store,
         bot: &BotId,
         id: &HookId,
-    ) -> Result<Option<Hook>, StoreError> {
+    ) -> Result<Option<LoadedHook>, StoreError> {
         let key = (bot.clone(), id.clone());
         if let Some(hit) = fresh_entry(&self.hooks, &key) {
             return Ok(hit);
         }
-        let hook = store.get_hook(bot, id).await?;
+        let hook = store.get_hook(bot, id).await?.map(LoadedHook::new);
         keep(&self.hooks, key, hook.clone());
         Ok(hook)
     }
@@ -79,9 +113,12 @@ impl Cache {
         &self,
         store: &dyn Store,
         hook: &Hook,
-    ) -> Result<Option<Hook>, StoreError> {
+    ) -> Result<Option<LoadedHook>, StoreError> {
         let key = (hook.bot_id.clone(), hook.id.clone());
-        let fresh = store.get_hook(&hook.bot_id, &hook.id).await?;
+        let fresh = store
+            .get_hook(&hook.bot_id, &hook.id)
+            .await?
+            .map(LoadedHook::new);
         keep(&self.hooks, key, fresh.clone());
         let Some(fresh) = fresh else {
             return Ok(None);

@@ -20,7 +20,8 @@ pub mod signature;
 pub mod signed_url;
 
 pub use signature::{
-    Algorithm, Encoding, FnHeaders, Generic, Headers, Scheme, SignatureError, Verified,
+    Algorithm, Encoding, FnHeaders, Generic, GenericError, Headers, Scheme, SignatureError,
+    Verified,
 };
 pub use signed_url::SignedUrlError;
 

@@ -7,7 +7,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hooklane_auth::portal::PortalTokenError;
 use hooklane_auth::signed_url::BadUrlKey;
-use hooklane_auth::{SignatureError, SignedUrlError};
+use hooklane_auth::{GenericError, SignatureError, SignedUrlError};
 use hooklane_domain::InvalidId;
 use hooklane_store::{QueueError, StoreError};
 use serde_json::json;
@@ -298,6 +298,17 @@ impl From<PortalTokenError> for ApiError {
 impl From<BadUrlKey> for ApiError {
     fn from(e: BadUrlKey) -> Self {
         Self::internal(anyhow::Error::new(e))
+    }
+}
+
+/// Stored generic signature settings that do not parse are our fault: 500
+/// `internal` naming the setting in the log.
+impl From<GenericError> for ApiError {
+    fn from(e: GenericError) -> Self {
+        Self::internal(anyhow::anyhow!(
+            "stored generic signature settings: `{}` {e}",
+            e.field()
+        ))
     }
 }
 

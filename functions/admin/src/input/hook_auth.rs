@@ -5,7 +5,7 @@
 //! token given to `setWebhook`).
 
 use base64::Engine as _;
-use hooklane_auth::signature::{Algorithm, Encoding, Scheme};
+use hooklane_auth::signature::{Generic, Scheme};
 use hooklane_domain::HookAuth;
 use hooklane_web::{ApiError, ErrorCode};
 use serde_json::Value;
@@ -162,21 +162,18 @@ pub(super) fn check_auth(
             let (header, algorithm, encoding, prefix) = if scheme == Scheme::Generic {
                 let header = f.required_str("header", "the header carrying the signature")?;
                 let header = header_name(&f, "header", header)?;
-                let algorithm = f.str("algorithm")?.unwrap_or("sha256");
-                serde_json::from_value::<Algorithm>(Value::String(algorithm.to_owned()))
-                    .map_err(|_| f.err("algorithm", "is sha256 or sha512"))?;
-                let encoding = f.str("encoding")?.unwrap_or("hex");
-                serde_json::from_value::<Encoding>(Value::String(encoding.to_owned()))
-                    .map_err(|_| f.err("encoding", "is hex or base64"))?;
-                let prefix = f.str("prefix")?.filter(|p| !p.is_empty());
-                if prefix.is_some_and(|p| p.len() > 64) {
-                    return Err(f.err("prefix", "is at most 64 characters"));
-                }
+                let generic = Generic::parse(
+                    &header,
+                    f.str("algorithm")?,
+                    f.str("encoding")?,
+                    f.str("prefix")?,
+                )
+                .map_err(|e| f.err(e.field(), e))?;
                 (
                     Some(header),
-                    Some(algorithm.to_owned()),
-                    Some(encoding.to_owned()),
-                    prefix.map(str::to_owned),
+                    Some(generic.algorithm_name().to_owned()),
+                    Some(generic.encoding_name().to_owned()),
+                    generic.prefix,
                 )
             } else {
                 if let Some(k) = ["header", "algorithm", "encoding", "prefix"]

@@ -8,16 +8,16 @@
 use std::borrow::Cow;
 
 use axum::http::{header, HeaderMap, StatusCode};
-use base64::Engine as _;
-use hooklane_auth::signature::{self, FnHeaders, Generic, Scheme, SignatureError};
+use hooklane_auth::signature::{self, FnHeaders, GenericError, Scheme, SignatureError};
 use hooklane_auth::{api_key, constant_time_eq, signed_url};
-use hooklane_domain::{Hook, HookAuth};
+use hooklane_domain::HookAuth;
 use hooklane_web::{ApiError, ErrorCode};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use hooklane_domain::envelope::{json_depth, MAX_JSON_DEPTH};
 
 use super::answer::unknown_hook;
+use crate::cache::LoadedHook;
 use crate::IngressState;
 
 /// Headers that carry credentials; they never reach the actions.
@@ -90,7 +90,7 @@ pub(super) struct Authenticated<'h> {
 /// parse, or a store error.
 pub(super) async fn authenticate<'h>(
     state: &IngressState,
-    hook: &'h Hook,
+    hook: &'h LoadedHook,
     headers: &HeaderMap,
     query: &[(String, String)],
     body: SignedBody<'_>,
@@ -106,7 +106,7 @@ pub(super) async fn authenticate<'h>(
             {
                 Some(fresh) if fresh.enabled => {
                     let passed = check_against(&fresh).await?;
-                    (Cow::Owned(fresh.auth), passed)
+                    (Cow::Owned(fresh.into_hook().auth), passed)
                 }
                 Some(_) => return Err(unknown_hook()),
                 None => return Err(refused),
@@ -174,7 +174,7 @@ pub(super) fn query_for_actions(
 /// delivery id (for duplicate suppression) and the signed URL's context.
 async fn check(
     state: &IngressState,
-    hook: &Hook,
+    hook: &LoadedHook,
     headers: &HeaderMap,
     query: &[(String, String)],
     body: SignedBody<'_>,
@@ -212,15 +212,7 @@ async fn check(
                 )))
             }
         }
-        HookAuth::Hmac {
-            scheme,
-            secret,
-            header,
-            algorithm,
-            encoding,
-            prefix,
-        } if *scheme == Scheme::Twilio => {
-            let _ = (header, algorithm, encoding, prefix);
+        HookAuth::Hmac { scheme, secret, .. } if *scheme == Scheme::Twilio => {
             let lookup =
                 FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
             let verify = |bytes: &[u8]| {
@@ -233,24 +225,8 @@ async fn check(
             }?;
             Ok((verified.delivery_id, None))
         }
-        HookAuth::Hmac {
-            scheme,
-            secret,
-            header,
-            algorithm,
-            encoding,
-            prefix,
-        } => {
-            let generic: Option<Generic> = match scheme {
-                Scheme::Generic => Some(
-                    serde_json::from_value(json!({
-                        "header": header, "algorithm": algorithm.clone().unwrap_or_else(|| "sha256".into()),
-                        "encoding": encoding.clone().unwrap_or_else(|| "hex".into()), "prefix": prefix,
-                    }))
-                    .map_err(|e| ApiError::internal(anyhow::anyhow!("hook {} has bad generic settings: {e}", hook.id)))?,
-                ),
-                _ => None,
-            };
+        HookAuth::Hmac { scheme, secret, .. } => {
+            let generic = hook.generic.as_ref().map_err(GenericError::clone)?;
             let lookup =
                 FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
             let verify = |bytes: &[u8]| {
@@ -289,11 +265,7 @@ async fn check(
             Ok((None, None))
         }
         HookAuth::SignedUrl { key } => {
-            let key = base64::engine::general_purpose::STANDARD
-                .decode(key.expose_secret())
-                .map_err(|_| {
-                    ApiError::internal(anyhow::anyhow!("hook {} has a bad URL key", hook.id))
-                })?;
+            let key = signed_url::decode_key(key.expose_secret())?;
             let get = |name: &str| {
                 query
                     .iter()

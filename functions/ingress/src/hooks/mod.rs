@@ -17,11 +17,12 @@ use axum::http::{header, HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use hooklane_domain::envelope::DEPTH_HEADER;
 use hooklane_domain::envelope::{HookCall, InboundRequest};
-use hooklane_domain::{BotId, CallId, Hook, HookAuth, HookId, IdempotencyKey, Job};
+use hooklane_domain::{BotId, CallId, HookAuth, HookId, IdempotencyKey, Job};
 use hooklane_runtime::metrics;
 use hooklane_web::{ApiError, ClientIp};
 
 use crate::body::{decode, parse_body, BodyError};
+use crate::cache::LoadedHook;
 use crate::intake::{self, Intake, Subject};
 use crate::IngressState;
 
@@ -120,7 +121,11 @@ async fn handle(
 
 /// Everything after the hook is known and its origin allowed: method,
 /// address, size, auth, rate, body, duplicates, and the queue.
-async fn accept(state: &IngressState, hook: &Hook, request: Request) -> Result<Response, ApiError> {
+async fn accept(
+    state: &IngressState,
+    hook: &LoadedHook,
+    request: Request,
+) -> Result<Response, ApiError> {
     let svc = &state.svc;
     let (bot_id, hook_id) = (hook.bot_id.clone(), hook.id.clone());
     let (parts, body) = request.into_parts();

@@ -2,7 +2,8 @@
 //! hash, the encoding and an optional prefix set per hook ([`Generic`]). No
 //! timestamp and no delivery id.
 
-use serde::{Deserialize, Serialize};
+use hooklane_domain::{HookAuth, Scheme};
+use http::HeaderName;
 
 use super::{check, decode_all, malformed, required, Algorithm, Encoding, Headers};
 use super::{SignatureError, Verified};
@@ -15,41 +16,154 @@ use super::{SignatureError, Verified};
 /// signature must start with it (e.g. `sha256=`), and it is stripped before
 /// decoding; the prefix must not itself contain a comma or a space.
 ///
-/// JSON: `{"header": "X-Signature", "algorithm": "sha256"|"sha512",
-/// "encoding": "hex"|"base64", "prefix": "sha256="}`; only `header` is
-/// required (`sha256`, `hex` and no prefix by default).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Made from the hook's stored (or sent) settings by [`Generic::parse`]:
+/// `header`, `algorithm` (`sha256`, the default, or `sha512`), `encoding`
+/// (`hex`, the default, or `base64`) and `prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Generic {
-    /// The header carrying the signature, matched case-insensitively. A
-    /// blank name makes every call fail as [`SignatureError::Malformed`].
-    pub header: String,
+    /// The header carrying the signature (a header name is lowercase, so
+    /// it matches case-insensitively).
+    pub header: HeaderName,
     /// The hash behind the HMAC.
-    #[serde(default)]
     pub algorithm: Algorithm,
     /// How each signature is spelled.
-    #[serde(default)]
     pub encoding: Encoding,
     /// Text every signature starts with, stripped before decoding; `None`
-    /// or empty for none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// for none (an empty prefix is none).
     pub prefix: Option<String>,
 }
 
-/// Checks a `generic` request; `generic` missing or naming no header is a
-/// misconfigured hook and answers [`SignatureError::Malformed`].
+/// The longest `prefix` of [`Generic`] settings, in bytes.
+pub const MAX_PREFIX_BYTES: usize = 64;
+
+/// Which of the [`Generic`] settings does not parse. The text says what the
+/// setting must be, to follow its name (`algorithm` "is sha256 or sha512").
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum GenericError {
+    /// `header` is not a header name; holds it as given.
+    #[error("`{0}` is not a usable header name")]
+    Header(String),
+    /// `algorithm` is neither `sha256` nor `sha512`.
+    #[error("is sha256 or sha512")]
+    Algorithm,
+    /// `encoding` is neither `hex` nor `base64`.
+    #[error("is hex or base64")]
+    Encoding,
+    /// `prefix` is longer than [`MAX_PREFIX_BYTES`].
+    #[error("is at most 64 characters")]
+    Prefix,
+}
+
+impl GenericError {
+    /// The name of the setting at fault: `header`, `algorithm`, `encoding`
+    /// or `prefix`.
+    pub fn field(&self) -> &'static str {
+        match self {
+            GenericError::Header(_) => "header",
+            GenericError::Algorithm => "algorithm",
+            GenericError::Encoding => "encoding",
+            GenericError::Prefix => "prefix",
+        }
+    }
+}
+
+impl Generic {
+    /// The settings from their text: `header` (trimmed; any case),
+    /// `algorithm` and `encoding` (their defaults when `None`), `prefix`
+    /// (none when `None` or empty).
+    ///
+    /// # Errors
+    /// [`GenericError`] naming the first setting that does not parse, in
+    /// the order header, algorithm, encoding, prefix.
+    pub fn parse(
+        header: &str,
+        algorithm: Option<&str>,
+        encoding: Option<&str>,
+        prefix: Option<&str>,
+    ) -> Result<Self, GenericError> {
+        let name = header.trim().to_ascii_lowercase();
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| GenericError::Header(header.to_owned()))?;
+        let algorithm = match algorithm {
+            None | Some("sha256") => Algorithm::Sha256,
+            Some("sha512") => Algorithm::Sha512,
+            Some(_) => return Err(GenericError::Algorithm),
+        };
+        let encoding = match encoding {
+            None | Some("hex") => Encoding::Hex,
+            Some("base64") => Encoding::Base64,
+            Some(_) => return Err(GenericError::Encoding),
+        };
+        let prefix = prefix.filter(|p| !p.is_empty());
+        if prefix.is_some_and(|p| p.len() > MAX_PREFIX_BYTES) {
+            return Err(GenericError::Prefix);
+        }
+        Ok(Self {
+            header,
+            algorithm,
+            encoding,
+            prefix: prefix.map(str::to_owned),
+        })
+    }
+
+    /// The settings of a stored `hmac` auth of the generic scheme, parsed;
+    /// `None` for any other auth or scheme.
+    ///
+    /// # Errors
+    /// [`GenericError`] when the stored settings do not parse (a hook
+    /// written past the admin API's checks).
+    pub fn of_auth(auth: &HookAuth) -> Result<Option<Self>, GenericError> {
+        match auth {
+            HookAuth::Hmac {
+                scheme: Scheme::Generic,
+                header,
+                algorithm,
+                encoding,
+                prefix,
+                ..
+            } => Self::parse(
+                header.as_deref().unwrap_or_default(),
+                algorithm.as_deref(),
+                encoding.as_deref(),
+                prefix.as_deref(),
+            )
+            .map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The stored text of `algorithm`: `"sha256"` or `"sha512"`.
+    pub fn algorithm_name(&self) -> &'static str {
+        match self.algorithm {
+            Algorithm::Sha256 => "sha256",
+            Algorithm::Sha512 => "sha512",
+        }
+    }
+
+    /// The stored text of `encoding`: `"hex"` or `"base64"`.
+    pub fn encoding_name(&self) -> &'static str {
+        match self.encoding {
+            Encoding::Hex => "hex",
+            Encoding::Base64 => "base64",
+        }
+    }
+}
+
+/// Checks a `generic` request; `generic` missing is a misconfigured hook
+/// and answers [`SignatureError::Malformed`].
 pub(super) fn verify(
     generic: Option<&Generic>,
     secret: &str,
     headers: &dyn Headers,
     body: &[u8],
 ) -> Result<Verified, SignatureError> {
-    let Some(generic) = generic.filter(|g| !g.header.trim().is_empty()) else {
+    let Some(generic) = generic else {
         return Err(malformed(
             "this hook uses the generic scheme but names no signature header; set it in the hook's auth settings"
                 .to_owned(),
         ));
     };
-    let header = generic.header.trim();
+    let header = generic.header.as_str();
     let value = required(headers, header)?;
     let prefix = generic.prefix.as_deref().filter(|p| !p.is_empty());
     let values = value
@@ -77,7 +191,7 @@ pub(super) fn verify(
 pub(super) mod tests {
     use super::super::testing::{assert_refusals, headers, missing, Refusal};
     use super::super::{verify, Algorithm, Encoding, Scheme, SignatureError, Verified};
-    use super::Generic;
+    use super::{Generic, GenericError};
 
     // Computed with python3 -c 'import hmac,hashlib,base64; m = hmac.new(
     //   b"generic-secret", b"{\"ok\":true}", hashlib.sha256); print(m.hexdigest(),
@@ -97,7 +211,7 @@ pub(super) mod tests {
         prefix: Option<&str>,
     ) -> Generic {
         Generic {
-            header: "X-Signature".to_owned(),
+            header: http::HeaderName::from_static("x-signature"),
             algorithm,
             encoding,
             prefix: prefix.map(str::to_owned),
@@ -180,7 +294,7 @@ pub(super) mod tests {
                 refusal(
                     "missing header",
                     headers(&[("X-Hub-Signature-256", GENERIC_SHA256_HEX)]),
-                    missing("X-Signature"),
+                    missing("x-signature"),
                 ),
                 refusal(
                     "a sha512 signature where sha256 is configured",
@@ -190,7 +304,7 @@ pub(super) mod tests {
                 refusal(
                     "base64 where hex is configured",
                     headers(&[("X-Signature", "not hex")]),
-                    SignatureError::Malformed("`X-Signature` holds no hex signature".to_owned()),
+                    SignatureError::Malformed("`x-signature` holds no hex signature".to_owned()),
                 ),
             ],
         );
@@ -203,7 +317,7 @@ pub(super) mod tests {
                 "the configured prefix is absent",
                 good(),
                 SignatureError::Malformed(
-                    "`X-Signature` holds no hex signature after the prefix `sha256=`".to_owned(),
+                    "`x-signature` holds no hex signature after the prefix `sha256=`".to_owned(),
                 ),
             )],
         );
@@ -212,22 +326,78 @@ pub(super) mod tests {
     #[test]
     fn generic_without_settings_is_refused_as_misconfigured() {
         let h = headers(&[("X-Signature", GENERIC_SHA256_HEX)]);
-        let blank = Generic {
-            header: " ".to_owned(),
-            ..generic(Algorithm::Sha256, Encoding::Hex, None)
+        assert!(matches!(
+            verify(&Scheme::Generic, None, GENERIC_SECRET, &h, GENERIC_BODY, 0),
+            Err(SignatureError::Malformed(_))
+        ));
+        // A blank header name is no settings at all: it does not parse.
+        assert_eq!(
+            Generic::parse(" ", None, None, None),
+            Err(GenericError::Header(" ".to_owned()))
+        );
+    }
+
+    #[test]
+    fn settings_parse_with_their_defaults_and_name_the_one_at_fault() {
+        use Algorithm::{Sha256, Sha512};
+        use Encoding::{Base64, Hex};
+        let named = |header: &'static str, algorithm, encoding, prefix: Option<&str>| Generic {
+            header: http::HeaderName::from_static(header),
+            ..generic(algorithm, encoding, prefix)
         };
-        for config in [None, Some(&blank)] {
-            assert!(matches!(
-                verify(
-                    &Scheme::Generic,
-                    config,
-                    GENERIC_SECRET,
-                    &h,
-                    GENERIC_BODY,
-                    0
-                ),
-                Err(SignatureError::Malformed(_))
-            ));
+        let long_prefix = "p".repeat(65);
+        type Settings<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+        let cases: Vec<(Settings, Result<Generic, GenericError>)> = vec![
+            (
+                ("X-Sig", None, None, None),
+                Ok(named("x-sig", Sha256, Hex, None)),
+            ),
+            (
+                (" X-Sig ", Some("sha512"), Some("base64"), Some("v1=")),
+                Ok(named("x-sig", Sha512, Base64, Some("v1="))),
+            ),
+            (
+                ("X-Sig", None, None, Some("")),
+                Ok(named("x-sig", Sha256, Hex, None)),
+            ),
+            (
+                ("", None, None, None),
+                Err(GenericError::Header(String::new())),
+            ),
+            (
+                ("bad header", None, None, None),
+                Err(GenericError::Header("bad header".to_owned())),
+            ),
+            (
+                ("X-Sig", Some("md5"), None, None),
+                Err(GenericError::Algorithm),
+            ),
+            (
+                ("X-Sig", Some("SHA256"), None, None),
+                Err(GenericError::Algorithm),
+            ),
+            (
+                ("X-Sig", None, Some("base32"), None),
+                Err(GenericError::Encoding),
+            ),
+            (
+                ("X-Sig", None, None, Some(long_prefix.as_str())),
+                Err(GenericError::Prefix),
+            ),
+        ];
+        for ((header, algorithm, encoding, prefix), want) in cases {
+            let got = Generic::parse(header, algorithm, encoding, prefix);
+            assert_eq!(
+                got, want,
+                "{header:?} {algorithm:?} {encoding:?} {prefix:?}"
+            );
         }
+        let parsed = Generic::parse("X-Sig", Some("sha512"), Some("base64"), None).unwrap();
+        assert_eq!(
+            (parsed.algorithm_name(), parsed.encoding_name()),
+            ("sha512", "base64")
+        );
+        assert_eq!(GenericError::Algorithm.field(), "algorithm");
+        assert_eq!(GenericError::Algorithm.to_string(), "is sha256 or sha512");
     }
 }

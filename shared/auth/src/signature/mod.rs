@@ -40,7 +40,7 @@ mod testing;
 mod twilio;
 
 pub use discord::{discord_public_key, verify_discord};
-pub use generic::Generic;
+pub use generic::{Generic, GenericError, MAX_PREFIX_BYTES};
 pub use standard::{generate_endpoint_secret, standard_key, standard_sign};
 pub use telegram::{is_telegram_secret_token, verify_telegram};
 pub use twilio::{twilio_sign, verify_twilio};
@@ -405,7 +405,7 @@ mod tests {
     }
 
     #[test]
-    fn schemes_and_generic_settings_use_snake_case_with_defaults() {
+    fn schemes_use_snake_case() {
         let schemes: Vec<Scheme> =
             serde_json::from_str(r#"["standard","github","stripe","slack","shopify","generic"]"#)
                 .expect("schemes");
@@ -424,40 +424,5 @@ mod tests {
             serde_json::to_string(&Scheme::Github).expect("json"),
             r#""github""#
         );
-
-        let minimal: Generic = serde_json::from_str(r#"{"header":"X-Sig"}"#).expect("generic");
-        assert_eq!(
-            minimal,
-            Generic {
-                header: "X-Sig".to_owned(),
-                algorithm: Algorithm::Sha256,
-                encoding: Encoding::Hex,
-                prefix: None,
-            }
-        );
-        let full: Generic = serde_json::from_str(
-            r#"{"header":"X-Sig","algorithm":"sha512","encoding":"base64","prefix":"v1="}"#,
-        )
-        .expect("generic");
-        assert_eq!(
-            full,
-            generic_named("X-Sig", Algorithm::Sha512, Encoding::Base64, "v1=")
-        );
-        assert_eq!(
-            serde_json::to_value(&full).expect("json"),
-            serde_json::json!({"header":"X-Sig","algorithm":"sha512","encoding":"base64","prefix":"v1="})
-        );
-    }
-
-    fn generic_named(
-        header: &str,
-        algorithm: Algorithm,
-        encoding: Encoding,
-        prefix: &str,
-    ) -> Generic {
-        Generic {
-            header: header.to_owned(),
-            ..generic(algorithm, encoding, Some(prefix))
-        }
     }
 }
