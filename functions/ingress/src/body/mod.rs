@@ -7,6 +7,8 @@ use serde_json::{Map, Value};
 
 pub mod decode;
 mod error;
+#[cfg(test)]
+mod properties;
 
 pub use error::BodyError;
 
