@@ -2,6 +2,7 @@
 //! token) or of a deployed stack (SigV4, signed with the caller's AWS
 //! credentials for API Gateway's IAM authorization).
 
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 use anyhow::{bail, Context as _};
@@ -9,8 +10,101 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
+use serde_json::Value;
+
+/// The options every command that calls the admin API takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Connection {
+    /// The base URL: a `hooklane dev` (http:// is assumed when no scheme
+    /// is given) or a stack's ApiUrl output.
+    #[arg(long, env = "HOOKLANE_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// The admin token of a `hooklane dev`; when neither this nor
+    /// --sigv4 is given, the one kept in --data-dir is used.
+    #[arg(
+        long,
+        env = "HOOKLANE_ADMIN_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "sigv4"
+    )]
+    pub token: Option<String>,
+    /// Sign with the caller's AWS credentials (a deployed stack).
+    #[arg(long)]
+    pub sigv4: bool,
+    /// The data dir of the `hooklane dev` whose admin token to use.
+    #[arg(long, default_value = ".hooklane", env = "HOOKLANE_DATA_DIR")]
+    pub data_dir: PathBuf,
+}
+
+impl Connection {
+    /// The client these options describe.
+    ///
+    /// Errors: a bad `--url`; no token given or kept (without `--sigv4`).
+    pub fn admin(&self) -> anyhow::Result<Admin> {
+        let auth = match (&self.token, self.sigv4) {
+            (_, true) => Auth::SigV4,
+            (Some(t), false) => Auth::Token(t.clone()),
+            (None, false) => Auth::Token(token_in(&self.data_dir)?),
+        };
+        Ok(Admin {
+            url: base_url(&self.url)?,
+            auth,
+        })
+    }
+}
+
+/// A client of one admin API.
+#[derive(Clone)]
+pub struct Admin {
+    /// The base URL, such as `http://127.0.0.1:8080`.
+    pub url: String,
+    auth: Auth,
+}
+
+impl Admin {
+    /// `method path` with an optional JSON body; the answer's JSON
+    /// (`null` for an empty answer).
+    ///
+    /// Errors: the call fails, or answers outside 2xx (the message is the
+    /// status and the answer's error message).
+    pub async fn json(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let body = body.map(|b| b.to_string().into_bytes());
+        let (status, text) = self.raw(method, path, body).await?;
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if !(200..300).contains(&status) {
+            let message = value["error"]["message"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or(text);
+            bail!("{method} {path} answered {status}: {message}");
+        }
+        Ok(value)
+    }
+
+    /// `method path` with an optional body as bytes: the status and the
+    /// answer's text, whatever the status. Errors: the call fails.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> anyhow::Result<(u16, String)> {
+        call(method, &self.url, path, body, self.auth.clone()).await
+    }
+
+    /// `GET path`'s JSON (see [`Admin::json`]).
+    pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.json("GET", path, None).await
+    }
+}
 
 /// How the call is authorized.
+#[derive(Clone)]
 pub enum Auth {
     Token(String),
     SigV4,

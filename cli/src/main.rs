@@ -1,6 +1,8 @@
 //! `hooklane`: runs the whole pipeline on one machine (`hooklane dev`),
-//! calls the admin API (`hooklane api`), and registers hooks with bot
-//! platforms (`hooklane telegram set-webhook`).
+//! `hooklane`: runs the whole pipeline on one machine (`hooklane dev`),
+//! talks to the admin API of one (or of a deployed stack): `api`, `tail`,
+//! `listen`, `trigger`, `bots`, `hooks`, `endpoints`, `deliveries`, `runs`;
+//! and registers hooks with bot platforms (`telegram set-webhook`).
 
 use std::path::PathBuf;
 
@@ -9,8 +11,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 mod api;
 mod data_dir;
 mod dev;
+mod listen;
+mod output;
+mod resources;
 mod serve;
+mod tail;
 mod telegram;
+mod trigger;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -59,30 +66,82 @@ enum Command {
         /// A JSON body, or @file to read it from a file.
         #[arg(long)]
         data: Option<String>,
-        /// The base URL: a `hooklane dev` (http:// is assumed when no scheme
-        /// is given) or a stack's ApiUrl output.
-        #[arg(long, env = "HOOKLANE_URL", default_value = "http://127.0.0.1:8080")]
-        url: String,
-        /// The admin token of a `hooklane dev`; when neither this nor
-        /// --sigv4 is given, the one kept in --data-dir is used.
-        #[arg(
-            long,
-            env = "HOOKLANE_ADMIN_TOKEN",
-            hide_env_values = true,
-            conflicts_with = "sigv4"
-        )]
-        token: Option<String>,
-        /// Sign with the caller's AWS credentials (a deployed stack).
-        #[arg(long)]
-        sigv4: bool,
-        /// The data dir of the `hooklane dev` whose admin token to use.
-        #[arg(long, default_value = ".hooklane", env = "HOOKLANE_DATA_DIR")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        conn: api::Connection,
     },
     /// Telegram: register a hook as a bot's webhook.
     Telegram {
         #[command(subcommand)]
         command: TelegramCommand,
+    },
+    /// Follows runs and deliveries as they happen, one line each.
+    Tail {
+        #[command(flatten)]
+        filter: tail::Filter,
+        #[command(flatten)]
+        conn: api::Connection,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forwards every event published for a bot to a local URL, signed, and
+    /// prints each forward with its status.
+    Listen {
+        #[command(flatten)]
+        opts: listen::Options,
+        #[command(flatten)]
+        conn: api::Connection,
+        /// One JSON object per forward.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sends a correctly signed sample call of a common sender to a hook.
+    Trigger {
+        fixture: trigger::Fixture,
+        /// The hook's URL (as its `url` reads).
+        #[arg(long)]
+        hook_url: String,
+        /// The hook's signing secret (for botghost-variables: the bot's API key).
+        #[arg(long, env = "HOOKLANE_TRIGGER_SECRET", hide_env_values = true)]
+        secret: String,
+        /// The answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bots: list, get, create, delete.
+    Bots {
+        #[command(subcommand)]
+        cmd: resources::Bots,
+        #[command(flatten)]
+        out: Admin,
+    },
+    /// Inbound hooks: list, get, create, delete.
+    Hooks {
+        #[command(subcommand)]
+        cmd: resources::Hooks,
+        #[command(flatten)]
+        out: Admin,
+    },
+    /// Outbound endpoints: list, get, create, delete, test, rotate-secret, recover.
+    Endpoints {
+        #[command(subcommand)]
+        cmd: resources::Endpoints,
+        #[command(flatten)]
+        out: Admin,
+    },
+    /// An endpoint's delivery log, and resends.
+    Deliveries {
+        #[command(subcommand)]
+        cmd: resources::Deliveries,
+        #[command(flatten)]
+        out: Admin,
+    },
+    /// A hook's run log, one run, and replays.
+    Runs {
+        #[command(subcommand)]
+        cmd: resources::Runs,
+        #[command(flatten)]
+        out: Admin,
     },
 }
 
@@ -119,6 +178,16 @@ enum TelegramCommand {
     },
 }
 
+/// The connection and output options of the resource commands.
+#[derive(Debug, clap::Args)]
+struct Admin {
+    #[command(flatten)]
+    conn: api::Connection,
+    /// Print the API's answer as JSON instead of a table.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -132,19 +201,11 @@ async fn main() -> anyhow::Result<()> {
             method,
             path,
             data,
-            url,
-            token,
-            sigv4,
-            data_dir,
+            conn,
         } => {
-            let auth = match (token, sigv4) {
-                (_, true) => api::Auth::SigV4,
-                (Some(t), false) => api::Auth::Token(t),
-                (None, false) => api::Auth::Token(api::token_in(&data_dir)?),
-            };
-            let url = api::base_url(&url)?;
+            let admin = conn.admin()?;
             let body = api::read_data(data.as_deref())?;
-            let (status, text) = api::call(&method, &url, &path, body, auth).await?;
+            let (status, text) = admin.raw(&method, &path, body).await?;
             if (200..300).contains(&status) {
                 println!("{}", api::pretty(&text));
                 Ok(())
@@ -179,5 +240,24 @@ async fn main() -> anyhow::Result<()> {
             println!("{said}");
             Ok(())
         }
+        Command::Tail { filter, conn, json } => tail::run(&conn.admin()?, filter, json).await,
+        Command::Listen { opts, conn, json } => {
+            listen::run(&conn.admin()?, opts, &conn.data_dir, json).await
+        }
+        Command::Trigger {
+            fixture,
+            hook_url,
+            secret,
+            json,
+        } => trigger::run(fixture, &hook_url, &secret, json).await,
+        Command::Bots { cmd, out } => resources::bots(cmd, &out.conn.admin()?, out.json).await,
+        Command::Hooks { cmd, out } => resources::hooks(cmd, &out.conn.admin()?, out.json).await,
+        Command::Endpoints { cmd, out } => {
+            resources::endpoints(cmd, &out.conn.admin()?, out.json).await
+        }
+        Command::Deliveries { cmd, out } => {
+            resources::deliveries(cmd, &out.conn.admin()?, out.json).await
+        }
+        Command::Runs { cmd, out } => resources::runs(cmd, &out.conn.admin()?, out.json).await,
     }
 }

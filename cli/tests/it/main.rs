@@ -16,6 +16,7 @@
 mod actions;
 mod api;
 mod bodies;
+mod commands;
 mod common;
 mod console;
 mod dev_server;

@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 /// (<https://www.standardwebhooks.com/>), on the RustCrypto and base64
 /// crates (via the test kit), so the check shares nothing with the code it
 /// checks.
-mod standard_webhooks {
+pub(crate) mod standard_webhooks {
     pub use hooklane_testkit::crypto::{base64_decode, base64_encode, hmac_sha256, sha256};
 
     pub fn key(secret: &str) -> Vec<u8> {

@@ -31,6 +31,7 @@ mod discord;
 mod generic;
 mod github;
 mod shopify;
+mod sign;
 mod slack;
 mod standard;
 mod stripe;
@@ -41,6 +42,7 @@ mod twilio;
 
 pub use discord::{discord_public_key, verify_discord};
 pub use generic::{Generic, GenericError, MAX_PREFIX_BYTES};
+pub use sign::sign;
 pub use standard::{generate_endpoint_secret, standard_key, standard_sign};
 pub use telegram::{is_telegram_secret_token, verify_telegram};
 pub use twilio::{twilio_sign, verify_twilio};

@@ -1,0 +1,435 @@
+//! `hooklane bots|hooks|endpoints|deliveries|runs …`: the common admin
+//! calls as commands. Lists print a table (`--json`: the API's answer);
+//! single records print as JSON.
+
+use anyhow::Context as _;
+use clap::Subcommand;
+use serde_json::{json, Value};
+
+use crate::api::{read_data, Admin};
+use crate::output::{self, Column};
+
+const BOT_COLUMNS: &[Column] = &[("ID", "/id"), ("NAME", "/name"), ("CREATED", "/created_at")];
+const HOOK_COLUMNS: &[Column] = &[
+    ("ID", "/id"),
+    ("NAME", "/name"),
+    ("ENABLED", "/enabled"),
+    ("AUTH", "/auth/type"),
+    ("URL", "/url"),
+];
+const ENDPOINT_COLUMNS: &[Column] = &[
+    ("ID", "/id"),
+    ("NAME", "/name"),
+    ("TYPE", "/type"),
+    ("ENABLED", "/enabled"),
+    ("EVENTS", "/events"),
+    ("URL", "/url"),
+];
+const DELIVERY_COLUMNS: &[Column] = &[
+    ("ID", "/id"),
+    ("EVENT", "/event"),
+    ("STATUS", "/status"),
+    ("HTTP", "/http_status"),
+    ("ATTEMPT", "/attempt"),
+    ("TRIGGERED", "/triggered_at"),
+    ("MS", "/response_time_ms"),
+    ("NEXT RETRY", "/next_attempt_at"),
+];
+const RUN_COLUMNS: &[Column] = &[
+    ("ID", "/id"),
+    ("STATUS", "/status"),
+    ("RECEIVED", "/received_at"),
+    ("ATTEMPT", "/attempt"),
+    ("ERROR", "/error"),
+];
+
+/// The page a list command asks for.
+#[derive(Debug, clap::Args)]
+pub struct PageArgs {
+    /// Items per page (1 to 100).
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// The `next` of an earlier page.
+    #[arg(long)]
+    cursor: Option<String>,
+}
+
+/// `hooklane bots …`.
+#[derive(Debug, Subcommand)]
+pub enum Bots {
+    /// Every bot, newest first.
+    List {
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// One bot.
+    Get { bot: String },
+    /// A new bot; its API key is printed this once.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// A chosen id (`[A-Za-z0-9_-]{1,64}`); generated when left out.
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Deletes a bot with everything under it.
+    Delete { bot: String },
+}
+
+/// `hooklane hooks …`.
+#[derive(Debug, Subcommand)]
+pub enum Hooks {
+    /// The bot's hooks, newest first.
+    List {
+        #[arg(long)]
+        bot: String,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// One hook.
+    Get {
+        #[arg(long)]
+        bot: String,
+        hook: String,
+    },
+    /// A new hook: `--data` is the hook as JSON (or @file), `--name` sets its name.
+    Create {
+        #[arg(long)]
+        bot: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        data: Option<String>,
+    },
+    /// Deletes a hook and its runs.
+    Delete {
+        #[arg(long)]
+        bot: String,
+        hook: String,
+    },
+}
+
+/// `hooklane endpoints …`.
+#[derive(Debug, Subcommand)]
+pub enum Endpoints {
+    /// The bot's endpoints, newest first.
+    List {
+        #[arg(long)]
+        bot: String,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// One endpoint.
+    Get {
+        #[arg(long)]
+        bot: String,
+        endpoint: String,
+    },
+    /// A new endpoint; its secret is printed this once.
+    Create {
+        #[arg(long)]
+        bot: String,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// custom, discord or slack.
+        #[arg(long = "type", default_value = "custom")]
+        kind: String,
+        /// An event filter (`order.paid`, `order.*`); repeat or separate with commas. None: every event.
+        #[arg(long, value_delimiter = ',')]
+        events: Vec<String>,
+    },
+    /// Deletes an endpoint and its delivery log.
+    Delete {
+        #[arg(long)]
+        bot: String,
+        endpoint: String,
+    },
+    /// Sends a `webhook.test` event to the endpoint now.
+    Test {
+        #[arg(long)]
+        bot: String,
+        endpoint: String,
+    },
+    /// A new signing secret; the old one keeps signing for `--grace-seconds`.
+    RotateSecret {
+        #[arg(long)]
+        bot: String,
+        endpoint: String,
+        #[arg(long)]
+        grace_seconds: Option<u64>,
+    },
+    /// Sends again every message whose delivery failed since a time (RFC 3339).
+    Recover {
+        #[arg(long)]
+        bot: String,
+        endpoint: String,
+        #[arg(long)]
+        since: String,
+    },
+}
+
+/// `hooklane deliveries …`.
+#[derive(Debug, Subcommand)]
+pub enum Deliveries {
+    /// An endpoint's delivery log, newest first.
+    List {
+        #[arg(long)]
+        bot: String,
+        #[arg(long)]
+        endpoint: String,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Sends one delivery's message again.
+    Resend {
+        #[arg(long)]
+        bot: String,
+        delivery: String,
+    },
+}
+
+/// `hooklane runs …`.
+#[derive(Debug, Subcommand)]
+pub enum Runs {
+    /// A hook's run log, newest first.
+    List {
+        #[arg(long)]
+        bot: String,
+        #[arg(long)]
+        hook: String,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// One run, by the id its call was answered with.
+    Get {
+        #[arg(long)]
+        bot: String,
+        #[arg(long)]
+        hook: String,
+        run: String,
+    },
+    /// Runs a past call again, as a new call.
+    Replay {
+        #[arg(long)]
+        bot: String,
+        #[arg(long)]
+        hook: String,
+        run: String,
+    },
+}
+
+/// How an answer is shown.
+enum View {
+    /// A list: `data` as a table of these columns.
+    Table(&'static [Column]),
+    /// One record, as JSON.
+    Record,
+    /// No body: this line.
+    Done(String),
+}
+
+/// One admin call and how to show its answer.
+struct Call {
+    method: &'static str,
+    path: String,
+    body: Option<Value>,
+    view: View,
+    /// Shown beside a spinner while the call runs.
+    slow: Option<&'static str>,
+}
+
+impl Call {
+    fn get(path: String, view: View) -> Self {
+        Self {
+            method: "GET",
+            path,
+            body: None,
+            view,
+            slow: None,
+        }
+    }
+
+    fn post(path: String, body: Value) -> Self {
+        Self {
+            method: "POST",
+            path,
+            body: Some(body),
+            view: View::Record,
+            slow: None,
+        }
+    }
+
+    fn delete(path: String, what: String) -> Self {
+        Self {
+            method: "DELETE",
+            path,
+            body: None,
+            view: View::Done(format!("deleted {what}")),
+            slow: Some("deleting"),
+        }
+    }
+
+    /// Makes the call and prints its answer (`json`: as the API answered).
+    async fn run(self, admin: &Admin, json: bool) -> anyhow::Result<()> {
+        let work = admin.json(self.method, &self.path, self.body);
+        let answer = match self.slow {
+            Some(message) => output::with_progress(message, work).await?,
+            None => work.await?,
+        };
+        match self.view {
+            _ if json => output::json(&answer),
+            View::Table(columns) => {
+                let items = answer["data"].as_array().cloned().unwrap_or_default();
+                output::table(columns, &items);
+                if let Some(next) = answer["next"].as_str() {
+                    anstream::println!("{}", output::dim(&format!("more: --cursor {next}")));
+                }
+            }
+            View::Record => output::json(&answer),
+            View::Done(line) => anstream::println!("{line}"),
+        }
+        Ok(())
+    }
+}
+
+fn list(path: String, page: PageArgs, columns: &'static [Column]) -> Call {
+    let mut query = format!("{path}?limit={}", page.limit);
+    if let Some(cursor) = page.cursor {
+        query.push_str(&format!("&cursor={cursor}"));
+    }
+    Call::get(query, View::Table(columns))
+}
+
+/// Runs `hooklane bots …`.
+pub async fn bots(cmd: Bots, admin: &Admin, json: bool) -> anyhow::Result<()> {
+    let call = match cmd {
+        Bots::List { page } => list("/v1/bots".into(), page, BOT_COLUMNS),
+        Bots::Get { bot } => Call::get(format!("/v1/bots/{bot}"), View::Record),
+        Bots::Create { name, id } => {
+            let mut body = json!({"name": name});
+            if let Some(id) = id {
+                body["id"] = Value::String(id);
+            }
+            Call::post("/v1/bots".into(), body)
+        }
+        Bots::Delete { bot } => Call::delete(format!("/v1/bots/{bot}"), format!("bot {bot}")),
+    };
+    call.run(admin, json).await
+}
+
+/// Runs `hooklane hooks …`.
+pub async fn hooks(cmd: Hooks, admin: &Admin, json: bool) -> anyhow::Result<()> {
+    let call = match cmd {
+        Hooks::List { bot, page } => list(format!("/v1/bots/{bot}/hooks"), page, HOOK_COLUMNS),
+        Hooks::Get { bot, hook } => Call::get(format!("/v1/bots/{bot}/hooks/{hook}"), View::Record),
+        Hooks::Create { bot, name, data } => {
+            let mut body: Value = match read_data(data.as_deref())? {
+                Some(bytes) => serde_json::from_slice(&bytes).context("--data is not JSON")?,
+                None => json!({}),
+            };
+            if let Some(name) = name {
+                body["name"] = Value::String(name);
+            }
+            Call::post(format!("/v1/bots/{bot}/hooks"), body)
+        }
+        Hooks::Delete { bot, hook } => Call::delete(
+            format!("/v1/bots/{bot}/hooks/{hook}"),
+            format!("hook {hook}"),
+        ),
+    };
+    call.run(admin, json).await
+}
+
+/// Runs `hooklane endpoints …`.
+pub async fn endpoints(cmd: Endpoints, admin: &Admin, json: bool) -> anyhow::Result<()> {
+    let base = |bot: &str| format!("/v1/bots/{bot}/endpoints");
+    let call = match cmd {
+        Endpoints::List { bot, page } => list(base(&bot), page, ENDPOINT_COLUMNS),
+        Endpoints::Get { bot, endpoint } => {
+            Call::get(format!("{}/{endpoint}", base(&bot)), View::Record)
+        }
+        Endpoints::Create {
+            bot,
+            url,
+            name,
+            kind,
+            events,
+        } => {
+            let name = name.unwrap_or_else(|| url.clone());
+            let body = json!({"name": name, "url": url, "type": kind, "events": events});
+            Call::post(base(&bot), body)
+        }
+        Endpoints::Delete { bot, endpoint } => Call::delete(
+            format!("{}/{endpoint}", base(&bot)),
+            format!("endpoint {endpoint}"),
+        ),
+        Endpoints::Test { bot, endpoint } => {
+            Call::post(format!("{}/{endpoint}/test", base(&bot)), json!({}))
+        }
+        Endpoints::RotateSecret {
+            bot,
+            endpoint,
+            grace_seconds,
+        } => {
+            let body = match grace_seconds {
+                Some(g) => json!({"grace_seconds": g}),
+                None => json!({}),
+            };
+            Call::post(format!("{}/{endpoint}/secret/rotate", base(&bot)), body)
+        }
+        Endpoints::Recover {
+            bot,
+            endpoint,
+            since,
+        } => Call {
+            slow: Some("recovering failed deliveries"),
+            ..Call::post(
+                format!("{}/{endpoint}/recover", base(&bot)),
+                json!({"since": since}),
+            )
+        },
+    };
+    call.run(admin, json).await
+}
+
+/// Runs `hooklane deliveries …`.
+pub async fn deliveries(cmd: Deliveries, admin: &Admin, json: bool) -> anyhow::Result<()> {
+    let call = match cmd {
+        Deliveries::List {
+            bot,
+            endpoint,
+            page,
+        } => list(
+            format!("/v1/bots/{bot}/endpoints/{endpoint}/deliveries"),
+            page,
+            DELIVERY_COLUMNS,
+        ),
+        Deliveries::Resend { bot, delivery } => Call::post(
+            format!("/v1/bots/{bot}/deliveries/{delivery}/resend"),
+            json!({}),
+        ),
+    };
+    call.run(admin, json).await
+}
+
+/// Runs `hooklane runs …`.
+pub async fn runs(cmd: Runs, admin: &Admin, json: bool) -> anyhow::Result<()> {
+    let call = match cmd {
+        Runs::List { bot, hook, page } => list(
+            format!("/v1/bots/{bot}/hooks/{hook}/runs"),
+            page,
+            RUN_COLUMNS,
+        ),
+        Runs::Get { bot, hook, run } => Call::get(
+            format!("/v1/bots/{bot}/hooks/{hook}/runs/{run}"),
+            View::Record,
+        ),
+        Runs::Replay { bot, hook, run } => Call::post(
+            format!("/v1/bots/{bot}/hooks/{hook}/runs/{run}/replay"),
+            json!({}),
+        ),
+    };
+    call.run(admin, json).await
+}

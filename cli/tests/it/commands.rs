@@ -1,0 +1,406 @@
+//! The developer commands against a real `hooklane dev`: `tail` follows
+//! calls as they happen, `listen` forwards published events to a loopback
+//! server signed as deliveries are, `trigger` sends each sender's sample
+//! signed the way that sender signs, and the resource commands' `--json`
+//! is the API's JSON. Portal links work on every backend (on AWS the
+//! portal key is kept in the table).
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::common::{bin, SETTLE, WAIT};
+use crate::outbound::standard_webhooks;
+use hooklane_testkit::{on_every_backend, Backend, Dev, Sink};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+/// `hooklane ARGS` against `dev`, run to its end.
+fn cli(dev: &Dev, args: &[&str]) -> Output {
+    command(dev, args).output().unwrap()
+}
+
+fn command(dev: &Dev, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .env("HOOKLANE_URL", &dev.base)
+        .env("HOOKLANE_ADMIN_TOKEN", &dev.token)
+        .env("NO_COLOR", "1")
+        .env_remove("HOOKLANE_TRIGGER_SECRET")
+        .env_remove("HOOKLANE_LISTEN_SECRET");
+    cmd
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A long-running command whose stdout and stderr lines arrive, with the
+/// time each arrived, on channels; killed when dropped.
+struct Running {
+    child: Child,
+    out: mpsc::Receiver<(Instant, String)>,
+    err: mpsc::Receiver<(Instant, String)>,
+}
+
+impl Running {
+    fn start(mut cmd: Command) -> Self {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = |stream: Box<dyn std::io::Read + Send>| {
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if tx.send((Instant::now(), line)).is_err() {
+                        break;
+                    }
+                }
+            });
+            rx
+        };
+        let out = lines(Box::new(child.stdout.take().unwrap()));
+        let err = lines(Box::new(child.stderr.take().unwrap()));
+        Self { child, out, err }
+    }
+
+    /// The first line of `rx` containing `needle`, within `within`.
+    fn wait(
+        rx: &mpsc::Receiver<(Instant, String)>,
+        needle: &str,
+        within: Duration,
+    ) -> Option<(Instant, String)> {
+        let deadline = Instant::now() + within;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok((at, line)) if line.contains(needle) => return Some((at, line)),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tail_shows_a_call_within_two_seconds() {
+    let dev = Dev::start(bin(), Backend::Embedded, &[]).await;
+    let (bot, _) = dev.bot().await;
+    let hook = dev
+        .hook(
+            &bot,
+            json!({"auth": {"type": "none"}, "actions": [{"type": "log", "message": "hi"}]}),
+        )
+        .await;
+    let tail = Running::start(command(&dev, &["tail", "--bot", &bot]));
+    Running::wait(&tail.err, "following", WAIT).expect("tail starts");
+    // Its first read learns what is there already.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+
+    let called = Instant::now();
+    let answer: Value = dev
+        .client
+        .post(hook["url"].as_str().unwrap())
+        .json(&json!({"amount": 3}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = answer["id"].as_str().expect("the call's id");
+    let (at, line) = Running::wait(&tail.out, id, WAIT)
+        .unwrap_or_else(|| panic!("tail never showed {id}\n{}", dev.log()));
+    let after = at.duration_since(called);
+    assert!(
+        after < Duration::from_secs(2),
+        "shown after {after:?}: {line}"
+    );
+    assert!(line.contains("run"), "{line}");
+    assert!(
+        !line.contains('\u{1b}'),
+        "no colours off a terminal: {line:?}"
+    );
+}
+
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn listen_forwards_a_published_event_with_a_signature_that_verifies(backend) {
+        let dev = Dev::start(bin(), backend, &[]).await;
+        let (bot, key) = dev.bot().await;
+        let sink = Sink::start().await;
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let forward_to = sink.url("/webhooks");
+        let listen = Running::start(command(
+            &dev,
+            &["listen", "--bot", &bot, "--forward-to", &forward_to, "--events", "order.*", "--secret", secret],
+        ));
+        Running::wait(&listen.err, "Ready", WAIT).expect("listen starts");
+
+        let publish = |event: &str| {
+            dev.client
+                .post(format!("{}/v1/bots/{bot}/events", dev.base))
+                .bearer_auth(&key)
+                .json(&json!({"event": event, "data": {"order": 42, "amount": 12.5}}))
+                .send()
+        };
+        let skipped = publish("user.created").await.unwrap();
+        assert_eq!(skipped.status(), 202);
+        let r = publish("order.paid").await.unwrap();
+        assert_eq!(r.status(), 202);
+        let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+
+        let got = sink.wait_for(1, WAIT).await;
+        let delivery = &got[0];
+        assert_eq!(delivery.path, "/webhooks");
+        assert_eq!(delivery.header("x-webhook-event").as_deref(), Some("order.paid"));
+        assert_eq!(delivery.header("webhook-id").as_deref(), Some(id.as_str()));
+        standard_webhooks::verify(secret, |h| delivery.header(h), &delivery.body, unix_now())
+            .unwrap_or_else(|e| panic!("the forward does not verify: {e}"));
+        let body = delivery.json();
+        assert_eq!(body["id"], id.as_str());
+        assert_eq!(body["bot_id"], bot.as_str());
+        assert_eq!(body["data"]["order"], 42);
+        let (_, line) = Running::wait(&listen.out, &id, WAIT).expect("the forward is printed");
+        assert!(line.contains("order.paid") && line.contains("[200]"), "{line}");
+
+        tokio::time::sleep(SETTLE).await;
+        assert_eq!(sink.received().len(), 1, "user.created is not forwarded");
+    }
+}
+
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_portal_link_opens_its_bot_on_every_backend(backend) {
+        let dev = Dev::start(bin(), backend, &[]).await;
+        let (bot, _) = dev.bot().await;
+        let (other, _) = dev.bot().await;
+        let minted = dev
+            .admin_json(Method::POST, &format!("/v1/bots/{bot}/portal"), json!({}), 201)
+            .await;
+        let token = minted["url"].as_str().unwrap().split_once("#portal=").unwrap().1.to_owned();
+        let get = |path: String| dev.client.get(format!("{}{path}", dev.base)).bearer_auth(&token).send();
+        let own = get(format!("/portal/v1/bots/{bot}/endpoints")).await.unwrap();
+        assert_eq!(own.status(), 200);
+        let foreign = get(format!("/portal/v1/bots/{other}/endpoints")).await.unwrap();
+        assert_eq!(foreign.status(), 403);
+        // A restarted instance signs with the same key: the link still works.
+        let mut dev = dev;
+        dev.restart().await;
+        let again = dev
+            .client
+            .get(format!("{}/portal/v1/bots/{bot}", dev.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_trigger_fixture_is_accepted_by_its_senders_hook_and_refused_under_another_secret() {
+    let dev = Dev::start(bin(), Backend::Embedded, &[]).await;
+    let (bot, api_key) = dev.bot().await;
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let other = "whsec_c29tZW9uZSBlbHNlJ3Mgc2VjcmV0IGtleSE=";
+    let hmac = |scheme: &str| json!({"type": "hmac", "scheme": scheme, "secret": secret});
+    let cases = [
+        ("github-push", hmac("github"), secret),
+        ("stripe-event", hmac("stripe"), secret),
+        ("slack-command", hmac("slack"), secret),
+        ("standard-webhooks", hmac("standard"), secret),
+        ("shopify", hmac("shopify"), secret),
+        (
+            "botghost-variables",
+            json!({"type": "api_key"}),
+            api_key.as_str(),
+        ),
+    ];
+    for (fixture, auth, good) in cases {
+        let hook = dev
+            .hook(&bot, json!({"name": fixture, "auth": auth, "actions": [{"type": "log", "message": "{payload}"}]}))
+            .await;
+        let url = hook["url"].as_str().unwrap();
+        let out = cli(
+            &dev,
+            &[
+                "trigger",
+                fixture,
+                "--hook-url",
+                url,
+                "--secret",
+                good,
+                "--json",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{fixture}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let answer: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(answer["status"], 202, "{fixture}: {answer}");
+        assert_eq!(answer["body"]["status"], "queued");
+
+        let wrong = if fixture == "botghost-variables" {
+            "hlk_not_this_bots_key"
+        } else {
+            other
+        };
+        let out = cli(
+            &dev,
+            &["trigger", fixture, "--hook-url", url, "--secret", wrong],
+        );
+        assert!(
+            !out.status.success(),
+            "{fixture} with another secret was accepted"
+        );
+        assert!(stdout(&out).contains("401"), "{fixture}: {}", stdout(&out));
+
+        let runs = dev.runs(&bot, hook["id"].as_str().unwrap(), 1, WAIT).await;
+        assert_eq!(runs[0]["status"], "succeeded", "{fixture}: {runs:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_resource_commands_print_the_apis_json_and_tables_and_replay_a_run() {
+    let dev = Dev::start(bin(), Backend::Embedded, &[]).await;
+    let sink = Sink::start().await;
+    let json_of = |args: &[&str]| -> Value {
+        let out = cli(&dev, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        serde_json::from_str(&stdout(&out))
+            .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {}", stdout(&out)))
+    };
+    let created = json_of(&["bots", "create", "--name", "Cli bot", "--id", "cli-bot"]);
+    assert!(created["api_key"].as_str().unwrap().starts_with("hlk_"));
+    let bots = json_of(&["bots", "list", "--json"]);
+    assert_eq!(bots["data"][0]["id"], "cli-bot");
+    let table = stdout(&cli(&dev, &["bots", "list"]));
+    assert!(
+        table.contains("cli-bot") && table.contains("NAME"),
+        "{table}"
+    );
+
+    let hook = json_of(&[
+        "hooks",
+        "create",
+        "--bot",
+        "cli-bot",
+        "--name",
+        "Orders",
+        "--data",
+        r#"{"auth": {"type": "none"}, "actions": [{"type": "log", "message": "n={payload.n}"}]}"#,
+    ]);
+    let hook_id = hook["id"].as_str().unwrap();
+    assert_eq!(
+        json_of(&["hooks", "list", "--bot", "cli-bot", "--json"])["data"][0]["id"],
+        hook_id
+    );
+    let ep = json_of(&[
+        "endpoints",
+        "create",
+        "--bot",
+        "cli-bot",
+        "--url",
+        &sink.url("/in"),
+        "--events",
+        "order.*,webhook.*",
+    ]);
+    let ep_id = ep["id"].as_str().unwrap();
+    assert!(ep["secret"].as_str().unwrap().starts_with("whsec_"));
+    assert_eq!(
+        json_of(&["endpoints", "list", "--bot", "cli-bot", "--json"])["data"][0]["events"],
+        json!(["order.*", "webhook.*"])
+    );
+    json_of(&["endpoints", "test", "--bot", "cli-bot", ep_id]);
+    sink.wait_for(1, WAIT).await;
+
+    let call: Value = dev
+        .client
+        .post(hook["url"].as_str().unwrap())
+        .json(&json!({"n": 7}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let run_id = call["id"].as_str().unwrap();
+    dev.runs("cli-bot", hook_id, 1, WAIT).await;
+    let runs = json_of(&[
+        "runs", "list", "--bot", "cli-bot", "--hook", hook_id, "--json",
+    ]);
+    assert_eq!(runs["data"][0]["id"], run_id);
+    let run = json_of(&["runs", "get", "--bot", "cli-bot", "--hook", hook_id, run_id]);
+    assert_eq!(run["status"], "succeeded");
+    let replayed = json_of(&[
+        "runs", "replay", "--bot", "cli-bot", "--hook", hook_id, run_id,
+    ]);
+    assert_eq!(replayed["replay_of"], run_id);
+    let runs = dev.runs("cli-bot", hook_id, 2, WAIT).await;
+    let again = runs
+        .iter()
+        .find(|r| r["id"] == replayed["id"])
+        .expect("the replay's run");
+    assert_eq!(
+        again["actions"][0]["detail"],
+        runs.iter().find(|r| r["id"] == run_id).unwrap()["actions"][0]["detail"]
+    );
+
+    let deliveries = json_of(&[
+        "deliveries",
+        "list",
+        "--bot",
+        "cli-bot",
+        "--endpoint",
+        ep_id,
+        "--json",
+    ]);
+    assert!(!deliveries["data"].as_array().unwrap().is_empty());
+    let since = "2020-01-01T00:00:00Z";
+    let recovered = json_of(&[
+        "endpoints",
+        "recover",
+        "--bot",
+        "cli-bot",
+        ep_id,
+        "--since",
+        since,
+        "--json",
+    ]);
+    assert_eq!(recovered["recovered"], 0);
+
+    let missing = cli(&dev, &["bots", "get", "nobody"]);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("404"), "{}", stderr(&missing));
+    let deleted = cli(&dev, &["bots", "delete", "cli-bot"]);
+    assert!(
+        stdout(&deleted).contains("deleted bot cli-bot"),
+        "{}",
+        stdout(&deleted)
+    );
+}
