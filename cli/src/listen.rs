@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use hooklane_domain::envelope::DeliveryTask;
-use hooklane_domain::validate::event_matches;
-use hooklane_domain::{BotId, Endpoint, EndpointId, EndpointType, MessageId};
+use hooklane_domain::{
+    BotId, Endpoint, EndpointId, EndpointType, EventFilter, EventType, MessageId,
+};
 use hooklane_engine::payload::body_for;
 use hooklane_engine::signing::signature_headers;
 use serde_json::{json, Value};
@@ -77,6 +78,11 @@ fn secret(given: Option<String>, data_dir: &Path) -> anyhow::Result<String> {
 pub async fn run(admin: &Admin, opts: Options, data_dir: &Path, json: bool) -> anyhow::Result<()> {
     let secret = secret(opts.secret.clone(), data_dir)?;
     let bot = BotId::parse(&opts.bot).with_context(|| format!("`{}` is not a bot id", opts.bot))?;
+    let filters = opts
+        .events
+        .iter()
+        .map(|f| EventFilter::parse(f).map_err(|e| anyhow::anyhow!("--events `{f}`: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let endpoint = local_endpoint(&bot, &opts.forward_to, &secret);
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
@@ -100,13 +106,12 @@ pub async fn run(admin: &Admin, opts: Options, data_dir: &Path, json: bool) -> a
         let fresh = new_messages(admin, &opts.bot, &seen).await?;
         for message in fresh.iter().rev() {
             seen.insert(id_of(message));
-            let event = message["event"].as_str().unwrap_or_default();
-            if !opts.events.is_empty() && !opts.events.iter().any(|f| event_matches(f, event)) {
-                continue;
-            }
             let Some(task) = task(message, &bot, &endpoint.id) else {
                 continue;
             };
+            if !filters.is_empty() && !filters.iter().any(|f| f.matches(&task.event)) {
+                continue;
+            }
             let outcome = forward(&client, &endpoint, &task).await;
             print(&task, &outcome, json);
         }
@@ -158,7 +163,7 @@ fn local_endpoint(bot: &BotId, url: &str, secret: &str) -> Endpoint {
         enabled: true,
         disabled_reason: None,
         events: vec![],
-        secret: secret.to_owned(),
+        secret: secret.to_owned().into(),
         old_secrets: vec![],
         retry_schedule: vec![],
         max_attempts: 1,
@@ -178,7 +183,7 @@ fn task(message: &Value, bot: &BotId, endpoint: &EndpointId) -> Option<DeliveryT
         message_id: MessageId::parse(message["id"].as_str()?).ok()?,
         bot_id: bot.clone(),
         endpoint_id: endpoint.clone(),
-        event: message["event"].as_str()?.to_owned(),
+        event: EventType::parse(message["event"].as_str()?).ok()?,
         data: message["data"].clone(),
         timestamp,
         attempt: 1,
