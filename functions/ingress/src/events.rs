@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use hooklane_auth::api_key;
 use hooklane_domain::envelope::Publish;
 use hooklane_domain::{BotId, EventType, IdempotencyKey, Job, MessageId};
-use hooklane_web::{ApiError, ErrorCode, Json};
+use hooklane_web::{ApiError, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -62,17 +62,16 @@ pub async fn publish(
             ));
         }
     }
-    let Json(body) = body.map_err(|e| match e.status {
-        // Over the router's body limit: the contract's code for that.
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::PayloadTooLarge,
-            "the event is larger than the queue carries",
-        ),
-        _ => e,
-    })?;
-    let event = EventType::parse(&body.event)
-        .map_err(|e| ApiError::bad_request(ErrorCode::InvalidEvent, e.to_string()))?;
+    let Json(body) = match body {
+        // Over the router's body limit: said in this route's terms.
+        Err(e) if e.status == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(ApiError::too_large(
+                "the event is larger than the queue carries",
+            ))
+        }
+        other => other?,
+    };
+    let event = EventType::parse(&body.event)?;
     let idem = body
         .id
         .or_else(|| {
@@ -84,8 +83,7 @@ pub async fn publish(
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
         .map(|s| IdempotencyKey::parse(&s))
-        .transpose()
-        .map_err(|e| ApiError::bad_request(ErrorCode::InvalidId, e.to_string()))?;
+        .transpose()?;
 
     let now = svc.now();
     let message_id = MessageId::generate();

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use hooklane_auth::portal::PortalTokenError;
 use hooklane_auth::signed_url::BadUrlKey;
 use hooklane_auth::{GenericError, SignatureError, SignedUrlError};
-use hooklane_domain::InvalidId;
+use hooklane_domain::{InvalidEvent, InvalidId, InvalidIdempotencyKey};
 use hooklane_store::{QueueError, StoreError};
 use serde_json::json;
 
@@ -268,6 +268,21 @@ impl From<QueueError> for ApiError {
 impl From<InvalidId> for ApiError {
     fn from(e: InvalidId) -> Self {
         Self::not_found(format!("no such {}", e.kind))
+    }
+}
+
+/// 400 `invalid_event` with the error's text (it names the text and the rule).
+impl From<InvalidEvent> for ApiError {
+    fn from(e: InvalidEvent) -> Self {
+        Self::bad_request(ErrorCode::InvalidEvent, e.to_string())
+    }
+}
+
+/// 400 `invalid_id`: "the idempotency id is empty" or "… is longer than
+/// 256 characters".
+impl From<InvalidIdempotencyKey> for ApiError {
+    fn from(e: InvalidIdempotencyKey) -> Self {
+        Self::bad_request(ErrorCode::InvalidId, e.to_string())
     }
 }
 

@@ -8,7 +8,7 @@
 
 use ed25519_dalek::{Signature, VerifyingKey};
 
-use super::{check_timestamp, malformed, required, Headers, SignatureError};
+use super::common::{check_timestamp, malformed, required, Headers, SignatureError};
 
 const SIGNATURE: &str = "X-Signature-Ed25519";
 const TIMESTAMP: &str = "X-Signature-Timestamp";

@@ -5,8 +5,8 @@
 use hooklane_domain::{HookAuth, Scheme};
 use http::HeaderName;
 
-use super::{check, decode_all, malformed, required, Algorithm, Encoding, Headers};
-use super::{SignatureError, Verified};
+use super::common::{check, decode_all, malformed, required, Algorithm, Encoding, Headers};
+use super::common::{SignatureError, Verified};
 
 /// Settings for [`Scheme::Generic`](super::Scheme::Generic): an HMAC of the
 /// raw body in `header`.

@@ -1,8 +1,8 @@
 //! GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>`,
 //! with no timestamp; the delivery id is `X-GitHub-Delivery`.
 
-use super::{check, malformed, optional, required, Algorithm, Encoding, Headers};
-use super::{SignatureError, Verified};
+use super::common::{check, malformed, optional, required, Algorithm, Encoding, Headers};
+use super::common::{SignatureError, Verified};
 
 const SIGNATURE: &str = "X-Hub-Signature-256";
 const DELIVERY: &str = "X-GitHub-Delivery";

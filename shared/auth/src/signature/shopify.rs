@@ -1,8 +1,8 @@
 //! Shopify: `X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256(secret, body)>`,
 //! with no timestamp; the delivery id is `X-Shopify-Webhook-Id`.
 
-use super::{check, malformed, optional, required, Algorithm, Encoding, Headers};
-use super::{SignatureError, Verified};
+use super::common::{check, malformed, optional, required, Algorithm, Encoding, Headers};
+use super::common::{SignatureError, Verified};
 
 const HMAC: &str = "X-Shopify-Hmac-Sha256";
 const WEBHOOK_ID: &str = "X-Shopify-Webhook-Id";

@@ -2,8 +2,8 @@
 //! with `X-Slack-Request-Timestamp: <unix seconds>`. Slack sends no
 //! delivery id.
 
-use super::{check, check_timestamp, malformed, required, Algorithm, Encoding, Headers};
-use super::{SignatureError, Verified};
+use super::common::{check, check_timestamp, malformed, required, Algorithm, Encoding, Headers};
+use super::common::{SignatureError, Verified};
 
 const TIMESTAMP: &str = "X-Slack-Request-Timestamp";
 const SIGNATURE: &str = "X-Slack-Signature";

@@ -11,7 +11,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use super::{
+use super::common::{
     check, check_timestamp, decode_all, malformed, required, Algorithm, Encoding, Headers,
     SignatureError, Verified,
 };

@@ -5,8 +5,8 @@
 
 use serde::Deserialize;
 
-use super::{check, check_timestamp, decode_all, malformed, required, Algorithm, Encoding};
-use super::{Headers, SignatureError, Verified};
+use super::common::{check, check_timestamp, decode_all, malformed, required, Algorithm, Encoding};
+use super::common::{Headers, SignatureError, Verified};
 
 const SIGNATURE: &str = "Stripe-Signature";
 

@@ -3,7 +3,7 @@
 //!
 //! Telegram's rules: <https://core.telegram.org/bots/api#setwebhook>.
 
-use super::{required, Headers, SignatureError};
+use super::common::{required, Headers, SignatureError};
 use crate::constant_time_eq;
 
 const SECRET_TOKEN: &str = "X-Telegram-Bot-Api-Secret-Token";

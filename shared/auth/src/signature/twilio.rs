@@ -9,9 +9,8 @@
 use hmac::Hmac;
 use sha1::Sha1;
 
-use super::{mac, malformed, optional, required, Encoding, Headers};
-use super::{SignatureError, Verified};
-use crate::constant_time_eq;
+use super::common::{any_matches, mac, malformed, optional, required, Encoding, Headers};
+use super::common::{SignatureError, Verified};
 
 const SIGNATURE: &str = "X-Twilio-Signature";
 const IDEMPOTENCY_TOKEN: &str = "I-Twilio-Idempotency-Token";
@@ -63,9 +62,7 @@ pub fn verify_twilio(
     }
     let text = signed_text(url, form);
     let expected = mac::<Hmac<Sha1>>(secret.as_bytes(), &[text.as_bytes()]);
-    if !constant_time_eq(&expected, &presented) {
-        return Err(SignatureError::Mismatch);
-    }
+    any_matches(&expected, std::slice::from_ref(&presented))?;
     Ok(Verified {
         delivery_id: optional(headers, IDEMPOTENCY_TOKEN).map(|t| format!("twilio:{t}")),
     })
