@@ -1,7 +1,9 @@
 //! The `Store` on DynamoDB: one table, single-table design.
 //!
 //! Every item has a string `pk` (partition) and `sk` (sort key), built by
-//! `keys.rs`; `items.rs` says how a record is encoded in an item and
+//! `keys.rs`; `items.rs` says how a record is encoded in an item,
+//! `requests.rs` holds the requests the methods share, `claims.rs` the
+//! idempotency claims, `catalog.rs` the bot list and settings, and
 //! `provision.rs` creates the table. Runs and deliveries get their own
 //! partitions, so the busiest writes spread over many partition keys; a
 //! delivery pointer (`DLVPTR#{delivery}` in the bot's partition, with the
@@ -9,15 +11,13 @@
 //! Lists are Queries with `ScanIndexForward=false`, newest first.
 
 mod catalog;
+mod claims;
 mod items;
 mod provision;
 mod requests;
 
-use anyhow::anyhow;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use hooklane_domain::{
     Bot, BotId, CallId, Delivery, DeliveryId, Endpoint, EndpointId, Hook, HookId, IdempotencyKey,
     Message, MessageId, Run, Variable,
@@ -26,8 +26,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use self::items::{
-    attr_n, attr_s, decode_all, epoch_millis, epoch_seconds, is_condition_failed, key, n,
-    record_item, s, Item,
+    attr_n, attr_s, decode_all, epoch_seconds, is_condition_failed, key, n, record_item, s, Item,
 };
 use crate::keys::{self, BOT_SK, COUNTER_SK};
 use crate::ports::{ClaimScope, Page, Paged, RateWindow, Store, StoreError};
@@ -390,70 +389,21 @@ impl Store for DynamoStore {
         &self,
         bot: &BotId,
         scope: ClaimScope<'_>,
-        key_name: &IdempotencyKey,
+        key: &IdempotencyKey,
         value: &str,
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<Option<String>, StoreError> {
-        let pk = keys::bot_pk(bot);
-        let sk = keys::claim_sk(&scope, key_name);
-        // A claim can be released between a failed put and the read of the
-        // holder; then the put is tried again.
-        for _ in 0..5 {
-            let mut item = key(&pk, &sk);
-            item.insert("value".to_owned(), s(value));
-            item.insert("exp".to_owned(), n(epoch_millis(expires_at)));
-            item.insert("ttl".to_owned(), n(epoch_seconds(expires_at)));
-            let put = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk) OR #exp <= :now")
-                .expression_attribute_names("#exp", "exp")
-                .expression_attribute_values(":now", n(epoch_millis(now)))
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .send()
-                .await;
-            let holder = match put {
-                Ok(_) => return Ok(None),
-                Err(SdkError::ServiceError(e)) => match e.into_err() {
-                    PutItemError::ConditionalCheckFailedException(e) => e.item,
-                    other => return Err(self.unexpected(&format!("PutItem {pk} {sk}"), other)),
-                },
-                Err(e) => return Err(self.sdk_error(&format!("PutItem {pk} {sk}"), e)),
-            };
-            let holder = match holder {
-                Some(holder) => Some(holder),
-                None => self.get_item(&pk, &sk).await?,
-            };
-            if let Some(holder) = holder {
-                return attr_s(&holder, "value").map(Some);
-            }
-        }
-        Err(StoreError::Unexpected(anyhow!(
-            "the idempotency key {sk} of bot {bot} kept changing hands; gave up claiming it"
-        )))
+        self.claim(bot, scope, key, value, expires_at, now).await
     }
 
     async fn release_idempotency_key(
         &self,
         bot: &BotId,
         scope: ClaimScope<'_>,
-        key_name: &IdempotencyKey,
+        key: &IdempotencyKey,
     ) -> Result<(), StoreError> {
-        let pk = keys::bot_pk(bot);
-        let sk = keys::claim_sk(&scope, key_name);
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&pk, &sk)))
-            .send()
-            .await
-            .map_err(|e| self.sdk_error(&format!("DeleteItem {pk} {sk}"), e))?;
-        Ok(())
+        self.release_claim(bot, scope, key).await
     }
 
     // ---- counters ----

@@ -5,12 +5,14 @@
 //! Records use the key scheme of `keys.rs`, the same as the DynamoDB
 //! adapter's: a partition key (`pk`) and a sort key (`sk`), with the
 //! record's JSON in `data` (`schema.rs` has the tables). The `Store` methods
-//! are here, the `Queue` in `queue.rs`; both reach the file only through
+//! are here, idempotency claims in `claims.rs`, the bot list and settings in
+//! `catalog.rs`, the `Queue` in `queue.rs`; all reach the file only through
 //! `connection.rs`: `read` on a pool of read-only connections, and `write`
 //! through the group commit (`group_commit.rs`: one writer thread, many
 //! writes per transaction and fsync, each in its own savepoint).
 
 mod catalog;
+mod claims;
 mod connection;
 mod group_commit;
 mod queue;
@@ -404,34 +406,7 @@ impl Store for Sqlite {
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<Option<String>, StoreError> {
-        let pk = keys::bot_pk(bot);
-        let sk = keys::claim_sk(&scope, key);
-        let value = value.to_owned();
-        let (now, expires) = (unix_ms(now), unix_ms(expires_at));
-        Ok(self
-            .db
-            .write(move |tx| {
-                let existing: Option<(String, Option<i64>)> = tx
-                    .query_row(
-                        "SELECT data, expires_at FROM records WHERE pk = ?1 AND sk = ?2",
-                        params![pk, sk],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
-                let answer = match existing {
-                    Some((held, exp)) if exp.is_none_or(|e| e > now) => Some(held),
-                    _ => {
-                        tx.execute(
-                            "INSERT INTO records (pk, sk, data, expires_at) VALUES (?1, ?2, ?3, ?4)
-                             ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
-                            params![pk, sk, value, expires],
-                        )?;
-                        None
-                    }
-                };
-                Ok(answer)
-            })
-            .await?)
+        self.claim(bot, scope, key, value, expires_at, now).await
     }
 
     async fn release_idempotency_key(
@@ -440,18 +415,7 @@ impl Store for Sqlite {
         scope: ClaimScope<'_>,
         key: &IdempotencyKey,
     ) -> Result<(), StoreError> {
-        let pk = keys::bot_pk(bot);
-        let sk = keys::claim_sk(&scope, key);
-        self.db
-            .write(move |c| {
-                c.execute(
-                    "DELETE FROM records WHERE pk = ?1 AND sk = ?2",
-                    params![pk, sk],
-                )?;
-                Ok(())
-            })
-            .await?;
-        Ok(())
+        self.release_claim(bot, scope, key).await
     }
 
     async fn increment_counter(
