@@ -7,7 +7,7 @@ use hooklane_runtime::Services;
 use serde_json::{json, Map, Value};
 
 use super::http::{send, with_idempotency_key};
-use super::{ActionError, ActionResultOf, RunState};
+use super::state::{ActionError, ActionResultOf, RunState};
 use crate::mask::{mask_secret, mask_url, mask_webhook_url, MASK};
 use crate::platforms::{cut, discord, escape, slack, telegram, Cuts};
 

@@ -6,8 +6,9 @@ use hooklane_domain::ActionSpec;
 use hooklane_runtime::Services;
 use serde_json::{json, Value};
 
+use super::run_actions;
+use super::state::{ActionError, ActionResultOf, RunState};
 use super::values::{as_number, brief, show};
-use super::{run_actions, ActionError, ActionResultOf, RunState};
 
 /// `condition`: runs the branch [`compare`] picks; the run log shows both
 /// sides, the result and the branch's own results. A failing branch action

@@ -8,7 +8,7 @@ use hooklane_runtime::outbound::{bounded_text, describe_send_error, refused_targ
 use hooklane_runtime::Services;
 use serde_json::{json, Map, Value};
 
-use super::{ActionError, ActionResultOf, RunState};
+use super::state::{ActionError, ActionResultOf, RunState};
 use crate::mask::{mask_url, redirect_location};
 use crate::platforms::{cut, Cuts};
 use crate::retry;

@@ -41,7 +41,7 @@ struct Level {
     open: Option<(Value, &'static str)>,
 }
 
-/// The progress of one run, kept in its [`RunState`](super::RunState).
+/// The progress of one run, kept in its [`RunState`](super::state::RunState).
 #[derive(Default)]
 pub(super) struct Progress {
     levels: Vec<Level>,
@@ -172,7 +172,20 @@ pub(super) fn recorded_effect(actions: &[ActionSpec], results: &[ActionResult]) 
                     serde_json::from_value(r.detail["actions"].clone()).unwrap_or_default();
                 recorded_effect(branch, &inner)
             }
-            action => r.status == ActionStatus::Succeeded && super::has_effect(action),
+            action => r.status == ActionStatus::Succeeded && has_effect(action),
         }
     })
+}
+
+/// Whether an action changes something beyond the run log when it succeeds:
+/// an outside call, a publish, a variable write.
+pub(super) fn has_effect(action: &Action) -> bool {
+    action.has_outside_effect() || is_variable_write(action)
+}
+
+fn is_variable_write(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::SetVariable { .. } | Action::UpdateVariable { .. } | Action::DeleteVariable { .. }
+    )
 }

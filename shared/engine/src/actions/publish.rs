@@ -9,7 +9,7 @@ use hooklane_runtime::Services;
 use hooklane_store::QueueError;
 use serde_json::{json, Value};
 
-use super::{ActionError, ActionResultOf, RunState};
+use super::state::{ActionError, ActionResultOf, RunState};
 
 /// `publish`: queues the rendered event (its name checked) with the
 /// rendered data, one publish depth deeper; past [`MAX_PUBLISH_DEPTH`] it

@@ -9,8 +9,8 @@ use hooklane_domain::BotId;
 use hooklane_runtime::Services;
 use serde_json::{json, Value};
 
+use super::state::{ActionError, ActionResultOf, RunState};
 use super::values::{as_number, brief, show};
-use super::{ActionError, ActionResultOf, RunState};
 use crate::platforms::cut;
 
 /// The largest value `set_variable` stores, in bytes of its JSON.
