@@ -22,27 +22,39 @@ pub struct ActionSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VariableOp {
+    /// stored + value.
     Add,
+    /// stored − value.
     Subtract,
+    /// stored × value.
     Multiply,
+    /// stored ÷ value (a zero `value` fails the action).
     Divide,
 }
 
 /// A condition's `op`: `==`, `!=`, `>`, `>=`, `<`, `<=` or `contains`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CompareOp {
+    /// `==`: equal (as numbers when both sides are numbers, else as text).
     #[serde(rename = "==")]
     Eq,
+    /// `!=`: not equal, compared as `==` does.
     #[serde(rename = "!=")]
     Ne,
+    /// `>`: left after right (as numbers when both are, else in text order).
     #[serde(rename = ">")]
     Gt,
+    /// `>=`: left after or equal to right, compared as `>` does.
     #[serde(rename = ">=")]
     Ge,
+    /// `<`: left before right, compared as `>` does.
     #[serde(rename = "<")]
     Lt,
+    /// `<=`: left before or equal to right, compared as `>` does.
     #[serde(rename = "<=")]
     Le,
+    /// `contains`: the left array holds the right value, or the left
+    /// side's text holds the right side's text.
     #[serde(rename = "contains")]
     Contains,
 }
@@ -76,21 +88,30 @@ fn default_method() -> String {
 pub enum Action {
     /// `http_request`: calls `url` with `method` (default `POST`), `headers` and `body`.
     HttpRequest {
+        /// The HTTP method, `POST` when left out.
         #[serde(default = "default_method")]
         method: String,
+        /// The http(s) URL called (a template; checked against the SSRF guard).
         url: String,
+        /// Request headers: names to template texts.
         #[serde(default)]
         headers: Map<String, Value>,
+        /// The JSON body (a template); none when left out.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         body: Option<Value>,
     },
     /// `discord_message`: posts `content` and/or up to 10 `embeds` to a Discord webhook.
     DiscordMessage {
+        /// The Discord webhook URL (a template); its token is a credential.
         webhook_url: Secret,
+        /// The message text (a template), cut to Discord's 2000 characters.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         content: Option<String>,
+        /// Discord embed objects (templates), at most 10.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         embeds: Option<Vec<Value>>,
+        /// The name the message is posted under (a template, 1 to 80
+        /// characters, without the names Discord refuses).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         username: Option<String>,
         /// Discord's `allowed_mentions` object, sent as it is; when left
@@ -104,63 +125,95 @@ pub enum Action {
     /// the user who interacted sees it), or with `edit_original` replaces
     /// the deferred answer.
     DiscordFollowup {
+        /// The message text (a template), as for `discord_message`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         content: Option<String>,
+        /// Discord embed objects (templates), at most 10.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         embeds: Option<Vec<Value>>,
         /// As for `discord_message`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         allowed_mentions: Option<Value>,
+        /// Only the user who interacted sees the message (Discord flag 64).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         ephemeral: bool,
+        /// Replaces the interaction's deferred answer instead of posting a
+        /// follow-up (`PATCH …/messages/@original`).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         edit_original: bool,
     },
     /// `slack_message`: posts `text` (and `blocks`) to a Slack incoming webhook.
     SlackMessage {
+        /// The Slack incoming-webhook URL (a template); its path is a credential.
         webhook_url: Secret,
+        /// The message text (a template, mrkdwn).
         text: String,
+        /// Slack Block Kit blocks (templates).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         blocks: Option<Vec<Value>>,
     },
     /// `telegram_message`: sends `text` to `chat_id` (a number or
     /// `@channel`) as the Telegram bot `bot_token`.
     TelegramMessage {
+        /// The bot's token from BotFather (`123456:ABC…`, a template).
         bot_token: Secret,
+        /// The chat: a number or an `@channel` name (a template).
         chat_id: Value,
+        /// The message text (a template), cut to Telegram's 4096 UTF-16 code units.
         text: String,
+        /// Telegram's `parse_mode`: `HTML`, `Markdown` or `MarkdownV2`;
+        /// plain text when left out.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         parse_mode: Option<String>,
     },
     /// `set_variable`: stores `value` (any JSON) under `name`.
-    SetVariable { name: String, value: Value },
+    SetVariable {
+        /// The variable's name (a template).
+        name: String,
+        /// The value stored (a template).
+        value: Value,
+    },
     /// `update_variable`: applies `op` with the number `value` to the number
     /// stored under `name`.
     UpdateVariable {
+        /// The variable's name (a template).
         name: String,
+        /// What is done to the stored number.
         op: VariableOp,
+        /// The number (or a template that renders one).
         value: Value,
     },
     /// `delete_variable`: removes the variable `name`.
-    DeleteVariable { name: String },
+    DeleteVariable {
+        /// The variable's name (a template).
+        name: String,
+    },
     /// `condition`: runs `then` when `if` holds, else `else`.
     Condition {
+        /// The test (JSON: `if`).
         #[serde(rename = "if")]
         condition: Condition,
+        /// The actions run when it holds.
         #[serde(default)]
         then: Vec<ActionSpec>,
+        /// The actions run when it does not (JSON: `else`).
         #[serde(default, rename = "else")]
         otherwise: Vec<ActionSpec>,
     },
     /// `publish`: publishes `event` with `data` as the bot's event, sent to
     /// its endpoints whose filters match.
     Publish {
+        /// The event type (a template; rendered, it must be an [`EventType`](crate::EventType)).
         event: String,
+        /// The event's data (a template); `null` when left out.
         #[serde(default)]
         data: Value,
     },
     /// `log`: writes `message` to the function's log and the run's action result.
-    Log { message: String },
+    Log {
+        /// The text logged (a template), cut to 2000 characters.
+        message: String,
+    },
 }
 
 impl Action {

@@ -4,7 +4,9 @@ use std::sync::{Arc, Mutex};
 
 use time::{Duration, OffsetDateTime};
 
+/// Where the current time comes from.
 pub trait Clock: Send + Sync {
+    /// The current time (UTC).
     fn now(&self) -> OffsetDateTime;
 }
 
@@ -23,10 +25,12 @@ impl Clock for SystemClock {
 pub struct ManualClock(Arc<Mutex<OffsetDateTime>>);
 
 impl ManualClock {
+    /// A clock standing at `start`.
     pub fn new(start: OffsetDateTime) -> Self {
         Self(Arc::new(Mutex::new(start)))
     }
 
+    /// Moves the clock forward by `by` (back when negative).
     pub fn advance(&self, by: Duration) {
         let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
         *now += by;

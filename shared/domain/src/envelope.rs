@@ -39,8 +39,10 @@ pub const DEPTH_HEADER: &str = "x-hooklane-depth";
 /// of its wait.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
+    /// The work, its `kind` and fields flattened into the envelope.
     #[serde(flatten)]
     pub job: Job,
+    /// Not to run before this time (RFC 3339 in JSON); `None` to run when received.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -50,6 +52,7 @@ pub struct Envelope {
 }
 
 impl Envelope {
+    /// `job`, to run as soon as it is received.
     pub fn now(job: Job) -> Self {
         Self {
             job,
@@ -57,12 +60,15 @@ impl Envelope {
         }
     }
 
+    /// The envelope as the queue carries it: one JSON object.
     pub fn to_json(&self) -> String {
         // An envelope holds only strings, numbers and JSON values: it always serializes.
         serde_json::to_string(self).unwrap_or_default()
     }
 }
 
+/// The kinds of queued work, tagged by `kind` in JSON (`hook_call`,
+/// `publish`, `deliver`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Job {
@@ -77,12 +83,16 @@ pub enum Job {
 /// What the actions can read of the inbound request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InboundRequest {
+    /// The HTTP method, uppercase (`POST`).
     pub method: String,
+    /// Query parameters by name (a repeated one as an array), less the
+    /// signed URL's `ctx` and `sig` and any credential.
     #[serde(default)]
     pub query: Map<String, Value>,
     /// Lowercase header names; credentials are never kept here.
     #[serde(default)]
     pub headers: Map<String, Value>,
+    /// The caller's address, when known.
     #[serde(default)]
     pub ip: Option<String>,
     /// The body less `variables`: JSON, a form as an object, or text as a string.
@@ -112,16 +122,21 @@ impl InboundRequest {
     }
 }
 
+/// An inbound call of a hook, queued for its actions to run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HookCall {
     /// The call's id (`evt_…`), also its run's id. JSON: `event_id`, the
     /// name queued messages already carry.
     #[serde(rename = "event_id")]
     pub call_id: CallId,
+    /// The bot the hook belongs to.
     pub bot_id: BotId,
+    /// The hook called.
     pub hook_id: HookId,
+    /// When the ingress took the call (RFC 3339 in JSON).
     #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
+    /// What the actions read of the request.
     pub request: InboundRequest,
     /// How many times the run has been tried before (retries of a run that had no side effect).
     #[serde(default)]
@@ -131,12 +146,18 @@ pub struct HookCall {
     pub depth: u32,
 }
 
+/// A published event, queued to be kept and fanned out to endpoints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Publish {
+    /// The message's id (`msg_…`).
     pub message_id: MessageId,
+    /// The bot that published it.
     pub bot_id: BotId,
+    /// The event type.
     pub event: EventType,
+    /// The event's data, any JSON.
     pub data: Value,
+    /// When it was published (RFC 3339 in JSON).
     #[serde(with = "time::serde::rfc3339")]
     pub timestamp: OffsetDateTime,
     /// How many publishes led to this one (loop protection).
@@ -152,13 +173,20 @@ pub struct Publish {
 /// [`Delivery`](crate::Delivery).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryTask {
+    /// The message delivered (`msg_…`, the `webhook-id` sent).
     pub message_id: MessageId,
+    /// The bot that published it.
     pub bot_id: BotId,
+    /// The endpoint it goes to.
     pub endpoint_id: EndpointId,
+    /// The message's event type.
     pub event: EventType,
+    /// The message's data.
     pub data: Value,
+    /// When the message was published (RFC 3339 in JSON; the body's `timestamp`).
     #[serde(with = "time::serde::rfc3339")]
     pub timestamp: OffsetDateTime,
+    /// Which attempt this is, from 1.
     pub attempt: u32,
     /// The log row of the previous attempt, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -13,8 +13,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{value}` is not a valid {kind} id: {reason}")]
 pub struct InvalidId {
+    /// Which id: `bot`, `hook`, `endpoint`, `message`, `event` or `delivery`.
     pub kind: &'static str,
+    /// The text given, cut to 80 characters.
     pub value: String,
+    /// The rule it breaks.
     pub reason: &'static str,
 }
 
@@ -44,6 +47,7 @@ macro_rules! prefixed_id {
         pub struct $name(String);
 
         impl $name {
+            /// The prefix before `_`.
             pub const PREFIX: &'static str = $prefix;
 
             /// A new id whose random part sorts by the current time.
@@ -51,6 +55,10 @@ macro_rules! prefixed_id {
                 Self(format!("{}_{}", $prefix, next_ulid()))
             }
 
+            /// Checks `s`: the prefix, `_`, then 1 to 60 of `[A-Za-z0-9_-]`.
+            ///
+            /// # Errors
+            /// [`InvalidId`] naming the rule broken.
             pub fn parse(s: &str) -> Result<Self, InvalidId> {
                 let rest = s.strip_prefix(concat!($prefix, "_")).ok_or_else(|| InvalidId {
                     kind: $kind,
@@ -67,6 +75,7 @@ macro_rules! prefixed_id {
                 Ok(Self(s.to_owned()))
             }
 
+            /// The id's text.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -121,10 +130,15 @@ prefixed_id!(
 pub struct BotId(String);
 
 impl BotId {
+    /// A new `bot_…` id whose random part sorts by the current time.
     pub fn generate() -> Self {
         Self(format!("bot_{}", next_ulid()))
     }
 
+    /// Checks `s`: 1 to 64 of `[A-Za-z0-9_-]`.
+    ///
+    /// # Errors
+    /// [`InvalidId`] naming the rule.
     pub fn parse(s: &str) -> Result<Self, InvalidId> {
         if is_plain_id(s) {
             Ok(Self(s.to_owned()))
@@ -137,6 +151,7 @@ impl BotId {
         }
     }
 
+    /// The id's text.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -1,5 +1,12 @@
 //! Hooklane's domain: ids, records, actions, queue envelopes, the
 //! template context of an inbound call, time.
+//!
+//! Values with rules are types that check them when made (parse, don't
+//! validate): ids (`id`), [`EventType`] and [`EventFilter`] (`event`),
+//! [`IdempotencyKey`] (`idempotency`) and credentials as [`Secret`]
+//! (`secret`). Each keeps the JSON form of the plain string.
+
+#![warn(missing_docs)]
 
 pub mod action;
 pub mod call_context;
