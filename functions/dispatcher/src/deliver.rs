@@ -219,6 +219,42 @@ async fn save_state(
     endpoint
 }
 
+/// The log row of attempt `d.attempt` of `d` with a new id, `status` and
+/// `triggered_at`; no answer (`http_status`, `error`, `response_time_ms`,
+/// `next_attempt_at` are `None`) until the caller sets one.
+fn log_row(
+    d: &DeliveryTask,
+    status: DeliveryStatus,
+    triggered_at: time::OffsetDateTime,
+) -> Delivery {
+    Delivery {
+        id: DeliveryId::generate(),
+        bot_id: d.bot_id.clone(),
+        message_id: d.message_id.clone(),
+        endpoint_id: d.endpoint_id.clone(),
+        event: d.event.clone(),
+        attempt: d.attempt,
+        status,
+        http_status: None,
+        error: None,
+        triggered_at,
+        response_time_ms: None,
+        next_attempt_at: None,
+    }
+}
+
+/// Writes `row` to the delivery log, kept for the log's time to live, and
+/// names it in the current span.
+///
+/// # Errors
+/// The store's error writing it.
+async fn write_row(svc: &Services, row: &Delivery) -> Result<(), hooklane_store::StoreError> {
+    tracing::Span::current().record("delivery_id", tracing::field::display(&row.id));
+    svc.store
+        .put_delivery(row, svc.now() + svc.settings.delivery_log_ttl)
+        .await
+}
+
 /// Performs one attempt, updates the endpoint's state, logs the attempt and
 /// schedules the next one when it failed and another is due.
 ///
@@ -241,23 +277,10 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
         // Logged, so the message's last row does not promise an attempt
         // that will never come (and a recover finds it).
         let row = Delivery {
-            id: DeliveryId::generate(),
-            bot_id: d.bot_id.clone(),
-            message_id: d.message_id.clone(),
-            endpoint_id: d.endpoint_id.clone(),
-            event: d.event.clone(),
-            attempt: d.attempt,
-            status: DeliveryStatus::Exhausted,
-            http_status: None,
             error: Some("the endpoint is disabled; the delivery was not attempted".into()),
-            triggered_at: svc.now(),
-            response_time_ms: None,
-            next_attempt_at: None,
+            ..log_row(&d, DeliveryStatus::Exhausted, svc.now())
         };
-        tracing::Span::current().record("delivery_id", tracing::field::display(&row.id));
-        svc.store
-            .put_delivery(&row, svc.now() + svc.settings.delivery_log_ttl)
-            .await?;
+        write_row(svc, &row).await?;
         tracing::info!("the endpoint is disabled; the delivery is dropped");
         return Ok(());
     }
@@ -274,23 +297,13 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
     let retry_in =
         retry.then(|| retry_delay(&endpoint.retry_schedule, d.attempt + 1, result.retry_after));
     let row = Delivery {
-        id: DeliveryId::generate(),
-        bot_id: d.bot_id.clone(),
-        message_id: d.message_id.clone(),
-        endpoint_id: d.endpoint_id.clone(),
-        event: d.event.clone(),
-        attempt: d.attempt,
-        status,
         http_status: result.http_status,
         error: attempt_error(&result, outcome),
-        triggered_at,
         response_time_ms: Some(result.elapsed_ms),
         next_attempt_at: retry_in.map(|delay| svc.now() + delay),
+        ..log_row(&d, status, triggered_at)
     };
-    tracing::Span::current().record("delivery_id", tracing::field::display(&row.id));
-    svc.store
-        .put_delivery(&row, svc.now() + svc.settings.delivery_log_ttl)
-        .await?;
+    write_row(svc, &row).await?;
     tracing::info!(status = ?row.status, http_status = row.http_status, ms = result.elapsed_ms, "delivery attempt");
     let metric = if outcome == Outcome::Succeeded {
         "Delivered"

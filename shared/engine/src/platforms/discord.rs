@@ -5,6 +5,11 @@
 //! and "Embed Limits"
 //! (<https://discord.com/developers/docs/resources/message#embed-object-embed-limits>).
 //! Discord counts characters (Unicode scalar values).
+//!
+//! The message bodies themselves are built elsewhere: a `discord_message`
+//! or `discord_followup` action's in `actions/chat.rs` (`chat::discord`,
+//! `chat::discord_followup`), a `discord` endpoint's delivery in
+//! [`payload`](crate::payload) (`payload.rs`). Both fit their message here.
 
 use serde_json::{Map, Value};
 

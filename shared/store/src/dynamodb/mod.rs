@@ -25,9 +25,7 @@ use hooklane_domain::{
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use self::items::{
-    attr_n, attr_s, decode_all, epoch_seconds, is_condition_failed, key, n, record_item, s, Item,
-};
+use self::items::{attr_n, attr_s, decode_all, epoch_seconds, key, n, record_item, s, Item};
 use crate::keys::{self, BOT_SK, COUNTER_SK};
 use crate::ports::{ClaimScope, Page, Paged, RateWindow, Store, StoreError};
 
@@ -346,11 +344,7 @@ impl Store for DynamoStore {
                     .expression_attribute_values(":expected", n(expected))
                     .send()
                     .await;
-                match deleted {
-                    Ok(_) => Ok(true),
-                    Err(e) if is_condition_failed(&e) => Ok(false),
-                    Err(e) => Err(self.sdk_error(&format!("DeleteItem {pk} {sk}"), e)),
-                }
+                self.condition_held(&format!("DeleteItem {pk} {sk}"), deleted)
             }
             (expected, Some(value)) => {
                 let version = expected.map_or(1, |v| v + 1);
@@ -374,11 +368,7 @@ impl Store for DynamoStore {
                         .expression_attribute_names("#version", "version")
                         .expression_attribute_values(":expected", n(expected)),
                 };
-                match put.send().await {
-                    Ok(_) => Ok(true),
-                    Err(e) if is_condition_failed(&e) => Ok(false),
-                    Err(e) => Err(self.sdk_error(&format!("PutItem {pk} {sk}"), e)),
-                }
+                self.condition_held(&format!("PutItem {pk} {sk}"), put.send().await)
             }
         }
     }

@@ -38,6 +38,23 @@ impl DynamoStore {
         }
     }
 
+    /// The answer of a conditional write `what`: `true` when it was made,
+    /// `false` when its condition failed, the SDK error otherwise.
+    pub(super) fn condition_held<T, E>(
+        &self,
+        what: &str,
+        result: Result<T, SdkError<E>>,
+    ) -> Result<bool, StoreError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(self.sdk_error(what, e)),
+        }
+    }
+
     pub(super) fn unexpected<E>(&self, what: &str, err: E) -> StoreError
     where
         E: std::error::Error + Send + Sync + 'static,
@@ -104,11 +121,7 @@ impl DynamoStore {
         if let Some(condition) = condition {
             put = put.condition_expression(condition);
         }
-        match put.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failed(&e) => Ok(false),
-            Err(e) => Err(self.sdk_error("PutItem", e)),
-        }
+        self.condition_held("PutItem", put.send().await)
     }
 
     /// Puts a new record: `Conflict` when the key is taken.
@@ -137,11 +150,7 @@ impl DynamoStore {
             .condition_expression("attribute_exists(pk)")
             .send()
             .await;
-        match deleted {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failed(&e) => Ok(false),
-            Err(e) => Err(self.sdk_error(&format!("DeleteItem {pk} {sk}"), e)),
-        }
+        self.condition_held(&format!("DeleteItem {pk} {sk}"), deleted)
     }
 
     /// One newest-first page of the items of `pk` whose sk starts with

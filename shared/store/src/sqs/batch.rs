@@ -2,6 +2,7 @@
 //! sends, at most [`MAX_MESSAGE_BYTES`] of bodies) per call, each entry's
 //! failure reported on its own.
 
+use std::future::Future;
 use std::time::Duration;
 
 use anyhow::anyhow;
@@ -60,6 +61,54 @@ impl SqsQueue {
         ))
     }
 
+    /// One batch call per group of entry positions (`groups`, each of at
+    /// most [`MAX_BATCH`]): `build(i)` makes the entry of position `i` (its
+    /// batch id is `i`), `call(entries)` sends them and answers the failed
+    /// ones. A slot in `slots` still empty gets the error of its entry (not
+    /// built, failed, or in a call that failed as a whole); the caller
+    /// takes every slot left empty as a success.
+    async fn chunked<E, B, C, F>(
+        &self,
+        what: &str,
+        slots: &mut [Option<Result<(), QueueError>>],
+        groups: Vec<Vec<usize>>,
+        build: B,
+        call: C,
+    ) where
+        B: Fn(usize) -> Result<E, aws_sdk_sqs::error::BuildError>,
+        C: Fn(Vec<E>) -> F,
+        F: Future<Output = Result<Vec<BatchResultErrorEntry>, QueueError>>,
+    {
+        for positions in groups {
+            let mut entries = Vec::with_capacity(positions.len());
+            for i in &positions {
+                match build(*i) {
+                    Ok(entry) => entries.push(entry),
+                    Err(e) => slots[*i] = Some(Err(build_error(what, e))),
+                }
+            }
+            match call(entries).await {
+                Ok(failed) => {
+                    for failed in &failed {
+                        if let Some(slot) = failed
+                            .id()
+                            .parse::<usize>()
+                            .ok()
+                            .and_then(|i| slots.get_mut(i))
+                        {
+                            *slot = Some(Err(self.entry_error(what, failed)));
+                        }
+                    }
+                }
+                Err(e) => {
+                    for i in &positions {
+                        slots[*i].get_or_insert_with(|| Err(copy(&e)));
+                    }
+                }
+            }
+        }
+    }
+
     /// Every message as `send` takes it, in calls of up to 10.
     pub(super) async fn send_in_batches(
         &self,
@@ -79,44 +128,35 @@ impl SqsQueue {
             }
         }
         let sizes: Vec<usize> = fitting.iter().map(|i| messages[*i].0.len()).collect();
-        for group in chunks(&sizes) {
-            let positions: Vec<usize> = group.iter().map(|g| fitting[*g]).collect();
-            let mut call = self.client.send_message_batch().queue_url(&self.queue_url);
-            for i in &positions {
-                let (body, delay) = &messages[*i];
-                let entry = SendMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .message_body(body)
-                    .delay_seconds(seconds_up(*delay, MAX_DELAY.as_secs()))
-                    .build();
-                match entry {
-                    Ok(entry) => call = call.entries(entry),
-                    Err(e) => results[*i] = Some(Err(build_error("SendMessageBatch", e))),
-                }
-            }
-            match call.send().await {
-                Ok(out) => {
-                    for failed in out.failed() {
-                        if let Some(slot) = failed
-                            .id()
-                            .parse::<usize>()
-                            .ok()
-                            .and_then(|i| results.get_mut(i))
-                        {
-                            *slot = Some(Err(self.entry_error("SendMessageBatch", failed)));
-                        }
-                    }
-                }
-                Err(e) => {
-                    let e = anyhow::Error::new(e)
-                        .context(format!("SQS SendMessageBatch on {}", self.queue_url));
-                    for i in &positions {
-                        results[*i]
-                            .get_or_insert_with(|| Err(QueueError::Unexpected(anyhow!("{e:#}"))));
-                    }
-                }
-            }
-        }
+        let groups = chunks(&sizes)
+            .into_iter()
+            .map(|group| group.iter().map(|g| fitting[*g]).collect())
+            .collect();
+        let build = |i: usize| {
+            let (body, delay) = &messages[i];
+            SendMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .message_body(body)
+                .delay_seconds(seconds_up(*delay, MAX_DELAY.as_secs()))
+                .build()
+        };
+        let call = |entries| async move {
+            self.client
+                .send_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map(|out| out.failed().to_vec())
+                .map_err(|e| {
+                    QueueError::Unexpected(
+                        anyhow::Error::new(e)
+                            .context(format!("SQS SendMessageBatch on {}", self.queue_url)),
+                    )
+                })
+        };
+        self.chunked("SendMessageBatch", &mut results, groups, build, call)
+            .await;
         results.into_iter().map(|r| r.unwrap_or(Ok(()))).collect()
     }
 
@@ -125,47 +165,29 @@ impl SqsQueue {
         &self,
         receipts: &[String],
     ) -> Vec<Result<(), QueueError>> {
-        let mut results: Vec<Result<(), QueueError>> = receipts.iter().map(|_| Ok(())).collect();
-        for (n, group) in receipts.chunks(MAX_BATCH).enumerate() {
-            let offset = n * MAX_BATCH;
-            let mut call = self
-                .client
+        let mut results: Vec<Option<Result<(), QueueError>>> =
+            receipts.iter().map(|_| None).collect();
+        let positions: Vec<usize> = (0..receipts.len()).collect();
+        let groups = positions.chunks(MAX_BATCH).map(<[usize]>::to_vec).collect();
+        let build = |i: usize| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .receipt_handle(&receipts[i])
+                .build()
+        };
+        let call = |entries| async move {
+            self.client
                 .delete_message_batch()
-                .queue_url(&self.queue_url);
-            for (j, receipt) in group.iter().enumerate() {
-                let entry = DeleteMessageBatchRequestEntry::builder()
-                    .id((offset + j).to_string())
-                    .receipt_handle(receipt)
-                    .build();
-                match entry {
-                    Ok(entry) => call = call.entries(entry),
-                    Err(e) => results[offset + j] = Err(build_error("DeleteMessageBatch", e)),
-                }
-            }
-            match call.send().await {
-                Ok(out) => {
-                    for failed in out.failed() {
-                        if let Some(slot) = failed
-                            .id()
-                            .parse::<usize>()
-                            .ok()
-                            .and_then(|i| results.get_mut(i))
-                        {
-                            *slot = Err(self.entry_error("DeleteMessageBatch", failed));
-                        }
-                    }
-                }
-                Err(e) => {
-                    let e = self.sdk_error("DeleteMessageBatch", e);
-                    for slot in &mut results[offset..offset + group.len()] {
-                        if slot.is_ok() {
-                            *slot = Err(copy(&e));
-                        }
-                    }
-                }
-            }
-        }
-        results
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map(|out| out.failed().to_vec())
+                .map_err(|e| self.sdk_error("DeleteMessageBatch", e))
+        };
+        self.chunked("DeleteMessageBatch", &mut results, groups, build, call)
+            .await;
+        results.into_iter().map(|r| r.unwrap_or(Ok(()))).collect()
     }
 }
 
