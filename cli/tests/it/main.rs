@@ -8,7 +8,8 @@
 //! as senders send them), `platforms` (a Discord slash command, a Telegram
 //! bot and a Twilio SMS end to end; `hooklane telegram set-webhook`),
 //! `storage_faults` (crashes, a full disk, a frozen or
-//! dead AWS backend), `console` (the web console in a headless browser).
+//! dead AWS backend), `log_secrets` (every auth scheme and action at trace,
+//! the whole output scanned for every secret), `console` (the web console in a headless browser).
 //! Tests that run on every backend are written once with `on_every_backend!`:
 //! `…::embedded` always runs, `…::aws` needs moto (tests/run.sh starts one).
 //! `common` holds the shared helpers.
@@ -22,6 +23,7 @@ mod console;
 mod dev_server;
 mod e2e;
 mod inbound;
+mod log_secrets;
 mod outbound;
 mod platforms;
 mod storage_faults;
