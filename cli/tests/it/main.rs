@@ -9,7 +9,10 @@
 //! bot and a Twilio SMS end to end; `hooklane telegram set-webhook`),
 //! `storage_faults` (crashes, a full disk, a frozen or
 //! dead AWS backend), `log_secrets` (every auth scheme and action at trace,
-//! the whole output scanned for every secret), `console` (the web console in a headless browser).
+//! the whole output scanned for every secret), `console` (the web console in
+//! a headless browser), `commands` (`tail`, `listen`, `trigger` and the
+//! resource commands), `template` (the SAM dashboard and saved queries
+//! against the code).
 //! Tests that run on every backend are written once with `on_every_backend!`:
 //! `…::embedded` always runs, `…::aws` needs moto (tests/run.sh starts one).
 //! `common` holds the shared helpers.
@@ -27,3 +30,4 @@ mod log_secrets;
 mod outbound;
 mod platforms;
 mod storage_faults;
+mod template;

@@ -310,15 +310,13 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
     } else {
         "DeliveryFailed"
     };
-    metrics::count(
-        metric,
-        &[("EndpointType", endpoint_type_name(endpoint.kind))],
-    );
+    let by_type = [("EndpointType", endpoint_type_name(endpoint.kind))];
+    metrics::count(metric, &by_type);
     metrics::emit(
         "DeliveryLatency",
         result.elapsed_ms as f64,
         metrics::Unit::Milliseconds,
-        &[],
+        &by_type,
     );
 
     if let Some(delay) = retry_in {
