@@ -257,6 +257,9 @@ async fn scenario(client: &Client, dev: &Dev, sink: &Sink, shots: &Shots) -> any
         201,
     )
     .await;
+    // Signed in with the admin token, the bot list shows every bot.
+    client.goto(&format!("{}/console#/", dev.base)).await?;
+    wait_text(client, "#view", &["shop-bot", "other-bot"]).await?;
     let minted = dev
         .admin_json(
             Method::POST,
@@ -274,7 +277,7 @@ async fn scenario(client: &Client, dev: &Dev, sink: &Sink, shots: &Shots) -> any
     wait_text(client, "#scope", &["Portal: shop-bot"]).await?;
     wait_text(client, "#endpoints", &["Orders service"]).await?;
     let page = client.find(Locator::Css("main")).await?.text().await?;
-    if page.contains("Hooks") || page.contains("New endpoint") {
+    if page.contains("Hooks") || page.contains("New endpoint") || page.contains("other-bot") {
         bail!("the portal shows more than endpoints and deliveries: {page}");
     }
     if client
