@@ -74,7 +74,9 @@ fn secret(given: Option<String>, data_dir: &Path) -> anyhow::Result<String> {
 }
 
 /// Forwards until interrupted; `json` prints one JSON object per forward
-/// (`{"message_id", "event", "status", "error", "ms"}`).
+/// (`{"message_id", "event", "status", "error", "ms"}`). Errors when the
+/// first read fails; a later failed read is reported on stderr and the next
+/// one tried.
 pub async fn run(admin: &Admin, opts: Options, data_dir: &Path, json: bool) -> anyhow::Result<()> {
     let secret = secret(opts.secret.clone(), data_dir)?;
     let bot = BotId::parse(&opts.bot).with_context(|| format!("`{}` is not a bot id", opts.bot))?;
@@ -103,7 +105,13 @@ pub async fn run(admin: &Admin, opts: Options, data_dir: &Path, json: bool) -> a
     );
     loop {
         tokio::time::sleep(Duration::from_millis(opts.interval_ms)).await;
-        let fresh = new_messages(admin, &opts.bot, &seen).await?;
+        let fresh = match new_messages(admin, &opts.bot, &seen).await {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                anstream::eprintln!("{}", dim(&format!("could not read the messages: {e:#}")));
+                continue;
+            }
+        };
         for message in fresh.iter().rev() {
             seen.insert(id_of(message));
             let Some(task) = task(message, &bot, &endpoint.id) else {

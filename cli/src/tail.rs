@@ -40,26 +40,57 @@ const BOTS_EVERY: u64 = 20;
 type Seen = HashMap<String, String>;
 
 /// Follows the logs until interrupted; `json` prints each line as a JSON
-/// object (`{"kind": "run"|"delivery", "bot_id", …the row}`).
+/// object (`{"kind": "run"|"delivery", "bot_id", …the row}`). Errors when
+/// the first read fails (a wrong URL or token); a later failed read is
+/// reported on stderr and the next one tried.
 pub async fn run(admin: &Admin, filter: Filter, json: bool) -> anyhow::Result<()> {
-    let show_runs = filter.endpoint.is_none() || filter.hook.is_some();
-    let show_deliveries = filter.hook.is_none() || filter.endpoint.is_some();
-    let mut seen = Seen::new();
-    let mut bots: Vec<String> = Vec::new();
+    let mut tail = Tail {
+        admin,
+        filter,
+        json,
+        seen: Seen::new(),
+        bots: Vec::new(),
+    };
     anstream::eprintln!(
         "{}",
-        dim(&format!("following {} (^C to stop)", describe(&filter)))
+        dim(&format!(
+            "following {} (^C to stop)",
+            describe(&tail.filter)
+        ))
     );
     for poll in 0u64.. {
-        if bots.is_empty() || (filter.bot.is_none() && poll % BOTS_EVERY == 0) {
-            bots = match &filter.bot {
+        match tail.poll(poll).await {
+            Ok(()) => {}
+            Err(e) if poll == 0 => return Err(e),
+            Err(e) => anstream::eprintln!("{}", dim(&format!("could not read the logs: {e:#}"))),
+        }
+        tokio::time::sleep(Duration::from_millis(tail.filter.interval_ms)).await;
+    }
+    Ok(())
+}
+
+struct Tail<'a> {
+    admin: &'a Admin,
+    filter: Filter,
+    json: bool,
+    seen: Seen,
+    bots: Vec<String>,
+}
+
+impl Tail<'_> {
+    /// One read of every log followed; poll 0 only learns what is there.
+    async fn poll(&mut self, poll: u64) -> anyhow::Result<()> {
+        let (admin, filter) = (self.admin, &self.filter);
+        let show_runs = filter.endpoint.is_none() || filter.hook.is_some();
+        let show_deliveries = filter.hook.is_none() || filter.endpoint.is_some();
+        if self.bots.is_empty() || (filter.bot.is_none() && poll.is_multiple_of(BOTS_EVERY)) {
+            self.bots = match &filter.bot {
                 Some(bot) => vec![bot.clone()],
                 None => ids(&admin.get("/v1/bots?limit=100").await?),
             };
         }
-        // The first poll only learns what is there already.
         let print = poll > 0;
-        for bot in &bots {
+        for bot in &self.bots {
             if show_runs {
                 let hooks = match &filter.hook {
                     Some(h) => vec![h.clone()],
@@ -70,7 +101,7 @@ pub async fn run(admin: &Admin, filter: Filter, json: bool) -> anyhow::Result<()
                 for hook in hooks {
                     let path = format!("/v1/bots/{bot}/hooks/{hook}/runs?limit={PAGE}");
                     let rows = admin.get(&path).await?;
-                    report(&mut seen, bot, "run", &rows, print, json);
+                    report(&mut self.seen, bot, "run", &rows, print, self.json);
                 }
             }
             if show_deliveries {
@@ -84,13 +115,12 @@ pub async fn run(admin: &Admin, filter: Filter, json: bool) -> anyhow::Result<()
                     let path =
                         format!("/v1/bots/{bot}/endpoints/{endpoint}/deliveries?limit={PAGE}");
                     let rows = admin.get(&path).await?;
-                    report(&mut seen, bot, "delivery", &rows, print, json);
+                    report(&mut self.seen, bot, "delivery", &rows, print, self.json);
                 }
             }
         }
-        tokio::time::sleep(Duration::from_millis(filter.interval_ms)).await;
+        Ok(())
     }
-    Ok(())
 }
 
 fn describe(filter: &Filter) -> String {
