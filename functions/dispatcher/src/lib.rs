@@ -318,8 +318,8 @@ pub async fn poll_with(
             let done = done_tx.clone();
             let handler = handler.clone();
             running.spawn(async move {
-                let result =
-                    process_body_with(&svc, &m.body, &m.receipt, m.receive_count, &handler).await;
+                let work = process_body_with(&svc, &m.body, &m.receipt, m.receive_count, &handler);
+                let result = keeping_hidden(&svc, &m.receipt, work).await;
                 // Its slot is free once it is handled, handed back or not.
                 drop(permit);
                 match result {
@@ -343,6 +343,28 @@ pub async fn poll_with(
     while running.join_next().await.is_some() {}
     drop(done_tx);
     let _ = acker.await;
+}
+
+/// Runs `work` on the message of `receipt`, extending its visibility by
+/// [`HIDDEN_FOR`] every [`HEARTBEAT`] while it runs (SQS hides what the
+/// poller receives only briefly, so that a receive lost in an outage frees
+/// its messages soon; the embedded queue needs no extension).
+async fn keeping_hidden<T>(
+    svc: &Services,
+    receipt: &str,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            _ = tokio::time::sleep(HEARTBEAT) => {
+                if let Err(e) = svc.queue.extend_visibility(receipt, HIDDEN_FOR).await {
+                    tracing::warn!(queue_message_id = receipt, error.message = %e, "the message's visibility could not be extended; another receive may take it");
+                }
+            }
+        }
+    }
 }
 
 /// Keeps trying to make a failed message visible again (the queue is
@@ -405,6 +427,13 @@ async fn ack_in_batches(svc: Services, mut done: tokio::sync::mpsc::UnboundedRec
 /// queue that does not answer (the embedded and SAM queues' visibility
 /// timeout is 6 minutes).
 pub const GIVE_BACK_PATIENCE: Duration = Duration::from_secs(300);
+
+/// How often the poller extends the visibility of a message it is still
+/// working on.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+
+/// How long each extension hides the message from now (four heartbeats).
+pub const HIDDEN_FOR: Duration = Duration::from_secs(20);
 
 /// How many messages `poll` works on at once.
 pub const POLL_IN_FLIGHT: usize = 128;

@@ -352,6 +352,19 @@ pub trait Queue: Send + Sync {
     /// Makes a received message visible again after `delay` (SQS rounds it
     /// up to whole seconds, at most 12 hours).
     async fn retry_after(&self, receipt: &str, delay: Duration) -> Result<(), QueueError>;
+    /// Keeps a message that is being worked on hidden for `visibility`
+    /// from now (SQS: `ChangeMessageVisibility`), for a receiver that
+    /// hides what it receives only briefly. The default does nothing: a
+    /// queue whose receive hides a message for its whole visibility
+    /// timeout needs no extension.
+    async fn extend_visibility(
+        &self,
+        receipt: &str,
+        visibility: Duration,
+    ) -> Result<(), QueueError> {
+        let _ = (receipt, visibility);
+        Ok(())
+    }
     /// How many messages sit in the dead-letter queue.
     async fn dead_letter_count(&self) -> Result<usize, QueueError>;
     /// The receives after which a message goes to the dead-letter queue

@@ -131,6 +131,14 @@ impl Queue for CountingQueue {
         self.inner.max_receives().await
     }
 
+    async fn extend_visibility(
+        &self,
+        receipt: &str,
+        visibility: Duration,
+    ) -> Result<(), QueueError> {
+        self.inner.extend_visibility(receipt, visibility).await
+    }
+
     async fn ping(&self) -> Result<(), QueueError> {
         self.inner.ping().await
     }

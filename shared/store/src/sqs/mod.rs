@@ -29,6 +29,13 @@ const MAX_VISIBILITY_SECONDS: u64 = 12 * 60 * 60;
 const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 /// The most messages one ReceiveMessage returns.
 const MAX_BATCH: usize = 10;
+/// How long a message received through [`SqsQueue::receive`] stays hidden
+/// (the queue's own visibility timeout, 6 minutes, applies to Lambda's
+/// receives): a receive whose answer is lost (a timeout while SQS was slow
+/// or frozen) frees its messages after this, not after 6 minutes. A
+/// receiver working on a message longer extends it with
+/// [`Queue::extend_visibility`].
+pub const RECEIVE_VISIBILITY: Duration = Duration::from_secs(20);
 
 /// The SQS adapter of [`Queue`]: bodies up to 1 MiB, delays up to 15
 /// minutes (longer ones are cut), long polls up to 20 s and 10 messages.
@@ -206,6 +213,7 @@ impl Queue for SqsQueue {
             .queue_url(&self.queue_url)
             .max_number_of_messages(i32::try_from(max.min(MAX_BATCH)).unwrap_or(1))
             .wait_time_seconds(i32::try_from(wait_seconds).unwrap_or(0))
+            .visibility_timeout(seconds_up(RECEIVE_VISIBILITY, MAX_VISIBILITY_SECONDS))
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .customize();
         if let Some(timeouts) = &self.timeouts {
@@ -272,6 +280,14 @@ impl Queue for SqsQueue {
             .await
             .map_err(|e| self.sdk_error("ChangeMessageVisibility", e))?;
         Ok(())
+    }
+
+    async fn extend_visibility(
+        &self,
+        receipt: &str,
+        visibility: Duration,
+    ) -> Result<(), QueueError> {
+        self.retry_after(receipt, visibility).await
     }
 
     async fn dead_letter_count(&self) -> Result<usize, QueueError> {
