@@ -109,12 +109,14 @@ async fn every_call_answered_202_in_a_crowd_runs_after_a_kill_9_and_restart() {
 
     dev.restart_with(&[("HOOKLANE_DISPATCH", "true")]).await;
     wait_for_all(&sink, &accepted, Duration::from_secs(180), &dev).await;
+    let delivered = counted(&sink).intersection(&accepted).count();
     eprintln!(
-        "calls {}, acknowledged {}, ran {} (distinct), sink requests {}",
+        "fault campaign, kill -9 with {} calls queued (embedded): calls={} acknowledged={} delivered={delivered} lost={} duplicates={}",
+        accepted.len(),
         CLIENTS * CALLS,
         accepted.len(),
-        counted(&sink).len(),
-        sink.received().len()
+        accepted.len() - delivered,
+        sink.received().len() - counted(&sink).len()
     );
 }
 
@@ -381,9 +383,11 @@ async fn a_full_disk_answers_503_keeps_nothing_refused_and_takes_calls_again_onc
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(counted(&sink), accepted, "only the acknowledged calls ran");
     eprintln!(
-        "disk full: {} calls while full, {} acknowledged in all, {} refused with 503",
-        answers.len(),
+        "fault campaign, disk full (embedded): calls={} acknowledged={} delivered={} lost=0 duplicates={} refused_while_full={}",
+        answers.len() + 2,
         accepted.len(),
+        counted(&sink).len(),
+        sink.received().len() - counted(&sink).len(),
         answers.iter().filter(|s| **s == 503).count()
     );
     dev.kill9();

@@ -85,6 +85,9 @@ impl OwnMoto {
 
     /// SIGKILL: connections are refused from now on.
     pub fn kill(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return; // already gone
+        }
         let _ = Command::new("kill")
             .args(["-CONT", &self.child.id().to_string()])
             .status();
