@@ -88,6 +88,23 @@ pub(super) fn is_discord_ping(payload: &Value) -> bool {
     payload.get("type").and_then(Value::as_u64) == Some(1)
 }
 
+/// The `challenge` of a Slack Events API `url_verification` request
+/// (`{"type": "url_verification", "challenge": "…", "token": "…"}`, sent
+/// when an app's Request URL is set); `None` for anything else.
+pub(super) fn slack_challenge(payload: &Value) -> Option<&str> {
+    if payload.get("type").and_then(Value::as_str) != Some("url_verification") {
+        return None;
+    }
+    payload.get("challenge").and_then(Value::as_str)
+}
+
+/// The answer to Slack's `url_verification`: 200 `{"challenge": "…"}`
+/// (Slack takes the challenge back as JSON, a form or plain text:
+/// <https://api.slack.com/events/url_verification>).
+pub(super) fn slack_challenge_answer(challenge: &str) -> Response {
+    (StatusCode::OK, axum::Json(json!({"challenge": challenge}))).into_response()
+}
+
 /// The answer to a Discord PING: 200 `{"type": 1}` (PONG).
 pub(super) fn discord_pong() -> Response {
     (StatusCode::OK, axum::Json(json!({"type": 1}))).into_response()

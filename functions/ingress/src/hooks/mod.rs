@@ -7,7 +7,9 @@
 //! ([`rate_limit`], 429) → the body's `Content-Encoding` ([`decode`]: 415
 //! for an unknown coding, 413 over the limit once decoded, 400 for bytes
 //! that are not what the coding says) → the body (400) → a Discord PING
-//! (answered `{"type": 1}` here, never queued) → the intake ([`crate::intake`]: duplicates, the queue,
+//! (answered `{"type": 1}` here, never queued) or a Slack
+//! `url_verification` to a hook with the slack scheme (answered with its
+//! `challenge`, never queued) → the intake ([`crate::intake`]: duplicates, the queue,
 //! 503) → the answer ([`answer`]: 202, the hook's `response`, or
 //! `redirect_to`).
 
@@ -17,7 +19,7 @@ use axum::http::{header, HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use hooklane_domain::envelope::DEPTH_HEADER;
 use hooklane_domain::envelope::{HookCall, InboundRequest};
-use hooklane_domain::{BotId, CallId, HookAuth, HookId, IdempotencyKey, Job};
+use hooklane_domain::{BotId, CallId, HookAuth, HookId, IdempotencyKey, Job, Scheme};
 use hooklane_runtime::metrics;
 use hooklane_web::{ApiError, ClientIp};
 
@@ -196,6 +198,14 @@ async fn accept(
     {
         tracing::info!(bot_id = %bot_id, hook_id = %hook_id, "Discord PING answered; nothing queued");
         return Ok(answer::discord_pong());
+    }
+    if let (HookAuth::Hmac { scheme, .. }, Some(challenge)) =
+        (&*passed.auth, answer::slack_challenge(&parsed.payload))
+    {
+        if *scheme == Scheme::Slack {
+            tracing::info!(bot_id = %bot_id, hook_id = %hook_id, "Slack url_verification answered; nothing queued");
+            return Ok(answer::slack_challenge_answer(challenge));
+        }
     }
 
     let event_id = CallId::generate();

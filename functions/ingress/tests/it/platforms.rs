@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use hooklane_domain::Job;
+use serde_json::json;
 use sha1::Sha1;
 
 use crate::support::*;
@@ -260,4 +261,84 @@ async fn a_telegram_update_with_the_secret_token_is_queued_once_per_update_id() 
         assert_eq!(answer.body["error"]["code"], "unauthorized", "{case}");
     }
     assert!(t.drain().await.is_empty());
+}
+
+/// A Slack Events API call to the `hk_slack` hook (hmac, slack scheme),
+/// signed at `ts` with `secret`, as JSON.
+fn slack_event(t: &Ingress, secret: &str, body: &str) -> Call {
+    crate::signatures::slack(
+        Some(t.now),
+        Some(crate::signatures::slack_signature(secret, t.now, body)),
+        body,
+    )
+    .header("content-type", "application/json")
+}
+
+#[tokio::test]
+async fn slacks_url_verification_is_answered_with_its_challenge_and_never_queued() {
+    let t = Ingress::start().await;
+    let challenge = r#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
+    /// (what, body, signed with, status, the answer's challenge, queued)
+    type Case<'a> = (&'a str, &'a str, &'a str, u16, Option<&'a str>, usize);
+    let cases: [Case; 5] = [
+        (
+            "signed url_verification",
+            challenge,
+            SLACK_SECRET,
+            200,
+            Some("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"),
+            0,
+        ),
+        (
+            "url_verification signed with another secret",
+            challenge,
+            "another-secret",
+            401,
+            None,
+            0,
+        ),
+        (
+            "url_verification without a challenge is an ordinary call",
+            r#"{"type":"url_verification"}"#,
+            SLACK_SECRET,
+            202,
+            None,
+            1,
+        ),
+        (
+            "an event callback is an ordinary call",
+            r#"{"type":"event_callback","event_id":"Ev01","event":{"type":"app_mention"}}"#,
+            SLACK_SECRET,
+            202,
+            None,
+            1,
+        ),
+        (
+            "a challenge that is not text is an ordinary call",
+            r#"{"type":"url_verification","challenge":7}"#,
+            SLACK_SECRET,
+            202,
+            None,
+            1,
+        ),
+    ];
+    for (what, body, secret, status, answer, queued) in cases {
+        let got = t.send(slack_event(&t, secret, body).build()).await;
+        assert_eq!(got.status, status, "{what}: {}", got.body);
+        if let Some(answer) = answer {
+            assert_eq!(got.body, json!({"challenge": answer}), "{what}");
+        }
+        assert_eq!(t.drain().await.len(), queued, "{what}");
+    }
+
+    // The same body to a hook of another auth is a call like any other.
+    let unsigned = t
+        .send(
+            Call::post(path("hk_open"))
+                .json(challenge.to_owned())
+                .build(),
+        )
+        .await;
+    assert_eq!(unsigned.status, 202, "{}", unsigned.body);
+    assert_eq!(t.drain().await.len(), 1);
 }
