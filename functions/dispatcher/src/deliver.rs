@@ -255,6 +255,32 @@ async fn write_row(svc: &Services, row: &Delivery) -> Result<(), hooklane_store:
         .await
 }
 
+/// Logs one attempt: a success at INFO; a failure at WARN, its HTTP status
+/// first in the message ("HTTP 503: …", or "no HTTP status: …" when the
+/// target did not answer), then whether it is retried and the row's error
+/// (which carries no endpoint credential).
+fn log_attempt(row: &Delivery, outcome: Outcome, ms: u64) {
+    if outcome == Outcome::Succeeded {
+        tracing::info!(status = ?row.status, http_status = row.http_status, ms, "delivery attempt");
+        return;
+    }
+    let first = row
+        .http_status
+        .map_or_else(|| "no HTTP status".to_owned(), |s| format!("HTTP {s}"));
+    let then = if row.status == DeliveryStatus::Failed {
+        "retried"
+    } else {
+        "not retried"
+    };
+    tracing::warn!(
+        status = ?row.status,
+        http_status = row.http_status,
+        ms,
+        error = row.error.as_deref().unwrap_or_default(),
+        "{first}: delivery attempt failed, {then}"
+    );
+}
+
 /// Performs one attempt, updates the endpoint's state, logs the attempt and
 /// schedules the next one when it failed and another is due.
 ///
@@ -304,7 +330,7 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
         ..log_row(&d, status, triggered_at)
     };
     write_row(svc, &row).await?;
-    tracing::info!(status = ?row.status, http_status = row.http_status, ms = result.elapsed_ms, "delivery attempt");
+    log_attempt(&row, outcome, result.elapsed_ms);
     let metric = if outcome == Outcome::Succeeded {
         "Delivered"
     } else {

@@ -10,9 +10,8 @@
 //! handler that `handle_batch_with` and `poll_with` take (production passes
 //! `hooklane_dispatcher::run`).
 
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -29,7 +28,7 @@ use hooklane_store::{Page, Queue, QueueError, Received};
 use hooklane_testkit::{moto, unique};
 use serde_json::json;
 
-use crate::support::Setup;
+use crate::support::{Lines, Setup};
 
 /// The handler of these tests: panics on a hook call whose payload says
 /// `boom`, runs every other envelope as production does.
@@ -47,38 +46,6 @@ fn panics_on_boom(
         hooklane_dispatcher::process(&svc, envelope, receive_count).await
     }
     .boxed()
-}
-
-/// Log lines written while the guard lives (this thread only: the tests
-/// run on tokio's current-thread runtime, so the dispatcher's tasks too).
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Lines {
-    fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
-        let lines = Lines::default();
-        let writer = lines.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        (lines, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
 }
 
 /// A bot and a hook with one `log` action on SQLite, the queue moving a

@@ -4,10 +4,12 @@
 //! `resume`: runs cut short resume from their checkpoint; `permanent`:
 //! final failures are not retried, and outside calls carry idempotency
 //! keys. `faults`: panics, poison messages, the dead-letter queue and
-//! quick redelivery. `counting` and `support` are the helpers.
+//! quick redelivery. `delivery_logs`: a failed delivery is a WARN line with
+//! its HTTP status first. `counting` and `support` are the helpers.
 
 mod batching;
 mod counting;
+mod delivery_logs;
 mod faults;
 mod lambda;
 mod long_delay;

@@ -1,7 +1,8 @@
 //! One bot with one hook on a SQLite file, behind counting wrappers, and
 //! the envelopes the tests hand to the dispatcher.
 
-use std::sync::Arc;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 use hooklane_domain::envelope::{HookCall, InboundRequest};
 use hooklane_domain::{Bot, BotId, CallId, Envelope, Hook, HookAuth, HookId, Job};
@@ -155,4 +156,36 @@ impl Setup {
 /// `update_variable NAME add 1`.
 pub fn add_one(name: &str) -> Value {
     json!({"type": "update_variable", "name": name, "op": "add", "value": 1})
+}
+
+/// Log lines written while the guard lives (this thread only: the tests
+/// run on tokio's current-thread runtime, so the dispatcher's tasks too).
+#[derive(Clone, Default)]
+pub struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Lines {
+    pub fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (lines, tracing::subscriber::set_default(subscriber))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
 }
