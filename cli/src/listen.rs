@@ -177,6 +177,7 @@ fn local_endpoint(bot: &BotId, url: &str, secret: &str) -> Endpoint {
         max_attempts: 1,
         headers: Default::default(),
         failing_since: None,
+        allowed_mentions: None,
         created_at: now,
         updated_at: now,
     }
@@ -210,7 +211,7 @@ struct Outcome {
 
 /// POSTs the delivery with a `custom` endpoint's body and headers.
 async fn forward(client: &reqwest::Client, endpoint: &Endpoint, task: &DeliveryTask) -> Outcome {
-    let body = serde_json::to_vec(&body_for(EndpointType::Custom, task)).unwrap_or_default();
+    let body = serde_json::to_vec(&body_for(EndpointType::Custom, None, task)).unwrap_or_default();
     let now = time::OffsetDateTime::now_utc();
     let mut request = client
         .post(&endpoint.url)

@@ -56,7 +56,7 @@ pub fn router() -> Router<AdminState> {
 /// RFC 3339, `retry_schedule` in seconds; the credentials in its `url` and
 /// `headers` masked (see `input::mask_endpoint_url`, `input::mask_headers`).
 pub fn view(ep: &Endpoint) -> Value {
-    json!({
+    let mut view = json!({
         "id": ep.id,
         "bot_id": ep.bot_id,
         "name": ep.name,
@@ -71,7 +71,11 @@ pub fn view(ep: &Endpoint) -> Value {
         "headers": mask_headers(&ep.headers),
         "created_at": rfc3339(ep.created_at),
         "updated_at": rfc3339(ep.updated_at),
-    })
+    });
+    if let Some(mentions) = &ep.allowed_mentions {
+        view["allowed_mentions"] = mentions.clone();
+    }
+    view
 }
 
 fn delivery_view(d: Delivery) -> Value {
@@ -126,6 +130,7 @@ async fn create(
         max_attempts: checked.max_attempts,
         headers: checked.headers,
         failing_since: None,
+        allowed_mentions: checked.allowed_mentions,
         created_at: now,
         updated_at: now,
     };
@@ -188,6 +193,7 @@ async fn update(
     ep.retry_schedule = checked.retry_schedule;
     ep.max_attempts = checked.max_attempts;
     ep.headers = checked.headers;
+    ep.allowed_mentions = checked.allowed_mentions;
     if re_enabled {
         ep.disabled_reason = None;
         ep.failing_since = None;

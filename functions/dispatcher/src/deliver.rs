@@ -77,7 +77,12 @@ async fn attempt(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> Attem
 /// its own headers, then the event, attempt, depth, idempotency key and
 /// signature headers. A 3xx is told with its `Location` (masked).
 async fn send_once(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> AttemptResult {
-    let body = serde_json::to_vec(&body_for(endpoint.kind, d)).unwrap_or_default();
+    let body = serde_json::to_vec(&body_for(
+        endpoint.kind,
+        endpoint.allowed_mentions.as_ref(),
+        d,
+    ))
+    .unwrap_or_default();
     let now = svc.now();
     let mut req = match svc.outbound.request(reqwest::Method::POST, &endpoint.url) {
         Ok(r) => r,

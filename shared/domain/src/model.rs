@@ -333,6 +333,11 @@ pub struct Endpoint {
     /// When the current run of failures began; cleared by a success.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub failing_since: Option<OffsetDateTime>,
+    /// A `discord` endpoint's own Discord `allowed_mentions` object, sent
+    /// with every message as it is; `None` sends `{"parse": []}` (the
+    /// event's data pings no one). Only `discord` endpoints have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_mentions: Option<Value>,
     /// When the endpoint was created (RFC 3339 in JSON).
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

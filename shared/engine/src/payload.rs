@@ -11,14 +11,16 @@ use crate::platforms::{cut, discord, escape, slack, Cuts};
 /// The body an endpoint of `kind` receives for delivery `d`:
 /// - `custom`: `{"id", "event", "timestamp" (RFC 3339), "bot_id", "data"}`;
 /// - `discord`: `{"username": "Hooklane", "embeds": [one embed],
-///   "allowed_mentions": {"parse": []}}`, titled with the event, one field
-///   per top-level data field (see [`fields_of`]), the message id in the
-///   footer, cut to Discord's limits; the data pings no one;
+///   "allowed_mentions": …}`, titled with the event, one field per
+///   top-level data field (see [`fields_of`]), the message id in the
+///   footer, cut to Discord's limits; `allowed_mentions` is the endpoint's
+///   own (`allowed_mentions`, as it is) or `{"parse": []}`: the data pings
+///   no one;
 /// - `slack`: `{"text", "blocks"}`: the event and the compact data as the
 ///   fallback text, a header block, a section of up to 10 fields and a
 ///   context block with the message id and time, cut to Slack's limits;
 ///   the data's `&`, `<` and `>` are escaped in `mrkdwn` and `text`.
-pub fn body_for(kind: EndpointType, d: &DeliveryTask) -> Value {
+pub fn body_for(kind: EndpointType, allowed_mentions: Option<&Value>, d: &DeliveryTask) -> Value {
     let timestamp = rfc3339(d.timestamp);
     match kind {
         EndpointType::Custom => json!({
@@ -42,11 +44,12 @@ pub fn body_for(kind: EndpointType, d: &DeliveryTask) -> Value {
                 embed["fields"] = Value::Array(fields);
             }
             let mut cuts = Cuts::default();
-            // The event's data is the caller's: it pings no one.
+            // The event's data is the caller's: it pings no one, unless the
+            // endpoint says whom it may.
             json!({
                 "username": "Hooklane",
                 "embeds": discord::fit_embeds(vec![embed], &mut cuts),
-                "allowed_mentions": {"parse": []},
+                "allowed_mentions": allowed_mentions.cloned().unwrap_or_else(|| json!({"parse": []})),
             })
         }
         EndpointType::Slack => {
@@ -140,7 +143,7 @@ mod tests {
     fn each_endpoint_type_gets_its_own_body() {
         let d = deliver(json!({"name": "eu-1", "players": 12, "tags": ["pvp"]}));
         assert_eq!(
-            body_for(EndpointType::Custom, &d),
+            body_for(EndpointType::Custom, None, &d),
             json!({
                 "id": "msg_01J0000000000000000000000",
                 "event": "server.created",
@@ -150,7 +153,7 @@ mod tests {
             })
         );
         assert_eq!(
-            body_for(EndpointType::Discord, &d),
+            body_for(EndpointType::Discord, None, &d),
             json!({"username": "Hooklane", "embeds": [{
                 "title": "server.created",
                 "timestamp": "2026-03-01T12:00:00Z",
@@ -162,7 +165,7 @@ mod tests {
                 ],
             }], "allowed_mentions": {"parse": []}})
         );
-        let slack = body_for(EndpointType::Slack, &d);
+        let slack = body_for(EndpointType::Slack, None, &d);
         assert_eq!(
             slack["text"],
             r#"server.created: {"name":"eu-1","players":12,"tags":["pvp"]}"#
@@ -182,14 +185,23 @@ mod tests {
     fn values_in_discord_and_slack_endpoint_bodies_cannot_ping_or_link() {
         let d =
             deliver(json!({"note": "@everyone <!channel> Tom & Jerry", "<b>": "<https://x|y>"}));
-        let discord = body_for(EndpointType::Discord, &d);
+        let discord = body_for(EndpointType::Discord, None, &d);
         assert_eq!(discord["allowed_mentions"], json!({"parse": []}));
+        // An endpoint's own allowed_mentions goes as it is.
+        for own in [
+            json!({"parse": ["users"]}),
+            json!({"parse": [], "roles": ["12"]}),
+            json!({"parse": ["everyone"]}),
+        ] {
+            let body = body_for(EndpointType::Discord, Some(&own), &d);
+            assert_eq!(body["allowed_mentions"], own);
+        }
         let values = discord["embeds"][0]["fields"].to_string();
         assert!(
             values.contains("@everyone <!channel> Tom & Jerry"),
             "{values}"
         );
-        let slack = body_for(EndpointType::Slack, &d);
+        let slack = body_for(EndpointType::Slack, None, &d);
         let texts: Vec<&str> = slack["blocks"][1]["fields"]
             .as_array()
             .unwrap()
@@ -215,7 +227,7 @@ mod tests {
             .map(|i| (format!("field{i:02}"), Value::String("x".repeat(3000))))
             .collect();
         let d = deliver(Value::Object(many));
-        let discord = body_for(EndpointType::Discord, &d);
+        let discord = body_for(EndpointType::Discord, None, &d);
         let fields = discord["embeds"][0]["fields"].as_array().unwrap();
         assert!(fields.len() <= discord::FIELDS);
         assert!(fields
@@ -229,7 +241,7 @@ mod tests {
             })
             .sum();
         assert!(total <= discord::TOTAL, "{total}");
-        let slack = body_for(EndpointType::Slack, &d);
+        let slack = body_for(EndpointType::Slack, None, &d);
         let fields = slack["blocks"][1]["fields"].as_array().unwrap();
         assert_eq!(fields.len(), slack::SECTION_FIELDS);
         assert!(fields

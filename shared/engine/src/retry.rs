@@ -291,6 +291,7 @@ mod tests {
             max_attempts: 2,
             headers: Map::new(),
             failing_since,
+            allowed_mentions: None,
             created_at: at,
             updated_at: at,
         }

@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use super::action_url::check_action_url;
 use super::credentials::has_placeholder;
 use super::fields::{invalid, kind_of, Fields, MAX_LIST_ENTRIES};
+use super::fits;
 
 /// The most top-level actions a hook holds.
 pub const MAX_ACTIONS: usize = 50;
@@ -200,6 +201,7 @@ fn parse_action(
         "discord_message" => {
             url("webhook_url", walk)?;
             check_discord_message(&f)?;
+            fits::discord_message(&f)?;
             if let Some(name) = f.str("username")? {
                 // A templated name is checked when it renders (a bad one
                 // is left out then); a literal one is checked now.
@@ -209,15 +211,12 @@ fn parse_action(
                     }
                 }
             }
-            if let Some(mentions) = f.object("allowed_mentions")? {
-                check_allowed_mentions(&f, mentions)?;
-            }
+            f.allowed_mentions()?;
         }
         "discord_followup" => {
             check_discord_message(&f)?;
-            if let Some(mentions) = f.object("allowed_mentions")? {
-                check_allowed_mentions(&f, mentions)?;
-            }
+            fits::discord_message(&f)?;
+            f.allowed_mentions()?;
             let ephemeral = f.bool("ephemeral")?.unwrap_or(false);
             if ephemeral && f.bool("edit_original")?.unwrap_or(false) {
                 return Err(f.err(
@@ -228,9 +227,11 @@ fn parse_action(
         }
         "slack_message" => {
             url("webhook_url", walk)?;
-            if f.required_str("text", "the message text")?.is_empty() {
+            let text = f.required_str("text", "the message text")?;
+            if text.is_empty() {
                 return Err(f.err("text", "is empty"));
             }
+            fits::slack_text(&f, text)?;
             if let Some(blocks) = f.array("blocks")? {
                 if let Some(i) = blocks.iter().position(|b| !b.is_object()) {
                     return Err(f.err(&format!("blocks[{i}]"), "must be an object"));
@@ -248,10 +249,12 @@ fn parse_action(
             if !(chat.as_str().is_some_and(|s| !s.trim().is_empty()) || chat.is_i64()) {
                 return Err(f.err("chat_id", "must be a chat id or @channel name"));
             }
-            if f.required_str("text", "the message text")?.is_empty() {
+            let text = f.required_str("text", "the message text")?;
+            if text.is_empty() {
                 return Err(f.err("text", "is empty"));
             }
-            if let Some(mode) = f.str("parse_mode")? {
+            let parse_mode = f.str("parse_mode")?;
+            if let Some(mode) = parse_mode {
                 if !["HTML", "Markdown", "MarkdownV2"].contains(&mode) {
                     return Err(f.err(
                         "parse_mode",
@@ -259,6 +262,7 @@ fn parse_action(
                     ));
                 }
             }
+            fits::telegram_text(&f, text, parse_mode)?;
         }
         "set_variable" => {
             variable_name("name")?;
@@ -331,46 +335,6 @@ fn check_discord_message(f: &Fields<'_>) -> Result<(), ApiError> {
             return Err(f.err(&format!("embeds[{i}]"), "must be an object"));
         }
     }
-    Ok(())
-}
-
-/// Checks a `discord_message`'s `allowed_mentions` as Discord takes it:
-/// `parse` (a list of `users`, `roles`, `everyone`), `users` and `roles`
-/// (up to 100 ids each, not together with the same kind in `parse`),
-/// `replied_user` (a boolean).
-fn check_allowed_mentions(f: &Fields<'_>, m: &Map<String, Value>) -> Result<(), ApiError> {
-    let at = f.path("allowed_mentions");
-    let m_f = Fields::new(m, at, ErrorCode::InvalidAction);
-    m_f.only(
-        &["parse", "users", "roles", "replied_user"],
-        "`allowed_mentions`",
-    )?;
-    let parse = m_f.strings("parse", 3)?.unwrap_or_default();
-    for (i, p) in parse.iter().enumerate() {
-        if !["users", "roles", "everyone"].contains(&p.as_str()) {
-            return Err(m_f.err(
-                &format!("parse[{i}]"),
-                format!("is `{p}`; it is users, roles or everyone"),
-            ));
-        }
-    }
-    for kind in ["users", "roles"] {
-        if let Some(ids) = m_f.strings(kind, 100)? {
-            if let Some(i) = ids
-                .iter()
-                .position(|id| id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()))
-            {
-                return Err(m_f.err(&format!("{kind}[{i}]"), "is not a Discord id (digits)"));
-            }
-            if parse.iter().any(|p| p == kind) {
-                return Err(m_f.err(
-                    kind,
-                    format!("cannot be given with `{kind}` in `parse` (Discord refuses both)"),
-                ));
-            }
-        }
-    }
-    m_f.bool("replied_user")?;
     Ok(())
 }
 

@@ -39,6 +39,7 @@ const ENDPOINT_FIELDS: &[&str] = &[
     "retry_schedule",
     "max_attempts",
     "headers",
+    "allowed_mentions",
 ];
 
 /// Headers an endpoint's own `headers` may not set.
@@ -80,6 +81,9 @@ pub struct CheckedEndpoint {
     pub max_attempts: u32,
     /// Extra headers sent with each delivery, name to text value.
     pub headers: Map<String, Value>,
+    /// A `discord` endpoint's own `allowed_mentions` object (checked as
+    /// Discord takes it); `None` when left out.
+    pub allowed_mentions: Option<Value>,
 }
 
 /// Checks an endpoint secret: `whsec_` followed by the base64 of 24 to 64
@@ -195,6 +199,10 @@ pub async fn check_endpoint(
             return Err(f.err(&format!("headers.{k}"), "must be a text value"));
         }
     }
+    let allowed_mentions = f.allowed_mentions()?;
+    if allowed_mentions.is_some() && kind != EndpointType::Discord {
+        return Err(f.err("allowed_mentions", "goes with discord endpoints only"));
+    }
     Ok(CheckedEndpoint {
         name,
         kind,
@@ -205,6 +213,7 @@ pub async fn check_endpoint(
         retry_schedule,
         max_attempts,
         headers,
+        allowed_mentions,
     })
 }
 

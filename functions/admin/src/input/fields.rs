@@ -135,6 +135,53 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The field `allowed_mentions`, when given: a Discord `allowed_mentions`
+    /// object as Discord takes it (<https://discord.com/developers/docs/resources/message#allowed-mentions-object>):
+    /// `parse` (a list of `users`, `roles`, `everyone`), `users` and `roles`
+    /// (up to 100 ids each, not together with the same kind in `parse`),
+    /// `replied_user` (a boolean). Answers it as given.
+    ///
+    /// # Errors
+    /// 400 under this object's code naming the part at fault
+    /// (`allowed_mentions.parse[1]`, `allowed_mentions.users`, …).
+    pub(super) fn allowed_mentions(&self) -> Result<Option<Value>, ApiError> {
+        let Some(m) = self.object("allowed_mentions")? else {
+            return Ok(None);
+        };
+        let m_f = Fields::new(m, self.path("allowed_mentions"), self.code);
+        m_f.only(
+            &["parse", "users", "roles", "replied_user"],
+            "`allowed_mentions`",
+        )?;
+        let parse = m_f.strings("parse", 3)?.unwrap_or_default();
+        for (i, p) in parse.iter().enumerate() {
+            if !["users", "roles", "everyone"].contains(&p.as_str()) {
+                return Err(m_f.err(
+                    &format!("parse[{i}]"),
+                    format!("is `{p}`; it is users, roles or everyone"),
+                ));
+            }
+        }
+        for kind in ["users", "roles"] {
+            if let Some(ids) = m_f.strings(kind, 100)? {
+                if let Some(i) = ids
+                    .iter()
+                    .position(|id| id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    return Err(m_f.err(&format!("{kind}[{i}]"), "is not a Discord id (digits)"));
+                }
+                if parse.iter().any(|p| p == kind) {
+                    return Err(m_f.err(
+                        kind,
+                        format!("cannot be given with `{kind}` in `parse` (Discord refuses both)"),
+                    ));
+                }
+            }
+        }
+        m_f.bool("replied_user")?;
+        Ok(Some(Value::Object(m.clone())))
+    }
+
     /// The required field `key` as an RFC 3339 time.
     ///
     /// # Errors

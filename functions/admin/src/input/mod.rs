@@ -7,7 +7,8 @@
 //!   unknown and read-only fields, PATCH merges);
 //! - `bot`, `signed_url`, `portal`: the small bodies of those routes;
 //! - `hook`, `hook_auth`, `actions`, `action_url`: a hook, its auth, its
-//!   actions and their target URLs;
+//!   actions and their target URLs; `fits`: chat texts whose literal part
+//!   is already over the platform's limit;
 //! - `endpoint`: an endpoint and its rotation and recovery bodies;
 //! - `credentials`: credentials masked in what is read back, and the
 //!   keep-rule of a PATCH that sends them back masked.
@@ -18,6 +19,7 @@ mod bot;
 mod credentials;
 mod endpoint;
 mod fields;
+mod fits;
 mod hook;
 mod hook_auth;
 mod portal;

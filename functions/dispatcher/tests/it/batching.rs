@@ -70,6 +70,7 @@ async fn a_fan_out_queues_its_delivery_jobs_in_one_batch() {
                 max_attempts: 2,
                 headers: serde_json::Map::new(),
                 failing_since: None,
+                allowed_mentions: None,
                 created_at: now,
                 updated_at: now,
             })

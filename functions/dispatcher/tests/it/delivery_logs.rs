@@ -36,6 +36,7 @@ async fn one_attempt(reply: Reply, max_attempts: u32) -> String {
         max_attempts,
         headers: serde_json::Map::new(),
         failing_since: None,
+        allowed_mentions: None,
         created_at: now,
         updated_at: now,
     };

@@ -169,6 +169,7 @@ async fn a_delivery_two_hours_out_waits_in_the_queue_then_goes_out(
         max_attempts: 2,
         headers: serde_json::Map::new(),
         failing_since: None,
+        allowed_mentions: None,
         created_at: start,
         updated_at: start,
     };

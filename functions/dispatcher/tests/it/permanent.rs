@@ -159,6 +159,7 @@ async fn a_delivery_answered_404_is_not_retried_and_carries_the_message_id_as_ke
         max_attempts: 3,
         headers: serde_json::Map::new(),
         failing_since: None,
+        allowed_mentions: None,
         created_at: now,
         updated_at: now,
     };

@@ -82,6 +82,7 @@ pub fn endpoint(bot: &BotId) -> Endpoint {
         max_attempts: 3,
         headers: Default::default(),
         failing_since: None,
+        allowed_mentions: None,
         created_at: now(),
         updated_at: now(),
     }

@@ -175,6 +175,9 @@ pub async fn endpoints_and_their_deliveries_go_together(store: &dyn Store) {
 
     ep.enabled = false;
     ep.disabled_reason = Some("410 Gone".into());
+    // A discord endpoint's own allowed_mentions is kept as it was sent.
+    ep.kind = hooklane_domain::EndpointType::Discord;
+    ep.allowed_mentions = Some(serde_json::json!({"parse": ["users"], "roles": ["12"]}));
     store.update_endpoint(&ep).await.unwrap();
     assert_eq!(
         store.get_endpoint(&b, &ep.id).await.unwrap(),
