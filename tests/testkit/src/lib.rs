@@ -1,7 +1,8 @@
 //! Test helpers shared by the workspace's integration and end-to-end tests:
 //! a sink HTTP server on loopback that records what it receives, a running
-//! `hooklane dev` process, the moto endpoint for the AWS backend's tests and
-//! `on_every_backend!`, which writes one test per backend.
+//! `hooklane dev` process, the moto endpoint for the AWS backend's tests,
+//! `on_every_backend!`, which writes one test per backend, and the embedded
+//! backend with its services for in-process tests ([`Embedded`]).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -15,7 +16,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+pub mod embedded;
 mod own_moto;
+pub use embedded::Embedded;
 pub use own_moto::OwnMoto;
 
 // ------------------------------------------------------------------ moto

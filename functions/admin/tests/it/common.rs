@@ -1,15 +1,14 @@
 //! The admin router over a real SQLite store and queue in a temporary
 //! directory, and request helpers that drive it with `oneshot`.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use hooklane_admin::{router, AdminAuth, AdminState};
 use hooklane_runtime::config::Settings;
 use hooklane_runtime::Services;
-use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
+use hooklane_store::sqlite::Sqlite;
+use hooklane_testkit::Embedded;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -34,14 +33,7 @@ pub fn spawn_app() -> App {
 }
 
 pub fn spawn_app_with(settings: Settings) -> App {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let db = Sqlite::open(
-        &dir.path().join("hooklane.db"),
-        SqliteQueueSettings::default(),
-    )
-    .expect("the SQLite store opens");
-    let svc = Services::new(Arc::new(db.clone()), Arc::new(db.clone()), settings)
-        .expect("services build");
+    let Embedded { dir, db, svc } = Embedded::start(settings);
     let router = router(AdminState {
         svc: svc.clone(),
         auth: AdminAuth::Token(TOKEN.into()),

@@ -22,7 +22,7 @@ use hooklane_dispatcher::DispatchError;
 use hooklane_domain::{Envelope, Job, RunStatus};
 use hooklane_runtime::config::Settings;
 use hooklane_runtime::Services;
-use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
+use hooklane_store::sqlite::SqliteQueueSettings;
 use hooklane_store::sqs::SqsQueue;
 use hooklane_store::{Page, Queue, QueueError, Received};
 use hooklane_testkit::{moto, unique};
@@ -51,12 +51,10 @@ fn panics_on_boom(
 /// A bot and a hook with one `log` action on SQLite, the queue moving a
 /// message to its dead-letter table after `max_receives` receives.
 async fn setup(max_receives: u32) -> (Setup, hooklane_domain::Hook) {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = SqliteQueueSettings {
+    let (dir, db) = hooklane_testkit::embedded::sqlite_with(SqliteQueueSettings {
         max_receives,
         ..SqliteQueueSettings::default()
-    };
-    let db = Sqlite::open(&dir.path().join("h.db"), settings).unwrap();
+    });
     let setup = Setup::on(dir, Arc::new(db.clone()), Arc::new(db), Settings::default()).await;
     let hook = setup
         .hook(json!([{"type": "log", "message": "ran {payload.n}"}]))
@@ -269,8 +267,7 @@ impl Queue for DownQueue {
 
 #[tokio::test]
 async fn a_message_that_failed_while_the_queue_was_down_is_handed_back_once_it_answers() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Sqlite::open(&dir.path().join("h.db"), SqliteQueueSettings::default()).unwrap();
+    let (dir, db) = hooklane_testkit::embedded::sqlite();
     let queue = Arc::new(DownQueue {
         inner: Arc::new(db.clone()),
         down: AtomicUsize::new(3),
@@ -334,12 +331,11 @@ async fn on_sqs_a_failed_record_is_visible_again_in_seconds_and_its_last_failure
         .await
         .expect("create the queues");
     let (setup, _hook) = setup(5).await;
-    let svc = Services::new(
+    let svc = hooklane_testkit::embedded::services(
         setup.store.clone(),
         Arc::new(queue.clone()),
         Settings::default(),
-    )
-    .unwrap();
+    );
     queue
         .send("not an envelope: poison-body-51c2", Duration::ZERO)
         .await

@@ -9,8 +9,8 @@ use hooklane_domain::envelope::{HookCall, InboundRequest};
 use hooklane_domain::{Bot, BotId, CallId, Envelope, Hook, HookAuth, HookId, Job, RunStatus};
 use hooklane_runtime::config::Settings;
 use hooklane_runtime::Services;
-use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
 use hooklane_store::{Page, Store};
+use hooklane_testkit::Embedded;
 use serde_json::json;
 
 fn hook(bot: &BotId) -> Hook {
@@ -92,9 +92,8 @@ async fn a_bad_record_is_reported_alone_and_the_good_ones_run() {
 
 #[tokio::test]
 async fn the_batch_response_serializes_as_lambda_expects() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Sqlite::open(&dir.path().join("h.db"), SqliteQueueSettings::default()).unwrap();
-    let svc = Services::new(Arc::new(db.clone()), Arc::new(db), Settings::default()).unwrap();
+    let embedded = Embedded::start(Settings::default());
+    let svc = embedded.svc.clone();
     let fixture = include_str!("../fixtures/sqs-event.json");
     let event: SqsEvent = serde_json::from_str(fixture).unwrap();
     let response = hooklane_dispatcher::handle_batch(&svc, event).await;
@@ -114,10 +113,8 @@ async fn the_batch_response_serializes_as_lambda_expects() {
 async fn setup(
     actions: Option<serde_json::Value>,
 ) -> (tempfile::TempDir, Services, Arc<dyn Store>, BotId, Hook) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Sqlite::open(&dir.path().join("h.db"), SqliteQueueSettings::default()).unwrap();
-    let store: Arc<dyn Store> = Arc::new(db.clone());
-    let svc = Services::new(store.clone(), Arc::new(db), Settings::default()).unwrap();
+    let Embedded { dir, db, svc } = Embedded::start(Settings::default());
+    let store: Arc<dyn Store> = Arc::new(db);
     let bot = BotId::generate();
     store
         .create_bot(&Bot {

@@ -22,7 +22,6 @@ use hooklane_domain::{
 use hooklane_runtime::config::Settings;
 use hooklane_runtime::Services;
 use hooklane_store::dynamodb::DynamoStore;
-use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
 use hooklane_store::sqs::SqsQueue;
 use hooklane_store::{Page, Queue, QueueError, Received, Store};
 use hooklane_testkit::{moto, unique, Sink};
@@ -140,8 +139,7 @@ async fn a_delivery_two_hours_out_waits_in_the_queue_then_goes_out(
         allow_private_targets: true,
         ..Settings::default()
     };
-    let svc = Services::new(store.clone(), queue.clone(), settings)
-        .unwrap()
+    let svc = hooklane_testkit::embedded::services(store.clone(), queue.clone(), settings)
         .with_clock(Arc::new(clock.clone()));
 
     let bot = BotId::generate();
@@ -259,12 +257,7 @@ async fn a_delivery_two_hours_out_waits_in_the_queue_then_goes_out(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_delivery_two_hours_out_goes_out_when_due_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Sqlite::open(
-        &dir.path().join("hooklane.db"),
-        SqliteQueueSettings::default(),
-    )
-    .unwrap();
+    let (_dir, db) = hooklane_testkit::embedded::sqlite();
     a_delivery_two_hours_out_waits_in_the_queue_then_goes_out(Arc::new(db.clone()), Arc::new(db))
         .await;
 }

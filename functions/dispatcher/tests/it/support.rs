@@ -8,7 +8,6 @@ use hooklane_domain::envelope::{HookCall, InboundRequest};
 use hooklane_domain::{Bot, BotId, CallId, Envelope, Hook, HookAuth, HookId, Job};
 use hooklane_runtime::config::Settings;
 use hooklane_runtime::Services;
-use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
 use hooklane_store::{Queue, Store};
 use serde_json::{json, Value};
 
@@ -27,8 +26,7 @@ pub struct Setup {
 impl Setup {
     /// A fresh SQLite file and a bot; `settings` as given.
     pub async fn new(settings: Settings) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Sqlite::open(&dir.path().join("h.db"), SqliteQueueSettings::default()).unwrap();
+        let (dir, db) = hooklane_testkit::embedded::sqlite();
         Self::on(dir, Arc::new(db.clone()), Arc::new(db), settings).await
     }
 
@@ -40,7 +38,7 @@ impl Setup {
         settings: Settings,
     ) -> Self {
         let calls = Calls::default();
-        let svc = Services::new(
+        let svc = hooklane_testkit::embedded::services(
             Arc::new(CountingStore {
                 inner: store.clone(),
                 calls: calls.clone(),
@@ -50,8 +48,7 @@ impl Setup {
                 calls: calls.clone(),
             }),
             settings,
-        )
-        .unwrap();
+        );
         let bot = BotId::generate();
         store
             .create_bot(&Bot {

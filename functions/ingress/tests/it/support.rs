@@ -18,8 +18,7 @@ use hooklane_domain::{
 };
 use hooklane_ingress::{router, IngressState};
 use hooklane_runtime::config::Settings;
-use hooklane_runtime::Services;
-use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
+use hooklane_store::sqlite::Sqlite;
 use hooklane_store::{Queue, Store};
 use hooklane_web::ClientIp;
 use serde_json::{json, Value};
@@ -227,20 +226,15 @@ pub(crate) fn hooks() -> Vec<Hook> {
 
 impl Ingress {
     pub(crate) async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Sqlite::open(
-            &dir.path().join("hooklane.db"),
-            SqliteQueueSettings::default(),
-        )
-        .unwrap();
+        let (dir, db) = hooklane_testkit::embedded::sqlite();
         let store = Arc::new(db);
         // A whole minute, so a rate-limit window of 2 s starts exactly now.
         let real = OffsetDateTime::now_utc().unix_timestamp();
         let now = real - real % 60;
         let clock = ManualClock::new(OffsetDateTime::from_unix_timestamp(now).unwrap());
-        let svc = Services::new(store.clone(), store.clone(), Settings::default())
-            .unwrap()
-            .with_clock(Arc::new(clock.clone()));
+        let svc =
+            hooklane_testkit::embedded::services(store.clone(), store.clone(), Settings::default())
+                .with_clock(Arc::new(clock.clone()));
 
         let key = hooklane_auth::api_key::generate();
         let other_key = hooklane_auth::api_key::generate();

@@ -2,8 +2,6 @@
 //! failure semantics and effect tracking, conditions, variable arithmetic,
 //! atomic updates, publish loop protection and placeholder typing.
 
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use hooklane_domain::envelope::{DEPTH_HEADER, MAX_PUBLISH_DEPTH};
@@ -11,29 +9,19 @@ use hooklane_domain::{ActionSpec, ActionStatus, BotId, Envelope, Job};
 use hooklane_engine::actions::{run_actions, Outcome, RunState};
 use hooklane_runtime::config::Settings;
 use hooklane_runtime::Services;
-use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
 use hooklane_template::Context;
-use hooklane_testkit::{free_addr, Reply, Sink};
+use hooklane_testkit::{free_addr, Embedded, Reply, Sink};
 use serde_json::{json, Map, Value};
 
 /// Services on a fresh SQLite file, calling out to loopback.
 pub(crate) struct Engine {
     svc: Services,
     bot: BotId,
-    dir: PathBuf,
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+    _embedded: Embedded,
 }
 
 impl Engine {
     pub(crate) fn new(sink: &Sink) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("hooklane-engine-test-{}", rand::random::<u64>()));
-        let db = Sqlite::open(&dir.join("hooklane.db"), SqliteQueueSettings::default()).unwrap();
         let settings = Settings {
             allow_private_targets: true,
             telegram_api_base: sink.url(""),
@@ -41,11 +29,11 @@ impl Engine {
             outbound_timeout: Duration::from_secs(5),
             ..Default::default()
         };
-        let svc = Services::new(Arc::new(db.clone()), Arc::new(db), settings).unwrap();
+        let embedded = Embedded::start(settings);
         Self {
-            svc,
+            svc: embedded.svc.clone(),
             bot: BotId::parse("engine-test-bot").unwrap(),
-            dir,
+            _embedded: embedded,
         }
     }
 
