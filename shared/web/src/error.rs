@@ -6,6 +6,7 @@
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hooklane_auth::portal::PortalTokenError;
+use hooklane_auth::signature::TelegramTokenError;
 use hooklane_auth::signed_url::BadUrlKey;
 use hooklane_auth::{GenericError, SignatureError, SignedUrlError};
 use hooklane_domain::{InvalidEvent, InvalidId, InvalidIdempotencyKey};
@@ -289,6 +290,13 @@ impl From<InvalidIdempotencyKey> for ApiError {
 /// 401 `unauthorized` with the error's text (it never repeats a signature).
 impl From<SignatureError> for ApiError {
     fn from(e: SignatureError) -> Self {
+        Self::unauthorized(e.to_string())
+    }
+}
+
+/// 401 `unauthorized` with the error's text (it never repeats the token).
+impl From<TelegramTokenError> for ApiError {
+    fn from(e: TelegramTokenError) -> Self {
         Self::unauthorized(e.to_string())
     }
 }

@@ -38,7 +38,7 @@ pub use discord::{discord_public_key, verify_discord};
 pub use generic::{Generic, GenericError, MAX_PREFIX_BYTES};
 pub use sign::sign;
 pub use standard::{generate_endpoint_secret, standard_key, standard_sign};
-pub use telegram::{is_telegram_secret_token, verify_telegram};
+pub use telegram::{is_telegram_secret_token, verify_telegram, TelegramTokenError};
 pub use twilio::{twilio_sign, verify_twilio};
 
 /// Checks `body` and `headers` against `secret` under `scheme`.
