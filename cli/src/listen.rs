@@ -176,6 +176,7 @@ fn local_endpoint(bot: &BotId, url: &str, secret: &str) -> Endpoint {
         retry_schedule: vec![],
         max_attempts: 1,
         headers: Default::default(),
+        rate_limit: None,
         failing_since: None,
         allowed_mentions: None,
         created_at: now,
@@ -199,6 +200,7 @@ fn task(message: &Value, bot: &BotId, endpoint: &EndpointId) -> Option<DeliveryT
         previous: None,
         depth: 0,
         force: false,
+        throttled: 0,
     })
 }
 

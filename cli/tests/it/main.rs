@@ -7,7 +7,7 @@
 //! `dev_server` (`hooklane dev` as a server others reach), `bodies` (bodies
 //! as senders send them), `platforms` (a Discord slash command, a Telegram
 //! bot and a Twilio SMS end to end; `hooklane telegram set-webhook`),
-//! `storage_faults` (crashes, a full disk, a frozen or
+//! `throttling` (a burst to a rate-limited endpoint), `storage_faults` (crashes, a full disk, a frozen or
 //! dead AWS backend), `log_secrets` (every auth scheme and action at trace,
 //! the whole output scanned for every secret), `console` (the web console in
 //! a headless browser), `commands` (`tail`, `listen`, `trigger` and the
@@ -31,3 +31,4 @@ mod outbound;
 mod platforms;
 mod storage_faults;
 mod template;
+mod throttling;

@@ -69,6 +69,7 @@ pub fn view(ep: &Endpoint) -> Value {
         "retry_schedule": ep.retry_schedule,
         "max_attempts": ep.max_attempts,
         "headers": mask_headers(&ep.headers),
+        "rate_limit": ep.rate_limit,
         "created_at": rfc3339(ep.created_at),
         "updated_at": rfc3339(ep.updated_at),
     });
@@ -129,6 +130,7 @@ async fn create(
         retry_schedule: checked.retry_schedule,
         max_attempts: checked.max_attempts,
         headers: checked.headers,
+        rate_limit: checked.rate_limit,
         failing_since: None,
         allowed_mentions: checked.allowed_mentions,
         created_at: now,
@@ -194,6 +196,7 @@ async fn update(
     ep.max_attempts = checked.max_attempts;
     ep.headers = checked.headers;
     ep.allowed_mentions = checked.allowed_mentions;
+    ep.rate_limit = checked.rate_limit;
     if re_enabled {
         ep.disabled_reason = None;
         ep.failing_since = None;
@@ -304,6 +307,7 @@ async fn replay(
         previous: None,
         depth: 0,
         force: true,
+        throttled: 0,
     });
     enqueue_now(state, job).await?;
     Ok(true)

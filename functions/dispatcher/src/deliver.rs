@@ -1,6 +1,10 @@
-//! One delivery attempt: the signed POST to one endpoint, its row in the
-//! delivery log, the endpoint's failure state and the next attempt's
-//! scheduling (the rules themselves are in `hooklane_engine::retry`).
+//! One delivery attempt: the endpoint's rate first (a delivery over it
+//! waits, not counted as an attempt; see `hooklane_engine::throttle`), the
+//! signed POST to the endpoint, its row in the delivery log, the endpoint's
+//! failure state and the next attempt's scheduling (the rules themselves
+//! are in `hooklane_engine::retry`). Any 429 slows the endpoint down for
+//! its `Retry-After`; to an endpoint with a rate it is waited out without
+//! counting as an attempt, up to [`MAX_THROTTLED`] times.
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +18,7 @@ use hooklane_engine::payload::body_for;
 use hooklane_engine::platforms::cut;
 use hooklane_engine::retry::{self, apply_outcome, retry_delay, Outcome};
 use hooklane_engine::signing::signature_headers;
+use hooklane_engine::throttle;
 use hooklane_runtime::metrics;
 use hooklane_runtime::outbound::{bounded_text, describe_send_error, refused_target};
 use hooklane_runtime::Services;
@@ -286,6 +291,55 @@ fn log_attempt(row: &Delivery, outcome: Outcome, ms: u64) {
     );
 }
 
+/// How many 429 answers to one attempt are waited out before a 429 counts
+/// as a failed attempt like any other (an endpoint that only ever answers
+/// 429 is not retried forever).
+pub const MAX_THROTTLED: u32 = 20;
+
+/// An attempt that an endpoint with a rate answered 429 (too many
+/// requests), the endpoint already slowed down for `wait` (its
+/// `Retry-After`, 1 s without one): the answer is logged as a `failed` row
+/// saying when it is sent again, and the same attempt is queued again after
+/// that wait, with its `throttled` count one higher. The endpoint's failure
+/// state is left as it was. (An endpoint without a rate, its own or its
+/// type's, takes a 429 as a failed attempt, retried after `Retry-After`.)
+///
+/// # Errors
+/// A store or queue error writing the row or queuing the send.
+async fn throttled(
+    svc: &Services,
+    d: DeliveryTask,
+    wait: Duration,
+    result: AttemptResult,
+    triggered_at: time::OffsetDateTime,
+) -> anyhow::Result<()> {
+    let until = svc.now() + wait;
+    let row = Delivery {
+        http_status: Some(429),
+        error: Some(format!(
+            "the endpoint answered 429 (too many requests); sent again in {} ms, not counted as an attempt",
+            wait.as_millis()
+        )),
+        response_time_ms: Some(result.elapsed_ms),
+        next_attempt_at: Some(until),
+        ..log_row(&d, DeliveryStatus::Failed, triggered_at)
+    };
+    write_row(svc, &row).await?;
+    tracing::info!(
+        wait_ms = wait.as_millis() as u64,
+        "the endpoint answered 429; slowed down, the attempt is sent again"
+    );
+    metrics::count("DeliveryThrottled", &[]);
+    let again = DeliveryTask {
+        throttled: d.throttled + 1,
+        previous: Some(row.id.clone()),
+        ..d
+    };
+    svc.enqueue(Envelope::now(Job::Deliver(again)), wait)
+        .await?;
+    Ok(())
+}
+
 /// Performs one attempt, updates the endpoint's state, logs the attempt and
 /// schedules the next one when it failed and another is due.
 ///
@@ -315,8 +369,28 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
         tracing::info!("the endpoint is disabled; the delivery is dropped");
         return Ok(());
     }
+    let target = throttle::endpoint_target(&endpoint);
+    let rate = throttle::endpoint_rate(&endpoint);
+    if let Some(wait) = throttle::acquire(svc, &d.bot_id, &target, rate, svc.now()).await? {
+        // Not an attempt: no row, no state, the same attempt number later.
+        tracing::debug!(
+            wait_ms = wait.as_millis() as u64,
+            "over the endpoint's rate; sent again later"
+        );
+        metrics::count("DeliveryThrottled", &[]);
+        svc.enqueue(Envelope::now(Job::Deliver(d)), wait).await?;
+        return Ok(());
+    }
     let triggered_at = svc.now();
     let result = attempt(svc, &endpoint, &d).await;
+    if result.http_status == Some(429) {
+        let wait = result.retry_after.unwrap_or(throttle::DEFAULT_SLOW_DOWN);
+        throttle::slow_down(&d.bot_id, &target, svc.now() + wait);
+        // With a rate to keep, a 429 says "slower", not "failed".
+        if rate.is_some() && d.throttled < MAX_THROTTLED {
+            return throttled(svc, d, wait, result, triggered_at).await;
+        }
+    }
     let outcome = result.outcome();
     let endpoint = save_state(svc, endpoint, outcome, triggered_at).await;
     let retry = retry::retries(outcome, d.attempt, &endpoint, d.force);

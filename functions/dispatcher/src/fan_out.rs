@@ -74,6 +74,7 @@ pub async fn fan_out(svc: &Services, publish: Publish) -> anyhow::Result<()> {
             previous: None,
             depth: publish.depth,
             force: publish.only_endpoint.is_some(),
+            throttled: 0,
         });
         jobs.push((Envelope::now(job).to_json(), Duration::ZERO));
     }

@@ -197,6 +197,15 @@ pub struct DeliveryTask {
     /// Deliver even to a disabled endpoint (test sends and replays).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub force: bool,
+    /// How many times the endpoint answered this attempt 429 (too many
+    /// requests): such an answer is waited out and sent again without
+    /// counting as an attempt, up to a limit.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub throttled: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

@@ -187,16 +187,46 @@ impl HookAuth {
     }
 }
 
-/// A hook's rate: fixed windows of `burst / per_second` seconds (at least
-/// 1 s), each taking `burst` calls, counted across every instance. The
-/// average rate is `per_second`; at a window's edge up to twice `burst` can
-/// pass in one window's length. JSON: `{"per_second": 10, "burst": 20}`.
+/// A hook's or an endpoint's rate: fixed windows of `burst / per_second`
+/// seconds (a hook's at least 1 s, an outbound target's at least 100 ms),
+/// each taking `burst` calls or sends, counted across every instance. The average rate is
+/// `per_second`; at a window's edge up to twice `burst` can pass in one
+/// window's length. JSON: `{"per_second": 10, "burst": 20}`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RateLimit {
     /// The average rate, in calls per second.
     pub per_second: f64,
     /// The calls one window takes.
     pub burst: u32,
+}
+
+/// One window of a [`RateLimit`]: its number (milliseconds since the Unix
+/// epoch divided by its length, so consecutive windows count up), its
+/// length and when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The window's number.
+    pub number: i64,
+    /// Its length in milliseconds.
+    pub length_ms: i64,
+    /// When it ends, in milliseconds since the Unix epoch.
+    pub ends_ms: i64,
+}
+
+impl RateLimit {
+    /// The window `now` falls in, `burst / per_second` seconds long but at
+    /// least `min_ms` milliseconds.
+    pub fn window_at(&self, now: OffsetDateTime, min_ms: i64) -> Window {
+        let length_ms = ((f64::from(self.burst.max(1)) / self.per_second.max(0.001)) * 1000.0)
+            .max(min_ms.max(1) as f64) as i64;
+        let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+        let number = now_ms / length_ms;
+        Window {
+            number,
+            length_ms,
+            ends_ms: (number + 1) * length_ms,
+        }
+    }
 }
 
 /// What a hook answers once the call is queued.
@@ -330,6 +360,10 @@ pub struct Endpoint {
     /// Extra request headers sent with every delivery: names to text values.
     #[serde(default)]
     pub headers: Map<String, Value>,
+    /// How fast deliveries may go out to it; `None` takes the default of
+    /// its type (Discord's and Slack's published limits; none for custom).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
     /// When the current run of failures began; cleared by a success.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub failing_since: Option<OffsetDateTime>,

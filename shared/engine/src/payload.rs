@@ -136,6 +136,7 @@ mod tests {
             previous: None,
             depth: 0,
             force: false,
+            throttled: 0,
         }
     }
 

@@ -290,6 +290,7 @@ mod tests {
             retry_schedule: vec![1],
             max_attempts: 2,
             headers: Map::new(),
+            rate_limit: None,
             failing_since,
             allowed_mentions: None,
             created_at: at,

@@ -33,7 +33,7 @@ use std::fmt::Display;
 
 use hooklane_domain::IdempotencyKey;
 
-use crate::ports::{ClaimScope, RateWindow};
+use crate::ports::{ClaimScope, RateSubject, RateWindow};
 
 /// The sort key of a bot record in its own partition.
 pub(crate) const BOT_SK: &str = "BOT";
@@ -125,11 +125,19 @@ pub(crate) fn deliveries_of_bot(bot: impl Display) -> String {
     format!("DLV#{bot}#")
 }
 
-/// `CTR#rate:{bot}:{hook}:{window}`: the partition of one hook's call count
-/// in one rate window (sort key [`COUNTER_SK`]).
+/// `CTR#rate:{bot}:{hook}:{window}` (a hook's calls) or
+/// `CTR#rate:{bot}:target:{target}:{window}` (sends to one target): the
+/// partition of one count in one rate window (sort key [`COUNTER_SK`]).
 pub(crate) fn counter_pk(window: &RateWindow<'_>) -> String {
-    let RateWindow { bot, hook, window } = window;
-    format!("CTR#rate:{bot}:{hook}:{window}")
+    let RateWindow {
+        bot,
+        subject,
+        window,
+    } = window;
+    match subject {
+        RateSubject::Hook(hook) => format!("CTR#rate:{bot}:{hook}:{window}"),
+        RateSubject::Target(target) => format!("CTR#rate:{bot}:target:{target}:{window}"),
+    }
 }
 
 #[cfg(test)]
@@ -154,9 +162,14 @@ mod tests {
         assert_eq!(claim_sk(&ClaimScope::Publish, &abc), "IDEM#publish:abc");
         let window = RateWindow {
             bot: &bot,
-            hook: &hook,
+            subject: RateSubject::Hook(&hook),
             window: 42,
         };
         assert_eq!(counter_pk(&window), "CTR#rate:bot_01:hk_01:42");
+        let target = RateWindow {
+            subject: RateSubject::Target("ep_01"),
+            ..window
+        };
+        assert_eq!(counter_pk(&target), "CTR#rate:bot_01:target:ep_01:42");
     }
 }

@@ -62,13 +62,26 @@ pub enum ClaimScope<'a> {
     Publish,
 }
 
-/// One fixed rate-limit window of one hook: the thing a counter counts.
+/// What a rate counter counts: one hook's calls, or the sends of the bot
+/// to one outbound target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateSubject<'a> {
+    /// Inbound calls of this hook.
+    Hook(&'a HookId),
+    /// Outbound sends to one target: an endpoint's id (`ep_…`), or a digest
+    /// naming a chat target (never a credential), at most 128 characters of
+    /// `[A-Za-z0-9_:.-]`.
+    Target(&'a str),
+}
+
+/// One fixed rate-limit window of one hook or target: the thing a counter
+/// counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateWindow<'a> {
-    /// The bot owning the hook.
+    /// The bot owning the hook or sending to the target.
     pub bot: &'a BotId,
-    /// The hook whose calls are counted.
-    pub hook: &'a HookId,
+    /// What is counted.
+    pub subject: RateSubject<'a>,
     /// The window's number: milliseconds since the Unix epoch divided by the
     /// window's length in milliseconds (so consecutive windows count up).
     pub window: i64,

@@ -1,11 +1,11 @@
 //! An outbound endpoint's body (name, type, URL, events, secret, retry
-//! schedule, attempts, headers) and the bodies of its secret rotation and
+//! schedule, attempts, headers, rate limit) and the bodies of its secret rotation and
 //! its recovery of failed deliveries.
 
 use super::action_url::check_target_at;
 use base64::Engine as _;
 use hooklane_domain::EventFilter;
-use hooklane_domain::{Endpoint, EndpointType};
+use hooklane_domain::{Endpoint, EndpointType, RateLimit};
 use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
 
@@ -40,6 +40,7 @@ const ENDPOINT_FIELDS: &[&str] = &[
     "max_attempts",
     "headers",
     "allowed_mentions",
+    "rate_limit",
 ];
 
 /// Headers an endpoint's own `headers` may not set.
@@ -84,6 +85,8 @@ pub struct CheckedEndpoint {
     /// A `discord` endpoint's own `allowed_mentions` object (checked as
     /// Discord takes it); `None` when left out.
     pub allowed_mentions: Option<Value>,
+    /// How fast deliveries may go out; `None` for the type's default.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// Checks an endpoint secret: `whsec_` followed by the base64 of 24 to 64
@@ -203,7 +206,15 @@ pub async fn check_endpoint(
     if allowed_mentions.is_some() && kind != EndpointType::Discord {
         return Err(f.err("allowed_mentions", "goes with discord endpoints only"));
     }
+    let rate_limit = match f.object("rate_limit")? {
+        None => None,
+        Some(r) => Some(super::hook::check_rate_limit(
+            r,
+            ErrorCode::InvalidEndpoint,
+        )?),
+    };
     Ok(CheckedEndpoint {
+        rate_limit,
         name,
         kind,
         url,

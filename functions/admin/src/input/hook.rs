@@ -194,7 +194,7 @@ pub async fn check_hook(
 
     let rate_limit = match f.object("rate_limit")? {
         None => None,
-        Some(r) => Some(check_rate_limit(r)?),
+        Some(r) => Some(check_rate_limit(r, ErrorCode::InvalidHook)?),
     };
 
     let max_body_bytes = f
@@ -224,9 +224,13 @@ pub async fn check_hook(
     })
 }
 
-/// Checks `rate_limit`: `{"per_second": 5.0, "burst": 10}`.
-fn check_rate_limit(r: &Map<String, Value>) -> Result<RateLimit, ApiError> {
-    let f = Fields::new(r, "rate_limit", ErrorCode::InvalidHook);
+/// Checks a hook's or an endpoint's `rate_limit`: `{"per_second": 5.0,
+/// "burst": 10}`; a refusal carries `code`.
+pub(super) fn check_rate_limit(
+    r: &Map<String, Value>,
+    code: ErrorCode,
+) -> Result<RateLimit, ApiError> {
+    let f = Fields::new(r, "rate_limit", code);
     f.only(&["per_second", "burst"], "rate_limit")?;
     let per_second = f
         .required("per_second", "the calls allowed per second, on average")?

@@ -69,6 +69,7 @@ async fn a_fan_out_queues_its_delivery_jobs_in_one_batch() {
                 retry_schedule: vec![1],
                 max_attempts: 2,
                 headers: serde_json::Map::new(),
+                rate_limit: None,
                 failing_since: None,
                 allowed_mentions: None,
                 created_at: now,

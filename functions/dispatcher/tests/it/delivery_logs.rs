@@ -37,6 +37,7 @@ async fn one_attempt(reply: Reply, max_attempts: u32) -> String {
         headers: serde_json::Map::new(),
         failing_since: None,
         allowed_mentions: None,
+        rate_limit: None,
         created_at: now,
         updated_at: now,
     };
@@ -53,6 +54,7 @@ async fn one_attempt(reply: Reply, max_attempts: u32) -> String {
         previous: None,
         depth: 0,
         force: false,
+        throttled: 0,
     });
     let (lines, _guard) = Lines::capture();
     hooklane_dispatcher::process(&s.svc, Envelope::now(job), 1)

@@ -166,6 +166,7 @@ async fn a_delivery_two_hours_out_waits_in_the_queue_then_goes_out(
         retry_schedule: vec![7200],
         max_attempts: 2,
         headers: serde_json::Map::new(),
+        rate_limit: None,
         failing_since: None,
         allowed_mentions: None,
         created_at: start,
@@ -186,6 +187,7 @@ async fn a_delivery_two_hours_out_waits_in_the_queue_then_goes_out(
         previous: None,
         depth: 0,
         force: false,
+        throttled: 0,
     });
     svc.enqueue(Envelope::now(job), TWO_HOURS).await.unwrap();
     let due = start + TWO_HOURS;

@@ -158,6 +158,7 @@ async fn a_delivery_answered_404_is_not_retried_and_carries_the_message_id_as_ke
         retry_schedule: vec![1],
         max_attempts: 3,
         headers: serde_json::Map::new(),
+        rate_limit: None,
         failing_since: None,
         allowed_mentions: None,
         created_at: now,
@@ -177,6 +178,7 @@ async fn a_delivery_answered_404_is_not_retried_and_carries_the_message_id_as_ke
         previous: None,
         depth: 0,
         force: false,
+        throttled: 0,
     });
     hooklane_dispatcher::process(&s.svc, Envelope::now(job), 1)
         .await

@@ -8,7 +8,7 @@
 //! window's time. Only calls that passed auth are counted.
 
 use hooklane_domain::Hook;
-use hooklane_store::RateWindow;
+use hooklane_store::{RateSubject, RateWindow};
 use hooklane_web::ApiError;
 use time::OffsetDateTime;
 
@@ -29,21 +29,19 @@ pub(super) async fn check(
     let Some(rate) = hook.rate_limit else {
         return Ok(());
     };
-    let window_ms =
-        ((rate.burst.max(1) as f64 / rate.per_second.max(0.001)) * 1000.0).max(1000.0) as i128;
-    let now_ms = now.unix_timestamp_nanos() / 1_000_000;
-    let window = now_ms / window_ms;
-    let ends_ms = (window + 1) * window_ms;
-    let expires = OffsetDateTime::from_unix_timestamp_nanos(ends_ms * 1_000_000).unwrap_or(now)
+    let window = rate.window_at(now, 1000);
+    let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+    let expires = OffsetDateTime::from_unix_timestamp_nanos(i128::from(window.ends_ms) * 1_000_000)
+        .unwrap_or(now)
         + time::Duration::minutes(5);
     let counted = RateWindow {
         bot: &hook.bot_id,
-        hook: &hook.id,
-        window: i64::try_from(window).unwrap_or(i64::MAX),
+        subject: RateSubject::Hook(&hook.id),
+        window: window.number,
     };
     let count = state.svc.store.increment_counter(&counted, expires).await?;
     if count > u64::from(rate.burst.max(1)) {
-        let wait = ((ends_ms - now_ms) as u64).div_ceil(1000).max(1);
+        let wait = ((window.ends_ms - now_ms) as u64).div_ceil(1000).max(1);
         return Err(ApiError::rate_limited(wait));
     }
     Ok(())

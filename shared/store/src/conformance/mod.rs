@@ -81,6 +81,7 @@ pub fn endpoint(bot: &BotId) -> Endpoint {
         retry_schedule: vec![5, 300],
         max_attempts: 3,
         headers: Default::default(),
+        rate_limit: None,
         failing_since: None,
         allowed_mentions: None,
         created_at: now(),

@@ -10,7 +10,7 @@ use hooklane_domain::{
 use serde_json::json;
 
 use super::{bot, delivery, endpoint, fresh_bot_id, hook, later, now, run};
-use crate::ports::{ClaimScope, Page, RateWindow, Store, StoreError};
+use crate::ports::{ClaimScope, Page, RateSubject, RateWindow, Store, StoreError};
 
 /// `s` as an idempotency key.
 fn idem(s: &str) -> IdempotencyKey {
@@ -410,13 +410,13 @@ pub async fn claims_of_one_key_in_other_scopes_do_not_collide(store: &dyn Store)
     assert_eq!(again, Some("evt_1".into()));
 }
 
-/// Counters start at 1 and count each rate window and hook apart.
+/// Counters start at 1 and count each rate window, hook and target apart.
 pub async fn counters_count_up(store: &dyn Store) {
     let b = fresh_bot_id();
     let (h, other_hook) = (HookId::generate(), HookId::generate());
     let window = RateWindow {
         bot: &b,
-        hook: &h,
+        subject: RateSubject::Hook(&h),
         window: 42,
     };
     assert_eq!(store.increment_counter(&window, later()).await.unwrap(), 1);
@@ -427,10 +427,27 @@ pub async fn counters_count_up(store: &dyn Store) {
     };
     assert_eq!(store.increment_counter(&next, later()).await.unwrap(), 1);
     let other = RateWindow {
-        hook: &other_hook,
+        subject: RateSubject::Hook(&other_hook),
         ..window
     };
     assert_eq!(store.increment_counter(&other, later()).await.unwrap(), 1);
+    let target = RateWindow {
+        subject: RateSubject::Target("ep_01"),
+        ..window
+    };
+    assert_eq!(store.increment_counter(&target, later()).await.unwrap(), 1);
+    assert_eq!(store.increment_counter(&target, later()).await.unwrap(), 2);
+    let other_target = RateWindow {
+        subject: RateSubject::Target("ep_02"),
+        ..window
+    };
+    assert_eq!(
+        store
+            .increment_counter(&other_target, later())
+            .await
+            .unwrap(),
+        1
+    );
 }
 
 /// Deleting a bot removes its hooks, runs, endpoints, deliveries, variables and claims.
@@ -521,7 +538,7 @@ pub async fn concurrent_counter_increments_never_lose_one(store: Arc<dyn Store>)
             tokio::spawn(async move {
                 let window = RateWindow {
                     bot: &b,
-                    hook: &h,
+                    subject: RateSubject::Hook(&h),
                     window: 7,
                 };
                 for _ in 0..5 {
@@ -535,7 +552,7 @@ pub async fn concurrent_counter_increments_never_lose_one(store: Arc<dyn Store>)
     }
     let window = RateWindow {
         bot: &b,
-        hook: &h,
+        subject: RateSubject::Hook(&h),
         window: 7,
     };
     let count = store.increment_counter(&window, later()).await.unwrap();
