@@ -1,8 +1,12 @@
 //! The chat actions: `discord_message` and `slack_message` (a POST to the
 //! channel's webhook URL), `discord_followup` (an answer to the
 //! interaction that started the run) and `telegram_message` (the Bot API's
-//! `sendMessage`), each fitted to its platform's limits first.
+//! `sendMessage`), each fitted to its platform's limits first and sent no
+//! faster than its platform's published rate for the target ([`keep_rate`]).
 
+use std::time::Duration;
+
+use hooklane_domain::RateLimit;
 use hooklane_runtime::Services;
 use serde_json::{json, Map, Value};
 
@@ -10,6 +14,7 @@ use super::http::{send, with_idempotency_key};
 use super::state::{ActionError, ActionResultOf, RunState};
 use crate::mask::{mask_secret, mask_url, mask_webhook_url, MASK};
 use crate::platforms::{cut, discord, escape, slack, telegram, Cuts};
+use crate::throttle;
 
 /// The fields of a `discord_message` besides its webhook URL, as the
 /// hook holds them (templates).
@@ -30,7 +35,8 @@ pub(super) async fn discord(
 ) -> ActionResultOf {
     let url = state.target(webhook_url, "webhook URL")?;
     let (body, cuts) = discord_body(state, &message)?;
-    post_to_webhook(svc, state, &url, &Value::Object(body), cuts).await
+    let waited = keep_rate(svc, state, "discord", &url, throttle::DISCORD).await;
+    post_to_webhook(svc, state, &url, &Value::Object(body), cuts, waited).await
 }
 
 /// What a `discord_followup` does besides its message.
@@ -100,13 +106,14 @@ pub(super) async fn discord_followup(
             format!("{base}/webhooks/{application_id}/{MASK}"),
         )
     };
+    let waited = keep_rate(svc, state, "discord", &url, throttle::DISCORD).await;
     let req = svc
         .outbound
         .request(method, &url)
         .map_err(ActionError::target)?
         .json(&Value::Object(body));
     let req = with_idempotency_key(req, state);
-    send(svc, req, json!({ "url": mask_url(&shown) }), Some(cuts))
+    send(svc, req, sent_to(&mask_url(&shown), waited), Some(cuts))
         .await
         .map_err(|mut e| {
             e.reason = mask_secret(&e.reason, &token);
@@ -216,7 +223,8 @@ pub(super) async fn slack(
             .collect();
         body["blocks"] = Value::Array(slack::fit_blocks(rendered, &mut cuts));
     }
-    post_to_webhook(svc, state, &url, &body, cuts).await
+    let waited = keep_rate(svc, state, "slack", &url, throttle::SLACK).await;
+    post_to_webhook(svc, state, &url, &body, cuts, waited).await
 }
 
 /// `telegram_message`: `sendMessage` with the rendered `chat_id` (a
@@ -256,13 +264,22 @@ pub(super) async fn telegram(
     if let Some(mode) = parse_mode {
         body["parse_mode"] = Value::String(mode);
     }
+    let chat = format!("{token}\n{chat_id}");
+    let waited = keep_rate(
+        svc,
+        state,
+        "telegram",
+        &chat,
+        throttle::telegram_rate(&chat_id),
+    )
+    .await;
     let req = svc
         .outbound
         .request(reqwest::Method::POST, &url)
         .map_err(ActionError::target)?
         .json(&body);
     let req = with_idempotency_key(req, state);
-    send(svc, req, json!({ "url": shown }), Some(cuts))
+    send(svc, req, sent_to(&shown, waited), Some(cuts))
         .await
         .map_err(|mut e| {
             e.reason = mask_secret(&e.reason, &token);
@@ -278,6 +295,7 @@ async fn post_to_webhook(
     url: &str,
     body: &Value,
     cuts: Cuts,
+    waited: Option<u64>,
 ) -> ActionResultOf {
     let req = svc
         .outbound
@@ -288,8 +306,53 @@ async fn post_to_webhook(
     send(
         svc,
         req,
-        json!({ "url": mask_webhook_url(url) }),
+        sent_to(&mask_webhook_url(url), waited),
         Some(cuts),
     )
     .await
+}
+
+/// The longest a chat action waits for its turn under its target's rate;
+/// past it the message is sent anyway (a 429 is then waited out as usual).
+pub const MAX_CHAT_WAIT: Duration = Duration::from_secs(30);
+
+/// Waits for this message's turn under `rate` at the chat target `address`
+/// (a webhook URL, or a bot token and chat id; only its digest is stored),
+/// at most [`MAX_CHAT_WAIT`]; answers the milliseconds waited, if any. A
+/// store that cannot count does not hold the message back.
+async fn keep_rate(
+    svc: &Services,
+    state: &RunState,
+    platform: &str,
+    address: &str,
+    rate: RateLimit,
+) -> Option<u64> {
+    let target = throttle::chat_target(platform, address);
+    let mut waited = Duration::ZERO;
+    // Each turn is counted in its own window, as a delivery sent again is.
+    while waited < MAX_CHAT_WAIT {
+        match throttle::acquire(svc, &state.bot_id, &target, Some(rate), svc.now()).await {
+            Ok(Some(wait)) => {
+                let wait = wait.min(MAX_CHAT_WAIT - waited);
+                tokio::time::sleep(wait).await;
+                waited += wait;
+            }
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(error.message = %e, "the chat target's rate could not be counted; sent without waiting");
+                break;
+            }
+        }
+    }
+    (!waited.is_zero()).then(|| waited.as_millis() as u64)
+}
+
+/// A chat action's detail before its answer: the masked `url`, and
+/// `throttled_wait_ms` when it waited for its turn.
+fn sent_to(shown: &str, waited: Option<u64>) -> Value {
+    let mut detail = json!({ "url": shown });
+    if let Some(ms) = waited {
+        detail["throttled_wait_ms"] = json!(ms);
+    }
+    detail
 }

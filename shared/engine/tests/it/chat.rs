@@ -288,3 +288,26 @@ async fn a_discord_followup_outside_an_interaction_fails_for_good_and_an_expired
         failure.reason
     );
 }
+
+#[tokio::test]
+async fn messages_to_one_telegram_chat_go_out_no_faster_than_one_a_second() {
+    let sink = Sink::start().await;
+    let engine = Engine::new(&sink);
+    let message =
+        json!({"type": "telegram_message", "bot_token": "1:abc", "chat_id": 7, "text": "hi"});
+    let (outcome, _) = engine
+        .run(json!([message, message, message]), json!({}))
+        .await;
+    assert!(outcome.failure.is_none(), "{:?}", outcome.failure);
+    let got = sink.received();
+    assert_eq!(got.len(), 3);
+    // One a second in fixed windows: three messages span two window edges.
+    let span = got[2].at - got[0].at;
+    assert!(span >= std::time::Duration::from_millis(1000), "{span:?}");
+    let waits: Vec<&Value> = outcome
+        .results
+        .iter()
+        .filter_map(|r| r.detail.get("throttled_wait_ms"))
+        .collect();
+    assert_eq!(waits.len(), 2, "{:?}", outcome.results);
+}
