@@ -1419,6 +1419,16 @@ async fn invalid_endpoints_answer_400_naming_the_field() {
             "`max_attempts`",
         ),
         (
+            json!({"url": url, "rate_limit": {"per_second": 0, "burst": 5}}),
+            "invalid_endpoint",
+            "`rate_limit.per_second`",
+        ),
+        (
+            json!({"url": url, "rate_limit": {"per_second": 5}}),
+            "invalid_endpoint",
+            "`rate_limit.burst`",
+        ),
+        (
             json!({"url": url, "headers": {"content-type": "text/plain"}}),
             "invalid_endpoint",
             "`headers.content-type`",

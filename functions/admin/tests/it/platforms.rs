@@ -95,3 +95,32 @@ async fn a_telegram_secret_token_is_shown_once_and_kept_when_left_out() {
         }
     );
 }
+
+#[tokio::test]
+async fn an_endpoints_rate_limit_is_read_back_and_can_be_cleared() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    let created = app
+        .post(
+            &format!("/v1/bots/{bot}/endpoints"),
+            json!({"type": "discord", "url": "https://discord.com/api/webhooks/1/tok",
+                   "rate_limit": {"per_second": 0.2, "burst": 2}}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(
+        created.body["rate_limit"],
+        json!({"per_second": 0.2, "burst": 2})
+    );
+    let path = format!(
+        "/v1/bots/{bot}/endpoints/{}",
+        created.body["id"].as_str().unwrap()
+    );
+    let cleared = app.patch(&path, json!({"rate_limit": null})).await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
+    assert_eq!(
+        cleared.body["rate_limit"],
+        json!(null),
+        "the type's default applies"
+    );
+}

@@ -344,7 +344,7 @@ async fn keep_rate(
             }
         }
     }
-    (!waited.is_zero()).then(|| waited.as_millis() as u64)
+    (!waited.is_zero()).then_some(waited.as_millis() as u64)
 }
 
 /// A chat action's detail before its answer: the masked `url`, and
