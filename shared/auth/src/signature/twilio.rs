@@ -60,12 +60,44 @@ pub fn verify_twilio(
     if secret.is_empty() {
         return Err(SignatureError::Mismatch);
     }
-    let text = signed_text(url, form);
-    let expected = mac::<Hmac<Sha1>>(secret.as_bytes(), &[text.as_bytes()]);
-    any_matches(&expected, std::slice::from_ref(&presented))?;
+    // Twilio signs the URL as it was configured; its own libraries also
+    // accept it with the scheme's default port written out or left out.
+    let matched = [Some(url.to_owned()), with_default_port_toggled(url)]
+        .into_iter()
+        .flatten()
+        .any(|url| {
+            let text = signed_text(&url, form);
+            let expected = mac::<Hmac<Sha1>>(secret.as_bytes(), &[text.as_bytes()]);
+            any_matches(&expected, std::slice::from_ref(&presented)).is_ok()
+        });
+    if !matched {
+        return Err(SignatureError::Mismatch);
+    }
     Ok(Verified {
         delivery_id: optional(headers, IDEMPOTENCY_TOKEN).map(|t| format!("twilio:{t}")),
     })
+}
+
+/// `url` with its scheme's default port (`:443` for https, `:80` for
+/// http) added when it has none, or removed when it has it; `None` for
+/// another port or a URL without `scheme://`.
+fn with_default_port_toggled(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let port = match scheme.to_ascii_lowercase().as_str() {
+        "https" => "443",
+        "http" => "80",
+        _ => return None,
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let host_end = authority.rfind(']').map_or(0, |i| i + 1);
+    match authority[host_end..].rsplit_once(':') {
+        Some((host, p)) if p == port => {
+            Some(format!("{scheme}://{}{host}{tail}", &authority[..host_end]))
+        }
+        Some(_) => None,
+        None => Some(format!("{scheme}://{authority}:{port}{tail}")),
+    }
 }
 
 #[cfg(test)]
@@ -98,6 +130,38 @@ mod tests {
                 delivery_id: Some("twilio:a1b2".to_owned())
             })
         );
+    }
+
+    #[test]
+    fn twilio_accepts_the_url_with_or_without_the_default_port() {
+        assert_eq!(
+            with_default_port_toggled("https://a.example/x?y=1").as_deref(),
+            Some("https://a.example:443/x?y=1")
+        );
+        assert_eq!(
+            with_default_port_toggled("https://a.example:443/x").as_deref(),
+            Some("https://a.example/x")
+        );
+        assert_eq!(
+            with_default_port_toggled("http://[::1]:80/x").as_deref(),
+            Some("http://[::1]/x")
+        );
+        assert_eq!(with_default_port_toggled("https://a.example:8443/x"), None);
+        let with_port = twilio_sign(
+            TOKEN,
+            "https://mycompany.com:443/myapp.php?foo=1&bar=2",
+            FORM,
+        );
+        let h = headers(&[("X-Twilio-Signature", with_port.as_str())]);
+        assert!(verify_twilio(TOKEN, &h, URL, FORM).is_ok());
+        let h = headers(&[("X-Twilio-Signature", SIGNATURE_OF_EXAMPLE)]);
+        assert!(verify_twilio(
+            TOKEN,
+            &h,
+            "https://mycompany.com:443/myapp.php?foo=1&bar=2",
+            FORM
+        )
+        .is_ok());
     }
 
     #[test]
