@@ -187,16 +187,28 @@ fn attempt_error(result: &AttemptResult, outcome: Outcome) -> Option<String> {
     }
 }
 
-/// Saves the endpoint's state after an attempt. The endpoint is read again
-/// first and only its state fields are written, so a change made through
-/// the admin API while the attempt was in flight (a secret rotation, a new
-/// URL) is kept. Returns the endpoint as stored.
+/// Saves the endpoint's state after an attempt, when the attempt changes
+/// it (a first failure, a recovery, a 410, failing for too long): most
+/// attempts read and write nothing. The endpoint is read again first and
+/// only its state fields are written, so a change made through the admin
+/// API while the attempt was in flight (a secret rotation, a new URL) is
+/// kept. Returns the endpoint as stored.
 async fn save_state(
     svc: &Services,
     loaded: Endpoint,
     outcome: Outcome,
     triggered_at: time::OffsetDateTime,
 ) -> Endpoint {
+    let disable_after = svc.settings.disable_failing_after;
+    if !apply_outcome(
+        &mut loaded.clone(),
+        outcome,
+        triggered_at,
+        svc.now(),
+        disable_after,
+    ) {
+        return loaded;
+    }
     let mut endpoint = match svc.store.get_endpoint(&loaded.bot_id, &loaded.id).await {
         Ok(Some(fresh)) => fresh,
         // Deleted while the attempt was in flight: nothing to save.
@@ -208,13 +220,7 @@ async fn save_state(
     };
     let now = svc.now();
     let was_enabled = endpoint.enabled;
-    if apply_outcome(
-        &mut endpoint,
-        outcome,
-        triggered_at,
-        now,
-        svc.settings.disable_failing_after,
-    ) {
+    if apply_outcome(&mut endpoint, outcome, triggered_at, now, disable_after) {
         endpoint.updated_at = now;
         if let Err(e) = svc.store.update_endpoint(&endpoint).await {
             tracing::warn!(error.message = %e, "the endpoint state could not be saved");
@@ -343,6 +349,12 @@ async fn throttled(
 /// Performs one attempt, updates the endpoint's state, logs the attempt and
 /// schedules the next one when it failed and another is due.
 ///
+/// The endpoint (its URL, headers, secrets, `enabled`) is read through
+/// [`Services::lookups`], at most
+/// [`CACHE_TTL`](hooklane_runtime::cache::CACHE_TTL) old: a change made in
+/// another process is in force within that time. A warm attempt whose
+/// endpoint state does not change costs one store write, its log row.
+///
 /// The log row's status says what happens next: `succeeded`; `failed` when
 /// another attempt is queued; `exhausted` when none is (the last attempt,
 /// a 410, or the endpoint disabled). A delivery to an endpoint that is gone
@@ -354,7 +366,16 @@ async fn throttled(
 /// queuing the next attempt); the queue hands the job back.
 #[tracing::instrument(skip_all, fields(bot_id = %d.bot_id, message_id = %d.message_id, endpoint_id = %d.endpoint_id, delivery_id, attempt = d.attempt))]
 pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
-    let Some(endpoint) = svc.store.get_endpoint(&d.bot_id, &d.endpoint_id).await? else {
+    // A forced delivery (a test send, a resend) reads the endpoint as it
+    // is now; the others as cached.
+    let endpoint = if d.force {
+        svc.store.get_endpoint(&d.bot_id, &d.endpoint_id).await?
+    } else {
+        svc.lookups
+            .endpoint(svc.store.as_ref(), &d.bot_id, &d.endpoint_id)
+            .await?
+    };
+    let Some(endpoint) = endpoint else {
         tracing::info!("the endpoint is gone; the delivery is dropped");
         return Ok(());
     };

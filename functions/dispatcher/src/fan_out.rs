@@ -18,7 +18,11 @@ pub fn subscribed(endpoint: &Endpoint, event: &EventType) -> bool {
 /// endpoint of the bot, or only to `publish.only_endpoint` whatever its
 /// state (a forced resend; nothing when that endpoint is gone).
 ///
-/// The jobs go to the queue in one [`send_batch`](hooklane_store::Queue::send_batch).
+/// The bot's endpoints are read through [`Services::lookups`] (at most
+/// [`CACHE_TTL`](hooklane_runtime::cache::CACHE_TTL) old: an endpoint
+/// created, changed or disabled in another process takes part within that
+/// time). The jobs go to the queue in one
+/// [`send_batch`](hooklane_store::Queue::send_batch).
 ///
 /// # Errors
 /// A store or queue error; jobs queued before it (or beside it in the
@@ -36,29 +40,21 @@ pub async fn fan_out(svc: &Services, publish: Publish) -> anyhow::Result<()> {
         .put_message(&message, svc.now() + svc.settings.delivery_log_ttl)
         .await?;
     let targets: Vec<Endpoint> = match &publish.only_endpoint {
+        // A forced resend reads its endpoint as it is now.
         Some(id) => svc
             .store
             .get_endpoint(&publish.bot_id, id)
             .await?
             .into_iter()
             .collect(),
-        None => {
-            let mut all = Vec::new();
-            let mut page = hooklane_store::Page::first(100);
-            loop {
-                let got = svc.store.list_endpoints(&publish.bot_id, &page).await?;
-                all.extend(
-                    got.items
-                        .into_iter()
-                        .filter(|e| e.enabled && subscribed(e, &publish.event)),
-                );
-                match got.next {
-                    Some(next) => page.cursor = Some(next),
-                    None => break,
-                }
-            }
-            all
-        }
+        None => svc
+            .lookups
+            .endpoints(svc.store.as_ref(), &publish.bot_id)
+            .await?
+            .iter()
+            .filter(|e| e.enabled && subscribed(e, &publish.event))
+            .cloned()
+            .collect(),
     };
     tracing::info!(endpoints = targets.len(), event = %publish.event, "fanning out");
     let mut jobs = Vec::with_capacity(targets.len());

@@ -109,7 +109,9 @@ fn start_from(earlier: Option<Run>, attempt: u32) -> Start {
 /// `HOOKLANE_RUN_LOG=failures` a succeeded run writes no row unless a
 /// checkpoint of it is in the store (the final row replaces it).
 ///
-/// A hook that is gone drops the call. A run that failed transiently
+/// The hook is read through [`Services::lookups`] (at most
+/// [`CACHE_TTL`](hooklane_runtime::cache::CACHE_TTL) old, so a warm
+/// process reads nothing for it); a hook that is gone drops the call. A run that failed transiently
 /// before anything took effect is queued again after
 /// [`run_retry_delay`](hooklane_engine::retry::run_retry_delay)
 /// (`retrying`); any other failure is final and the row says why.
@@ -124,8 +126,8 @@ pub async fn run_hook_call(
     receive_count: u32,
 ) -> Result<(), DispatchError> {
     let Some(hook) = svc
-        .store
-        .get_hook(&call.bot_id, &call.hook_id)
+        .lookups
+        .existing_hook(svc.store.as_ref(), &call.bot_id, &call.hook_id)
         .await
         .map_err(anyhow::Error::from)?
     else {

@@ -5,12 +5,9 @@
 //! so a new key or secret works at once. A hook's generic signature
 //! settings are parsed once, as it is read from the store ([`LoadedHook`]).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
 use hooklane_auth::signature::{Generic, GenericError};
 use hooklane_domain::{Bot, BotId, Hook, HookAuth, HookId};
+use hooklane_runtime::cache::TtlCache;
 use hooklane_store::{Store, StoreError};
 
 /// A hook as read from the store, with what its calls are checked against
@@ -45,48 +42,28 @@ impl std::ops::Deref for LoadedHook {
     }
 }
 
-/// How long a cached bot or hook is used before it is read again: 5 s.
-pub const CACHE_TTL: Duration = Duration::from_secs(5);
+pub use hooklane_runtime::cache::CACHE_TTL;
 const MAX_ENTRIES: usize = 10_000;
 
-type Entry<T> = (Instant, Option<T>);
-type Entries<K, T> = Arc<Mutex<HashMap<K, Entry<T>>>>;
-
-#[derive(Clone, Default)]
+/// The ingress's bots and hooks, each kept [`CACHE_TTL`], "none" included.
+#[derive(Clone)]
 pub struct Cache {
-    bots: Entries<BotId, Bot>,
-    hooks: Entries<(BotId, HookId), LoadedHook>,
+    bots: TtlCache<BotId, Option<Bot>>,
+    hooks: TtlCache<(BotId, HookId), Option<LoadedHook>>,
 }
 
-fn fresh_entry<K: std::hash::Hash + Eq, T: Clone>(
-    map: &Mutex<HashMap<K, Entry<T>>>,
-    key: &K,
-) -> Option<Option<T>> {
-    let map = map.lock().unwrap_or_else(|e| e.into_inner());
-    map.get(key)
-        .filter(|(at, _)| at.elapsed() < CACHE_TTL)
-        .map(|(_, v)| v.clone())
-}
-
-fn keep<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Entry<T>>>, key: K, value: Option<T>) {
-    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-    if map.len() >= MAX_ENTRIES {
-        map.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
+impl Default for Cache {
+    fn default() -> Self {
+        Self {
+            bots: TtlCache::new(CACHE_TTL, MAX_ENTRIES),
+            hooks: TtlCache::new(CACHE_TTL, MAX_ENTRIES),
         }
     }
-    map.insert(key, (Instant::now(), value));
 }
 
 impl Cache {
     pub async fn bot(&self, store: &dyn Store, id: &BotId) -> Result<Option<Bot>, StoreError> {
-        if let Some(hit) = fresh_entry(&self.bots, id) {
-            return Ok(hit);
-        }
-        let bot = store.get_bot(id).await?;
-        keep(&self.bots, id.clone(), bot.clone());
-        Ok(bot)
+        self.bots.get_or_load(id, || store.get_bot(id)).await
     }
 
     pub async fn hook(
@@ -96,12 +73,11 @@ impl Cache {
         id: &HookId,
     ) -> Result<Option<LoadedHook>, StoreError> {
         let key = (bot.clone(), id.clone());
-        if let Some(hit) = fresh_entry(&self.hooks, &key) {
-            return Ok(hit);
-        }
-        let hook = store.get_hook(bot, id).await?.map(LoadedHook::new);
-        keep(&self.hooks, key, hook.clone());
-        Ok(hook)
+        self.hooks
+            .get_or_load(&key, || async {
+                Ok(store.get_hook(bot, id).await?.map(LoadedHook::new))
+            })
+            .await
     }
 
     /// Reads `hook` (and, for an `api_key` hook, its bot) again from the
@@ -119,7 +95,7 @@ impl Cache {
             .get_hook(&hook.bot_id, &hook.id)
             .await?
             .map(LoadedHook::new);
-        keep(&self.hooks, key, fresh.clone());
+        self.hooks.put(key, fresh.clone());
         let Some(fresh) = fresh else {
             return Ok(None);
         };
@@ -138,9 +114,9 @@ impl Cache {
         store: &dyn Store,
         id: &BotId,
     ) -> Result<Option<Bot>, StoreError> {
-        let cached = fresh_entry(&self.bots, id).flatten();
+        let cached = self.bots.fresh(id).flatten();
         let bot = store.get_bot(id).await?;
-        keep(&self.bots, id.clone(), bot.clone());
+        self.bots.put(id.clone(), bot.clone());
         Ok(bot.filter(|b| cached.is_none_or(|c| c.api_key_hash != b.api_key_hash)))
     }
 }

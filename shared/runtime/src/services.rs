@@ -1,5 +1,5 @@
-//! What the functions share: the store, the queue, the outbound client,
-//! the installation settings and the clock.
+//! What the functions share: the store, the queue, the cached lookups,
+//! the outbound client, the installation settings and the clock.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,14 +7,20 @@ use std::time::Duration;
 use hooklane_domain::{Clock, Envelope, SystemClock};
 use hooklane_store::{Queue, QueueError, Store};
 
+use crate::cache::{Invalidating, Lookups};
 use crate::config::{AwsResources, Settings};
 use crate::outbound::Outbound;
 
 /// The services of one process, cheap to clone (every field is shared).
 #[derive(Clone)]
 pub struct Services {
-    /// Bots, hooks, endpoints, variables and the logs.
+    /// Bots, hooks, endpoints, variables and the logs. A write of a hook
+    /// or an endpoint (or a bot's deletion) through it drops what
+    /// `lookups` cached of it.
     pub store: Arc<dyn Store>,
+    /// Hooks and endpoints the dispatcher reads, kept
+    /// [`CACHE_TTL`](crate::cache::CACHE_TTL) (see [`crate::cache`]).
+    pub lookups: Lookups,
     /// The queue between the ingress and the dispatcher.
     pub queue: Arc<dyn Queue>,
     /// The client every outbound call goes through.
@@ -27,7 +33,8 @@ pub struct Services {
 
 impl Services {
     /// The services over `store` and `queue`, with an outbound client built
-    /// from `settings` (private targets, timeout) and the system clock.
+    /// from `settings` (private targets, timeout), the system clock and
+    /// empty lookups, which writes through `store` keep current.
     ///
     /// # Errors
     /// When the outbound client's TLS backend cannot be set up.
@@ -37,8 +44,10 @@ impl Services {
         settings: Settings,
     ) -> anyhow::Result<Self> {
         let outbound = Outbound::new(settings.allow_private_targets, settings.outbound_timeout)?;
+        let lookups = Lookups::default();
         Ok(Self {
-            store,
+            store: Arc::new(Invalidating::new(store, lookups.clone())),
+            lookups,
             queue,
             outbound,
             settings,

@@ -28,6 +28,7 @@ pub async fn queue_suite(queue: &dyn Queue, traits: QueueTraits) {
     retried_messages_come_back_with_a_higher_count(queue).await;
     messages_received_too_often_go_to_the_dead_letter_queue(queue, traits).await;
     oversized_messages_are_refused(queue).await;
+    batches_answer_each_message(queue).await;
     queue.ping().await.expect("ping");
 }
 
@@ -120,4 +121,35 @@ pub async fn oversized_messages_are_refused(queue: &dyn Queue) {
         Err(QueueError::TooLarge { .. })
     ));
     assert!(queue.receive(10, Duration::ZERO).await.unwrap().is_empty());
+}
+
+/// `send_batch` queues every message that fits and refuses the one too
+/// large alone; `delete_batch` deletes every receipt it is given.
+pub async fn batches_answer_each_message(queue: &dyn Queue) {
+    let big = "x".repeat(queue.max_message_bytes() + 1);
+    let mut batch: Vec<_> = (0..12)
+        .map(|i| (format!("batched {i}"), Duration::ZERO))
+        .collect();
+    batch.insert(5, (big, Duration::ZERO));
+    let sent = queue.send_batch(&batch).await;
+    assert_eq!(sent.len(), 13);
+    for (i, r) in sent.iter().enumerate() {
+        if i == 5 {
+            assert!(matches!(r, Err(QueueError::TooLarge { .. })), "{r:?}");
+        } else {
+            assert!(r.is_ok(), "entry {i}: {r:?}");
+        }
+    }
+    let got = receive_until(queue, 12, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 12);
+    assert!(got.iter().all(|m| m.body.starts_with("batched ")));
+    let receipts: Vec<_> = got.into_iter().map(|m| m.receipt).collect();
+    let deleted = queue.delete_batch(&receipts).await;
+    assert_eq!(deleted.len(), 12);
+    assert!(deleted.iter().all(Result::is_ok), "{deleted:?}");
+    assert!(queue
+        .receive(10, Duration::from_millis(500))
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -62,6 +62,54 @@ impl Queue for Sqlite {
         Ok(())
     }
 
+    /// Every message that fits goes in one write (one transaction of the
+    /// group commit, one fsync): all of them are queued or none is.
+    async fn send_batch(&self, messages: &[(String, Duration)]) -> Vec<Result<(), QueueError>> {
+        let max = self.queue.max_message_bytes;
+        let now = now_ms();
+        let mut results = Vec::with_capacity(messages.len());
+        let mut rows = Vec::with_capacity(messages.len());
+        for (body, delay) in messages {
+            if body.len() > max {
+                results.push(Err(QueueError::TooLarge {
+                    size: body.len(),
+                    max,
+                }));
+            } else {
+                let visible_at = now + (*delay).min(self.max_delay()).as_millis() as i64;
+                rows.push((body.clone(), visible_at));
+                results.push(Ok(()));
+            }
+        }
+        if rows.is_empty() {
+            return results;
+        }
+        let written = self
+            .db
+            .write(move |c| {
+                let mut insert =
+                    c.prepare_cached("INSERT INTO queue (body, visible_at) VALUES (?1, ?2)")?;
+                for (body, visible_at) in &rows {
+                    insert.execute(params![body, visible_at])?;
+                }
+                Ok(())
+            })
+            .await;
+        match written {
+            Ok(()) => {
+                self.sent.notify_waiters();
+                results
+            }
+            Err(e) => {
+                let e = QueueError::from(e);
+                results
+                    .into_iter()
+                    .map(|r| r.and_then(|()| Err(same(&e))))
+                    .collect()
+            }
+        }
+    }
+
     async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Received>, QueueError> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
@@ -88,12 +136,16 @@ impl Queue for Sqlite {
         Ok(())
     }
 
-    /// One write for the whole batch (one transaction, one fsync), so the
-    /// poller's deletes keep up with its work: a finished message that is
-    /// not yet deleted runs again after a crash.
+    /// One write for the whole batch (one transaction of the group commit,
+    /// one fsync), so the poller's deletes keep up with its work: all are
+    /// deleted or none is (a finished message not yet deleted runs again
+    /// after a crash).
     async fn delete_batch(&self, receipts: &[String]) -> Vec<Result<(), QueueError>> {
+        if receipts.is_empty() {
+            return Vec::new();
+        }
         let owned = receipts.to_vec();
-        let done = self
+        let deleted = self
             .db
             .write(move |c| {
                 let mut delete = c.prepare_cached("DELETE FROM queue WHERE receipt = ?1")?;
@@ -103,22 +155,11 @@ impl Queue for Sqlite {
                 Ok(())
             })
             .await;
-        match done {
+        match deleted {
             Ok(()) => receipts.iter().map(|_| Ok(())).collect(),
             Err(e) => {
                 let e = QueueError::from(e);
-                let text = e.to_string();
-                receipts
-                    .iter()
-                    .map(|_| {
-                        Err(match &e {
-                            QueueError::Unavailable(_) => {
-                                QueueError::Unavailable(anyhow::anyhow!("{text}"))
-                            }
-                            _ => QueueError::Unexpected(anyhow::anyhow!("{text}")),
-                        })
-                    })
-                    .collect()
+                receipts.iter().map(|_| Err(same(&e))).collect()
             }
         }
     }
@@ -159,6 +200,18 @@ impl Queue for Sqlite {
             .read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
             .await?;
         Ok(())
+    }
+}
+
+/// The same failure again, for each message of a batch that failed as one.
+fn same(e: &QueueError) -> QueueError {
+    match e {
+        QueueError::TooLarge { size, max } => QueueError::TooLarge {
+            size: *size,
+            max: *max,
+        },
+        QueueError::Unavailable(e) => QueueError::Unavailable(anyhow::anyhow!("{e:#}")),
+        QueueError::Unexpected(e) => QueueError::Unexpected(anyhow::anyhow!("{e:#}")),
     }
 }
 

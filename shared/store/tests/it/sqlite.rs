@@ -135,3 +135,23 @@ async fn concurrent_sends_share_commits_and_every_one_is_kept() {
     }
     assert_eq!(seen, 500);
 }
+
+#[tokio::test]
+async fn a_batch_of_sends_or_deletes_is_one_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    let batch: Vec<_> = (0..50).map(|i| (format!("m{i}"), Duration::ZERO)).collect();
+    let before = db.commits();
+    let sent = db.send_batch(&batch).await;
+    assert!(sent.iter().all(Result::is_ok), "{sent:?}");
+    assert_eq!(db.commits() - before, 1, "50 sends in one batch");
+
+    let got = db.receive(100, Duration::ZERO).await.unwrap();
+    assert_eq!(got.len(), 50);
+    let receipts: Vec<_> = got.into_iter().map(|m| m.receipt).collect();
+    let before = db.commits();
+    let deleted = db.delete_batch(&receipts).await;
+    assert!(deleted.iter().all(Result::is_ok), "{deleted:?}");
+    assert_eq!(db.commits() - before, 1, "50 deletes in one batch");
+    assert!(db.receive(100, Duration::ZERO).await.unwrap().is_empty());
+}
