@@ -18,7 +18,7 @@ from harness import (Procs, free_port, heading, http, http_json, line, sink_stat
                      start_listener, wait_healthy)
 from lambdas import EventSource, Runtime, http_api_event, lambda_env, sqs_call
 
-ADMIN_TOKEN = "bench-admin-token"
+ADMIN_TOKEN = "bench-admin-token-0123456789abcdef0123"
 TABLE, QUEUE = "hooklane-bench", "hooklane-bench"
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",

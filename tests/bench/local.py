@@ -11,7 +11,7 @@ from harness import (Procs, WrkResult, cpu_seconds, free_port, heading, http_jso
                      proc_status, run_wrk, sink_stats, start_listener, wait_for_sink,
                      wait_healthy)
 
-ADMIN_TOKEN = "bench-admin-token"
+ADMIN_TOKEN = "bench-admin-token-0123456789abcdef0123"
 
 
 @dataclass
