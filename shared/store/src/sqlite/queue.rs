@@ -128,8 +128,8 @@ impl Queue for Sqlite {
         let receipt = receipt.to_owned();
         self.db
             .write(move |c| {
-                c.prepare_cached("DELETE FROM queue WHERE receipt = ?1")?
-                    .execute(params![receipt])?;
+                c.prepare_cached(DELETE_BY_RECEIPT)?
+                    .execute(params![id_of(&receipt), receipt])?;
                 Ok(())
             })
             .await?;
@@ -148,9 +148,9 @@ impl Queue for Sqlite {
         let deleted = self
             .db
             .write(move |c| {
-                let mut delete = c.prepare_cached("DELETE FROM queue WHERE receipt = ?1")?;
+                let mut delete = c.prepare_cached(DELETE_BY_RECEIPT)?;
                 for receipt in &owned {
-                    delete.execute(params![receipt])?;
+                    delete.execute(params![id_of(receipt), receipt])?;
                 }
                 Ok(())
             })
@@ -170,8 +170,8 @@ impl Queue for Sqlite {
         self.db
             .write(move |c| {
                 c.execute(
-                    "UPDATE queue SET visible_at = ?2, receipt = NULL WHERE receipt = ?1",
-                    params![receipt, visible_at],
+                    "UPDATE queue SET visible_at = ?2, receipt = NULL WHERE id = ?3 AND receipt = ?1",
+                    params![receipt, visible_at, id_of(&receipt)],
                 )?;
                 Ok(())
             })
@@ -201,6 +201,20 @@ impl Queue for Sqlite {
             .await?;
         Ok(())
     }
+}
+
+/// Deletes the message a receipt names, looked up by the id the receipt
+/// starts with (the primary key: no scan of the queue), and only while the
+/// receipt is still its latest.
+const DELETE_BY_RECEIPT: &str = "DELETE FROM queue WHERE id = ?1 AND receipt = ?2";
+
+/// The message id a receipt (`{id}:{ulid}`, see `receive_now`) starts
+/// with; -1 (no message) for a receipt of another shape.
+fn id_of(receipt: &str) -> i64 {
+    receipt
+        .split_once(':')
+        .and_then(|(id, _)| id.parse().ok())
+        .unwrap_or(-1)
 }
 
 /// The same failure again, for each message of a batch that failed as one.
