@@ -15,7 +15,18 @@ use hooklane_runtime::Services;
 use hooklane_store::sqlite::{Sqlite, SqliteQueueSettings};
 use hooklane_store::{Queue, Store};
 
-use crate::{data_dir, serve, Backend};
+use clap::ValueEnum;
+
+use crate::{data_dir, serve};
+
+/// Which store and queue `hooklane dev` runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// One SQLite file in the data dir: nothing else to install.
+    Embedded,
+    /// DynamoDB and SQS (HOOKLANE_TABLE, HOOKLANE_QUEUE_URL, the standard AWS environment).
+    Aws,
+}
 
 /// Listens on `addr` (`host:port`, `:port` or `port`; a bare port means
 /// 127.0.0.1), trying each address a host name resolves to.

@@ -1,12 +1,11 @@
 //! `hooklane`: runs the whole pipeline on one machine (`hooklane dev`),
-//! `hooklane`: runs the whole pipeline on one machine (`hooklane dev`),
 //! talks to the admin API of one (or of a deployed stack): `api`, `tail`,
 //! `listen`, `trigger`, `bots`, `hooks`, `endpoints`, `deliveries`, `runs`;
 //! and registers hooks with bot platforms (`telegram set-webhook`).
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 mod api;
 mod data_dir;
@@ -30,14 +29,6 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
-    /// One SQLite file in the data dir: nothing else to install.
-    Embedded,
-    /// DynamoDB and SQS (HOOKLANE_TABLE, HOOKLANE_QUEUE_URL, the standard AWS environment).
-    Aws,
-}
-
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Runs ingress, admin API and dispatcher on one port.
@@ -51,7 +42,7 @@ enum Command {
         data_dir: PathBuf,
         /// Which store and queue to use.
         #[arg(long, value_enum, default_value = "embedded", env = "HOOKLANE_BACKEND")]
-        backend: Backend,
+        backend: dev::Backend,
     },
     /// Calls the admin API of a `hooklane dev` or of a deployed stack.
     ///

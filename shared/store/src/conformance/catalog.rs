@@ -6,7 +6,7 @@ use std::sync::Arc;
 use hooklane_domain::{BotId, EventType, Message, MessageId};
 use serde_json::json;
 
-use super::{bot, fresh_bot_id, later, now};
+use super::records::{bot, fresh_bot_id, later, now};
 use crate::ports::{Page, Store};
 
 /// Every bot id `list_bots` answers, following `next` with pages of `limit`.

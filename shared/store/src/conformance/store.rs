@@ -9,7 +9,7 @@ use hooklane_domain::{
 };
 use serde_json::json;
 
-use super::{bot, delivery, endpoint, fresh_bot_id, hook, later, now, run};
+use super::records::{bot, delivery, endpoint, fresh_bot_id, hook, later, now, run};
 use crate::ports::{ClaimScope, Page, RateSubject, RateWindow, Store, StoreError};
 
 /// `s` as an idempotency key.

@@ -4,8 +4,8 @@
 use hooklane_domain::Bot;
 use rusqlite::{params, OptionalExtension};
 
+use super::handle::Sqlite;
 use super::records::{from_json, prefix_bounds};
-use super::Sqlite;
 use crate::keys::{self, BOT_SK, SETTING_SK};
 use crate::ports::{Page, Paged, StoreError};
 

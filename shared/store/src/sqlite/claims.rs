@@ -8,8 +8,8 @@ use hooklane_domain::{BotId, IdempotencyKey};
 use rusqlite::{params, OptionalExtension};
 use time::OffsetDateTime;
 
+use super::handle::Sqlite;
 use super::schema::unix_ms;
-use super::Sqlite;
 use crate::keys;
 use crate::ports::{ClaimScope, StoreError};
 

@@ -15,6 +15,7 @@ mod catalog;
 mod claims;
 mod connection;
 mod group_commit;
+mod handle;
 mod queue;
 mod records;
 mod schema;
@@ -33,26 +34,11 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 use self::connection::Db;
-pub use self::queue::SqliteQueueSettings;
+pub use self::handle::{Sqlite, SqliteQueueSettings};
 use self::records::{from_json, prefix_bounds, to_json};
 use self::schema::{now_ms, unix_ms};
 use crate::keys::{self, BOT_SK, COUNTER_SK};
 use crate::ports::{ClaimScope, Page, Paged, RateWindow, Store, StoreError};
-
-/// One SQLite file serving as both `Store` and `Queue`.
-///
-/// Cheap to clone: clones share the writer thread and the read pool.
-/// Writes are answered once they are on disk; every method answers
-/// `Unavailable` when the file cannot take the call now (a full disk, an
-/// I/O error) and `Unexpected` when SQLite fails otherwise or a stored
-/// record does not parse.
-#[derive(Clone)]
-pub struct Sqlite {
-    db: Db,
-    queue: SqliteQueueSettings,
-    /// Wakes receivers waiting for a message.
-    sent: Arc<Notify>,
-}
 
 impl Sqlite {
     /// Opens (creating it and its directory when absent) the database at

@@ -6,31 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{params, Connection};
 
+use super::handle::Sqlite;
 use super::schema::now_ms;
-use super::Sqlite;
 use crate::ports::{Queue, QueueError, Received};
-
-/// How the embedded queue behaves; the default is 5 receives, 360 s
-/// visibility and 1 MiB bodies, as the SAM template's SQS queue.
-#[derive(Debug, Clone, Copy)]
-pub struct SqliteQueueSettings {
-    /// Receives after which a message goes to the dead-letter table.
-    pub max_receives: u32,
-    /// How long a received message stays invisible.
-    pub visibility: Duration,
-    /// The largest message body, in bytes.
-    pub max_message_bytes: usize,
-}
-
-impl Default for SqliteQueueSettings {
-    fn default() -> Self {
-        Self {
-            max_receives: 5,
-            visibility: Duration::from_secs(360),
-            max_message_bytes: 1024 * 1024,
-        }
-    }
-}
 
 #[async_trait]
 impl Queue for Sqlite {

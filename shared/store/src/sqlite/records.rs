@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::handle::Sqlite;
 use super::schema::{now_ms, unix_ms};
-use super::Sqlite;
 use crate::ports::{Page, Paged, StoreError};
 
 pub(super) fn to_json<T: Serialize>(v: &T) -> Result<String, StoreError> {
