@@ -101,6 +101,46 @@ impl Admin {
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
         self.json("GET", path, None).await
     }
+
+    /// One page of the list at `path` (which already carries `?limit=`):
+    /// its `data` and its `next` cursor (`None` on the last page), from
+    /// `cursor` on (the first page when `None`).
+    ///
+    /// Errors: as [`Admin::json`].
+    pub async fn page(
+        &self,
+        path: &str,
+        cursor: Option<&str>,
+    ) -> anyhow::Result<(Vec<Value>, Option<String>)> {
+        let path = match cursor {
+            Some(c) => format!("{path}&cursor={c}"),
+            None => path.to_owned(),
+        };
+        let list = self.get(&path).await?;
+        let data = list["data"].as_array().cloned().unwrap_or_default();
+        let next = list["next"]
+            .as_str()
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned);
+        Ok((data, next))
+    }
+
+    /// Every item of the list at `path` (which carries `?limit=`),
+    /// following `next` to the last page.
+    ///
+    /// Errors: as [`Admin::json`].
+    pub async fn all(&self, path: &str) -> anyhow::Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let mut cursor = None;
+        loop {
+            let (data, next) = self.page(path, cursor.as_deref()).await?;
+            items.extend(data);
+            match next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
 }
 
 /// How the call is authorized.

@@ -4,12 +4,17 @@
 //!
 //! What was logged before `tail` started is not shown; after that, a run
 //! or delivery row is printed when it first appears and again each time
-//! its status changes (`running` → `succeeded`).
+//! its status changes (`running` → `succeeded`). Each poll follows a log's
+//! `next` pages until a page holds only rows already seen, or rows from
+//! before `tail` started, so a burst of more rows than a page between two
+//! polls is shown whole.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 use crate::api::Admin;
 use crate::output::{dim, paint, status_style};
@@ -31,8 +36,8 @@ pub struct Filter {
     pub interval_ms: u64,
 }
 
-/// The rows per log read on each poll.
-const PAGE: usize = 25;
+/// The rows per page of a log read (the API's largest page).
+const PAGE: usize = 100;
 /// How often, in polls, the bot list is read again (without --bot).
 const BOTS_EVERY: u64 = 20;
 
@@ -50,6 +55,7 @@ pub async fn run(admin: &Admin, filter: Filter, json: bool) -> anyhow::Result<()
         json,
         seen: Seen::new(),
         bots: Vec::new(),
+        started: OffsetDateTime::now_utc(),
     };
     anstream::eprintln!(
         "{}",
@@ -75,32 +81,34 @@ struct Tail<'a> {
     json: bool,
     seen: Seen,
     bots: Vec<String>,
+    /// When `tail` started: older rows are never printed.
+    started: OffsetDateTime,
 }
 
 impl Tail<'_> {
     /// One read of every log followed; poll 0 only learns what is there.
     async fn poll(&mut self, poll: u64) -> anyhow::Result<()> {
-        let (admin, filter) = (self.admin, &self.filter);
+        let (admin, filter) = (self.admin, self.filter.clone());
         let show_runs = filter.endpoint.is_none() || filter.hook.is_some();
         let show_deliveries = filter.hook.is_none() || filter.endpoint.is_some();
         if self.bots.is_empty() || (filter.bot.is_none() && poll.is_multiple_of(BOTS_EVERY)) {
             self.bots = match &filter.bot {
                 Some(bot) => vec![bot.clone()],
-                None => ids(&admin.get("/v1/bots?limit=100").await?),
+                None => ids(&admin.all("/v1/bots?limit=100").await?),
             };
         }
         let print = poll > 0;
-        for bot in &self.bots {
+        for bot in &self.bots.clone() {
             if show_runs {
                 let hooks = match &filter.hook {
                     Some(h) => vec![h.clone()],
                     None => ids(&admin
-                        .get(&format!("/v1/bots/{bot}/hooks?limit=100"))
+                        .all(&format!("/v1/bots/{bot}/hooks?limit=100"))
                         .await?),
                 };
                 for hook in hooks {
                     let path = format!("/v1/bots/{bot}/hooks/{hook}/runs?limit={PAGE}");
-                    let rows = admin.get(&path).await?;
+                    let rows = self.read(&path, "received_at", print).await?;
                     report(&mut self.seen, bot, "run", &rows, print, self.json);
                 }
             }
@@ -108,18 +116,56 @@ impl Tail<'_> {
                 let endpoints = match &filter.endpoint {
                     Some(e) => vec![e.clone()],
                     None => ids(&admin
-                        .get(&format!("/v1/bots/{bot}/endpoints?limit=100"))
+                        .all(&format!("/v1/bots/{bot}/endpoints?limit=100"))
                         .await?),
                 };
                 for endpoint in endpoints {
                     let path =
                         format!("/v1/bots/{bot}/endpoints/{endpoint}/deliveries?limit={PAGE}");
-                    let rows = admin.get(&path).await?;
+                    let rows = self.read(&path, "triggered_at", print).await?;
                     report(&mut self.seen, bot, "delivery", &rows, print, self.json);
                 }
             }
         }
         Ok(())
+    }
+
+    /// The newest rows of the log at `path`, newest first: the first page
+    /// (only that when `!follow`), then each `next` page while the last
+    /// one held a row not yet seen and nothing from before `tail` started
+    /// (`at` names the row's RFC 3339 time).
+    /// Rows first met here that are from before `tail` started are
+    /// remembered as seen (never printed).
+    async fn read(&mut self, path: &str, at: &str, follow: bool) -> anyhow::Result<Vec<Value>> {
+        let mut rows = Vec::new();
+        let mut cursor = None;
+        loop {
+            let (page, next) = self.admin.page(path, cursor.as_deref()).await?;
+            let mut unseen = false;
+            let mut before_start = false;
+            for row in &page {
+                let (Some(id), Some(status)) = (row["id"].as_str(), row["status"].as_str()) else {
+                    continue;
+                };
+                let old = row[at]
+                    .as_str()
+                    .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+                    .is_some_and(|t| t < self.started);
+                before_start |= old;
+                if !self.seen.contains_key(id) {
+                    if old {
+                        self.seen.insert(id.to_owned(), status.to_owned());
+                    } else {
+                        unseen = true;
+                    }
+                }
+            }
+            rows.extend(page);
+            match next {
+                Some(next) if follow && unseen && !before_start => cursor = Some(next),
+                _ => return Ok(rows),
+            }
+        }
     }
 }
 
@@ -137,23 +183,17 @@ fn describe(filter: &Filter) -> String {
     parts.join(", ")
 }
 
-/// The `id`s of a list answer's `data`.
-fn ids(list: &Value) -> Vec<String> {
-    list["data"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|i| i["id"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+/// The `id`s of a list's items.
+fn ids(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|i| i["id"].as_str().map(str::to_owned))
+        .collect()
 }
 
-/// Prints the rows of `list` that are new or changed since last seen,
-/// oldest first (when `print`), and remembers them.
-fn report(seen: &mut Seen, bot: &str, kind: &str, list: &Value, print: bool, json: bool) {
-    let rows = list["data"].as_array().cloned().unwrap_or_default();
+/// Prints the `rows` (newest first) that are new or changed since last
+/// seen, oldest first (when `print`), and remembers them.
+fn report(seen: &mut Seen, bot: &str, kind: &str, rows: &[Value], print: bool, json: bool) {
     for row in rows.iter().rev() {
         let (Some(id), Some(status)) = (row["id"].as_str(), row["status"].as_str()) else {
             continue;

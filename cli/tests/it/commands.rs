@@ -404,3 +404,98 @@ async fn the_resource_commands_print_the_apis_json_and_tables_and_replay_a_run()
         stdout(&deleted)
     );
 }
+
+/// Collects the JSON lines `rx` prints until `done` holds for them, or
+/// `within` passes.
+fn json_lines(
+    rx: &mpsc::Receiver<(Instant, String)>,
+    within: Duration,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = Instant::now() + within;
+    let mut lines = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok((_, line)) => {
+                lines.push(serde_json::from_str(&line).unwrap_or(Value::String(line)));
+                if done(&lines) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    lines
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tail_shows_every_delivery_of_a_burst_once() {
+    const BURST: usize = 120;
+    let dev = Dev::start(bin(), Backend::Embedded, &[]).await;
+    let (bot, key) = dev.bot().await;
+    let sink = Sink::start().await;
+    let endpoint = dev
+        .admin_json(
+            Method::POST,
+            &format!("/v1/bots/{bot}/endpoints"),
+            json!({"name": "All", "url": sink.url("/all"), "events": ["*"]}),
+            201,
+        )
+        .await;
+    let endpoint = endpoint["id"].as_str().unwrap().to_owned();
+    let tail = Running::start(command(
+        &dev,
+        &["tail", "--json", "--bot", &bot, "--endpoint", &endpoint],
+    ));
+    Running::wait(&tail.err, "following", WAIT).expect("tail starts");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+
+    let publishes: Vec<_> = (0..BURST)
+        .map(|i| {
+            let request = dev
+                .client
+                .post(format!("{}/v1/bots/{bot}/events", dev.base))
+                .bearer_auth(&key)
+                .json(&json!({"event": "order.paid", "data": {"n": i}}));
+            tokio::spawn(async move { request.send().await.unwrap().status() })
+        })
+        .collect();
+    for p in publishes {
+        assert_eq!(p.await.unwrap(), 202);
+    }
+    let succeeded = |lines: &[Value]| {
+        lines
+            .iter()
+            .filter(|l| l["kind"] == "delivery" && l["status"] == "succeeded")
+            .count()
+    };
+    let lines = json_lines(&tail.out, Duration::from_secs(60), |l| {
+        succeeded(l) >= BURST
+    });
+    sink.wait_for(BURST, WAIT).await;
+    // Whatever came after the last one is a repeat.
+    let lines = [lines, json_lines(&tail.out, SETTLE, |_| false)].concat();
+
+    let mut shown = std::collections::HashMap::<(String, String), usize>::new();
+    for line in &lines {
+        assert_eq!(line["kind"], "delivery", "{line}");
+        let key = (
+            line["id"].as_str().unwrap().to_owned(),
+            line["status"].as_str().unwrap().to_owned(),
+        );
+        *shown.entry(key).or_default() += 1;
+    }
+    let repeated: Vec<_> = shown.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(repeated.is_empty(), "shown more than once: {repeated:?}");
+    let messages: std::collections::HashSet<_> = lines
+        .iter()
+        .filter(|l| l["status"] == "succeeded")
+        .map(|l| l["message_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        messages.len(),
+        BURST,
+        "{} of {BURST} deliveries shown",
+        messages.len()
+    );
+}
