@@ -64,6 +64,11 @@ pub(crate) fn bot_pk(bot: impl Display) -> String {
     format!("BOT#{bot}")
 }
 
+/// The bot id in a `BOT#{bot}` key (the key itself when it has no such prefix).
+pub(crate) fn bot_of_pk(pk: &str) -> &str {
+    pk.strip_prefix("BOT#").unwrap_or(pk)
+}
+
 /// `SETTING#{name}`: the partition of one installation setting (sort key
 /// [`SETTING_SK`]).
 pub(crate) fn setting_pk(name: &str) -> String {

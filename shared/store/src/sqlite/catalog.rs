@@ -5,7 +5,7 @@ use hooklane_domain::Bot;
 use rusqlite::{params, OptionalExtension};
 
 use super::handle::Sqlite;
-use super::records::{from_json, prefix_bounds};
+use super::records::{from_json, into_page, prefix_bounds};
 use crate::keys::{self, BOT_SK, SETTING_SK};
 use crate::ports::{Page, Paged, StoreError};
 
@@ -35,17 +35,7 @@ impl Sqlite {
                 Ok(rows)
             })
             .await?;
-        let more = rows.len() > limit;
-        let rows = &rows[..rows.len().min(limit)];
-        let next = match rows.last() {
-            Some((pk, _)) if more => Some(pk.trim_start_matches("BOT#").to_owned()),
-            _ => None,
-        };
-        let items = rows
-            .iter()
-            .map(|(_, data)| from_json(data))
-            .collect::<Result<Vec<Bot>, _>>()?;
-        Ok(Paged { items, next })
+        into_page(rows, limit, |pk| keys::bot_of_pk(pk).to_owned())
     }
 
     /// Inserts `value` under `name` unless a value is there; answers the

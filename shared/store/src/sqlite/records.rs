@@ -28,6 +28,27 @@ pub(super) fn prefix_bounds(prefix: &str) -> (String, String) {
     (prefix.to_owned(), format!("{prefix}\u{10FFFF}"))
 }
 
+/// The page made of `rows` (key, JSON data), read with `limit + 1` so a
+/// row past `limit` shows there is more: the first `limit` rows decoded,
+/// and then `cursor(key)` of the last one as the next cursor.
+pub(super) fn into_page<T: DeserializeOwned>(
+    rows: Vec<(String, String)>,
+    limit: usize,
+    cursor: impl Fn(&str) -> String,
+) -> Result<Paged<T>, StoreError> {
+    let more = rows.len() > limit;
+    let rows = &rows[..rows.len().min(limit)];
+    let next = match rows.last() {
+        Some((key, _)) if more => Some(cursor(key)),
+        _ => None,
+    };
+    let items = rows
+        .iter()
+        .map(|(_, data)| from_json(data))
+        .collect::<Result<Vec<T>, _>>()?;
+    Ok(Paged { items, next })
+}
+
 impl Sqlite {
     pub(super) async fn get_raw(
         &self,
@@ -155,18 +176,7 @@ impl Sqlite {
                 Ok(rows)
             })
             .await?;
-        let more = rows.len() > limit;
-        let rows = &rows[..rows.len().min(limit)];
-        let next = if more {
-            rows.last().map(|(sk, _)| sk.clone())
-        } else {
-            None
-        };
-        let items = rows
-            .iter()
-            .map(|(_, data)| from_json(data))
-            .collect::<Result<Vec<T>, _>>()?;
-        Ok(Paged { items, next })
+        into_page(rows, limit, str::to_owned)
     }
 
     /// Deletes one record; `NotFound` when absent.
