@@ -15,7 +15,8 @@ use crate::platforms::{cut, discord, escape, slack, Cuts};
 ///   top-level data field (see [`fields_of`]), the message id in the
 ///   footer, cut to Discord's limits; `allowed_mentions` is the endpoint's
 ///   own (`allowed_mentions`, as it is) or `{"parse": []}`: the data pings
-///   no one;
+///   no one (and its `@everyone`/`@here` are neutralised by
+///   [`escape::discord`] in any case);
 /// - `slack`: `{"text", "blocks"}`: the event and the compact data as the
 ///   fallback text, a header block, a section of up to 10 fields and a
 ///   context block with the message id and time, cut to Slack's limits;
@@ -33,7 +34,10 @@ pub fn body_for(kind: EndpointType, allowed_mentions: Option<&Value>, d: &Delive
         EndpointType::Discord => {
             let fields: Vec<Value> = fields_of(&d.data)
                 .into_iter()
-                .map(|(name, value)| json!({"name": name, "value": value, "inline": value.chars().count() <= 40}))
+                .map(|(name, value)| {
+                    let inline = value.chars().count() <= 40;
+                    json!({"name": escape::discord(&name), "value": escape::discord(&value), "inline": inline})
+                })
                 .collect();
             let mut embed = json!({
                 "title": d.event,
@@ -199,7 +203,7 @@ mod tests {
         }
         let values = discord["embeds"][0]["fields"].to_string();
         assert!(
-            values.contains("@everyone <!channel> Tom & Jerry"),
+            values.contains("@\u{200B}everyone <!channel> Tom & Jerry"),
             "{values}"
         );
         let slack = body_for(EndpointType::Slack, None, &d);

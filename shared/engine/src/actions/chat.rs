@@ -122,7 +122,9 @@ pub(super) async fn discord_followup(
 }
 
 /// A Discord message body: `content` (cut to [`discord::CONTENT`]; an
-/// empty one is left out), `embeds` (fitted by [`discord::fit_embeds`]),
+/// empty one is left out), `embeds` (fitted by [`discord::fit_embeds`];
+/// in both, substituted values have `@everyone`/`@here` neutralised by
+/// [`escape::discord`]),
 /// `username` (left out, with a note, when it renders to a name Discord
 /// refuses) and `allowed_mentions` (the action's own, or
 /// [`discord::default_allowed_mentions`] of the content template). Fails
@@ -134,7 +136,10 @@ fn discord_body(
     let mut cuts = Cuts::default();
     let mut body = Map::new();
     if let Some(content) = message.content {
-        let (text, was_cut) = cut(&state.text(content), discord::CONTENT);
+        let (text, was_cut) = cut(
+            &state.text_escaped(content, &|_, v| escape::discord(v)),
+            discord::CONTENT,
+        );
         if was_cut {
             cuts.0
                 .push(format!("content cut to {} characters", discord::CONTENT));
@@ -145,7 +150,10 @@ fn discord_body(
         }
     }
     if let Some(embeds) = message.embeds {
-        let rendered: Vec<Value> = embeds.iter().map(|e| state.json(e)).collect();
+        let rendered: Vec<Value> = embeds
+            .iter()
+            .map(|e| state.json_escaped(e, &escape::discord_field))
+            .collect();
         body.insert(
             "embeds".into(),
             Value::Array(discord::fit_embeds(rendered, &mut cuts)),

@@ -44,6 +44,25 @@ pub fn slack(text: &str) -> String {
     out
 }
 
+/// `text` with each `@everyone` and `@here` written `@\u{200B}everyone` and
+/// `@\u{200B}here` (a zero-width space after the `@`, as Discord's own
+/// clients do): shown the same, but no longer a mention Discord parses, so a
+/// substituted value cannot ping a whole server whatever `allowed_mentions`
+/// the message carries. Everything else is unchanged.
+pub fn discord(text: &str) -> String {
+    text.replace("@everyone", "@\u{200B}everyone")
+        .replace("@here", "@\u{200B}here")
+}
+
+/// A Discord embed field whose value is a link (`url`, `icon_url`, …) is
+/// left as it is; every other substituted value is [`discord`]-escaped.
+pub fn discord_field(key: Option<&str>, text: &str) -> String {
+    match key {
+        Some(k) if k == "url" || k.ends_with("_url") => text.to_owned(),
+        _ => discord(text),
+    }
+}
+
 fn html(text: &str) -> String {
     slack(text).replace('"', "&quot;")
 }
@@ -95,6 +114,35 @@ mod tests {
         ];
         for (mode, value, want) in cases {
             assert_eq!(telegram(mode, value), want, "{mode:?} {value}");
+        }
+    }
+
+    #[test]
+    fn discord_values_cannot_mention_everyone_or_here() {
+        // key, value, escaped
+        let cases = [
+            (None, "@everyone", "@\u{200B}everyone"),
+            (
+                None,
+                "hi @here and @everyone!",
+                "hi @\u{200B}here and @\u{200B}everyone!",
+            ),
+            (None, "<@1> <@&5> a@b.c", "<@1> <@&5> a@b.c"),
+            (None, "@Everyone @hereafter", "@Everyone @\u{200B}hereafter"),
+            (Some("description"), "@here", "@\u{200B}here"),
+            (
+                Some("url"),
+                "https://x.example/@here",
+                "https://x.example/@here",
+            ),
+            (
+                Some("icon_url"),
+                "https://x.example/@everyone",
+                "https://x.example/@everyone",
+            ),
+        ];
+        for (key, value, want) in cases {
+            assert_eq!(discord_field(key, value), want, "{key:?} {value}");
         }
     }
 

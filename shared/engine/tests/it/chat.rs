@@ -132,12 +132,17 @@ async fn discord_messages_carry_allowed_mentions_and_a_username_discord_takes() 
         (
             json!({"content": "Paid: {payload.name}"}),
             json!({"name": "@everyone <@&99> @here"}),
-            r#"{"allowed_mentions":{"parse":["users"]},"content":"Paid: @everyone <@&99> @here"}"#,
+            "{\"allowed_mentions\":{\"parse\":[\"users\"]},\"content\":\"Paid: @\u{200B}everyone <@&99> @\u{200B}here\"}",
         ),
         (
             json!({"content": "@here <@&12> paid: {payload.name}"}),
             json!({"name": "<@&99>"}),
             r#"{"allowed_mentions":{"parse":["users","everyone"],"roles":["12"]},"content":"@here <@&12> paid: <@&99>"}"#,
+        ),
+        (
+            json!({"content": "@here paid: {payload.name}", "embeds": [{"description": "{payload.name}", "url": "https://x.example/{payload.path}"}]}),
+            json!({"name": "@everyone @here", "path": "@here"}),
+            "{\"allowed_mentions\":{\"parse\":[\"users\",\"everyone\"]},\"content\":\"@here paid: @\u{200B}everyone @\u{200B}here\",\"embeds\":[{\"description\":\"@\u{200B}everyone @\u{200B}here\",\"url\":\"https://x.example/@here\"}]}",
         ),
         (
             json!({"content": "{payload.name}", "allowed_mentions": {"parse": []}}),
