@@ -12,7 +12,7 @@
 //! a deployed stack never has to reach this machine; the bot's real
 //! endpoints get their deliveries as usual.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -49,10 +49,44 @@ pub struct Options {
     pub interval_ms: u64,
 }
 
-/// The messages read per poll (pages are followed back to the last one seen).
-const PAGE: usize = 50;
+/// The messages per page read (pages are followed back to the overlap).
+const PAGE: usize = 100;
 /// The most pages read back in one poll.
-const MAX_PAGES: usize = 10;
+const MAX_PAGES: usize = 20;
+/// How far before the newest message already read each poll reads back
+/// again: a message stored after a newer one (a burst) is still met.
+const OVERLAP: time::Duration = time::Duration::seconds(5);
+/// The most message ids remembered as forwarded (the oldest are dropped).
+const REMEMBERED: usize = 20_000;
+
+/// The ids of the messages already met (forwarded or skipped), at most
+/// [`REMEMBERED`], and the newest message time read.
+#[derive(Default)]
+struct Seen {
+    ids: HashSet<String>,
+    order: VecDeque<String>,
+    newest: Option<time::OffsetDateTime>,
+}
+
+impl Seen {
+    /// Remembers `message`; false when it was met before.
+    fn insert(&mut self, message: &Value) -> bool {
+        if let Some(t) = timestamp(message) {
+            self.newest = Some(self.newest.map_or(t, |n| n.max(t)));
+        }
+        let id = id_of(message);
+        if !self.ids.insert(id.clone()) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > REMEMBERED {
+            if let Some(old) = self.order.pop_front() {
+                self.ids.remove(&old);
+            }
+        }
+        true
+    }
+}
 
 /// The secret to sign with: `given`, or the one kept in `data_dir`
 /// (made once). Errors: the secret cannot be kept.
@@ -89,13 +123,9 @@ pub async fn run(admin: &Admin, opts: Options, data_dir: &Path, json: bool) -> a
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
         .build()?;
-    let mut seen: HashSet<String> = HashSet::new();
-    for id in new_messages(admin, &opts.bot, &seen)
-        .await?
-        .iter()
-        .map(id_of)
-    {
-        seen.insert(id);
+    let mut seen = Seen::default();
+    for message in recent_messages(admin, &opts.bot, None).await? {
+        seen.insert(&message);
     }
     anstream::eprintln!(
         "Ready. Forwarding the events of bot {} to {} (^C to stop).\nForwards are signed with {} (verify them as any Hooklane endpoint's deliveries).",
@@ -105,7 +135,8 @@ pub async fn run(admin: &Admin, opts: Options, data_dir: &Path, json: bool) -> a
     );
     loop {
         tokio::time::sleep(Duration::from_millis(opts.interval_ms)).await;
-        let fresh = match new_messages(admin, &opts.bot, &seen).await {
+        let horizon = seen.newest.map(|n| n - OVERLAP);
+        let fresh = match recent_messages(admin, &opts.bot, horizon).await {
             Ok(fresh) => fresh,
             Err(e) => {
                 anstream::eprintln!("{}", dim(&format!("could not read the messages: {e:#}")));
@@ -113,7 +144,9 @@ pub async fn run(admin: &Admin, opts: Options, data_dir: &Path, json: bool) -> a
             }
         };
         for message in fresh.iter().rev() {
-            seen.insert(id_of(message));
+            if !seen.insert(message) {
+                continue;
+            }
             let Some(task) = task(message, &bot, &endpoint.id) else {
                 continue;
             };
@@ -130,29 +163,32 @@ fn id_of(message: &Value) -> String {
     message["id"].as_str().unwrap_or_default().to_owned()
 }
 
-/// The bot's messages newer than any in `seen`, newest first (on the
-/// first call, `seen` is empty: the first page only).
-async fn new_messages(
+/// A message's `timestamp`.
+fn timestamp(message: &Value) -> Option<time::OffsetDateTime> {
+    message["timestamp"].as_str().and_then(|t| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    })
+}
+
+/// The bot's newest messages, newest first: pages are followed until one
+/// reaches back past `horizon` (at most [`MAX_PAGES`]); with no horizon,
+/// the first page only.
+async fn recent_messages(
     admin: &Admin,
     bot: &str,
-    seen: &HashSet<String>,
+    horizon: Option<time::OffsetDateTime>,
 ) -> anyhow::Result<Vec<Value>> {
+    let path = format!("/v1/bots/{bot}/messages?limit={PAGE}");
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let mut path = format!("/v1/bots/{bot}/messages?limit={PAGE}");
-        if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={c}"));
-        }
-        let page = admin.get(&path).await?;
-        for message in page["data"].as_array().cloned().unwrap_or_default() {
-            if seen.contains(&id_of(&message)) {
-                return Ok(out);
-            }
-            out.push(message);
-        }
-        match page["next"].as_str() {
-            Some(next) if !seen.is_empty() => cursor = Some(next.to_owned()),
+        let (page, next) = admin.page(&path, cursor.as_deref()).await?;
+        let past = page
+            .iter()
+            .any(|m| timestamp(m).zip(horizon).is_some_and(|(t, h)| t < h));
+        out.extend(page);
+        match next {
+            Some(next) if horizon.is_some() && !past => cursor = Some(next),
             _ => break,
         }
     }
@@ -186,9 +222,7 @@ fn local_endpoint(bot: &BotId, url: &str, secret: &str) -> Endpoint {
 
 /// The delivery of `message` (an item of the messages list) to the local endpoint.
 fn task(message: &Value, bot: &BotId, endpoint: &EndpointId) -> Option<DeliveryTask> {
-    let timestamp = message["timestamp"].as_str().and_then(|t| {
-        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-    })?;
+    let timestamp = timestamp(message)?;
     Some(DeliveryTask {
         message_id: MessageId::parse(message["id"].as_str()?).ok()?,
         bot_id: bot.clone(),

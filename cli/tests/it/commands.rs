@@ -499,3 +499,62 @@ async fn tail_shows_every_delivery_of_a_burst_once() {
         messages.len()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn listen_forwards_every_event_of_a_burst_once() {
+    const BURST: usize = 250;
+    let dev = Dev::start(bin(), Backend::Embedded, &[]).await;
+    let (bot, key) = dev.bot().await;
+    let sink = Sink::start().await;
+    let forward_to = sink.url("/webhooks");
+    let listen = Running::start(command(
+        &dev,
+        &["listen", "--bot", &bot, "--forward-to", &forward_to],
+    ));
+    Running::wait(&listen.err, "Ready", WAIT).expect("listen starts");
+
+    let publishes: Vec<_> = (0..BURST)
+        .map(|i| {
+            let request = dev
+                .client
+                .post(format!("{}/v1/bots/{bot}/events", dev.base))
+                .bearer_auth(&key)
+                .json(&json!({"event": "order.paid", "data": {"n": i}}));
+            tokio::spawn(async move {
+                let r = request.send().await.unwrap();
+                assert_eq!(r.status(), 202);
+                r.json::<Value>().await.unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+        })
+        .collect();
+    let mut published = std::collections::HashSet::new();
+    for p in publishes {
+        published.insert(p.await.unwrap());
+    }
+    sink.wait_for(BURST, Duration::from_secs(60)).await;
+    tokio::time::sleep(SETTLE).await;
+    let mut forwarded = std::collections::HashMap::<String, usize>::new();
+    for got in sink.received() {
+        *forwarded
+            .entry(got.header("webhook-id").unwrap())
+            .or_default() += 1;
+    }
+    let missing: Vec<_> = published
+        .iter()
+        .filter(|id| !forwarded.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} never forwarded: {missing:?}",
+        missing.len()
+    );
+    let repeated: Vec<_> = forwarded.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        repeated.is_empty(),
+        "forwarded more than once: {repeated:?}"
+    );
+    assert_eq!(forwarded.len(), BURST);
+}
