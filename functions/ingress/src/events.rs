@@ -1,15 +1,15 @@
 //! `POST /v1/bots/{bot_id}/events`: a bot publishes an outbound event.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use hooklane_auth::api_key;
 use hooklane_domain::envelope::Publish;
 use hooklane_domain::{BotId, EventType, IdempotencyKey, Job, MessageId};
 use hooklane_web::{ApiError, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::bot_key;
 use crate::intake::{self, Intake, Subject};
 use crate::IngressState;
 
@@ -49,19 +49,13 @@ pub async fn publish(
         .bot(svc.store.as_ref(), &bot_id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such bot"))?;
-    let presented = headers.get(header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::unauthorized("send the bot's API key as `Authorization: Bearer <key>`")
-    })?;
-    let presented = presented.to_str().unwrap_or_default();
-    if !api_key::verify_authorization(presented, &bot.api_key_hash) {
-        // The key may have been rotated since the bot was cached.
-        let rotated = state.cache.reload_bot(svc.store.as_ref(), &bot_id).await?;
-        if !rotated.is_some_and(|b| api_key::verify_authorization(presented, &b.api_key_hash)) {
-            return Err(ApiError::unauthorized(
-                "the API key is not valid for this bot",
-            ));
-        }
-    }
+    bot_key::check(
+        &state,
+        &bot,
+        &headers,
+        "send the bot's API key as `Authorization: Bearer <key>`",
+    )
+    .await?;
     let Json(body) = match body {
         // Over the router's body limit: said in this route's terms.
         Err(e) if e.status == StatusCode::PAYLOAD_TOO_LARGE => {

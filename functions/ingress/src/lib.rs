@@ -8,6 +8,7 @@ use axum::Router;
 use hooklane_runtime::Services;
 
 mod body;
+mod bot_key;
 mod cache;
 mod events;
 mod hooks;

@@ -7,9 +7,9 @@
 
 use std::borrow::Cow;
 
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use hooklane_auth::signature::{self, FnHeaders, GenericError, Scheme, SignatureError};
-use hooklane_auth::{api_key, constant_time_eq, signed_url};
+use hooklane_auth::{constant_time_eq, signed_url};
 use hooklane_domain::HookAuth;
 use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use hooklane_domain::envelope::{json_depth, MAX_JSON_DEPTH};
 
 use super::answer::unknown_hook;
+use crate::bot_key;
 use crate::cache::LoadedHook;
 use crate::IngressState;
 
@@ -180,6 +181,7 @@ async fn check(
     body: SignedBody<'_>,
     now: i64,
 ) -> Result<(Option<String>, Option<Value>), ApiError> {
+    let lookup = FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
     match &hook.auth {
         HookAuth::None => Ok((None, None)),
         HookAuth::ApiKey => {
@@ -188,17 +190,14 @@ async fn check(
                 .bot(state.svc.store.as_ref(), &hook.bot_id)
                 .await?
                 .ok_or_else(unknown_hook)?;
-            let presented = headers.get(header::AUTHORIZATION).ok_or_else(|| {
-                ApiError::unauthorized("send the bot's API key in the Authorization header")
-            })?;
-            let presented = presented.to_str().unwrap_or_default();
-            if api_key::verify_authorization(presented, &bot.api_key_hash) {
-                Ok((None, None))
-            } else {
-                Err(ApiError::unauthorized(
-                    "the API key is not valid for this bot",
-                ))
-            }
+            bot_key::check(
+                state,
+                &bot,
+                headers,
+                "send the bot's API key in the Authorization header",
+            )
+            .await?;
+            Ok((None, None))
         }
         HookAuth::SecretHeader { header, secret } => {
             let presented = headers.get(header.as_str()).ok_or_else(|| {
@@ -213,8 +212,6 @@ async fn check(
             }
         }
         HookAuth::Hmac { scheme, secret, .. } if *scheme == Scheme::Twilio => {
-            let lookup =
-                FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
             let verify = |bytes: &[u8]| {
                 let form = if body.form { bytes } else { &[] };
                 signature::verify_twilio(secret.expose_secret(), &lookup, body.url, form)
@@ -227,8 +224,6 @@ async fn check(
         }
         HookAuth::Hmac { scheme, secret, .. } => {
             let generic = hook.generic.as_ref().map_err(GenericError::clone)?;
-            let lookup =
-                FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
             let verify = |bytes: &[u8]| {
                 signature::verify(
                     scheme,
@@ -246,14 +241,10 @@ async fn check(
             Ok((verified.delivery_id, None))
         }
         HookAuth::Discord { public_key } => {
-            let lookup =
-                FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
             signature::verify_discord(public_key, &lookup, body.sent, now)?;
             Ok((None, None))
         }
         HookAuth::Telegram { secret_token } => {
-            let lookup =
-                FnHeaders::new(|name: &str| headers.get(name).and_then(|v| v.to_str().ok()));
             signature::verify_telegram(secret_token.expose_secret(), &lookup)?;
             Ok((None, None))
         }
