@@ -4,14 +4,16 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hooklane_runtime::config::env_u64;
-use hyper::body::Incoming;
+use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -33,6 +35,11 @@ pub struct Limits {
     /// answered 400 `invalid_body` ("data was not received within the
     /// designated timeout") and nothing of it is kept.
     pub body_read_timeout: Duration,
+    /// Longest time a request body may take in full, counted from the
+    /// request's headers, so a body sent a byte at a time cannot hold a
+    /// connection open (`HOOKLANE_BODY_DEADLINE_SECS`, default 30 s); the
+    /// request is then answered as for `body_read_timeout`.
+    pub body_deadline: Duration,
     /// Most connections open at once (`HOOKLANE_MAX_CONNECTIONS`, default
     /// 1024); further ones wait in the listen backlog until one closes.
     pub max_connections: usize,
@@ -43,6 +50,7 @@ impl Default for Limits {
         Self {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
+            body_deadline: Duration::from_secs(30),
             max_connections: 1024,
         }
     }
@@ -65,9 +73,65 @@ impl Limits {
                 .map_or(default.header_read_timeout, Duration::from_secs),
             body_read_timeout: positive("HOOKLANE_BODY_TIMEOUT_SECS")?
                 .map_or(default.body_read_timeout, Duration::from_secs),
+            body_deadline: positive("HOOKLANE_BODY_DEADLINE_SECS")?
+                .map_or(default.body_deadline, Duration::from_secs),
             max_connections: positive("HOOKLANE_MAX_CONNECTIONS")?
                 .map_or(default.max_connections, |n| n as usize),
         })
+    }
+}
+
+/// The body's time is up: its text is the one the gap timeout gives, so
+/// both are answered alike (400 `invalid_body`).
+#[derive(Debug)]
+struct BodyDeadlineElapsed;
+
+impl std::fmt::Display for BodyDeadlineElapsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("data was not received within the designated timeout")
+    }
+}
+
+impl std::error::Error for BodyDeadlineElapsed {}
+
+/// A request body that fails with [`BodyDeadlineElapsed`] once `deadline`
+/// has passed since it was made, however often parts of it arrive.
+struct DeadlineBody {
+    inner: Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl DeadlineBody {
+    fn new(inner: Incoming, deadline: Duration) -> Self {
+        Self {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(deadline)),
+        }
+    }
+}
+
+impl Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(Box::new(BodyDeadlineElapsed))));
+        }
+        Pin::new(&mut self.inner)
+            .poll_frame(cx)
+            .map(|frame| frame.map(|f| f.map_err(Into::into)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -109,7 +173,8 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let service = app
             .clone()
-            .map_request(move |mut request: http::Request<Incoming>| {
+            .map_request(move |request: http::Request<Incoming>| {
+                let mut request = request.map(|body| DeadlineBody::new(body, limits.body_deadline));
                 request
                     .extensions_mut()
                     .insert(ConnectInfo::<SocketAddr>(peer));

@@ -129,6 +129,55 @@ async fn clients_holding_half_sent_headers_or_bodies_are_cut_off_and_healthz_sti
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_body_sent_a_byte_at_a_time_is_cut_off_at_the_whole_body_deadline() {
+    let dev = Dev::start(
+        bin(),
+        Backend::Embedded,
+        &[
+            ("HOOKLANE_BODY_TIMEOUT_SECS", "30"),
+            ("HOOKLANE_BODY_DEADLINE_SECS", "2"),
+        ],
+    )
+    .await;
+    let mut drip = TcpStream::connect(host_port(&dev)).unwrap();
+    drip.write_all(
+        format!(
+            "POST /v1/bots HTTP/1.1\r\nHost: x\r\nauthorization: Bearer {}\r\ncontent-type: application/json\r\ncontent-length: 200000\r\n\r\n",
+            dev.token
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    drip.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    // One byte every 300 ms, far within the gap timeout, until the server
+    // answers or closes (at most 10 s).
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    while started.elapsed() < Duration::from_secs(10) {
+        if drip.write_all(b" ").is_err() {
+            break;
+        }
+        let mut chunk = [0u8; 4096];
+        match drip.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => break,
+        }
+    }
+    let elapsed = started.elapsed();
+    let text = String::from_utf8_lossy(&buf);
+    assert!(elapsed < Duration::from_secs(6), "{elapsed:?} {text:?}");
+    assert!(
+        text.starts_with("HTTP/1.1 400") && text.contains("not received within"),
+        "a dripped body got {text:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_second_dev_on_the_same_data_dir_is_refused_and_files_are_private() {
     let dev = Dev::start(bin(), Backend::Embedded, &[]).await;
     let dir = dev.data_dir().to_str().unwrap().to_owned();
