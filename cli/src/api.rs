@@ -81,7 +81,11 @@ impl Admin {
                 .as_str()
                 .map(str::to_owned)
                 .unwrap_or(text);
-            bail!("{method} {path} answered {status}: {message}");
+            return Err(Refused {
+                status,
+                message: format!("{method} {path} answered {status}: {message}"),
+            }
+            .into());
         }
         Ok(value)
     }
@@ -141,6 +145,28 @@ impl Admin {
             }
         }
     }
+}
+
+/// An answer outside 2xx: its status, and a message that names the call,
+/// the status and the API's error message.
+#[derive(Debug)]
+pub struct Refused {
+    /// The HTTP status.
+    pub status: u16,
+    message: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Whether `e` is an answer 404 of the API.
+pub fn is_not_found(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<Refused>().is_some_and(|r| r.status == 404)
 }
 
 /// How the call is authorized.

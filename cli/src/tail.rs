@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::api::Admin;
+use crate::api::{is_not_found, Admin};
 use crate::output::{dim, paint, status_style};
 
 /// What `tail` follows.
@@ -64,9 +64,22 @@ pub async fn run(admin: &Admin, filter: Filter, json: bool) -> anyhow::Result<()
             describe(&tail.filter)
         ))
     );
+    let mut waiting = false;
     for poll in 0u64.. {
         match tail.poll(poll).await {
             Ok(()) => {}
+            Err(e) if is_not_found(&e) && tail.filter.bot.is_some() => {
+                if !waiting {
+                    waiting = true;
+                    anstream::eprintln!(
+                        "{}",
+                        dim(&format!(
+                            "waiting for {} to exist: {e:#}",
+                            describe(&tail.filter)
+                        ))
+                    );
+                }
+            }
             Err(e) if poll == 0 => return Err(e),
             Err(e) => anstream::eprintln!("{}", dim(&format!("could not read the logs: {e:#}"))),
         }
@@ -108,7 +121,10 @@ impl Tail<'_> {
                 };
                 for hook in hooks {
                     let path = format!("/v1/bots/{bot}/hooks/{hook}/runs?limit={PAGE}");
-                    let rows = self.read(&path, "received_at", print).await?;
+                    let rows = match self.read(&path, "received_at", print).await {
+                        Err(e) if filter.bot.is_none() && is_not_found(&e) => continue,
+                        rows => rows?,
+                    };
                     report(&mut self.seen, bot, "run", &rows, print, self.json);
                 }
             }
@@ -122,7 +138,10 @@ impl Tail<'_> {
                 for endpoint in endpoints {
                     let path =
                         format!("/v1/bots/{bot}/endpoints/{endpoint}/deliveries?limit={PAGE}");
-                    let rows = self.read(&path, "triggered_at", print).await?;
+                    let rows = match self.read(&path, "triggered_at", print).await {
+                        Err(e) if filter.bot.is_none() && is_not_found(&e) => continue,
+                        rows => rows?,
+                    };
                     report(&mut self.seen, bot, "delivery", &rows, print, self.json);
                 }
             }

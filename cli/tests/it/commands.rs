@@ -558,3 +558,62 @@ async fn listen_forwards_every_event_of_a_burst_once() {
     );
     assert_eq!(forwarded.len(), BURST);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tail_finds_a_hook_across_bots_and_waits_for_a_bot_to_exist() {
+    let dev = Dev::start(bin(), Backend::Embedded, &[]).await;
+    let _without = dev.bot().await;
+    let (bot, _) = dev.bot().await;
+    let hook = dev
+        .hook(
+            &bot,
+            json!({"auth": {"type": "none"}, "actions": [{"type": "log", "message": "hi"}]}),
+        )
+        .await;
+    let hook_id = hook["id"].as_str().unwrap();
+    let tail = Running::start(command(&dev, &["tail", "--json", "--hook", hook_id]));
+    let later = Running::start(command(&dev, &["tail", "--json", "--bot", "bot-later"]));
+    Running::wait(&later.err, "waiting for bot bot-later", WAIT).expect("tail waits for the bot");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+
+    let answer: Value = dev
+        .client
+        .post(hook["url"].as_str().unwrap())
+        .json(&json!({"amount": 3}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = answer["id"].as_str().expect("the call's id");
+    Running::wait(&tail.out, id, WAIT)
+        .unwrap_or_else(|| panic!("tail --hook never showed {id}\n{}", dev.log()));
+
+    dev.admin_json(
+        Method::POST,
+        "/v1/bots",
+        json!({"id": "bot-later", "name": "Later"}),
+        201,
+    )
+    .await;
+    let later_hook = dev
+        .hook(
+            "bot-later",
+            json!({"auth": {"type": "none"}, "actions": [{"type": "log", "message": "hi"}]}),
+        )
+        .await;
+    let answer: Value = dev
+        .client
+        .post(later_hook["url"].as_str().unwrap())
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = answer["id"].as_str().expect("the call's id");
+    Running::wait(&later.out, id, WAIT)
+        .unwrap_or_else(|| panic!("tail --bot never showed {id}\n{}", dev.log()));
+}
