@@ -9,7 +9,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hooklane_domain::envelope::HookCall;
 use hooklane_domain::{CallId, Hook, HookAuth, HookResponse};
-use hooklane_template::{render_json, render_str, Context};
+use hooklane_template::{render_json, render_json_with, render_str, Context};
 use hooklane_web::ApiError;
 use serde_json::{json, Value};
 
@@ -35,6 +35,9 @@ pub(super) fn response_context(call: &HookCall) -> Context {
 /// and the body rendered with `ctx`, as text when it renders to a JSON
 /// string and as JSON otherwise. With `{"redirect_to"}`: 303 to the rendered
 /// URL, or the plain 202 when it is not an `http(s)` URL. A `discord` hook
+/// with a `response` has its values' `@everyone`/`@here` neutralised and,
+/// when its `data` object sets no `allowed_mentions`, `{"parse": []}`
+/// added. A `discord` hook
 /// without a `response`: 200 `{"type": 5}` (deferred: the actions answer
 /// with `discord_followup`). All but the plain 202 carry the call's id in
 /// `x-hooklane-event-id`.
@@ -47,7 +50,11 @@ pub(super) fn queued(hook: &Hook, event_id: &CallId, ctx: &Context) -> Response 
         None => accepted(event_id.as_str()),
         Some(HookResponse::Content { status, body }) => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
-            let rendered = render_json(body, ctx).value;
+            let rendered = if matches!(hook.auth, HookAuth::Discord { .. }) {
+                discord_answer(render_json_with(body, ctx, &discord_value).value)
+            } else {
+                render_json(body, ctx).value
+            };
             let response = match rendered {
                 Value::String(text) => (status, text).into_response(),
                 other => (status, axum::Json(other)).into_response(),
@@ -80,6 +87,24 @@ pub(super) fn queued(hook: &Hook, event_id: &CallId, ctx: &Context) -> Response 
             with_event_id(response, event_id)
         }
     }
+}
+
+/// A value substituted into a Discord answer: `@everyone` and `@here` with
+/// a zero-width space after the `@` (as the engine's `escape::discord`), so
+/// it is never a mention.
+fn discord_value(_key: Option<&str>, v: &str) -> String {
+    v.replace("@everyone", "@\u{200B}everyone")
+        .replace("@here", "@\u{200B}here")
+}
+
+/// A Discord answer whose `data` object sets no `allowed_mentions` gets
+/// `{"parse": []}`: what the interaction's options hold pings no one.
+fn discord_answer(mut answer: Value) -> Value {
+    if let Some(Value::Object(data)) = answer.get_mut("data") {
+        data.entry("allowed_mentions")
+            .or_insert_with(|| json!({"parse": []}));
+    }
+    answer
 }
 
 /// Whether a Discord interaction is a PING (`"type": 1`), which Discord

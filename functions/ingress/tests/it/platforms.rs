@@ -204,7 +204,7 @@ async fn a_slash_command_is_queued_and_answered_at_once_with_the_hooks_response_
     assert_eq!(says.status, 200, "{}", says.body);
     assert_eq!(
         says.body,
-        serde_json::json!({"type": 4, "data": {"content": "Got it, ada"}})
+        serde_json::json!({"type": 4, "data": {"content": "Got it, ada", "allowed_mentions": {"parse": []}}})
     );
 
     let queued = t.drain().await;
@@ -341,4 +341,21 @@ async fn slacks_url_verification_is_answered_with_its_challenge_and_never_queued
         .await;
     assert_eq!(unsigned.status, 202, "{}", unsigned.body);
     assert_eq!(t.drain().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_discord_answers_values_ping_no_one() {
+    let t = Ingress::start().await;
+    let app = ed25519_dalek::SigningKey::from_bytes(&DISCORD_SEED);
+    let command = SLASH_COMMAND.replace("\"ada\"", "\"@everyone <@&5> @here\"");
+    let says = t
+        .send(interaction(&t, "hk_discordsays", &app, &command).build())
+        .await;
+    assert_eq!(says.status, 200, "{}", says.body);
+    assert_eq!(
+        says.body,
+        serde_json::json!({"type": 4, "data": {
+            "content": "Got it, @\u{200B}everyone <@&5> @\u{200B}here",
+            "allowed_mentions": {"parse": []}}})
+    );
 }
