@@ -127,7 +127,7 @@ enum Unhealthy {
 /// cause is logged.
 impl From<Unhealthy> for ApiError {
     fn from(e: Unhealthy) -> Self {
-        ApiError::unavailable(&e)
+        ApiError::unavailable_with(&e, "the store or queue is not answering; try again")
     }
 }
 
@@ -178,4 +178,18 @@ pub(crate) fn base_url(state: &AdminState, headers: &axum::http::HeaderMap) -> S
             "http"
         });
     format!("{proto}://{host}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unhealthy_store_or_queue_is_named_in_the_503() {
+        let e = ApiError::from(Unhealthy::Store(hooklane_store::StoreError::Unavailable(
+            anyhow::anyhow!("down"),
+        )));
+        assert_eq!(e.status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.message, "the store or queue is not answering; try again");
+    }
 }

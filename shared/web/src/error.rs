@@ -206,8 +206,9 @@ impl ApiError {
         )
     }
 
-    /// 503 `unavailable` with `message`; logs `cause`.
-    fn unavailable_with(cause: &dyn std::fmt::Display, message: &str) -> Self {
+    /// 503 `unavailable` with `message` (with `Retry-After` of
+    /// [`UNAVAILABLE_RETRY_AFTER_SECS`]); logs `cause`.
+    pub fn unavailable_with(cause: &dyn std::fmt::Display, message: &str) -> Self {
         tracing::error!(error.message = %cause, "answering 503");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
