@@ -38,15 +38,19 @@ pub(super) fn response_context(call: &HookCall) -> Context {
 /// with a `response` has its values' `@everyone`/`@here` neutralised and,
 /// when its `data` object sets no `allowed_mentions`, `{"parse": []}`
 /// added. A `discord` hook
-/// without a `response`: 200 `{"type": 5}` (deferred: the actions answer
+/// without a `response`: 200 `{"type": 5}` (`{"type": 6}` to a message
+/// component, `{"type": 8, "data": {"choices": []}}` to an autocomplete) (deferred: the actions answer
 /// with `discord_followup`). All but the plain 202 carry the call's id in
 /// `x-hooklane-event-id`.
 pub(super) fn queued(hook: &Hook, event_id: &CallId, ctx: &Context) -> Response {
     match &hook.response {
-        None if matches!(hook.auth, HookAuth::Discord { .. }) => with_event_id(
-            (StatusCode::OK, axum::Json(json!({"type": 5}))).into_response(),
-            event_id,
-        ),
+        None if matches!(hook.auth, HookAuth::Discord { .. }) => {
+            let kind = ctx.root.get("payload").and_then(|p| p.get("type"));
+            with_event_id(
+                (StatusCode::OK, axum::Json(deferred(kind))).into_response(),
+                event_id,
+            )
+        }
         None => accepted(event_id.as_str()),
         Some(HookResponse::Content { status, body }) => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
@@ -86,6 +90,18 @@ pub(super) fn queued(hook: &Hook, event_id: &CallId, ctx: &Context) -> Response 
             response.headers_mut().insert(header::LOCATION, location);
             with_event_id(response, event_id)
         }
+    }
+}
+
+/// The deferred answer to a Discord interaction of type `kind`: an
+/// autocomplete (4) `{"type": 8, "data": {"choices": []}}`, a message
+/// component (3) `{"type": 6}` (deferred update), anything else (a command,
+/// a modal submit) `{"type": 5}` (deferred message).
+fn deferred(kind: Option<&Value>) -> Value {
+    match kind.and_then(Value::as_u64) {
+        Some(4) => json!({"type": 8, "data": {"choices": []}}),
+        Some(3) => json!({"type": 6}),
+        _ => json!({"type": 5}),
     }
 }
 

@@ -359,3 +359,24 @@ async fn a_discord_answers_values_ping_no_one() {
             "allowed_mentions": {"parse": []}}})
     );
 }
+
+#[tokio::test]
+async fn a_discord_interaction_is_deferred_as_its_type_requires() {
+    let t = Ingress::start().await;
+    let app = ed25519_dalek::SigningKey::from_bytes(&DISCORD_SEED);
+    // interaction type, the deferred answer
+    let cases = [
+        (2, serde_json::json!({"type": 5})),
+        (3, serde_json::json!({"type": 6})),
+        (4, serde_json::json!({"type": 8, "data": {"choices": []}})),
+        (5, serde_json::json!({"type": 5})),
+    ];
+    for (kind, want) in cases {
+        let body = SLASH_COMMAND.replacen("\"type\":2", &format!("\"type\":{kind}"), 1);
+        let answer = t
+            .send(interaction(&t, "hk_discord", &app, &body).build())
+            .await;
+        assert_eq!(answer.status, 200, "{kind}: {}", answer.body);
+        assert_eq!(answer.body, want, "{kind}");
+    }
+}
