@@ -112,6 +112,13 @@ fn secret(given: Option<String>, data_dir: &Path) -> anyhow::Result<String> {
 /// first read fails; a later failed read is reported on stderr and the next
 /// one tried.
 pub async fn run(admin: &Admin, opts: Options, data_dir: &Path, json: bool) -> anyhow::Result<()> {
+    match reqwest::Url::parse(&opts.forward_to) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+        _ => anyhow::bail!(
+            "--forward-to `{}` is not an http(s) URL such as http://localhost:3000/webhooks",
+            opts.forward_to
+        ),
+    }
     let secret = secret(opts.secret.clone(), data_dir)?;
     let bot = BotId::parse(&opts.bot).with_context(|| format!("`{}` is not a bot id", opts.bot))?;
     let filters = opts

@@ -617,3 +617,17 @@ async fn tail_finds_a_hook_across_bots_and_waits_for_a_bot_to_exist() {
     Running::wait(&later.out, id, WAIT)
         .unwrap_or_else(|| panic!("tail --bot never showed {id}\n{}", dev.log()));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn listen_refuses_a_forward_to_that_is_not_a_url() {
+    let dev = Dev::start(bin(), Backend::Embedded, &[]).await;
+    let (bot, _) = dev.bot().await;
+    let out = command(
+        &dev,
+        &["listen", "--bot", &bot, "--forward-to", "not-a-url"],
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--forward-to"), "{}", stderr(&out));
+}
