@@ -51,8 +51,18 @@ pub fn prepare(dir: &Path) -> anyhow::Result<File> {
             private_file(&path).with_context(|| format!("making {} private", path.display()))?;
         }
     }
+    for name in SECRET_FILES {
+        let path = dir.join(name);
+        if path.exists() {
+            private_file(&path).with_context(|| format!("making {} private", path.display()))?;
+        }
+    }
     Ok(lock)
 }
+
+/// The data dir's secrets, made `0600` at start when an older version left
+/// them readable (they are created `0600`).
+const SECRET_FILES: [&str; 2] = ["admin-token", "portal-key"];
 
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
@@ -110,8 +120,18 @@ mod tests {
         )
         .unwrap();
 
+        for name in SECRET_FILES {
+            std::fs::write(dir.join(name), b"secret").unwrap();
+            std::fs::set_permissions(dir.join(name), std::fs::Permissions::from_mode(0o644))
+                .unwrap();
+        }
+
         let _lock = prepare(&dir).unwrap();
 
+        for name in SECRET_FILES {
+            assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
+            assert_eq!(std::fs::read(dir.join(name)).unwrap(), b"secret", "{name}");
+        }
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&dir.join("hooklane.db")), 0o600);
         assert_eq!(mode(&dir.join("hooklane.db-wal")), 0o600);
