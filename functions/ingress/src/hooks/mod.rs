@@ -216,7 +216,7 @@ async fn accept(
         .or_else(|| header_str(&parts.headers, "svix-id"))
         .or_else(|| header_str(&parts.headers, "x-github-delivery"))
         .or_else(|| slack_event_id(&parts.headers, &parsed.payload))
-        .or_else(|| telegram_update_id(&passed.auth, &parsed.payload))
+        .or_else(|| platform_call_id(&passed.auth, &parsed.payload))
         .and_then(|k| IdempotencyKey::parse(&k).ok());
     let depth = header_str(&parts.headers, DEPTH_HEADER)
         .and_then(|d| d.parse().ok())
@@ -253,7 +253,14 @@ async fn accept(
     {
         Intake::Duplicate(first) => {
             tracing::info!(bot_id = %bot_id, hook_id = %hook_id, event_id = %first, "duplicate call; not queued again");
-            Ok(answer::duplicate(&first))
+            // Discord takes only an interaction answer: a repeat gets the
+            // answer the first got.
+            match CallId::parse(&first) {
+                Ok(first_id) if matches!(hook.auth, HookAuth::Discord { .. }) => {
+                    Ok(answer::queued(hook, &first_id, &response_ctx))
+                }
+                _ => Ok(answer::duplicate(&first)),
+            }
         }
         Intake::Queued => {
             tracing::info!(bot_id = %bot_id, hook_id = %hook_id, event_id = %event_id, "hook call queued");
@@ -336,17 +343,24 @@ fn public_url(configured: Option<&str>, parts: &axum::http::request::Parts) -> S
     format!("{proto}://{host}{path_and_query}")
 }
 
-/// The `update_id` of a Telegram update to a `telegram` hook, as
-/// `telegram:{update_id}`: Telegram redelivers an update it thinks was not
-/// received with the same id, so the id makes the redelivery a duplicate.
-fn telegram_update_id(auth: &HookAuth, payload: &serde_json::Value) -> Option<String> {
-    if !matches!(auth, HookAuth::Telegram { .. }) {
-        return None;
+/// The id a platform gives a call, as the call's idempotency key: a
+/// Telegram update's `update_id` to a `telegram` hook as
+/// `telegram:{update_id}` (Telegram redelivers an update it thinks was not
+/// received with the same id), a Discord interaction's `id` to a `discord`
+/// hook as `discord:{id}` (a replayed interaction is a duplicate).
+fn platform_call_id(auth: &HookAuth, payload: &serde_json::Value) -> Option<String> {
+    match auth {
+        HookAuth::Telegram { .. } => payload
+            .get("update_id")
+            .and_then(serde_json::Value::as_i64)
+            .map(|id| format!("telegram:{id}")),
+        HookAuth::Discord { .. } => payload
+            .get("id")
+            .and_then(serde_json::Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(|id| format!("discord:{id}")),
+        _ => None,
     }
-    payload
-        .get("update_id")
-        .and_then(serde_json::Value::as_i64)
-        .map(|id| format!("telegram:{id}"))
 }
 
 /// The trimmed value of header `name`, when it is text.

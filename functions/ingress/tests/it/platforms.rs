@@ -372,11 +372,32 @@ async fn a_discord_interaction_is_deferred_as_its_type_requires() {
         (5, serde_json::json!({"type": 5})),
     ];
     for (kind, want) in cases {
-        let body = SLASH_COMMAND.replacen("\"type\":2", &format!("\"type\":{kind}"), 1);
+        let body = SLASH_COMMAND
+            .replacen("\"type\":2", &format!("\"type\":{kind}"), 1)
+            .replacen("\"1180\"", &format!("\"118{kind}\""), 1);
         let answer = t
             .send(interaction(&t, "hk_discord", &app, &body).build())
             .await;
         assert_eq!(answer.status, 200, "{kind}: {}", answer.body);
         assert_eq!(answer.body, want, "{kind}");
     }
+}
+
+#[tokio::test]
+async fn a_replayed_discord_interaction_is_a_duplicate_answered_as_the_first() {
+    let t = Ingress::start().await;
+    let app = ed25519_dalek::SigningKey::from_bytes(&DISCORD_SEED);
+    let first = t
+        .send(interaction(&t, "hk_discord", &app, SLASH_COMMAND).build())
+        .await;
+    let again = t
+        .send(interaction(&t, "hk_discord", &app, SLASH_COMMAND).build())
+        .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body, serde_json::json!({"type": 5}));
+    assert_eq!(
+        again.header("x-hooklane-event-id"),
+        first.header("x-hooklane-event-id")
+    );
+    assert_eq!(t.drain().await.len(), 1, "queued once");
 }
