@@ -47,8 +47,8 @@ const RUN_COLUMNS: &[Column] = &[
 #[derive(Debug, clap::Args)]
 pub struct PageArgs {
     /// Items per page (1 to 100).
-    #[arg(long, default_value_t = 50)]
-    limit: usize,
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100))]
+    limit: u64,
     /// The `next` of an earlier page.
     #[arg(long)]
     cursor: Option<String>,

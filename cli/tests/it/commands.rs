@@ -631,3 +631,13 @@ async fn listen_refuses_a_forward_to_that_is_not_a_url() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--forward-to"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_limit_over_100_is_refused() {
+    let out = Command::new(bin())
+        .args(["bots", "list", "--limit", "101"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--limit"), "{}", stderr(&out));
+}
