@@ -361,8 +361,16 @@ impl Outbound {
 
 /// The guard's refusal inside a send error: the target's name resolved
 /// only to forbidden addresses when the call was made. A refusal is final;
-/// a retry would be refused again.
+/// a retry would be refused again. A name that does not resolve is not a
+/// refusal (`None`): it is retried like a connection failure.
 pub fn refused_target(e: &reqwest::Error) -> Option<&TargetError> {
+    // A name that does not resolve may resolve later (DNS failures can be
+    // transient): it is retried like a connection failure.
+    target_error(e).filter(|t| !matches!(t, TargetError::Unresolvable(_)))
+}
+
+/// The guard's [`TargetError`] in `e`'s chain of sources, of any kind.
+fn target_error(e: &reqwest::Error) -> Option<&TargetError> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
         if let Some(t) = s.downcast_ref::<TargetError>() {
@@ -375,7 +383,7 @@ pub fn refused_target(e: &reqwest::Error) -> Option<&TargetError> {
 
 /// The text of a send error, with the guard's refusal named plainly.
 pub fn describe_send_error(e: &reqwest::Error) -> String {
-    if let Some(t) = refused_target(e) {
+    if let Some(t) = target_error(e) {
         return t.to_string();
     }
     if e.is_timeout() {
@@ -726,6 +734,8 @@ mod tests {
                 describe_send_error(&e),
                 "the host no-such-host.invalid does not resolve"
             );
+            // DNS failures can be transient: not a refusal, so retried.
+            assert!(refused_target(&e).is_none(), "{allow_private}");
         }
         let client = Outbound::new(true, Duration::from_secs(5)).unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
