@@ -136,9 +136,31 @@ const MIN_SECRET_CHARS: usize = 6;
 pub struct Secrets(Vec<String>);
 
 impl Secrets {
-    /// Adds one credential (ignored under 6 characters).
+    /// Adds one credential (ignored under 6 characters), with the forms a
+    /// target may echo it in: percent-encoded, JSON-escaped, and base64
+    /// (standard and URL-safe, padded or not).
     pub fn add(&mut self, secret: &str) {
+        use base64::Engine as _;
         let secret = secret.trim();
+        let bytes = secret.as_bytes();
+        let forms = [
+            url::form_urlencoded::byte_serialize(bytes).collect::<String>(),
+            serde_json::to_string(secret)
+                .map(|j| j[1..j.len() - 1].to_owned())
+                .unwrap_or_default(),
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+            base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes),
+            base64::engine::general_purpose::URL_SAFE.encode(bytes),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
+        ];
+        self.add_one(secret);
+        for form in forms {
+            self.add_one(&form);
+        }
+    }
+
+    /// Adds `secret` as it is (ignored under 6 characters).
+    fn add_one(&mut self, secret: &str) {
         if secret.chars().count() >= MIN_SECRET_CHARS && !self.0.iter().any(|s| s == secret) {
             self.0.push(secret.to_owned());
             // Longest first, so a token inside a longer one is not masked half.
@@ -496,6 +518,35 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(secrets.mask(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn encoded_echoes_of_known_credentials_are_masked() {
+        let mut secrets = Secrets::default();
+        secrets.add("7000003:AAHsecret/x\"y");
+        secrets.add("Zk9vYmFyc2VjcmV0?");
+        secrets.add("tok>>>secret??");
+        let cases = [
+            (
+                "percent-encoded",
+                "/bot7000003%3AAAHsecret%2Fx%22y/sendMessage",
+            ),
+            ("json-escaped", r#"{"h":"7000003:AAHsecret/x\"y"}"#),
+            ("base64", "auth Wms5dlltRnljMlZqY21WMD8= end"),
+            ("base64 no pad", "auth Wms5dlltRnljMlZqY21WMD8 end"),
+            ("base64 standard", "auth dG9rPj4+c2VjcmV0Pz8= end"),
+            ("base64 url-safe", "auth dG9rPj4-c2VjcmV0Pz8 end"),
+        ];
+        for (what, text) in cases {
+            let masked = secrets.mask(text);
+            for leak in [
+                "AAHsecret",
+                "Wms5dlltRnljMlZqY21WMD8",
+                "WmtsOXZZbUZ5YzJWamNtVjBQdz09",
+            ] {
+                assert!(!masked.contains(leak), "{what}: {masked}");
+            }
         }
     }
 
