@@ -431,6 +431,12 @@ fn load(
     })
 }
 
+/// The longest a caller may wait while the AWS backend is frozen or dead:
+/// a lookup and a send each bounded by the SDK's 4 s operation timeout
+/// (`HOOKLANE_AWS_TIMEOUT_MS`), with room for a loaded 2-core test machine;
+/// the fault this guards against held callers for the whole freeze.
+const ANSWER_BOUND: Duration = Duration::from_secs(10);
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs moto: tests/run.sh starts one"]
 async fn a_frozen_aws_backend_answers_503_within_seconds_and_a_dead_one_503_not_500() {
@@ -485,7 +491,7 @@ async fn a_frozen_aws_backend_answers_503_within_seconds_and_a_dead_one_503_not_
         cold_status, 503,
         "a hook lookup that cannot be made: {cold_body}"
     );
-    assert!(cold_took < Duration::from_secs(6), "{cold_took:?}");
+    assert!(cold_took < ANSWER_BOUND, "{cold_took:?}");
     let health = health.expect("/healthz answers while the backend is frozen");
     assert_eq!(health.status(), 503);
     assert!(health_took < Duration::from_secs(5), "{health_took:?}");
@@ -497,7 +503,7 @@ async fn a_frozen_aws_backend_answers_503_within_seconds_and_a_dead_one_503_not_
             *status == 202 || *status == 503,
             "{c}: {status} {body} (never a 500, never a hang)"
         );
-        assert!(*took < Duration::from_secs(6), "{c} waited {took:?}");
+        assert!(*took < ANSWER_BOUND, "{c} waited {took:?}");
         if *status == 202 {
             accepted.insert(c.clone());
         } else {
@@ -560,7 +566,7 @@ async fn a_frozen_aws_backend_answers_503_within_seconds_and_a_dead_one_503_not_
     for c in ["dead-1", "dead-2", "dead-3"] {
         let (status, body, took) = post(&client, &url, c).await;
         assert_eq!(status, 503, "moto is gone: {body}");
-        assert!(took < Duration::from_secs(6), "{took:?}");
+        assert!(took < ANSWER_BOUND, "{took:?}");
     }
     let r = dev
         .admin(reqwest::Method::GET, &format!("/v1/bots/{bot}/hooks"))

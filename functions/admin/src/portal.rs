@@ -16,8 +16,8 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use hooklane_auth::portal;
-use hooklane_domain::rfc3339;
+use hooklane_auth::portal::{self, PortalTokenError};
+use hooklane_domain::{rfc3339, BotId};
 use hooklane_web::{ApiError, Json};
 use serde_json::{json, Value};
 
@@ -121,7 +121,11 @@ async fn mint(
     let expires_in = check_portal_request(body)?;
     let key = state.portal.get(&state).await?.ok_or_else(off)?;
     let expires_at = state.svc.now() + time::Duration::seconds(expires_in as i64);
-    let token = portal::mint(&key, bot.id.as_str(), expires_at.unix_timestamp());
+    let token = portal::mint(
+        &portal::bot_key(&key, bot.created_at.unix_timestamp_nanos()),
+        bot.id.as_str(),
+        expires_at.unix_timestamp(),
+    );
     // In the fragment: browsers do not send it, so no server or proxy logs it.
     let url = format!("{}/console#portal={token}", base_url(&state, &headers));
     tracing::info!(bot_id = %bot.id, expires_in, "portal link minted");
@@ -148,7 +152,19 @@ async fn authorize(
     })?;
     let key = state.portal.get(&state).await?.ok_or_else(off)?;
     let now = state.svc.now().unix_timestamp();
-    let (bot, _) = portal::verify(&key, token, now)?;
+    // Checked with the key of the bot as it is now: a link to a bot deleted
+    // (or deleted and created again under the same id) opens nothing.
+    let named = portal::bot_of(token)?;
+    let created = match BotId::parse(named) {
+        Ok(id) => state.svc.store.get_bot(&id).await?.map(|b| b.created_at),
+        Err(_) => None,
+    };
+    let created = created.ok_or(PortalTokenError::BadSignature)?;
+    let (bot, _) = portal::verify(
+        &portal::bot_key(&key, created.unix_timestamp_nanos()),
+        token,
+        now,
+    )?;
     if params.get("bot") != Some(&bot) {
         return Err(ApiError::forbidden(
             "this portal link opens one bot's endpoints and deliveries only",

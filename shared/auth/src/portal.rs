@@ -4,8 +4,10 @@
 //! A token is `hlp_{bot_id}.{expires_at}.{sig}`: `expires_at` in Unix
 //! seconds and `sig` the unpadded base64url of
 //! `HMAC-SHA256(key, "hooklane-portal.v1.{bot_id}.{expires_at}")`, where
-//! `key` is the installation's portal key (never the admin token). Bot ids
-//! are `[A-Za-z0-9_-]`, so the dots split a token unambiguously.
+//! `key` is the bot's portal key ([`bot_key`]: the installation's portal
+//! key, never the admin token, bound to the bot's creation time, so a link
+//! does not open a bot deleted and created again under the same id). Bot
+//! ids are `[A-Za-z0-9_-]`, so the dots split a token unambiguously.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -27,6 +29,35 @@ pub enum PortalTokenError {
     BadSignature,
     #[error("the portal link has expired; ask for a new one")]
     Expired,
+}
+
+/// The key that signs one bot's tokens: `HMAC-SHA256(installation_key,
+/// "hooklane-portal.bot.{created_unix_nanos}")`. A bot created again under
+/// the same id has another creation time, so the tokens of the first one
+/// do not open it.
+pub fn bot_key(installation_key: &[u8], created_unix_nanos: i128) -> Vec<u8> {
+    if installation_key.is_empty() {
+        return Vec::new();
+    }
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(installation_key)
+        .expect("HMAC takes any key length");
+    m.update(format!("hooklane-portal.bot.{created_unix_nanos}").as_bytes());
+    m.finalize().into_bytes().to_vec()
+}
+
+/// The bot id a token names, read without checking its signature (to find
+/// the bot whose key checks it).
+///
+/// # Errors
+/// [`PortalTokenError::Malformed`] when it is not `hlp_{bot}.{unix}.{sig}`.
+pub fn bot_of(token: &str) -> Result<&str, PortalTokenError> {
+    let body = token
+        .strip_prefix(PREFIX)
+        .ok_or(PortalTokenError::Malformed)?;
+    match body.split('.').collect::<Vec<_>>()[..] {
+        [bot_id, _, _] if !bot_id.is_empty() => Ok(bot_id),
+        _ => Err(PortalTokenError::Malformed),
+    }
 }
 
 /// The token for `bot_id`, valid until `expires_at` (Unix seconds).
@@ -61,6 +92,10 @@ pub fn verify(key: &[u8], token: &str, now_unix: i64) -> Result<(String, i64), P
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     let expires_at: i64 = expires.parse().map_err(|_| PortalTokenError::Malformed)?;
+    // One spelling per time: `0123` or `+123` is not how a token is minted.
+    if expires_at.to_string() != expires {
+        return Err(PortalTokenError::Malformed);
+    }
     let presented = URL_SAFE_NO_PAD
         .decode(sig)
         .map_err(|_| PortalTokenError::Malformed)?;
@@ -124,6 +159,14 @@ mod tests {
                 PortalTokenError::Malformed,
             ),
             (String::new(), PortalTokenError::Malformed),
+            (
+                format!("hlp_shop-bot.01000.{sig}"),
+                PortalTokenError::Malformed,
+            ),
+            (
+                format!("hlp_shop-bot.+1000.{sig}"),
+                PortalTokenError::Malformed,
+            ),
         ];
         for (bad, why) in cases {
             assert_eq!(verify(KEY, &bad, 10), Err(why), "{bad}");
@@ -132,5 +175,21 @@ mod tests {
             verify(b"", &mint(b"", "b", 1_000), 10),
             Err(PortalTokenError::BadSignature)
         );
+    }
+
+    #[test]
+    fn a_bot_created_again_under_its_id_has_another_key() {
+        let first = bot_key(KEY, 1_700_000_000_000_000_000);
+        let again = bot_key(KEY, 1_700_000_000_000_000_001);
+        assert_ne!(first, again);
+        let token = mint(&first, "shop-bot", 1_000);
+        assert_eq!(bot_of(&token), Ok("shop-bot"));
+        assert!(verify(&first, &token, 10).is_ok());
+        assert_eq!(
+            verify(&again, &token, 10),
+            Err(PortalTokenError::BadSignature)
+        );
+        assert!(bot_key(b"", 1).is_empty());
+        assert_eq!(bot_of("hlp_.1.x"), Err(PortalTokenError::Malformed));
     }
 }

@@ -157,3 +157,15 @@ impl App {
         a.body
     }
 }
+
+/// A portal token for `bot` as it is stored now (signed with its bot key),
+/// valid until `expires_at` (Unix seconds).
+pub async fn portal_token(svc: &Services, bot: &str, expires_at: i64) -> String {
+    let id = hooklane_domain::BotId::parse(bot).unwrap();
+    let stored = svc.store.get_bot(&id).await.unwrap().expect("the bot");
+    let key = hooklane_auth::portal::bot_key(
+        PORTAL_KEY.as_bytes(),
+        stored.created_at.unix_timestamp_nanos(),
+    );
+    hooklane_auth::portal::mint(&key, bot, expires_at)
+}

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::common::{request, send, spawn_app, Answer, PORTAL_KEY, TOKEN};
+use crate::common::{portal_token, request, send, spawn_app, Answer, TOKEN};
 use axum::http::{Method, StatusCode};
 use hooklane_domain::{
     ActionResult, ActionStatus, BotId, CallId, Delivery, DeliveryId, DeliveryStatus, EndpointId,
@@ -724,16 +724,23 @@ async fn every_documented_admin_operation_reaches_its_handler_and_answers_as_doc
     let b = format!("/v1/bots/{bot}");
     let h = format!("{b}/hooks/{hook}");
     let e = format!("{b}/endpoints/{ep}");
-    let portal = hooklane_auth::portal::mint(
-        PORTAL_KEY.as_bytes(),
+    let portal = portal_token(
+        &app.svc,
         bot,
         (now + time::Duration::hours(1)).unix_timestamp(),
-    );
-    let other_portal = hooklane_auth::portal::mint(
-        PORTAL_KEY.as_bytes(),
-        "second",
+    )
+    .await;
+    // A valid link of another bot: refused on this bot's routes.
+    let other = app
+        .post("/v1/bots", json!({"name": "Other", "id": "tour-other"}))
+        .await;
+    assert_eq!(other.status, StatusCode::CREATED);
+    let other_portal = portal_token(
+        &app.svc,
+        "tour-other",
         (now + time::Duration::hours(1)).unix_timestamp(),
-    );
+    )
+    .await;
     let pb = format!("/portal{b}");
     let pe = format!("/portal{e}");
     let since = hooklane_domain::rfc3339(now - time::Duration::hours(1));

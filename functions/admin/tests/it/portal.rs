@@ -2,7 +2,7 @@
 //! routes they open (one bot's endpoints and deliveries, nothing else); the
 //! console's files.
 
-use crate::common::{request, send, spawn_app, PORTAL_KEY, TOKEN};
+use crate::common::{portal_token, request, send, spawn_app, TOKEN};
 use axum::http::{header, Method, StatusCode};
 use serde_json::json;
 
@@ -58,11 +58,12 @@ async fn a_portal_link_opens_its_bots_endpoints_and_deliveries_until_it_expires(
     assert_eq!(a.status, StatusCode::OK);
 
     // Past its time the same token opens nothing.
-    let expired = hooklane_auth::portal::mint(
-        PORTAL_KEY.as_bytes(),
+    let expired = portal_token(
+        &app.svc,
         &bot,
         (app.svc.now() - time::Duration::seconds(1)).unix_timestamp(),
-    );
+    )
+    .await;
     let a = send(
         &app.router,
         request(
@@ -220,4 +221,41 @@ async fn the_console_is_served_from_the_binary_with_a_strict_content_policy() {
     )
     .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_portal_link_does_not_open_a_bot_created_again_under_its_id() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    let minted = app
+        .post(
+            &format!("/v1/bots/{bot}/portal"),
+            json!({"expires_in": 600}),
+        )
+        .await;
+    assert_eq!(minted.status, StatusCode::CREATED, "{:?}", minted.body);
+    let token = token_of(minted.body["url"].as_str().unwrap());
+    let endpoints = format!("/portal/v1/bots/{bot}/endpoints");
+    let open = |token: String| {
+        let (router, path) = (app.router.clone(), endpoints.clone());
+        async move {
+            send(
+                &router,
+                request(Method::GET, &path, Some(&format!("Bearer {token}")), None),
+            )
+            .await
+        }
+    };
+    assert_eq!(open(token.clone()).await.status, StatusCode::OK);
+
+    assert_eq!(
+        app.delete(&format!("/v1/bots/{bot}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let again = app
+        .post("/v1/bots", json!({"id": bot, "name": "new owner"}))
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{:?}", again.body);
+    let a = open(token).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{:?}", a.body);
 }
