@@ -7,12 +7,28 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tokio::sync::OnceCell;
+use tokio::sync::watch;
 
-/// One key's value: when its load began, and the value once loaded.
+/// A load's outcome as its waiters see it: `None` while it runs,
+/// `Some(Some(value))` once loaded, `Some(None)` when it failed.
+type Outcome<V> = watch::Receiver<Option<Option<V>>>;
+
+/// One key's value: when its load began, and the load's outcome.
 struct Slot<V> {
     since: Instant,
-    value: Arc<OnceCell<V>>,
+    value: Outcome<V>,
+}
+
+impl<V> Slot<V> {
+    /// Whether a caller may use this slot: loaded, or still loading (its
+    /// loader alive); a failed or abandoned load is loaded again.
+    fn usable(&self) -> bool {
+        match &*self.value.borrow() {
+            Some(Some(_)) => true,
+            Some(None) => false,
+            None => self.value.has_changed().is_ok(),
+        }
+    }
 }
 
 /// Values by key, each used for `ttl` after its load began, so a value
@@ -53,7 +69,10 @@ impl<K: Hash + Eq + Clone, V: Clone> TtlCache<K, V> {
     /// The value of `key`: the cached one while it is fresh, otherwise what
     /// `load` answers (kept for `ttl`). Callers missing the same key at the
     /// same time wait for one `load`. An error is answered and not kept:
-    /// the next caller loads again.
+    /// a caller that waited for a load that failed loads once itself (never
+    /// queued behind the loads of other waiters, so a store that times out
+    /// costs each caller at most two of its timeouts), and the next caller
+    /// loads again.
     ///
     /// # Errors
     /// `load`'s error.
@@ -62,18 +81,30 @@ impl<K: Hash + Eq + Clone, V: Clone> TtlCache<K, V> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>>,
     {
-        let cell = {
+        let (mut waiting, loader) = {
             let mut slots = self.slots();
             match slots.get(key) {
-                Some(slot) if slot.since.elapsed() < self.ttl => slot.value.clone(),
+                Some(slot) if slot.since.elapsed() < self.ttl && slot.usable() => {
+                    (slot.value.clone(), None)
+                }
                 _ => {
-                    let cell = Arc::new(OnceCell::new());
-                    self.insert(&mut slots, key.clone(), cell.clone());
-                    cell
+                    let (tx, rx) = watch::channel(None);
+                    self.insert(&mut slots, key.clone(), rx.clone());
+                    (rx, Some(tx))
                 }
             }
         };
-        cell.get_or_try_init(load).await.cloned()
+        if let Some(tx) = loader {
+            let got = load().await;
+            tx.send_replace(Some(got.as_ref().ok().cloned()));
+            return got;
+        }
+        if let Ok(outcome) = waiting.wait_for(Option::is_some).await {
+            if let Some(Some(value)) = &*outcome {
+                return Ok(value.clone());
+            }
+        }
+        load().await
     }
 
     /// The cached value of `key` while it is fresh and loaded; `None`
@@ -81,13 +112,15 @@ impl<K: Hash + Eq + Clone, V: Clone> TtlCache<K, V> {
     pub fn fresh(&self, key: &K) -> Option<V> {
         let slots = self.slots();
         let slot = slots.get(key).filter(|s| s.since.elapsed() < self.ttl)?;
-        slot.value.get().cloned()
+        let value = slot.value.borrow().clone();
+        value.flatten()
     }
 
     /// Keeps `value` for `key` from now on (read just now, past the cache).
     pub fn put(&self, key: K, value: V) {
+        let (_, loaded) = watch::channel(Some(Some(value)));
         let mut slots = self.slots();
-        self.insert(&mut slots, key, Arc::new(OnceCell::new_with(Some(value))));
+        self.insert(&mut slots, key, loaded);
     }
 
     /// Drops the entry of `key`: the next caller loads it.
@@ -100,7 +133,7 @@ impl<K: Hash + Eq + Clone, V: Clone> TtlCache<K, V> {
         self.slots().retain(|k, _| !which(k));
     }
 
-    fn insert(&self, slots: &mut HashMap<K, Slot<V>>, key: K, value: Arc<OnceCell<V>>) {
+    fn insert(&self, slots: &mut HashMap<K, Slot<V>>, key: K, value: Outcome<V>) {
         if slots.len() >= self.max && !slots.contains_key(&key) {
             slots.retain(|_, s| s.since.elapsed() < self.ttl);
             if slots.len() >= self.max {
@@ -175,6 +208,30 @@ mod tests {
         cache.forget_where(|k| *k == 1);
         assert_eq!(cache.fresh(&1), None);
         assert_eq!(cache.fresh(&2), Some(9));
+    }
+
+    #[tokio::test]
+    async fn waiters_of_a_failed_load_load_at_once_not_one_after_another() {
+        let cache: TtlCache<u8, u32> = TtlCache::new(Duration::from_secs(5), 10);
+        let slow_failure = || async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            Err::<u32, &str>("timed out")
+        };
+        let started = Instant::now();
+        let (a, b, c, d) = tokio::join!(
+            cache.get_or_load(&1, slow_failure),
+            cache.get_or_load(&1, slow_failure),
+            cache.get_or_load(&1, slow_failure),
+            cache.get_or_load(&1, slow_failure),
+        );
+        assert!([a, b, c, d].iter().all(|r| *r == Err("timed out")));
+        // The shared load, then each waiter's own at the same time: two
+        // timeouts, not four.
+        assert!(
+            started.elapsed() < Duration::from_millis(600),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]
