@@ -7,34 +7,19 @@ use hooklane_auth::api_key;
 use hooklane_domain::Bot;
 use hooklane_web::ApiError;
 
-use crate::IngressState;
-
-/// Checks the call's `Authorization` header against `bot`'s API key.
-///
-/// A key that does not match the cached bot is checked once more against
-/// the bot as stored, since the key may have been rotated after the bot was
-/// cached.
+/// Checks the call's `Authorization` header against `bot`'s API key. Reads
+/// nothing: a caller holding a cached bot checks a rotated key again with
+/// the bot as stored (hook calls do it for every auth kind in
+/// `hooks::authenticate`, publishes in `events`).
 ///
 /// # Errors
 /// 401 with `missing` when there is no `Authorization` header; 401 "the API
-/// key is not valid for this bot" when it does not match; the store's error
-/// (503 `unavailable`) when the reload cannot be made.
-pub(crate) async fn check(
-    state: &IngressState,
-    bot: &Bot,
-    headers: &HeaderMap,
-    missing: &'static str,
-) -> Result<(), ApiError> {
+/// key is not valid for this bot" when it does not match.
+pub(crate) fn check(bot: &Bot, headers: &HeaderMap, missing: &'static str) -> Result<(), ApiError> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthorized(missing))?;
-    let presented = presented.to_str().unwrap_or_default();
-    if api_key::verify_authorization(presented, &bot.api_key_hash) {
-        return Ok(());
-    }
-    let store = state.svc.store.as_ref();
-    let reloaded = state.cache.reload_bot(store, &bot.id).await?;
-    if reloaded.is_some_and(|b| api_key::verify_authorization(presented, &b.api_key_hash)) {
+    if api_key::verify_authorization(presented.to_str().unwrap_or_default(), &bot.api_key_hash) {
         Ok(())
     } else {
         Err(ApiError::unauthorized(

@@ -49,13 +49,14 @@ pub async fn publish(
         .bot(svc.store.as_ref(), &bot_id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such bot"))?;
-    bot_key::check(
-        &state,
-        &bot,
-        &headers,
-        "send the bot's API key as `Authorization: Bearer <key>`",
-    )
-    .await?;
+    const MISSING: &str = "send the bot's API key as `Authorization: Bearer <key>`";
+    if let Err(refused) = bot_key::check(&bot, &headers, MISSING) {
+        // The key may have been rotated since the bot was cached.
+        match state.cache.reload_bot(svc.store.as_ref(), &bot_id).await? {
+            Some(stored) => bot_key::check(&stored, &headers, MISSING)?,
+            None => return Err(refused),
+        }
+    }
     let Json(body) = match body {
         // Over the router's body limit: said in this route's terms.
         Err(e) if e.status == StatusCode::PAYLOAD_TOO_LARGE => {

@@ -191,12 +191,10 @@ async fn check(
                 .await?
                 .ok_or_else(unknown_hook)?;
             bot_key::check(
-                state,
                 &bot,
                 headers,
                 "send the bot's API key in the Authorization header",
-            )
-            .await?;
+            )?;
             Ok((None, None))
         }
         HookAuth::SecretHeader { header, secret } => {
