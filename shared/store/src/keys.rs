@@ -16,7 +16,7 @@
 //! | variable | `BOT#{bot}` | `VAR#{name}` |
 //! | idempotency claim of a hook call | `BOT#{bot}` | `IDEM#call:{hook}:{key}` |
 //! | idempotency claim of a publish | `BOT#{bot}` | `IDEM#publish:{key}` |
-//! | delivery pointer (DynamoDB only) | `BOT#{bot}` | `DLVPTR#{delivery}` |
+//! | delivery pointer (DynamoDB, earlier versions; deleted with its endpoint) | `BOT#{bot}` | `DLVPTR#{delivery}` |
 //! | run | `RUN#{bot}#{hook}` | `{run}` |
 //! | delivery | `DLV#{bot}#{endpoint}` | `{delivery}` |
 //! | hook call rate counter | `CTR#rate:{bot}:{hook}:{window}` | `CTR` |

@@ -26,6 +26,7 @@ pub async fn store_suite(store: &dyn Store) {
     lists_page_with_cursors(store).await;
     runs_are_upserted_and_listed_newest_first(store).await;
     endpoints_and_their_deliveries_go_together(store).await;
+    a_delivery_is_found_by_id_among_many_endpoints(store).await;
     messages_are_kept_for_resends(store).await;
     variables_swap_only_from_the_expected_version(store).await;
     keys_are_claimed_once_until_released(store).await;

@@ -220,6 +220,29 @@ pub async fn endpoints_and_their_deliveries_go_together(store: &dyn Store) {
     ));
 }
 
+/// A delivery is found by id alone among many endpoints (over the 100
+/// keys DynamoDB reads in one batch), and not in another bot.
+pub async fn a_delivery_is_found_by_id_among_many_endpoints(store: &dyn Store) {
+    let b = fresh_bot_id();
+    store.create_bot(&bot(&b)).await.unwrap();
+    let mut last = None;
+    for _ in 0..105 {
+        let ep = endpoint(&b);
+        store.create_endpoint(&ep).await.unwrap();
+        last = Some(ep);
+    }
+    let last = last.unwrap();
+    let d = delivery(&b, &last.id, &MessageId::generate(), 1);
+    store.put_delivery(&d, later()).await.unwrap();
+    assert_eq!(
+        store.get_delivery(&b, &d.id).await.unwrap(),
+        Some(d.clone())
+    );
+    let other = fresh_bot_id();
+    store.create_bot(&bot(&other)).await.unwrap();
+    assert!(store.get_delivery(&other, &d.id).await.unwrap().is_none());
+}
+
 /// Messages: put and read back by id.
 pub async fn messages_are_kept_for_resends(store: &dyn Store) {
     let b = fresh_bot_id();

@@ -5,9 +5,9 @@
 //! `requests.rs` holds the requests the methods share, `claims.rs` the
 //! idempotency claims, `catalog.rs` the bot list and settings, and
 //! `provision.rs` creates the table. Runs and deliveries get their own
-//! partitions, so the busiest writes spread over many partition keys; a
-//! delivery pointer (`DLVPTR#{delivery}` in the bot's partition, with the
-//! `endpoint` attribute) lets `get_delivery` find a row by its id alone.
+//! partitions, so the busiest writes spread over many partition keys; an
+//! attempt of a delivery is one write of its row (`get_delivery` looks for
+//! a row by id under each of the bot's endpoints).
 //! Lists are Queries with `ScanIndexForward=false`, newest first.
 
 mod catalog;
@@ -25,7 +25,7 @@ use hooklane_domain::{
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use self::items::{attr_n, attr_s, decode_all, epoch_seconds, key, n, record_item, s, Item};
+use self::items::{attr_n, attr_s, decode, decode_all, epoch_seconds, key, n, record_item, Item};
 use crate::keys::{self, BOT_SK, COUNTER_SK};
 use crate::ports::{ClaimScope, Page, Paged, RateWindow, Store, StoreError};
 
@@ -260,15 +260,8 @@ impl Store for DynamoStore {
         delivery: &Delivery,
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let bot = delivery.bot_id.as_str();
-        let endpoint = delivery.endpoint_id.as_str();
-        // The pointer first, so a row that can be listed can also be found by id.
-        let mut pointer = key(&keys::bot_pk(bot), &keys::delivery_pointer_sk(&delivery.id));
-        pointer.insert("endpoint".to_owned(), s(endpoint));
-        pointer.insert("ttl".to_owned(), n(epoch_seconds(expires_at)));
-        self.put_if(pointer, None).await?;
         let item = record_item(
-            &keys::delivery_pk(bot, endpoint),
+            &keys::delivery_pk(&delivery.bot_id, &delivery.endpoint_id),
             delivery.id.as_str(),
             delivery,
             Some(expires_at),
@@ -276,20 +269,28 @@ impl Store for DynamoStore {
         self.put_if(item, None).await.map(drop)
     }
 
+    /// The row is looked for under each of the bot's endpoints (one Query
+    /// for the endpoints, one BatchGetItem per 100 of them): an admin read,
+    /// so that each attempt of a delivery is one write, not a row and a
+    /// pointer to it.
     async fn get_delivery(
         &self,
         bot: &BotId,
         id: &DeliveryId,
     ) -> Result<Option<Delivery>, StoreError> {
-        let pointer = self
-            .get_item(&keys::bot_pk(bot), &keys::delivery_pointer_sk(id))
+        let endpoints = self
+            .query_all(&keys::bot_pk(bot), keys::ENDPOINT_PREFIX, true)
             .await?;
-        let Some(pointer) = pointer else {
-            return Ok(None);
-        };
-        let endpoint = attr_s(&pointer, "endpoint")?;
-        self.get_record(&keys::delivery_pk(bot, &endpoint), id.as_str())
-            .await
+        let mut rows = Vec::with_capacity(endpoints.len());
+        for endpoint in &endpoints {
+            let sk = attr_s(endpoint, "sk")?;
+            let endpoint = sk.strip_prefix(keys::ENDPOINT_PREFIX).unwrap_or(&sk);
+            rows.push(key(&keys::delivery_pk(bot, endpoint), id.as_str()));
+        }
+        self.get_first(rows)
+            .await?
+            .map(|item| decode(&item))
+            .transpose()
     }
 
     async fn list_deliveries(

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::anyhow;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, WriteRequest};
 use serde::de::DeserializeOwned;
 
 use super::items::{attr_s, decode, is_condition_failed, key, s, Item};
@@ -17,6 +17,8 @@ use crate::ports::{Page, StoreError};
 
 /// The items BatchWriteItem takes in one call.
 const BATCH_SIZE: usize = 25;
+/// The keys BatchGetItem takes in one call.
+const BATCH_GET_SIZE: usize = 100;
 /// How many times unprocessed batch items are sent again before giving up.
 const BATCH_RETRIES: u32 = 8;
 
@@ -282,13 +284,73 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// The first of `keys` (in their order) that names an item, read with
+    /// BatchGetItem, 100 keys a call (strongly consistent), sending
+    /// unprocessed keys again with a growing pause; `None` when none does.
+    pub(super) async fn get_first(&self, keys: Vec<Item>) -> Result<Option<Item>, StoreError> {
+        for chunk in keys.chunks(BATCH_GET_SIZE) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| self.unexpected("BatchGetItem (building the request)", e))?,
+            );
+            let mut found: Vec<Item> = Vec::new();
+            let mut retries = 0;
+            while let Some(request) = pending.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| self.sdk_error("BatchGetItem", e))?;
+                found.extend(
+                    out.responses
+                        .and_then(|mut got| got.remove(&self.table))
+                        .unwrap_or_default(),
+                );
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut left| left.remove(&self.table))
+                    .filter(|left| !left.keys().is_empty());
+                if pending.is_some() {
+                    retries += 1;
+                    if retries > BATCH_RETRIES {
+                        return Err(StoreError::Unexpected(anyhow!(
+                            "DynamoDB BatchGetItem on table `{}` left keys unprocessed \
+                             after {BATCH_RETRIES} retries",
+                            self.table
+                        )));
+                    }
+                    tokio::time::sleep(Duration::from_millis(25 << retries.min(6))).await;
+                }
+            }
+            // BatchGetItem answers in no particular order: keep the keys' order.
+            let first = chunk.iter().find_map(|wanted| {
+                found
+                    .iter()
+                    .position(|item| {
+                        item.get("pk") == wanted.get("pk") && item.get("sk") == wanted.get("sk")
+                    })
+                    .map(|at| found.swap_remove(at))
+            });
+            if first.is_some() {
+                return Ok(first);
+            }
+        }
+        Ok(None)
+    }
+
     /// Deletes the runs of a hook.
     pub(super) async fn delete_runs(&self, bot: &str, hook: &str) -> Result<(), StoreError> {
         let keys = self.query_all(&keys::run_pk(bot, hook), "", true).await?;
         self.delete_keys(keys).await
     }
 
-    /// Deletes the delivery log of an endpoint and the rows' pointers.
+    /// Deletes the delivery log of an endpoint, and the `DLVPTR#` pointers
+    /// that rows written by earlier versions had in the bot's partition.
     pub(super) async fn delete_deliveries(
         &self,
         bot: &str,
