@@ -18,6 +18,9 @@ mod tail;
 mod telegram;
 mod trigger;
 
+#[global_allocator]
+static ALLOC: hooklane_runtime::Allocator = hooklane_runtime::ALLOCATOR;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "hooklane",

@@ -4,6 +4,9 @@ use hooklane_admin::{router, AdminAuth, AdminState, PortalKey};
 use hooklane_runtime::config::env_opt;
 use hooklane_runtime::Services;
 
+#[global_allocator]
+static ALLOC: hooklane_runtime::Allocator = hooklane_runtime::ALLOCATOR;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     hooklane_runtime::telemetry::init(true);

@@ -4,6 +4,9 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use hooklane_runtime::Services;
 use lambda_runtime::{service_fn, LambdaEvent};
 
+#[global_allocator]
+static ALLOC: hooklane_runtime::Allocator = hooklane_runtime::ALLOCATOR;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     hooklane_runtime::telemetry::init(true);

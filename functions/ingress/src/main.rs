@@ -3,6 +3,9 @@
 use hooklane_ingress::{router, IngressState};
 use hooklane_runtime::Services;
 
+#[global_allocator]
+static ALLOC: hooklane_runtime::Allocator = hooklane_runtime::ALLOCATOR;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     hooklane_runtime::telemetry::init(true);
