@@ -11,7 +11,8 @@
 //!   is already over the platform's limit;
 //! - `endpoint`: an endpoint and its rotation and recovery bodies;
 //! - `credentials`: credentials masked in what is read back, and the
-//!   keep-rule of a PATCH that sends them back masked.
+//!   keep-rule of a PATCH that sends them back masked (only while their
+//!   target keeps its host).
 
 mod action_url;
 mod actions;
@@ -28,7 +29,7 @@ mod signed_url;
 pub use actions::{MAX_ACTIONS, MAX_ACTIONS_TOTAL, MAX_NESTING};
 pub use bot::check_bot;
 pub use credentials::{
-    keep_masked_actions, keep_masked_headers, mask_actions, mask_endpoint_url, mask_headers,
+    keep_masked_actions, keep_masked_endpoint, mask_actions, mask_endpoint_url, mask_headers,
 };
 pub use endpoint::{
     check_endpoint, check_recover_request, check_rotate_request, check_secret, endpoint_input,
