@@ -8,7 +8,8 @@
 //! - `bot`, `signed_url`, `portal`: the small bodies of those routes;
 //! - `hook`, `hook_auth`, `actions`, `action_url`: a hook, its auth, its
 //!   actions and their target URLs; `fits`: chat texts whose literal part
-//!   is already over the platform's limit;
+//!   is already over the platform's limit; `markup`: Telegram texts whose
+//!   own markup Telegram cannot parse;
 //! - `endpoint`: an endpoint and its rotation and recovery bodies;
 //! - `credentials`: credentials masked in what is read back, and the
 //!   keep-rule of a PATCH that sends them back masked (only while their
@@ -23,6 +24,7 @@ mod fields;
 mod fits;
 mod hook;
 mod hook_auth;
+mod markup;
 mod portal;
 mod signed_url;
 
