@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use crate::input::{
     check_endpoint, check_recover_request, check_rotate_request, endpoint_input,
-    keep_masked_headers, mask_endpoint_url, mask_headers, merge,
+    keep_masked_endpoint, mask_endpoint_url, mask_headers, merge,
 };
 use crate::list::{answer, ListQuery};
 use crate::lookup::{found, load_bot, load_endpoint};
@@ -177,13 +177,9 @@ async fn update(
         ));
     }
     let mut patch = patch;
-    // Credentials sent back as they were read (masked) keep their values.
-    if patch.get("url").and_then(Value::as_str) == Some(mask_endpoint_url(&ep.url).as_str()) {
-        patch["url"] = Value::String(ep.url.clone());
-    }
-    if let Some(Value::Object(headers)) = patch.get_mut("headers") {
-        keep_masked_headers(headers, &ep.headers);
-    }
+    // Credentials sent back as they were read (masked) keep their values,
+    // while the URL keeps its host.
+    keep_masked_endpoint(&mut patch, &ep.url, &ep.headers)?;
     let merged = merge(endpoint_input(&ep), patch)?;
     let checked = check_endpoint(merged, state.svc.outbound.allow_private()).await?;
     let re_enabled = checked.enabled && !ep.enabled;

@@ -119,9 +119,10 @@ async fn update(
     let hook = load_hook(&state, &bot, &hook).await?;
     let mut current = hook_input(&hook);
     let mut patch = patch;
-    // Credentials sent back as they were read (masked) keep their values.
+    // Credentials sent back as they were read (masked) keep their values,
+    // while their action's target keeps its host.
     if let Some(actions) = patch.get_mut("actions") {
-        keep_masked_actions(actions, &json!(hook.actions));
+        keep_masked_actions(actions, &json!(hook.actions))?;
     }
     // A new auth object replaces the old one; secrets left out are kept only
     // when the type stays the same.

@@ -137,14 +137,17 @@ pub struct Secrets(Vec<String>);
 
 impl Secrets {
     /// Adds one credential (ignored under 6 characters), with the forms a
-    /// target may echo it in: percent-encoded, JSON-escaped, and base64
-    /// (standard and URL-safe, padded or not).
+    /// target may echo it in: percent-encoded (hex digits upper-case, as
+    /// we encode, and lower-case, as some servers echo: `%2F`, `%2f`),
+    /// JSON-escaped, and base64 (standard and URL-safe, padded or not).
     pub fn add(&mut self, secret: &str) {
         use base64::Engine as _;
         let secret = secret.trim();
         let bytes = secret.as_bytes();
+        let encoded = url::form_urlencoded::byte_serialize(bytes).collect::<String>();
         let forms = [
-            url::form_urlencoded::byte_serialize(bytes).collect::<String>(),
+            lower_hex_escapes(&encoded),
+            encoded,
             serde_json::to_string(secret)
                 .map(|j| j[1..j.len() - 1].to_owned())
                 .unwrap_or_default(),
@@ -280,6 +283,22 @@ impl Secrets {
             _ => {}
         }
     }
+}
+
+/// `encoded` with the hex digits of its percent escapes in lower case
+/// (`%2F` → `%2f`); the text between them as it is.
+fn lower_hex_escapes(encoded: &str) -> String {
+    let mut out = String::with_capacity(encoded.len());
+    let mut chars = encoded.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '%' {
+            for d in chars.by_ref().take(2) {
+                out.push(d.to_ascii_lowercase());
+            }
+        }
+    }
+    out
 }
 
 /// A URL's percent-encoded part decoded (`p%40ss` → `p@ss`).
@@ -532,6 +551,14 @@ mod tests {
                 "percent-encoded",
                 "/bot7000003%3AAAHsecret%2Fx%22y/sendMessage",
             ),
+            (
+                "percent-encoded, lower-case hex",
+                "/bot7000003%3aAAHsecret%2fx%22y/sendMessage",
+            ),
+            (
+                "percent-encoded, lower-case hex in a query",
+                "?t=tok%3e%3e%3esecret%3f%3f&x=1",
+            ),
             ("json-escaped", r#"{"h":"7000003:AAHsecret/x\"y"}"#),
             ("base64", "auth Wms5dlltRnljMlZqY21WMD8= end"),
             ("base64 no pad", "auth Wms5dlltRnljMlZqY21WMD8 end"),
@@ -544,6 +571,7 @@ mod tests {
                 "AAHsecret",
                 "Wms5dlltRnljMlZqY21WMD8",
                 "WmtsOXZZbUZ5YzJWamNtVjBQdz09",
+                "secret%3f",
             ] {
                 assert!(!masked.contains(leak), "{what}: {masked}");
             }

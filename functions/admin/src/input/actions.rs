@@ -16,6 +16,7 @@ use super::action_url::check_action_url;
 use super::credentials::has_placeholder;
 use super::fields::{invalid, kind_of, Fields, MAX_LIST_ENTRIES};
 use super::fits;
+use super::markup;
 
 /// The most top-level actions a hook holds.
 pub const MAX_ACTIONS: usize = 50;
@@ -263,6 +264,7 @@ fn parse_action(
                 }
             }
             fits::telegram_text(&f, text, parse_mode)?;
+            markup::telegram_text(&f, text, parse_mode)?;
         }
         "set_variable" => {
             variable_name("name")?;

@@ -18,6 +18,12 @@ use super::fields::Fields;
 /// `template` with every placeholder (`{payload.x}`) left out; braces that
 /// make no placeholder stay.
 pub(super) fn literal(template: &str) -> String {
+    placeholders_as(template, "")
+}
+
+/// `template` with every placeholder (`{payload.x}`) replaced by
+/// `stand_in`; braces that make no placeholder stay.
+pub(super) fn placeholders_as(template: &str, stand_in: &str) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -25,6 +31,7 @@ pub(super) fn literal(template: &str) -> String {
         let after = &rest[open..];
         match after.find('}') {
             Some(end) if hooklane_template::is_placeholder(&after[..=end]) => {
+                out.push_str(stand_in);
                 rest = &after[end + 1..];
             }
             _ => {

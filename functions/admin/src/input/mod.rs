@@ -8,10 +8,12 @@
 //! - `bot`, `signed_url`, `portal`: the small bodies of those routes;
 //! - `hook`, `hook_auth`, `actions`, `action_url`: a hook, its auth, its
 //!   actions and their target URLs; `fits`: chat texts whose literal part
-//!   is already over the platform's limit;
+//!   is already over the platform's limit; `markup`: Telegram texts whose
+//!   own markup Telegram cannot parse;
 //! - `endpoint`: an endpoint and its rotation and recovery bodies;
 //! - `credentials`: credentials masked in what is read back, and the
-//!   keep-rule of a PATCH that sends them back masked.
+//!   keep-rule of a PATCH that sends them back masked (only while their
+//!   target keeps its host).
 
 mod action_url;
 mod actions;
@@ -22,13 +24,14 @@ mod fields;
 mod fits;
 mod hook;
 mod hook_auth;
+mod markup;
 mod portal;
 mod signed_url;
 
 pub use actions::{MAX_ACTIONS, MAX_ACTIONS_TOTAL, MAX_NESTING};
 pub use bot::check_bot;
 pub use credentials::{
-    keep_masked_actions, keep_masked_headers, mask_actions, mask_endpoint_url, mask_headers,
+    keep_masked_actions, keep_masked_endpoint, mask_actions, mask_endpoint_url, mask_headers,
 };
 pub use endpoint::{
     check_endpoint, check_recover_request, check_rotate_request, check_secret, endpoint_input,

@@ -1,5 +1,6 @@
 //! Credentials the admin API reads back masked, the keep-rule of a PATCH
-//! that sends them back so, and the chat fields it checks at save time.
+//! that sends them back so (only while their target keeps its host), and
+//! the chat fields it checks at save time.
 
 use axum::http::StatusCode;
 use hooklane_domain::{ActionStatus, BotId, HookId};
@@ -264,4 +265,162 @@ async fn discord_usernames_and_allowed_mentions_are_checked_when_the_hook_is_sav
             );
         }
     }
+}
+
+#[tokio::test]
+async fn a_masked_credential_is_refused_when_the_update_moves_its_target_to_another_host() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    let created = app
+        .hook(
+            &bot,
+            json!({"actions": [
+                {"type": "http_request", "url": "https://crm.example/orders",
+                 "headers": {"Authorization": format!("Bearer {BEARER}"), "X-Team": "ops"}},
+                {"type": "discord_message", "webhook_url": format!("https://discord.example/api/webhooks/42/{DISCORD_TOKEN}"), "content": "hi"},
+            ]}),
+        )
+        .await;
+    let path = format!("/v1/bots/{bot}/hooks/{}", created["id"].as_str().unwrap());
+    let bot_id = BotId::parse(&bot).unwrap();
+    let hook_id = HookId::parse(created["id"].as_str().unwrap()).unwrap();
+    let stored = || async {
+        let hook = app
+            .svc
+            .store
+            .get_hook(&bot_id, &hook_id)
+            .await
+            .unwrap()
+            .unwrap();
+        serde_json::to_value(&hook.actions).unwrap()
+    };
+    let before = stored().await;
+    let masked = created["actions"].clone();
+    assert_eq!(masked[0]["headers"]["Authorization"], "Bearer ****");
+
+    // Another scheme, host or port with the header sent back masked: refused,
+    // and nothing changes.
+    for url in [
+        "https://attacker.example/orders",
+        "http://crm.example/orders",
+        "https://crm.example:8443/orders",
+    ] {
+        let mut actions = masked.clone();
+        actions[0]["url"] = json!(url);
+        let a = app.patch(&path, json!({"actions": actions})).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{url}: {:?}", a.body);
+        assert_eq!(a.code(), "invalid_action");
+        assert!(
+            a.message().contains("`actions[0].headers.Authorization`")
+                && a.message().contains("`actions[0].url`")
+                && a.message()
+                    .contains("send the credential again when changing the host"),
+            "{}",
+            a.message()
+        );
+        assert!(!a.message().contains(BEARER));
+        assert_eq!(stored().await, before, "{url}");
+    }
+    // The same host (another path, another case): kept.
+    let mut actions = masked.clone();
+    actions[0]["url"] = json!("https://CRM.example:443/orders/v2");
+    let a = app.patch(&path, json!({"actions": actions})).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let after = stored().await;
+    assert_eq!(
+        after[0]["headers"]["Authorization"],
+        format!("Bearer {BEARER}")
+    );
+    assert_eq!(after[1]["webhook_url"], before[1]["webhook_url"]);
+
+    // Another host with the credential sent again: accepted as sent.
+    let mut actions = masked.clone();
+    actions[0]["url"] = json!("https://new-crm.example/orders");
+    actions[0]["headers"]["Authorization"] = json!("Bearer sk_new_0123456789");
+    let a = app.patch(&path, json!({"actions": actions})).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    assert_eq!(
+        stored().await[0]["headers"]["Authorization"],
+        "Bearer sk_new_0123456789"
+    );
+}
+
+#[tokio::test]
+async fn an_endpoint_update_to_another_host_must_send_its_credential_headers_again() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    let created = app
+        .endpoint(
+            &bot,
+            json!({"url": "https://receiver.example/hook?api_key=k-0123456",
+                   "headers": {"Authorization": "Bearer ep-secret-0123", "X-Team": "ops"}}),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap();
+    let path = format!("/v1/bots/{bot}/endpoints/{id}");
+    let stored = || async {
+        app.svc
+            .store
+            .get_endpoint(
+                &BotId::parse(&bot).unwrap(),
+                &hooklane_domain::EndpointId::parse(id).unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let masked = created["headers"].clone();
+    // patch, the header a refusal names
+    let refused = [
+        json!({"url": "https://attacker.example/hook", "headers": masked}),
+        json!({"url": "http://receiver.example/hook", "headers": masked}),
+        json!({"url": "https://attacker.example/hook"}),
+        json!({"url": "https://attacker.example/hook", "name": "moved"}),
+    ];
+    for patch in refused {
+        let a = app.patch(&path, patch.clone()).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{patch}: {:?}", a.body);
+        assert_eq!(a.code(), "invalid_endpoint", "{patch}");
+        assert!(
+            a.message().contains("`headers.Authorization`")
+                && a.message()
+                    .contains("send the credential again when changing the host"),
+            "{patch}: {}",
+            a.message()
+        );
+        let ep = stored().await;
+        assert_eq!(ep.url, "https://receiver.example/hook?api_key=k-0123456");
+        assert_eq!(ep.headers["Authorization"], "Bearer ep-secret-0123");
+    }
+    // The same host: kept.
+    let a = app
+        .patch(
+            &path,
+            json!({"url": "https://receiver.example/v2", "headers": masked}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    assert_eq!(
+        stored().await.headers["Authorization"],
+        "Bearer ep-secret-0123"
+    );
+    // Another host with the credential sent again, or without it: accepted.
+    let a = app
+        .patch(
+            &path,
+            json!({"url": "https://other.example/hook", "headers": {"Authorization": "Bearer other-0123", "X-Team": "ops"}}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    assert_eq!(stored().await.headers["Authorization"], "Bearer other-0123");
+    let a = app
+        .patch(
+            &path,
+            json!({"url": "https://third.example/hook", "headers": {"X-Team": "ops"}}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let ep = stored().await;
+    assert_eq!(ep.url, "https://third.example/hook");
+    assert!(!ep.headers.contains_key("Authorization"));
 }

@@ -1,6 +1,7 @@
 //! What the chat platforms refuse, refused when it is saved: a chat text
 //! whose literal part (every placeholder left out) is already over the
-//! platform's limit, and a `discord` endpoint's own `allowed_mentions`
+//! platform's limit, a Telegram text whose own markup Telegram cannot parse
+//! under its `parse_mode`, and a `discord` endpoint's own `allowed_mentions`
 //! checked as Discord takes it.
 
 use axum::http::StatusCode;
@@ -133,6 +134,103 @@ async fn chat_texts_whose_literal_part_is_over_the_platforms_limit_are_refused_a
             );
         }
     }
+}
+
+#[tokio::test]
+async fn a_telegram_text_whose_own_markup_telegram_cannot_parse_is_refused_at_save() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    let telegram = |text: &str, mode: &str| {
+        json!({"type": "telegram_message", "bot_token": "123:abc", "chat_id": 42,
+               "text": text, "parse_mode": mode})
+    };
+    // (text, parse_mode, words of the refusal; "" when accepted)
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "<b>Paid</b> {payload.amount} &amp; <i>thanks</i>",
+            "HTML",
+            "",
+        ),
+        ("<a href=\"{payload.url}\">{payload.name}</a>", "HTML", ""),
+        (
+            "<span class=\"tg-spoiler\">{payload.code}</span>",
+            "HTML",
+            "",
+        ),
+        (
+            "<blockquote expandable>{payload.log}</blockquote>",
+            "HTML",
+            "",
+        ),
+        (
+            "<pre><code class=\"language-json\">{payload}</code></pre>",
+            "HTML",
+            "",
+        ),
+        // A value that would be markup is escaped when substituted.
+        ("<b>{payload.html}</b>", "HTML", ""),
+        ("<b>unclosed {payload.x}", "HTML", "`<b>` is never closed"),
+        (
+            "<blink>{payload.x}</blink>",
+            "HTML",
+            "`<blink>` is not a tag",
+        ),
+        ("<b>x</i>", "HTML", "`</i>` comes where `</b>` is expected"),
+        ("{payload.a} < {payload.b}", "HTML", "a `<` starts no tag"),
+        ("<span>{payload.x}</span>", "HTML", "tg-spoiler"),
+        (
+            "<a href={payload.url}>x</a>",
+            "HTML",
+            "attribute value to put in quotes",
+        ),
+        ("*Paid* {payload.amount}\\.", "MarkdownV2", ""),
+        ("[receipt]({payload.url}) `{payload.id}`", "MarkdownV2", ""),
+        ("Paid {payload.amount}.", "MarkdownV2", "`.` after `Paid …`"),
+        ("Paid {payload.amount}.", "Markdown", ""),
+        ("<b>unclosed", "Markdown", ""),
+        ("<blink>", "MarkdownV2", ""),
+        ("a < b.", "", ""),
+    ];
+    for (text, mode, want) in cases {
+        let mut action = telegram(text, mode);
+        if mode.is_empty() {
+            action.as_object_mut().unwrap().remove("parse_mode");
+        }
+        let a = app
+            .post(
+                &format!("/v1/bots/{bot}/hooks"),
+                json!({"actions": [action]}),
+            )
+            .await;
+        if want.is_empty() {
+            assert_eq!(
+                a.status,
+                StatusCode::CREATED,
+                "{text} ({mode}): {:?}",
+                a.message()
+            );
+        } else {
+            assert_eq!(a.status, StatusCode::BAD_REQUEST, "{text} ({mode})");
+            assert_eq!(a.code(), "invalid_action", "{text}");
+            assert!(
+                a.message()
+                    .starts_with("`actions[0].text` is not valid under parse_mode")
+                    && a.message().contains(want),
+                "{text} ({mode}): {}",
+                a.message()
+            );
+        }
+    }
+    // A PATCH is checked the same; nothing changes when it is refused.
+    let created = app
+        .hook(&bot, json!({"actions": [telegram("<b>ok</b>", "HTML")]}))
+        .await;
+    let path = format!("/v1/bots/{bot}/hooks/{}", created["id"].as_str().unwrap());
+    let a = app
+        .patch(&path, json!({"actions": [telegram("<b>ok", "HTML")]}))
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.get(&path).await.body["actions"][0]["text"], "<b>ok</b>");
 }
 
 #[tokio::test]

@@ -15,6 +15,13 @@ pub use error::BodyError;
 /// The UTF-8 byte order mark some senders put before a body.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// ASCII whitespace as C's `isspace` has it: space, tab, LF, CR, vertical
+/// tab and form feed. Around a JSON body it does not matter (JSON itself
+/// allows only the first four; the others are dropped before parsing).
+fn is_blank(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0B' | '\x0C')
+}
+
 /// The body as the actions see it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedBody {
@@ -68,11 +75,12 @@ impl Declared {
 }
 
 /// Parses `bytes` (already decoded, see [`decode`]) by its content type.
-/// A UTF-8 byte order mark before the body is dropped. A body that is a
-/// JSON object or array is read as JSON under a JSON type, no type, a form
-/// type, `text/plain` or `application/octet-stream`; a JSON object may carry
-/// `variables` (validated as the contract says); everything else is the
-/// payload.
+/// A UTF-8 byte order mark before the body is dropped, and so is ASCII
+/// whitespace around JSON (see [`is_blank`]). A body that is a JSON object
+/// or array (after any leading whitespace) is read as JSON under a JSON
+/// type, no type, a form type, `text/plain` or `application/octet-stream`;
+/// a JSON object may carry `variables` (validated as the contract says);
+/// everything else is the payload.
 ///
 /// # Errors
 /// [`BodyError::NotUtf8`] for a body that is not UTF-8 (400
@@ -82,7 +90,7 @@ impl Declared {
 /// `InvalidVariables` naming the entry and key that are wrong.
 pub fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<ParsedBody, BodyError> {
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    if bytes.iter().all(|b| is_blank(char::from(*b))) {
         return Ok(ParsedBody {
             payload: Value::Null,
             variables: Map::new(),
@@ -90,11 +98,12 @@ pub fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> Result<ParsedBody
     }
     let text = std::str::from_utf8(bytes)?;
     let declared = Declared::of(content_type);
-    let looks_json = matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'['));
+    let json_text = text.trim_matches(is_blank);
+    let looks_json = matches!(json_text.as_bytes().first(), Some(b'{' | b'['));
     let json = match declared {
-        Declared::Json => Some(parse_json(text)?),
-        Declared::Missing if looks_json => Some(parse_json(text)?),
-        Declared::Form | Declared::Loose if looks_json => parse_json(text).ok(),
+        Declared::Json => Some(parse_json(json_text)?),
+        Declared::Missing if looks_json => Some(parse_json(json_text)?),
+        Declared::Form | Declared::Loose if looks_json => parse_json(json_text).ok(),
         _ => None,
     };
     if let Some(value) = json {
@@ -322,6 +331,41 @@ mod tests {
                 form,
                 b"\r\n {\"a\": 1}",
                 json!({"a": 1}),
+                json!({}),
+            ),
+            (
+                "a JSON array after ASCII whitespace as a form",
+                form,
+                b" \t\x0C\x0B\r\n[1, 2]\x0C\n",
+                json!([1, 2]),
+                json!({}),
+            ),
+            (
+                "a JSON object after a form feed as a form",
+                form,
+                b"\x0C{\"a\": 1}",
+                json!({"a": 1}),
+                json!({}),
+            ),
+            (
+                "a JSON object after a form feed with no type",
+                None,
+                b"\x0C\x0B {\"a\": 1}",
+                json!({"a": 1}),
+                json!({}),
+            ),
+            (
+                "a JSON object after a form feed as JSON",
+                Some("application/json"),
+                b"\x0C{\"a\": 1}\x0C",
+                json!({"a": 1}),
+                json!({}),
+            ),
+            (
+                "a JSON array after a form feed as text/plain",
+                Some("text/plain"),
+                b"\x0C[1]",
+                json!([1]),
                 json!({}),
             ),
             (

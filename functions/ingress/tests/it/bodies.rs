@@ -94,6 +94,16 @@ async fn every_way_a_sender_sends_a_body_is_read_as_sent_or_refused_clearly() {
             Queued(serde_json::from_str("[1, 2.50]").unwrap(), json!({})),
         ),
         (
+            "a JSON array after ASCII whitespace as a form",
+            open(form, b"\x0C\r\n\t [1, 2.50]".to_vec()),
+            Queued(serde_json::from_str("[1, 2.50]").unwrap(), json!({})),
+        ),
+        (
+            "JSON after a form feed as a form, with BotGhost variables",
+            open(form, format!("\x0C\n{BOTGHOST}")),
+            botghost(),
+        ),
+        (
             "a real form stays a form",
             open(form, "order=7&amount=12"),
             Queued(json!({"order": "7", "amount": "12"}), json!({})),
