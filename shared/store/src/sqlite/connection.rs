@@ -98,6 +98,8 @@ impl Db {
         prepare: impl FnOnce(&Connection) -> anyhow::Result<()>,
     ) -> anyhow::Result<Self> {
         let conn = schema::open(path)?;
+        // Every statement of the writer's hot paths stays prepared.
+        conn.set_prepared_statement_cache_capacity(64);
         prepare(&conn)?;
         Ok(Self {
             writer: GroupCommit::start(conn)?,

@@ -145,7 +145,10 @@ fn writer(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>, commits: &Atomi
 /// transaction back under them) run in the next group. Counts a commit in
 /// `commits` before answering.
 fn run_group(conn: &Connection, waiting: &mut VecDeque<Box<dyn Job>>, commits: &AtomicU64) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = conn
+        .prepare_cached("BEGIN IMMEDIATE")
+        .and_then(|mut s| s.execute([]))
+    {
         let e = anyhow::Error::new(e).context("starting a write transaction");
         for job in waiting.drain(..) {
             job.fail(&e);
@@ -169,7 +172,9 @@ fn run_group(conn: &Connection, waiting: &mut VecDeque<Box<dyn Job>>, commits: &
     let outcome = match aborted {
         Some(e) => Err(e),
         None => conn
-            .execute_batch("COMMIT")
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]))
+            .map(drop)
             .context("committing a group of writes"),
     };
     if outcome.is_err() && !conn.is_autocommit() {
@@ -189,7 +194,9 @@ fn in_savepoint<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    conn.execute_batch("SAVEPOINT write")
+    // Prepared once per connection (cached): these run around every write.
+    conn.prepare_cached("SAVEPOINT write")
+        .and_then(|mut s| s.execute([]))
         .context("opening a savepoint")?;
     let out = match catch_unwind(AssertUnwindSafe(|| f(conn))) {
         Ok(out) => out,
@@ -197,7 +204,8 @@ fn in_savepoint<T>(
     };
     match out {
         Ok(value) => {
-            conn.execute_batch("RELEASE write")
+            conn.prepare_cached("RELEASE write")
+                .and_then(|mut s| s.execute([]))
                 .context("releasing a savepoint")?;
             Ok(value)
         }

@@ -90,10 +90,10 @@ impl Sqlite {
         let inserted = self
             .db
             .write(move |c| {
-                Ok(c.execute(
+                Ok(c.prepare_cached(
                     "INSERT OR IGNORE INTO records (pk, sk, data) VALUES (?1, ?2, ?3)",
-                    params![pk, sk, data],
-                )?)
+                )?
+                .execute(params![pk, sk, data])?)
             })
             .await?;
         if inserted == 0 {
@@ -113,10 +113,10 @@ impl Sqlite {
         let changed = self
             .db
             .write(move |c| {
-                Ok(c.execute(
-                    "UPDATE records SET data = ?3 WHERE pk = ?1 AND sk = ?2",
-                    params![pk, sk, data],
-                )?)
+                Ok(
+                    c.prepare_cached("UPDATE records SET data = ?3 WHERE pk = ?1 AND sk = ?2")?
+                        .execute(params![pk, sk, data])?,
+                )
             })
             .await?;
         if changed == 0 {
@@ -135,11 +135,11 @@ impl Sqlite {
     ) -> Result<(), StoreError> {
         let expires = expires_at.map(unix_ms);
         self.db.write(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "INSERT INTO records (pk, sk, data, expires_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (pk, sk) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
-                params![pk, sk, data, expires],
-            )?;
+            )?
+            .execute(params![pk, sk, data, expires])?;
             Ok(())
         })
         .await?;
