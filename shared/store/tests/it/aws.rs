@@ -99,8 +99,8 @@ async fn ensure_table_creates_the_template_schema_and_is_idempotent() {
 #[ignore = "needs moto: tests/run.sh starts one"]
 async fn deleting_a_bot_removes_more_items_than_one_batch_write_holds() {
     let config = moto().await;
-    // BatchWriteItem takes 25 items a call: 60 runs and 30 deliveries (each
-    // with its pointer) take several, in partitions other than the bot's.
+    // BatchWriteItem takes 25 items a call: 60 runs and 30 deliveries take
+    // several, in partitions other than the bot's.
     let store = fresh_store(&config).await;
     let bot = hooklane_domain::BotId::generate();
     store.create_bot(&conformance::bot(&bot)).await.unwrap();
@@ -167,6 +167,75 @@ async fn deleting_a_bot_removes_more_items_than_one_batch_write_holds() {
     for id in &deliveries {
         assert!(store.get_delivery(&bot, id).await.unwrap().is_none());
     }
+}
+
+#[tokio::test]
+#[ignore = "needs moto: tests/run.sh starts one"]
+async fn a_large_record_is_kept_compressed_and_read_back_whole() {
+    let config = moto().await;
+    let store = fresh_store(&config).await;
+    let bot = hooklane_domain::BotId::generate();
+    store.create_bot(&conformance::bot(&bot)).await.unwrap();
+    let hook = conformance::hook(&bot);
+    store.create_hook(&hook).await.unwrap();
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    let items: Vec<_> = (0..40)
+        .map(|i| serde_json::json!({"sku": format!("sku-{i}"), "qty": i, "note": "blue, size M"}))
+        .collect();
+    let run = hooklane_domain::Run {
+        id: hooklane_domain::CallId::generate(),
+        bot_id: bot.clone(),
+        hook_id: hook.id.clone(),
+        status: hooklane_domain::RunStatus::Succeeded,
+        received_at: later,
+        finished_at: Some(later),
+        attempt: 1,
+        actions: vec![],
+        unknown_placeholders: vec![],
+        error: None,
+        request: Some(hooklane_domain::envelope::InboundRequest {
+            method: "POST".into(),
+            payload: serde_json::json!({"order": 42, "items": items}),
+            ..Default::default()
+        }),
+    };
+    let json_len = serde_json::to_string(&run).unwrap().len();
+    store.put_run(&run, later).await.unwrap();
+    assert_eq!(
+        store.get_run(&bot, &hook.id, &run.id).await.unwrap(),
+        Some(run.clone())
+    );
+    let listed = store
+        .list_runs(&bot, &hook.id, &Page::first(5))
+        .await
+        .unwrap();
+    assert_eq!(listed.items, vec![run]);
+
+    // The item itself: `dataz` (binary) in place of `data`, and smaller.
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let scanned = client
+        .scan()
+        .table_name(store.table())
+        .send()
+        .await
+        .unwrap();
+    let item = scanned
+        .items()
+        .iter()
+        .find(|item| item.contains_key("dataz"))
+        .expect("the run's item holds `dataz`");
+    assert!(!item.contains_key("data"));
+    let stored = item["dataz"].as_b().unwrap().as_ref().len();
+    assert!(
+        stored * 2 < json_len,
+        "{stored} bytes stored for {json_len} bytes of JSON"
+    );
+    // Small records stay plain JSON.
+    assert!(scanned
+        .items()
+        .iter()
+        .filter(|item| !item.contains_key("dataz"))
+        .any(|item| item.contains_key("data")));
 }
 
 #[tokio::test]
