@@ -161,7 +161,8 @@ async fn an_sms_from_twilio_runs_the_hook_with_its_form_fields() {
             json!({
                 "name": "SMS in",
                 "auth": {"type": "hmac", "scheme": "twilio", "secret": auth_token},
-                "response": {"status": 200, "body": "<Response></Response>"},
+                "response": {"status": 200, "content_type": "text/xml",
+                             "body": "<Response><Message>Got {payload.Body}</Message></Response>"},
                 "actions": [{"type": "http_request", "url": crm.url("/sms"),
                              "body": {"from": "{payload.From}", "text": "{payload.Body}"}}]
             }),
@@ -192,7 +193,15 @@ async fn an_sms_from_twilio_runs_the_hook_with_its_form_fields() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 200);
-    assert_eq!(answer.text().await.unwrap(), "<Response></Response>");
+    // TwiML, as XML, with the SMS's text escaped for it.
+    assert_eq!(
+        answer.headers()["content-type"].to_str().unwrap(),
+        "text/xml"
+    );
+    assert_eq!(
+        answer.text().await.unwrap(),
+        "<Response><Message>Got Hello &amp; bye</Message></Response>"
+    );
     let got = crm.wait_for(1, WAIT).await;
     assert_eq!(
         got[0].json(),

@@ -3,8 +3,8 @@
 //!
 //! Values with rules are types that check them when made (parse, don't
 //! validate): ids (`id`), [`EventType`] and [`EventFilter`] (`event`),
-//! [`IdempotencyKey`] (`idempotency`) and credentials as [`Secret`]
-//! (`secret`). Each keeps the JSON form of the plain string.
+//! [`IdempotencyKey`] (`idempotency`), [`MediaType`] (`media_type`) and
+//! credentials as [`Secret`] (`secret`). Each keeps the JSON form of the plain string.
 
 #![warn(missing_docs)]
 
@@ -15,6 +15,7 @@ pub mod envelope;
 pub mod event;
 pub mod id;
 pub mod idempotency;
+pub mod media_type;
 pub mod model;
 pub mod secret;
 pub mod validate;
@@ -25,6 +26,7 @@ pub use envelope::{Envelope, Job};
 pub use event::{EventFilter, EventType, InvalidEvent};
 pub use id::{BotId, CallId, DeliveryId, EndpointId, HookId, InvalidId, MessageId};
 pub use idempotency::{IdempotencyKey, InvalidIdempotencyKey};
+pub use media_type::{InvalidMediaType, MediaType};
 pub use model::*;
 pub use secret::Secret;
 

@@ -10,6 +10,7 @@ use crate::action::ActionSpec;
 use crate::envelope::InboundRequest;
 use crate::event::{EventFilter, EventType};
 use crate::id::{BotId, CallId, DeliveryId, EndpointId, HookId, MessageId};
+use crate::media_type::MediaType;
 use crate::secret::Secret;
 
 /// A bot: the owner of hooks, endpoints and variables.
@@ -238,7 +239,8 @@ pub enum HookResponse {
         /// Where the caller is sent; a template.
         redirect_to: String,
     },
-    /// `{"status": 200, "body": …}`: this status and body.
+    /// `{"status": 200, "body": …, "content_type": "text/xml"}`: this
+    /// status and body, sent as this media type.
     Content {
         /// 200 to 299; 200 when left out.
         #[serde(default = "default_response_status")]
@@ -246,6 +248,10 @@ pub enum HookResponse {
         /// Any JSON, rendered as a template; `null` when left out.
         #[serde(default)]
         body: Value,
+        /// The answer's `Content-Type`; left out, a body that renders to a
+        /// string is `text/plain` and anything else JSON.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content_type: Option<MediaType>,
     },
 }
 

@@ -4,7 +4,7 @@
 
 use hooklane_domain::action::ActionSpec;
 use hooklane_domain::{
-    BotId, Hook, HookAuth, HookId, HookResponse, RateLimit, DEFAULT_MAX_BODY_BYTES,
+    BotId, Hook, HookAuth, HookId, HookResponse, MediaType, RateLimit, DEFAULT_MAX_BODY_BYTES,
 };
 use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
@@ -203,7 +203,7 @@ pub async fn check_hook(
 
     let response = match f.get("response") {
         None => None,
-        Some(v) => Some(check_response(v)?),
+        Some(v) => Some(check_response(v, &auth)?),
     };
 
     let raw_actions = f.array("actions")?.map(Vec::as_slice).unwrap_or_default();
@@ -253,9 +253,11 @@ pub(super) fn check_rate_limit(
     })
 }
 
-/// Checks `response`: `{"status": 2xx, "body": …}` or, alone,
-/// `{"redirect_to": "https://…"}` (placeholders allowed).
-fn check_response(v: &Value) -> Result<HookResponse, ApiError> {
+/// Checks `response`: `{"status": 2xx, "body": …, "content_type"?: "text/xml"}`
+/// or, alone, `{"redirect_to": "https://…"}` (placeholders allowed). An
+/// XML or HTML `content_type` takes a string `body`; a hook with `discord`
+/// `auth` answers JSON only.
+fn check_response(v: &Value, auth: &HookAuth) -> Result<HookResponse, ApiError> {
     let Value::Object(o) = v else {
         return Err(invalid(
             ErrorCode::InvalidHook,
@@ -287,7 +289,7 @@ fn check_response(v: &Value) -> Result<HookResponse, ApiError> {
             redirect_to: to.to_owned(),
         });
     }
-    f.only(&["status", "body"], "a response")?;
+    f.only(&["status", "body", "content_type"], "a response")?;
     let status = match f.get("status") {
         None => 200,
         Some(s) => s
@@ -296,8 +298,35 @@ fn check_response(v: &Value) -> Result<HookResponse, ApiError> {
             .ok_or_else(|| f.err("status", "must be 200 to 299 (the call was accepted)"))?
             as u16,
     };
+    let body = o.get("body").cloned().unwrap_or(Value::Null);
+    let content_type = match f.str("content_type")? {
+        None => None,
+        Some(raw) => Some(MediaType::parse(raw).map_err(|e| f.err("content_type", e))?),
+    };
+    if let Some(markup) = content_type.as_ref().filter(|m| m.is_markup()) {
+        // Markup is text: a JSON object or array would be sent as JSON
+        // text, whose values are not escaped for the markup.
+        if !(body.is_string() || body.is_null()) {
+            return Err(f.err(
+                "body",
+                format!(
+                    "must be the {markup} text as a string (placeholders allowed), not {}",
+                    kind_of(&body)
+                ),
+            ));
+        }
+    }
+    if let (HookAuth::Discord { .. }, Some(other)) =
+        (auth, content_type.as_ref().filter(|m| !m.is_json()))
+    {
+        return Err(f.err(
+            "content_type",
+            format!("is `{other}`; Discord takes an interaction's answer as JSON only (application/json, or leave it out)"),
+        ));
+    }
     Ok(HookResponse::Content {
         status,
-        body: o.get("body").cloned().unwrap_or(Value::Null),
+        body,
+        content_type,
     })
 }

@@ -889,6 +889,36 @@ fn invalid_hooks() -> Vec<(&'static str, Value, &'static str, Vec<&'static str>)
             vec!["`response.redirect_to`"],
         ),
         (
+            "a response content type that is not a media type",
+            json!({"response": {"body": "<Response/>", "content_type": "xml"}}),
+            "invalid_hook",
+            vec!["`response.content_type`", "`xml` is not a media type"],
+        ),
+        (
+            "a wildcard response content type",
+            json!({"response": {"body": "x", "content_type": "text/*"}}),
+            "invalid_hook",
+            vec!["`response.content_type`", "wildcard"],
+        ),
+        (
+            "a response content type that is not text",
+            json!({"response": {"body": "x", "content_type": 12}}),
+            "invalid_hook",
+            vec!["`response.content_type`"],
+        ),
+        (
+            "a response content type that would split the header",
+            json!({"response": {"body": "x", "content_type": "text/xml\r\nset-cookie: a=b"}}),
+            "invalid_hook",
+            vec!["`response.content_type`"],
+        ),
+        (
+            "an XML response whose body is an object",
+            json!({"response": {"body": {"Response": "x"}, "content_type": "text/xml"}}),
+            "invalid_hook",
+            vec!["`response.body`", "string"],
+        ),
+        (
             "an unknown hook field",
             json!({"colour": "red"}),
             "invalid_hook",

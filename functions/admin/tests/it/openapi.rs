@@ -808,6 +808,15 @@ async fn every_documented_admin_operation_reaches_its_handler_and_answers_as_doc
         step(
             Method::POST,
             format!("{b}/hooks"),
+            Some(
+                json!({"auth": {"type": "hmac", "scheme": "twilio", "secret": "twilio-token"},
+                        "response": {"status": 200, "content_type": "text/xml", "body": "<Response><Message>Got {payload.Body}</Message></Response>"}}),
+            ),
+            201,
+        ),
+        step(
+            Method::POST,
+            format!("{b}/hooks"),
             Some(json!({"actions": [{"type": "nope"}]})),
             400,
         ),

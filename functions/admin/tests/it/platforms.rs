@@ -1,5 +1,6 @@
 //! Hooks for bot platforms: `discord` and `telegram` auth as created, read
-//! back and updated.
+//! back and updated; a response `content_type` (Twilio's TwiML) checked,
+//! stored and read back.
 
 use axum::http::StatusCode;
 use serde_json::json;
@@ -37,6 +38,74 @@ async fn a_discord_hook_reads_back_its_public_key_which_is_not_a_secret() {
         read.body["auth"],
         json!({"type": "discord", "public_key": key})
     );
+}
+
+#[tokio::test]
+async fn a_response_content_type_is_stored_read_back_and_cleared() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    let twiml = json!({"status": 200, "content_type": " text/xml ",
+                       "body": "<Response><Message>Got {payload.Body}</Message></Response>"});
+    let created = app
+        .post(
+            &format!("/v1/bots/{bot}/hooks"),
+            json!({"name": "SMS", "auth": {"type": "hmac", "scheme": "twilio", "secret": "twilio-auth-token"},
+                   "response": twiml}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let expected = json!({"status": 200, "content_type": "text/xml",
+                          "body": "<Response><Message>Got {payload.Body}</Message></Response>"});
+    assert_eq!(created.body["response"], expected);
+    let id = created.body["id"].as_str().unwrap();
+    let path = format!("/v1/bots/{bot}/hooks/{id}");
+    assert_eq!(app.get(&path).await.body["response"], expected);
+    let (bot_id, hook_id) = (
+        hooklane_domain::BotId::parse(&bot).unwrap(),
+        hooklane_domain::HookId::parse(id).unwrap(),
+    );
+    let stored = app.svc.store.get_hook(&bot_id, &hook_id).await;
+    let Some(hooklane_domain::HookResponse::Content { content_type, .. }) =
+        stored.unwrap().unwrap().response
+    else {
+        panic!("no content response stored")
+    };
+    assert_eq!(content_type.unwrap().as_str(), "text/xml");
+
+    // A PATCH of another field keeps it; a response without it drops it.
+    let renamed = app.patch(&path, json!({"name": "SMS in"})).await;
+    assert_eq!(renamed.body["response"], expected);
+    let plain = app
+        .patch(
+            &path,
+            json!({"response": {"body": "ok", "content_type": null}}),
+        )
+        .await;
+    assert_eq!(plain.status, StatusCode::OK, "{}", plain.body);
+    assert_eq!(plain.body["response"], json!({"status": 200, "body": "ok"}));
+
+    // Discord takes JSON only.
+    let discord = app
+        .post(
+            &format!("/v1/bots/{bot}/hooks"),
+            json!({"auth": {"type": "discord", "public_key": discord_public_key()},
+                   "response": {"body": "<x/>", "content_type": "text/xml"}}),
+        )
+        .await;
+    assert_eq!(discord.status, StatusCode::BAD_REQUEST, "{}", discord.body);
+    assert!(
+        discord.message().starts_with("`response.content_type`"),
+        "{}",
+        discord.message()
+    );
+    let discord = app
+        .post(
+            &format!("/v1/bots/{bot}/hooks"),
+            json!({"auth": {"type": "discord", "public_key": discord_public_key()},
+                   "response": {"body": {"type": 4, "data": {"content": "hi"}}, "content_type": "application/json"}}),
+        )
+        .await;
+    assert_eq!(discord.status, StatusCode::CREATED, "{}", discord.body);
 }
 
 #[tokio::test]

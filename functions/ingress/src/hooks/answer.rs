@@ -1,15 +1,16 @@
 //! What a queued hook call is answered with: 202
 //! `{"id": "evt_…", "status": "queued"}`, or the hook's own `response`
-//! (a status and a templated body) or `redirect_to` (303 to a templated
-//! URL). A duplicate call gets the first call's 202. A Discord interaction
-//! is answered 200: a PING `{"type": 1}`, any other interaction the hook's
-//! `response` or `{"type": 5}` (a deferred answer the actions follow up).
+//! (a status and a templated body, sent as its `content_type`) or
+//! `redirect_to` (303 to a templated URL). A duplicate call gets the first
+//! call's 202. A Discord interaction is answered 200: a PING `{"type": 1}`,
+//! any other interaction the hook's `response` or `{"type": 5}` (a deferred
+//! answer the actions follow up).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hooklane_domain::envelope::HookCall;
-use hooklane_domain::{CallId, Hook, HookAuth, HookResponse};
-use hooklane_template::{render_json, render_json_with, render_str, Context};
+use hooklane_domain::{CallId, Hook, HookAuth, HookResponse, MediaType};
+use hooklane_template::{render_json, render_json_with, render_str, render_str_with, Context};
 use hooklane_web::ApiError;
 use serde_json::{json, Value};
 
@@ -33,7 +34,8 @@ pub(super) fn response_context(call: &HookCall) -> Context {
 /// Without a hook `response`: 202 `{"id": "evt_…", "status": "queued"}`.
 /// With `{"status", "body"}`: that status (200 when it is not a valid one)
 /// and the body rendered with `ctx`, as text when it renders to a JSON
-/// string and as JSON otherwise. With `{"redirect_to"}`: 303 to the rendered
+/// string and as JSON otherwise; with a `content_type` too, sent as that
+/// type (see [`typed`]: values in XML and HTML are escaped). With `{"redirect_to"}`: 303 to the rendered
 /// URL, or the plain 202 when it is not an `http(s)` URL. A `discord` hook
 /// with a `response` has its values' `@everyone`/`@here` neutralised and,
 /// when its `data` object sets no `allowed_mentions`, `{"parse": []}`
@@ -52,16 +54,25 @@ pub(super) fn queued(hook: &Hook, event_id: &CallId, ctx: &Context) -> Response 
             )
         }
         None => accepted(event_id.as_str()),
-        Some(HookResponse::Content { status, body }) => {
+        Some(HookResponse::Content {
+            status,
+            body,
+            content_type,
+        }) => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
-            let rendered = if matches!(hook.auth, HookAuth::Discord { .. }) {
-                discord_answer(render_json_with(body, ctx, &discord_value).value)
-            } else {
-                render_json(body, ctx).value
-            };
-            let response = match rendered {
-                Value::String(text) => (status, text).into_response(),
-                other => (status, axum::Json(other)).into_response(),
+            let response = match content_type {
+                None => {
+                    let rendered = if matches!(hook.auth, HookAuth::Discord { .. }) {
+                        discord_answer(render_json_with(body, ctx, &discord_value).value)
+                    } else {
+                        render_json(body, ctx).value
+                    };
+                    match rendered {
+                        Value::String(text) => (status, text).into_response(),
+                        other => (status, axum::Json(other)).into_response(),
+                    }
+                }
+                Some(media_type) => typed(hook, status, body, media_type, ctx),
             };
             with_event_id(response, event_id)
         }
@@ -91,6 +102,65 @@ pub(super) fn queued(hook: &Hook, event_id: &CallId, ctx: &Context) -> Response 
             with_event_id(response, event_id)
         }
     }
+}
+
+/// A hook's own answer sent as `media_type`. XML and HTML: the body
+/// template is text whose substituted values are escaped for markup
+/// ([`markup_value`]), so a caller's `<` cannot add elements (a Twilio
+/// SMS cannot write TwiML). JSON types: the rendered body as JSON (a
+/// string body is a JSON string). Any other type: a body that renders to a
+/// string as that text, anything else as JSON text. A media type the
+/// header cannot carry (never one the admin API stored) answers as if
+/// none were set.
+fn typed(
+    hook: &Hook,
+    status: StatusCode,
+    body: &Value,
+    media_type: &MediaType,
+    ctx: &Context,
+) -> Response {
+    let text = if media_type.is_markup() {
+        match body {
+            Value::String(template) => {
+                render_str_with(template, ctx, &|_, v| markup_value(v)).value
+            }
+            other => render_json_with(other, ctx, &|_, v| markup_value(v))
+                .value
+                .to_string(),
+        }
+    } else {
+        let rendered = if matches!(hook.auth, HookAuth::Discord { .. }) {
+            discord_answer(render_json_with(body, ctx, &discord_value).value)
+        } else {
+            render_json(body, ctx).value
+        };
+        match rendered {
+            Value::String(text) if !media_type.is_json() => text,
+            other => other.to_string(),
+        }
+    };
+    match HeaderValue::from_str(media_type.as_str()) {
+        Ok(value) => (status, [(header::CONTENT_TYPE, value)], text).into_response(),
+        Err(_) => (status, text).into_response(),
+    }
+}
+
+/// A value substituted into XML or HTML: `&`, `<`, `>`, `"` and `'` as
+/// `&amp;`, `&lt;`, `&gt;`, `&quot;` and `&#39;` (character references
+/// both XML and HTML read, in text and in attribute values alike).
+fn markup_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The deferred answer to a Discord interaction of type `kind`: an

@@ -63,3 +63,61 @@ fn form_urlencoded_pair(name: &str, value: &str) -> String {
         .append_pair(name, value)
         .finish()
 }
+
+/// An SMS as Twilio posts it (a form), whose text tries to add TwiML.
+fn sms(hook: &str, text: &str) -> Call {
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("From", "+15005550006\" x=\"1")
+        .append_pair("Body", text)
+        .finish();
+    Call::post(path(hook))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+}
+
+#[tokio::test]
+async fn an_xml_response_is_sent_as_its_content_type_with_the_callers_values_escaped() {
+    let t = Ingress::start().await;
+    let answer = t
+        .send(
+            sms(
+                "hk_twiml",
+                "hi</Message><Redirect>https://evil.example/</Redirect><Message>&'",
+            )
+            .build(),
+        )
+        .await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("content-type"), Some("text/xml"));
+    assert_eq!(
+        answer.text,
+        "<Response><Message to=\"+15005550006&quot; x=&quot;1\">Got hi&lt;/Message&gt;&lt;Redirect&gt;https://evil.example/&lt;/Redirect&gt;&lt;Message&gt;&amp;&#39;</Message></Response>"
+    );
+    assert!(answer.header("x-hooklane-event-id").is_some());
+    assert_eq!(t.drain().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_json_or_other_response_type_is_sent_as_set_and_no_type_keeps_the_default() {
+    let t = Ingress::start().await;
+    // A JSON type: the rendered body is JSON, a string body a JSON string.
+    let answer = t.send(sms("hk_typedjson", "a \"quote\" <b>").build()).await;
+    assert_eq!(answer.status, 201);
+    assert_eq!(
+        answer.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert_eq!(answer.body, json!("Got a \"quote\" <b>"));
+    // Another type: a string body as its text, values as they are.
+    let answer = t.send(sms("hk_typedtext", "a <b>").build()).await;
+    assert_eq!(
+        answer.header("content-type"),
+        Some("text/csv; charset=utf-8")
+    );
+    assert_eq!(answer.text, "Body,a <b>");
+    // No type: JSON as before.
+    let answer = t
+        .send(Call::post(path("hk_responds")).json(BODY).build())
+        .await;
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+}

@@ -13,8 +13,8 @@ use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use hooklane_domain::{
-    Bot, BotId, Envelope, Hook, HookAuth, HookId, HookResponse, ManualClock, RateLimit, Scheme,
-    DEFAULT_MAX_BODY_BYTES,
+    Bot, BotId, Envelope, Hook, HookAuth, HookId, HookResponse, ManualClock, MediaType, RateLimit,
+    Scheme, DEFAULT_MAX_BODY_BYTES,
 };
 use hooklane_ingress::{router, IngressState};
 use hooklane_runtime::config::Settings;
@@ -167,6 +167,7 @@ pub(crate) fn hooks() -> Vec<Hook> {
     discord_says.response = Some(HookResponse::Content {
         status: 200,
         body: json!({"type": 4, "data": {"content": "Got it, {payload.member.user.username}"}}),
+        content_type: None,
     });
     let telegram = hook(
         BOT,
@@ -201,6 +202,27 @@ pub(crate) fn hooks() -> Vec<Hook> {
     responds.response = Some(HookResponse::Content {
         status: 200,
         body: json!({"ok": true, "order": "{payload.order}"}),
+        content_type: None,
+    });
+    let mut twiml = hook(BOT, "hk_twiml", HookAuth::None);
+    twiml.response = Some(HookResponse::Content {
+        status: 200,
+        body: json!(
+            "<Response><Message to=\"{payload.From}\">Got {payload.Body}</Message></Response>"
+        ),
+        content_type: Some(MediaType::parse("text/xml").unwrap()),
+    });
+    let mut typed_json = hook(BOT, "hk_typedjson", HookAuth::None);
+    typed_json.response = Some(HookResponse::Content {
+        status: 201,
+        body: json!("Got {payload.Body}"),
+        content_type: Some(MediaType::parse("application/problem+json").unwrap()),
+    });
+    let mut typed_text = hook(BOT, "hk_typedtext", HookAuth::None);
+    typed_text.response = Some(HookResponse::Content {
+        status: 200,
+        body: json!("Body,{payload.Body}"),
+        content_type: Some(MediaType::parse("text/csv; charset=utf-8").unwrap()),
     });
     let mut redirects = hook(BOT, "hk_redirects", HookAuth::None);
     redirects.methods = vec!["GET".into()];
@@ -220,6 +242,9 @@ pub(crate) fn hooks() -> Vec<Hook> {
         rated,
         lambda_github,
         responds,
+        twiml,
+        typed_json,
+        typed_text,
     ]);
     all
 }
@@ -283,6 +308,7 @@ impl Ingress {
             status,
             headers,
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            text: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
 
@@ -305,7 +331,10 @@ impl Ingress {
 pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) headers: BTreeMap<String, String>,
+    /// The body as JSON, `null` when it is not JSON.
     pub(crate) body: Value,
+    /// The body as text.
+    pub(crate) text: String,
 }
 
 impl Answer {

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use hooklane_domain::{
-    CallId, DeliveryStatus, EventType, HookId, IdempotencyKey, Message, MessageId, RunStatus,
+    CallId, DeliveryStatus, EventType, HookId, HookResponse, IdempotencyKey, MediaType, Message,
+    MessageId, RunStatus,
 };
 use serde_json::json;
 
@@ -47,7 +48,8 @@ pub async fn bots_are_created_once_read_updated_and_deleted(store: &dyn Store) {
     ));
 }
 
-/// Hooks: create once, list newest first, replace, delete with their runs.
+/// Hooks: create once, list newest first, replace (every field kept, a
+/// response's `content_type` too), delete with their runs.
 pub async fn hooks_are_created_listed_newest_first_updated_and_deleted(store: &dyn Store) {
     let b = fresh_bot_id();
     store.create_bot(&bot(&b)).await.unwrap();
@@ -70,6 +72,12 @@ pub async fn hooks_are_created_listed_newest_first_updated_and_deleted(store: &d
 
     second.name = "Renamed".into();
     second.enabled = false;
+    // Its own answer, with the media type it is sent as.
+    second.response = Some(HookResponse::Content {
+        status: 200,
+        body: json!("<Response><Message>Got {payload.Body}</Message></Response>"),
+        content_type: Some(MediaType::parse("text/xml; charset=utf-8").unwrap()),
+    });
     store.update_hook(&second).await.unwrap();
     assert_eq!(
         store.get_hook(&b, &second.id).await.unwrap(),
