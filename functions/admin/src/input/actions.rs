@@ -6,8 +6,8 @@
 
 use hooklane_domain::action::{ActionSpec, Condition};
 use hooklane_domain::validate::is_variable_name;
-use hooklane_domain::Action;
 use hooklane_domain::EventType;
+use hooklane_domain::{Action, HookAuth};
 use hooklane_engine::platforms::discord;
 use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
@@ -27,25 +27,30 @@ pub const MAX_ACTIONS_TOTAL: usize = 100;
 pub const MAX_NESTING: usize = 5;
 
 /// What checking a hook's actions collects besides the actions: the
-/// outbound URLs to check, each with its path.
-#[derive(Default)]
+/// outbound URLs to check, each with its path; and the hook's auth type,
+/// which some actions need.
 struct ActionWalk {
     total: usize,
     urls: Vec<(String, String)>,
+    /// The hook's `auth.type` (`discord`, `api_key`, …).
+    auth: &'static str,
 }
 
 /// Checks a hook's `actions` list and, once every action parses, each
-/// target URL's literal part (see `action_url`). `allow_private` lets
-/// targets be private and plain-http addresses.
+/// target URL's literal part (see `action_url`). `auth` is the hook's
+/// (a `discord_followup` needs `discord`); `allow_private` lets targets be
+/// private and plain-http addresses.
 ///
 /// # Errors
 /// 400 `invalid_action` naming the action or field at fault by its index
 /// path (`actions[1].then[0].url`): over [`MAX_ACTIONS`] top-level or
 /// [`MAX_ACTIONS_TOTAL`] in all, conditions over [`MAX_NESTING`] deep, an
-/// unknown `type`, a missing, mistyped or unknown field; 400 `invalid_url`
-/// for a target URL that is refused.
+/// unknown `type`, a missing, mistyped or unknown field, a
+/// `discord_followup` on a hook whose auth is not `discord`; 400
+/// `invalid_url` for a target URL that is refused.
 pub(super) async fn check_actions(
     raw: &[Value],
+    auth: &HookAuth,
     allow_private: bool,
 ) -> Result<Vec<ActionSpec>, ApiError> {
     if raw.len() > MAX_ACTIONS {
@@ -57,7 +62,11 @@ pub(super) async fn check_actions(
             ),
         ));
     }
-    let mut walk = ActionWalk::default();
+    let mut walk = ActionWalk {
+        total: 0,
+        urls: Vec::new(),
+        auth: auth.kind(),
+    };
     let actions = parse_actions(raw, "actions", 1, &mut walk)?;
     for (path, url) in &walk.urls {
         check_action_url(url, path, allow_private).await?;
@@ -223,6 +232,15 @@ fn parse_action(
                 return Err(f.err(
                     "ephemeral",
                     "goes with a new follow-up only: an edited original keeps the visibility of the deferred answer",
+                ));
+            }
+            if walk.auth != "discord" {
+                return Err(invalid(
+                    ErrorCode::InvalidAction,
+                    format!(
+                        "`{at}` is a discord_followup, which answers the Discord interaction that started the run with its application_id and token: it runs only on a hook with `discord` auth, and this hook's auth is `{}`; use discord_message with a webhook_url to post to a channel",
+                        walk.auth
+                    ),
                 ));
             }
         }

@@ -207,7 +207,7 @@ pub async fn check_hook(
     };
 
     let raw_actions = f.array("actions")?.map(Vec::as_slice).unwrap_or_default();
-    let actions = check_actions(raw_actions, allow_private).await?;
+    let actions = check_actions(raw_actions, &auth, allow_private).await?;
 
     Ok(CheckedHook {
         name,

@@ -919,6 +919,24 @@ fn invalid_hooks() -> Vec<(&'static str, Value, &'static str, Vec<&'static str>)
             vec!["`response.body`", "string"],
         ),
         (
+            "a discord_followup on a hook without discord auth",
+            json!({"actions": [{"type": "discord_followup", "content": "done"}]}),
+            "invalid_action",
+            vec![
+                "`actions[0]`",
+                "discord_followup",
+                "`discord` auth",
+                "`api_key`",
+            ],
+        ),
+        (
+            "a discord_followup in a branch on a hook without discord auth",
+            json!({"auth": {"type": "none"},
+                   "actions": [condition(vec![json!({"type": "discord_followup", "content": "done"})])]}),
+            "invalid_action",
+            vec!["`actions[0].then[0]`", "`none`"],
+        ),
+        (
             "an unknown hook field",
             json!({"colour": "red"}),
             "invalid_hook",

@@ -1,6 +1,6 @@
 //! Hooks for bot platforms: `discord` and `telegram` auth as created, read
-//! back and updated; a response `content_type` (Twilio's TwiML) checked,
-//! stored and read back.
+//! back and updated; a `discord_followup` only on a `discord` hook; a
+//! response `content_type` (Twilio's TwiML) checked, stored and read back.
 
 use axum::http::StatusCode;
 use serde_json::json;
@@ -38,6 +38,47 @@ async fn a_discord_hook_reads_back_its_public_key_which_is_not_a_secret() {
         read.body["auth"],
         json!({"type": "discord", "public_key": key})
     );
+}
+
+#[tokio::test]
+async fn a_discord_followup_is_kept_to_hooks_with_discord_auth() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    let followup = json!([{"type": "discord_followup", "content": "done"}]);
+    let created = app
+        .post(
+            &format!("/v1/bots/{bot}/hooks"),
+            json!({"name": "Slash", "auth": {"type": "discord", "public_key": discord_public_key()},
+                   "actions": followup}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let path = format!(
+        "/v1/bots/{bot}/hooks/{}",
+        created.body["id"].as_str().unwrap()
+    );
+
+    // Moving the hook off discord auth would leave the follow-up nothing to answer.
+    let moved = app
+        .patch(&path, json!({"auth": {"type": "telegram"}}))
+        .await;
+    assert_eq!(moved.status, StatusCode::BAD_REQUEST, "{}", moved.body);
+    assert_eq!(moved.code(), "invalid_action");
+    assert!(
+        moved
+            .message()
+            .starts_with("`actions[0]` is a discord_followup")
+            && moved.message().contains("`telegram`"),
+        "{}",
+        moved.message()
+    );
+    assert_eq!(app.get(&path).await.body, created.body, "nothing changed");
+
+    // Without the follow-up the move is taken.
+    let moved = app
+        .patch(&path, json!({"auth": {"type": "telegram"}, "actions": []}))
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
 }
 
 #[tokio::test]
