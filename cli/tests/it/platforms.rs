@@ -291,29 +291,58 @@ async fn set_webhook_sends_telegram_the_hook_url_secret_token_and_allowed_update
     assert!(err.contains("Unauthorized"), "{err}");
     assert!(!format!("{out}{err}").contains("ABC-def_ghi"), "{out}{err}");
 
-    // What Telegram would refuse is refused before calling it.
-    for (args, says) in [
+    // What Telegram would refuse, and what names no server, is refused
+    // before calling it, naming the option.
+    let base = bot_api.url("");
+    let bare_base = base.trim_start_matches("http://").to_owned();
+    for (hook_url, secret, api_base, says) in [
         (
-            [
-                "--hook-url",
-                "http://example.com/hooks/b/h",
-                "--secret-token",
-                TELEGRAM_SECRET,
-            ],
-            "https",
+            "http://example.com/hooks/b/h",
+            TELEGRAM_SECRET,
+            base.as_str(),
+            "--hook-url `http://example.com/hooks/b/h` is not an https URL",
         ),
         (
-            ["--hook-url", hook_url, "--secret-token", "has spaces"],
-            "--secret-token",
+            "example.com/hooks/b/h",
+            TELEGRAM_SECRET,
+            base.as_str(),
+            "--hook-url `example.com/hooks/b/h` is not an https URL",
+        ),
+        (
+            "https://example.com:8080/hooks/b/h",
+            TELEGRAM_SECRET,
+            base.as_str(),
+            "port 8080; Telegram posts updates to ports 443, 80, 88 and 8443 only",
+        ),
+        (hook_url, "has spaces", base.as_str(), "--secret-token"),
+        (
+            hook_url,
+            TELEGRAM_SECRET,
+            bare_base.as_str(),
+            "is not an http(s) URL: give the Bot API server with its scheme",
+        ),
+        (
+            hook_url,
+            TELEGRAM_SECRET,
+            "localhost:8081",
+            "--api-base `localhost:8081` (or HOOKLANE_TELEGRAM_API_BASE) is not an http(s) URL",
         ),
     ] {
-        let mut all = vec!["--bot-token", TELEGRAM_BOT_TOKEN, "--api-base"];
-        let base = bot_api.url("");
-        all.push(&base);
-        all.extend(args);
-        let (ok, _, err) = set_webhook(&all).await;
-        assert!(!ok);
+        let (ok, _, err) = set_webhook(&[
+            "--bot-token",
+            TELEGRAM_BOT_TOKEN,
+            "--hook-url",
+            hook_url,
+            "--secret-token",
+            secret,
+            "--api-base",
+            api_base,
+        ])
+        .await;
+        assert!(!ok, "{hook_url} {api_base}");
         assert!(err.contains(says), "{err}");
+        assert!(!err.contains("builder error"), "{err}");
+        assert!(!err.contains("ABC-def_ghi"), "{err}");
     }
     assert_eq!(bot_api.received().len(), 2);
 }
