@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 mod api;
@@ -90,14 +91,26 @@ enum Command {
         json: bool,
     },
     /// Sends a correctly signed sample call of a common sender to a hook.
+    ///
+    /// Example: `hooklane trigger github-push --hook-url http://127.0.0.1:8080/hooks/my-bot/hk_…
+    /// --secret "$GITHUB_SECRET"`. For discord, --secret is the seed of an
+    /// Ed25519 private key (64 hex characters, e.g. `openssl rand -hex 32`);
+    /// `hooklane trigger discord --secret SEED --print-public-key` prints the
+    /// public key to give the hook as auth.public_key.
     Trigger {
         fixture: trigger::Fixture,
         /// The hook's URL (as its `url` reads).
-        #[arg(long)]
-        hook_url: String,
-        /// The hook's signing secret (for botghost-variables: the bot's API key).
+        #[arg(long, required_unless_present = "print_public_key")]
+        hook_url: Option<String>,
+        /// The hook's signing secret (botghost-variables: the bot's API key;
+        /// telegram: the hook's secret_token; twilio: the Auth Token;
+        /// discord: the private key's 32-byte seed in hex).
         #[arg(long, env = "HOOKLANE_TRIGGER_SECRET", hide_env_values = true)]
         secret: String,
+        /// Discord only: print the public key of --secret (the hook's
+        /// auth.public_key) and send nothing.
+        #[arg(long)]
+        print_public_key: bool,
         /// The answer as JSON.
         #[arg(long)]
         json: bool,
@@ -242,8 +255,19 @@ async fn main() -> anyhow::Result<()> {
             fixture,
             hook_url,
             secret,
+            print_public_key,
             json,
-        } => trigger::run(fixture, &hook_url, &secret, json).await,
+        } => {
+            if print_public_key {
+                if fixture != trigger::Fixture::Discord {
+                    anyhow::bail!("--print-public-key goes with the discord fixture (the other senders sign with a shared secret)");
+                }
+                println!("{}", trigger::discord_public_key(&secret)?);
+                return Ok(());
+            }
+            let hook_url = hook_url.context("--hook-url is required")?;
+            trigger::run(fixture, &hook_url, &secret, json).await
+        }
         Command::Bots { cmd, out } => resources::bots(cmd, &out.conn.admin()?, out.json).await,
         Command::Hooks { cmd, out } => resources::hooks(cmd, &out.conn.admin()?, out.json).await,
         Command::Endpoints { cmd, out } => {

@@ -1,11 +1,11 @@
 //! `hooklane trigger FIXTURE --hook-url URL --secret S`: a sample call, signed
 //! the way its sender signs it, so a hook can be checked without the real
-//! service. The signatures come from `hooklane_auth::signature::sign`, the
-//! same code whose `verify` the ingress runs.
+//! service. The signatures come from `hooklane_auth::signature` (`sign`,
+//! `twilio_sign`, `DiscordSigner`), the code whose checks the ingress runs.
 
-use anyhow::Context as _;
+use anyhow::{bail, Context as _};
 use clap::ValueEnum;
-use hooklane_auth::signature::sign;
+use hooklane_auth::signature::{is_telegram_secret_token, sign, twilio_sign, DiscordSigner};
 use hooklane_domain::Scheme;
 use serde_json::{json, Value};
 
@@ -27,6 +27,30 @@ pub enum Fixture {
     /// A BotGhost-style call with `variables`, the bot's API key in
     /// `Authorization` (auth api_key: --secret is the bot's API key).
     BotghostVariables,
+    /// A Telegram update (a message), `X-Telegram-Bot-Api-Secret-Token`
+    /// (auth telegram: --secret is the hook's secret_token).
+    Telegram,
+    /// An SMS as Twilio posts it (a form), `X-Twilio-Signature` over the
+    /// --hook-url and the fields (hmac, twilio: --secret is the Auth Token).
+    Twilio,
+    /// A Discord slash command interaction, `X-Signature-Ed25519` (auth
+    /// discord: --secret is the 32-byte seed of an Ed25519 private key in
+    /// hex; the hook's public_key is its public key, see --print-public-key).
+    Discord,
+}
+
+/// How a sample is signed.
+enum Signing {
+    /// A provider's HMAC over the body (`sign`).
+    Scheme(Scheme),
+    /// The bot's API key in `Authorization`.
+    ApiKey,
+    /// The hook's secret token in `X-Telegram-Bot-Api-Secret-Token`.
+    TelegramToken,
+    /// Twilio's HMAC over the URL and the form's fields.
+    Twilio,
+    /// Discord's Ed25519 signature over the timestamp and the body.
+    Discord,
 }
 
 /// One sample request: its body, content type, extra headers and how it is signed.
@@ -34,10 +58,12 @@ struct Sample {
     body: Vec<u8>,
     content_type: &'static str,
     headers: Vec<(&'static str, String)>,
-    scheme: Option<Scheme>,
+    signing: Signing,
 }
 
-fn sample(fixture: Fixture, id: &str, now: i64) -> Sample {
+/// A sample of `fixture`; `id` (a ULID) and `n` (random) make each call's
+/// ids its own, so a sender's repeat detection never takes one for another.
+fn sample(fixture: Fixture, id: &str, n: u64, now: i64) -> Sample {
     let json_body = |v: Value| v.to_string().into_bytes();
     match fixture {
         Fixture::GithubPush => Sample {
@@ -56,7 +82,7 @@ fn sample(fixture: Fixture, id: &str, now: i64) -> Sample {
                 ("X-GitHub-Event", "push".into()),
                 ("User-Agent", "GitHub-Hookshot/hooklane-trigger".into()),
             ],
-            scheme: Some(Scheme::Github),
+            signing: Signing::Scheme(Scheme::Github),
         },
         Fixture::StripeEvent => Sample {
             body: json_body(json!({
@@ -71,7 +97,7 @@ fn sample(fixture: Fixture, id: &str, now: i64) -> Sample {
             })),
             content_type: "application/json",
             headers: vec![],
-            scheme: Some(Scheme::Stripe),
+            signing: Signing::Scheme(Scheme::Stripe),
         },
         Fixture::SlackCommand => Sample {
             body: form_urlencoded::Serializer::new(String::new())
@@ -90,7 +116,7 @@ fn sample(fixture: Fixture, id: &str, now: i64) -> Sample {
                 .into_bytes(),
             content_type: "application/x-www-form-urlencoded",
             headers: vec![],
-            scheme: Some(Scheme::Slack),
+            signing: Signing::Scheme(Scheme::Slack),
         },
         Fixture::StandardWebhooks => Sample {
             body: json_body(json!({
@@ -102,7 +128,7 @@ fn sample(fixture: Fixture, id: &str, now: i64) -> Sample {
             })),
             content_type: "application/json",
             headers: vec![],
-            scheme: Some(Scheme::Standard),
+            signing: Signing::Scheme(Scheme::Standard),
         },
         Fixture::Shopify => Sample {
             body: json_body(json!({
@@ -117,7 +143,7 @@ fn sample(fixture: Fixture, id: &str, now: i64) -> Sample {
                 ("X-Shopify-Topic", "orders/create".into()),
                 ("X-Shopify-Shop-Domain", "example.myshopify.com".into()),
             ],
-            scheme: Some(Scheme::Shopify),
+            signing: Signing::Scheme(Scheme::Shopify),
         },
         Fixture::BotghostVariables => Sample {
             body: json_body(json!({
@@ -129,25 +155,150 @@ fn sample(fixture: Fixture, id: &str, now: i64) -> Sample {
             })),
             content_type: "application/json",
             headers: vec![],
-            scheme: None,
+            signing: Signing::ApiKey,
         },
+        Fixture::Telegram => Sample {
+            // https://core.telegram.org/bots/api#update
+            body: json_body(json!({
+                "update_id": 100_000_000 + n % 900_000_000,
+                "message": {
+                    "message_id": 1 + n % 100_000,
+                    "date": now,
+                    "from": {"id": 111_111_111, "is_bot": false, "first_name": "Ada",
+                             "username": "ada_lovelace", "language_code": "en"},
+                    "chat": {"id": 111_111_111, "type": "private", "first_name": "Ada",
+                             "username": "ada_lovelace"},
+                    "text": "/start hello",
+                    "entities": [{"offset": 0, "length": 6, "type": "bot_command"}]
+                }
+            })),
+            content_type: "application/json",
+            headers: vec![],
+            signing: Signing::TelegramToken,
+        },
+        Fixture::Twilio => {
+            // https://www.twilio.com/docs/messaging/guides/webhook-request
+            let sid = format!("SM{:032x}", u128::from(n) << 64 | u128::from(now as u64));
+            Sample {
+                body: form_urlencoded::Serializer::new(String::new())
+                    .append_pair("ToCountry", "US")
+                    .append_pair("SmsMessageSid", &sid)
+                    .append_pair("NumMedia", "0")
+                    .append_pair("SmsSid", &sid)
+                    .append_pair("SmsStatus", "received")
+                    .append_pair("Body", "Hello from Hooklane")
+                    .append_pair("FromCountry", "US")
+                    .append_pair("To", "+15005550006")
+                    .append_pair("NumSegments", "1")
+                    .append_pair("MessageSid", &sid)
+                    .append_pair("AccountSid", "AC00000000000000000000000000000000")
+                    .append_pair("From", "+14155550100")
+                    .append_pair("ApiVersion", "2010-04-01")
+                    .finish()
+                    .into_bytes(),
+                content_type: "application/x-www-form-urlencoded",
+                headers: vec![
+                    ("I-Twilio-Idempotency-Token", id.to_ascii_lowercase()),
+                    ("User-Agent", "TwilioProxy/1.1".into()),
+                ],
+                signing: Signing::Twilio,
+            }
+        }
+        Fixture::Discord => {
+            // https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object
+            // A snowflake: milliseconds since Discord's epoch (2015), then 22 bits.
+            let snowflake =
+                ((now.max(1_420_070_400) - 1_420_070_400) as u64 * 1000) << 22 | (n & 0x3F_FFFF);
+            Sample {
+                body: json_body(json!({
+                    "type": 2,
+                    "id": snowflake.to_string(),
+                    "application_id": "1180000000000000001",
+                    "token": format!("aW50ZXJhY3Rpb246dHJpZ2dlcjo{}", id.to_ascii_lowercase()),
+                    "version": 1,
+                    "guild_id": "1180000000000000002",
+                    "channel_id": "1180000000000000003",
+                    "locale": "en-US",
+                    "member": {"user": {"id": "1180000000000000004", "username": "ada",
+                                        "global_name": "Ada"},
+                               "roles": [], "permissions": "0"},
+                    "data": {"id": "1180000000000000005", "name": "roll", "type": 1,
+                             "options": [{"name": "sides", "type": 4, "value": 20}]}
+                })),
+                content_type: "application/json",
+                headers: vec![(
+                    "User-Agent",
+                    "Discord-Interactions/1.0 (+https://discord.com)".into(),
+                )],
+                signing: Signing::Discord,
+            }
+        }
     }
+}
+
+/// The public key of the discord fixture's --secret (the seed of an
+/// Ed25519 private key, 64 hex characters): the hook's `public_key`.
+///
+/// # Errors
+/// When --secret is not such a seed (the message does not repeat it).
+pub fn discord_public_key(secret: &str) -> anyhow::Result<String> {
+    Ok(discord_signer(secret)?.public_key())
+}
+
+fn discord_signer(secret: &str) -> anyhow::Result<DiscordSigner> {
+    DiscordSigner::from_seed_hex(secret).map_err(|e| {
+        anyhow::anyhow!("--secret for the discord fixture is the private key's seed: {e}")
+    })
+}
+
+/// `--hook-url` as an http(s) URL, as it is called and (Twilio) signed.
+fn hook_url_of(given: &str) -> anyhow::Result<reqwest::Url> {
+    reqwest::Url::parse(given.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .with_context(|| {
+            format!(
+                "--hook-url `{given}` is not an http(s) URL: give the hook's url as the admin API answers it, such as http://127.0.0.1:8080/hooks/my-bot/hk_…"
+            )
+        })
 }
 
 /// Sends `fixture` to `hook_url`, signed with `secret`; prints the answer
 /// (`json`: `{"fixture", "status", "body"}`). Errors when the call fails or
 /// the hook answers outside 2xx (after printing the answer).
 pub async fn run(fixture: Fixture, hook_url: &str, secret: &str, json: bool) -> anyhow::Result<()> {
+    let url = hook_url_of(hook_url)?;
     let id = ulid::Ulid::new().to_string();
+    let n: u64 = rand::random();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let s = sample(fixture, &id, now);
+    let s = sample(fixture, &id, n, now);
     let mut headers = s.headers;
-    match s.scheme {
-        Some(scheme) => headers.extend(sign(&scheme, secret, &format!("msg_{id}"), &s.body, now)?),
-        None => headers.push(("Authorization", secret.to_owned())),
+    let mut public_key = None;
+    match s.signing {
+        Signing::Scheme(scheme) => {
+            headers.extend(sign(&scheme, secret, &format!("msg_{id}"), &s.body, now)?);
+        }
+        Signing::ApiKey => headers.push(("Authorization", secret.to_owned())),
+        Signing::TelegramToken => {
+            if !is_telegram_secret_token(secret) {
+                bail!("--secret for the telegram fixture is the hook's secret_token: 1 to 256 characters of A-Z, a-z, 0-9, _ and -");
+            }
+            headers.push(("X-Telegram-Bot-Api-Secret-Token", secret.to_owned()));
+        }
+        Signing::Twilio => {
+            headers.push((
+                "X-Twilio-Signature",
+                twilio_sign(secret, url.as_str(), &s.body),
+            ));
+        }
+        Signing::Discord => {
+            let signer = discord_signer(secret)?;
+            headers.extend(signer.sign(&s.body, now));
+            public_key = Some(signer.public_key());
+        }
     }
     let mut request = reqwest::Client::new()
-        .post(hook_url)
+        .post(url)
         .header("content-type", s.content_type)
         .body(s.body);
     for (name, value) in headers {
@@ -165,7 +316,11 @@ pub async fn run(fixture: Fixture, hook_url: &str, secret: &str, json: bool) -> 
         .unwrap_or_default();
     if json {
         let body = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text.clone()));
-        output::json(&json!({"fixture": name, "status": status.as_u16(), "body": body}));
+        let mut answer = json!({"fixture": name, "status": status.as_u16(), "body": body});
+        if let Some(key) = &public_key {
+            answer["public_key"] = json!(key);
+        }
+        output::json(&answer);
     } else {
         let word = if status.is_success() { "ok" } else { "error" };
         anstream::println!(
@@ -175,7 +330,10 @@ pub async fn run(fixture: Fixture, hook_url: &str, secret: &str, json: bool) -> 
         );
     }
     if !status.is_success() {
-        anyhow::bail!("the hook answered {status}");
+        if let Some(key) = public_key.filter(|_| status.as_u16() == 401) {
+            bail!("the hook answered {status}; a discord hook takes this call when its auth.public_key is {key}, the public key of --secret");
+        }
+        bail!("the hook answered {status}");
     }
     Ok(())
 }

@@ -226,50 +226,95 @@ async fn each_trigger_fixture_is_accepted_by_its_senders_hook_and_refused_under_
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let other = "whsec_c29tZW9uZSBlbHNlJ3Mgc2VjcmV0IGtleSE=";
     let hmac = |scheme: &str| json!({"type": "hmac", "scheme": scheme, "secret": secret});
+    // Discord signs with a private key: the hook is given its public key.
+    let seed = "0b".repeat(32);
+    let printed = cli(
+        &dev,
+        &[
+            "trigger",
+            "discord",
+            "--secret",
+            &seed,
+            "--print-public-key",
+        ],
+    );
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    let public_key = stdout(&printed).trim().to_owned();
+    assert_eq!(public_key.len(), 64, "{public_key}");
+    let queued = json!({"status": "queued"});
+    // (fixture, the hook's auth, the right secret, a wrong one, the answer's status and part of its body)
     let cases = [
-        ("github-push", hmac("github"), secret),
-        ("stripe-event", hmac("stripe"), secret),
-        ("slack-command", hmac("slack"), secret),
-        ("standard-webhooks", hmac("standard"), secret),
-        ("shopify", hmac("shopify"), secret),
+        ("github-push", hmac("github"), secret, other, 202, &queued),
+        ("stripe-event", hmac("stripe"), secret, other, 202, &queued),
+        ("slack-command", hmac("slack"), secret, other, 202, &queued),
+        (
+            "standard-webhooks",
+            hmac("standard"),
+            secret,
+            other,
+            202,
+            &queued,
+        ),
+        ("shopify", hmac("shopify"), secret, other, 202, &queued),
         (
             "botghost-variables",
             json!({"type": "api_key"}),
             api_key.as_str(),
+            "hlk_not_this_bots_key",
+            202,
+            &queued,
+        ),
+        (
+            "telegram",
+            json!({"type": "telegram", "secret_token": "tgs_trigger-secret"}),
+            "tgs_trigger-secret",
+            "tgs_another-secret",
+            202,
+            &queued,
+        ),
+        ("twilio", hmac("twilio"), secret, other, 202, &queued),
+        // A Discord interaction is answered 200 with a deferred answer.
+        (
+            "discord",
+            json!({"type": "discord", "public_key": public_key}),
+            seed.as_str(),
+            &"0c".repeat(32),
+            200,
+            &json!({"type": 5}),
         ),
     ];
-    for (fixture, auth, good) in cases {
+    for (fixture, auth, good, wrong, status, says) in cases {
         let hook = dev
             .hook(&bot, json!({"name": fixture, "auth": auth, "actions": [{"type": "log", "message": "{payload}"}]}))
             .await;
         let url = hook["url"].as_str().unwrap();
-        let out = cli(
-            &dev,
-            &[
-                "trigger",
-                fixture,
-                "--hook-url",
-                url,
-                "--secret",
-                good,
-                "--json",
-            ],
-        );
-        assert!(
-            out.status.success(),
-            "{fixture}: {}{}",
-            stdout(&out),
-            stderr(&out)
-        );
-        let answer: Value = serde_json::from_str(&stdout(&out)).unwrap();
-        assert_eq!(answer["status"], 202, "{fixture}: {answer}");
-        assert_eq!(answer["body"]["status"], "queued");
+        for _ in 0..2 {
+            // Each call is its own (a second is not a repeat of the first).
+            let out = cli(
+                &dev,
+                &[
+                    "trigger",
+                    fixture,
+                    "--hook-url",
+                    url,
+                    "--secret",
+                    good,
+                    "--json",
+                ],
+            );
+            assert!(
+                out.status.success(),
+                "{fixture}: {}{}",
+                stdout(&out),
+                stderr(&out)
+            );
+            let answer: Value = serde_json::from_str(&stdout(&out)).unwrap();
+            assert_eq!(answer["status"], status, "{fixture}: {answer}");
+            for (k, v) in says.as_object().unwrap() {
+                assert_eq!(&answer["body"][k], v, "{fixture}: {answer}");
+            }
+        }
 
-        let wrong = if fixture == "botghost-variables" {
-            "hlk_not_this_bots_key"
-        } else {
-            other
-        };
         let out = cli(
             &dev,
             &["trigger", fixture, "--hook-url", url, "--secret", wrong],
@@ -279,10 +324,80 @@ async fn each_trigger_fixture_is_accepted_by_its_senders_hook_and_refused_under_
             "{fixture} with another secret was accepted"
         );
         assert!(stdout(&out).contains("401"), "{fixture}: {}", stdout(&out));
+        if fixture == "discord" {
+            // It names the public key the hook would need for this seed.
+            let theirs = cli(
+                &dev,
+                &[
+                    "trigger",
+                    "discord",
+                    "--secret",
+                    wrong,
+                    "--print-public-key",
+                ],
+            );
+            let theirs = stdout(&theirs).trim().to_owned();
+            assert_ne!(theirs, public_key);
+            assert!(
+                stderr(&out).contains(&format!("auth.public_key is {theirs}")),
+                "{}",
+                stderr(&out)
+            );
+        }
+        assert!(!stderr(&out).contains(wrong), "{fixture}: {}", stderr(&out));
 
-        let runs = dev.runs(&bot, hook["id"].as_str().unwrap(), 1, WAIT).await;
-        assert_eq!(runs[0]["status"], "succeeded", "{fixture}: {runs:?}");
+        let runs = dev.runs(&bot, hook["id"].as_str().unwrap(), 2, WAIT).await;
+        assert_eq!(runs.len(), 2, "{fixture}: both calls ran: {runs:?}");
+        for run in &runs {
+            assert_eq!(run["status"], "succeeded", "{fixture}: {runs:?}");
+        }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trigger_refuses_a_secret_or_url_its_sender_could_not_use_before_sending() {
+    let dev = Dev::start(bin(), Backend::Embedded, &[]).await;
+    let (bot, _) = dev.bot().await;
+    let hook = dev
+        .hook(&bot, json!({"name": "any", "auth": {"type": "none"}}))
+        .await;
+    let url = hook["url"].as_str().unwrap();
+    let bare = url.trim_start_matches("http://");
+    for (args, says) in [
+        (
+            vec!["discord", "--hook-url", url, "--secret", "not-hex-at-all"],
+            "--secret for the discord fixture is the private key's seed",
+        ),
+        (
+            vec!["discord", "--secret", "0b0b", "--print-public-key"],
+            "64 characters",
+        ),
+        (
+            vec!["telegram", "--hook-url", url, "--secret", "has spaces"],
+            "--secret for the telegram fixture is the hook's secret_token",
+        ),
+        (
+            vec!["shopify", "--hook-url", bare, "--secret", "s"],
+            "is not an http(s) URL",
+        ),
+        (
+            vec!["shopify", "--secret", "s", "--print-public-key"],
+            "--print-public-key goes with the discord fixture",
+        ),
+    ] {
+        let mut all = vec!["trigger"];
+        all.extend(args.iter().copied());
+        let out = cli(&dev, &all);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+    let runs = dev
+        .get(&format!(
+            "/v1/bots/{bot}/hooks/{}/runs",
+            hook["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(runs["data"], json!([]), "nothing was sent");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -36,7 +36,7 @@ pub use common::{
 };
 pub use discord::{discord_public_key, verify_discord};
 pub use generic::{Generic, GenericError, MAX_PREFIX_BYTES};
-pub use sign::sign;
+pub use sign::{sign, DiscordSigner};
 pub use standard::{generate_endpoint_secret, standard_key, standard_sign};
 pub use telegram::{is_telegram_secret_token, verify_telegram, TelegramTokenError};
 pub use twilio::{twilio_sign, verify_twilio};

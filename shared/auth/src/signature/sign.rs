@@ -1,9 +1,13 @@
 //! Signing a request the way each provider signs its calls: the headers a
 //! sender adds, for `hooklane trigger` and for tests. Every MAC here is the
-//! one [`verify`](super::verify) checks, built from the same pieces.
+//! one [`verify`](super::verify) checks, built from the same pieces; a
+//! Discord interaction is signed by [`DiscordSigner`], as
+//! [`verify_discord`](super::verify_discord) checks it (Twilio's signature
+//! is [`twilio_sign`](super::twilio_sign)).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use ed25519_dalek::{Signer as _, SigningKey};
 
 use super::{standard_key, standard_sign, Algorithm, Scheme, SignatureError};
 
@@ -70,10 +74,81 @@ pub fn sign(
     })
 }
 
+/// A Discord application's Ed25519 signing key, to sign interactions as
+/// Discord does when standing in for it: made from the key's 32-byte seed
+/// (the private key), whose [`public_key`](Self::public_key) is what a
+/// hook with `discord` auth is given. Never printed (no `Debug`).
+pub struct DiscordSigner(SigningKey);
+
+impl DiscordSigner {
+    /// The key whose seed is `seed_hex`: 64 hex characters (32 bytes).
+    ///
+    /// # Errors
+    /// [`SignatureError::Malformed`] when it is not; the message does not
+    /// repeat it.
+    pub fn from_seed_hex(seed_hex: &str) -> Result<Self, SignatureError> {
+        let seed: [u8; 32] = hex::decode(seed_hex.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                SignatureError::Malformed(
+                    "an Ed25519 private key is given as its 32-byte seed in hex: 64 characters of 0-9 and a-f"
+                        .to_owned(),
+                )
+            })?;
+        Ok(Self(SigningKey::from_bytes(&seed)))
+    }
+
+    /// The public key, 64 hex characters: a `discord` hook's `public_key`.
+    pub fn public_key(&self) -> String {
+        hex::encode(self.0.verifying_key().to_bytes())
+    }
+
+    /// The headers Discord adds to an interaction with `body` sent at
+    /// `now_unix`: `X-Signature-Ed25519` (hex) over `X-Signature-Timestamp`
+    /// followed by the body, and that timestamp.
+    pub fn sign(&self, body: &[u8], now_unix: i64) -> Vec<(&'static str, String)> {
+        let ts = now_unix.to_string();
+        let mut message = Vec::with_capacity(ts.len() + body.len());
+        message.extend_from_slice(ts.as_bytes());
+        message.extend_from_slice(body);
+        vec![
+            (
+                "X-Signature-Ed25519",
+                hex::encode(self.0.sign(&message).to_bytes()),
+            ),
+            ("X-Signature-Timestamp", ts),
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::verify;
+    use super::super::{verify, verify_discord};
     use super::*;
+
+    #[test]
+    fn a_discord_signed_interaction_verifies_under_its_public_key_only() {
+        let body = br#"{"type":2,"id":"1","application_id":"2","token":"t"}"#;
+        let now = 1_764_633_600;
+        let signer = DiscordSigner::from_seed_hex(&"0b".repeat(32)).unwrap();
+        let headers = signer.sign(body, now);
+        assert_eq!(
+            verify_discord(&signer.public_key(), &headers, body, now),
+            Ok(())
+        );
+        let other = DiscordSigner::from_seed_hex(&"0c".repeat(32)).unwrap();
+        assert_eq!(
+            verify_discord(&other.public_key(), &headers, body, now),
+            Err(SignatureError::Mismatch)
+        );
+        for bad in ["", "0b", &"zz".repeat(32), &"0b".repeat(33)] {
+            assert!(
+                matches!(DiscordSigner::from_seed_hex(bad), Err(SignatureError::Malformed(m)) if !m.contains("0b0b")),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn every_signed_request_verifies_and_fails_under_another_secret() {
