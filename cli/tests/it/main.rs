@@ -7,8 +7,9 @@
 //! `dev_server` (`hooklane dev` as a server others reach), `bodies` (bodies
 //! as senders send them), `platforms` (a Discord slash command, a Telegram
 //! bot and a Twilio SMS end to end; `hooklane telegram set-webhook`),
-//! `throttling` (a burst to a rate-limited endpoint), `storage_faults` (crashes, a full disk, a frozen or
-//! dead AWS backend), `log_secrets` (every auth scheme and action at trace,
+//! `throttling` (a burst to a rate-limited endpoint, a 429 shared by two
+//! dispatchers, a Telegram chat's pace), `storage_faults` (crashes, a full
+//! disk, a frozen or dead AWS backend), `log_secrets` (every auth scheme and action at trace,
 //! the whole output scanned for every secret), `console` (the web console in
 //! a headless browser), `commands` (`tail`, `listen`, `trigger` and the
 //! resource commands), `template` (the SAM dashboard and saved queries

@@ -3,7 +3,8 @@
 //! signed POST to the endpoint, its row in the delivery log, the endpoint's
 //! failure state and the next attempt's scheduling (the rules themselves
 //! are in `hooklane_engine::retry`). Any 429 slows the endpoint down for
-//! its `Retry-After`; to an endpoint with a rate it is waited out without
+//! its `Retry-After` (an endpoint with a rate in every dispatcher, through
+//! the store); to an endpoint with a rate it is waited out without
 //! counting as an attempt, up to [`MAX_THROTTLED`] times.
 
 use std::time::{Duration, Instant};
@@ -406,7 +407,7 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
     let result = attempt(svc, &endpoint, &d).await;
     if result.http_status == Some(429) {
         let wait = result.retry_after.unwrap_or(throttle::DEFAULT_SLOW_DOWN);
-        throttle::slow_down(&d.bot_id, &target, svc.now() + wait);
+        throttle::slow_down(svc, &d.bot_id, &target, rate, svc.now() + wait).await;
         // With a rate to keep, a 429 says "slower", not "failed".
         if rate.is_some() && d.throttled < MAX_THROTTLED {
             return throttled(svc, d, wait, result, triggered_at).await;

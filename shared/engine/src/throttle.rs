@@ -2,13 +2,20 @@
 //! endpoint with a `rate_limit`) as a steady stream instead of 429s.
 //!
 //! A target's rate is counted in fixed windows (see
-//! [`RateLimit::window_at`]) by the store's atomic counter, one per bot,
-//! target and window, so the rate holds across every dispatcher. A send
-//! over the rate is told how long to wait: to the end of the window, plus
-//! one window for each `burst` of sends already waiting ahead of it, so a
-//! burst is spread over the windows to come instead of coming back at once.
-//! A target that answered 429 is slowed down for its `Retry-After` in this
-//! process ([`slow_down`]); other processes learn it from their own 429.
+//! [`RateLimit::window_at`]) by the store's atomic count of the target
+//! ([`Store::count_send`](hooklane_store::Store::count_send): one record
+//! per bot and target, holding its latest window's count), so the rate
+//! holds across every dispatcher. A send over the rate is told how long to
+//! wait: to the end of the window, plus one window for each `burst` of
+//! sends already waiting ahead of it, so a burst is spread over the windows
+//! to come instead of coming back at once.
+//!
+//! A target that answered 429 is slowed down for its `Retry-After`
+//! ([`slow_down`]): in this process at once, and through the store for
+//! every dispatcher, since the same atomic count that takes a send's place
+//! answers the target's pause (one write, no read). A process keeps the
+//! pauses it has seen, so while a target is paused its sends there wait
+//! without touching the store.
 //!
 //! Default rates from the platforms' published limits:
 //! - Discord ([`DISCORD`]): webhooks are held to about 5 requests per 2
@@ -26,7 +33,7 @@ use std::time::Duration;
 
 use hooklane_domain::{BotId, Endpoint, EndpointType, RateLimit};
 use hooklane_runtime::Services;
-use hooklane_store::{RateSubject, RateWindow, StoreError};
+use hooklane_store::{SendTarget, StoreError};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -57,6 +64,16 @@ pub const MIN_WINDOW_MS: i64 = 100;
 
 /// How long a 429 without `Retry-After` slows its target down.
 pub const DEFAULT_SLOW_DOWN: Duration = Duration::from_secs(1);
+
+/// The longest a 429 slows its target down, whatever its `Retry-After`
+/// (a day, the longest wait a delivery honours).
+pub const MAX_SLOW_DOWN: Duration = crate::retry::MAX_RETRY_AFTER;
+
+/// How long the store keeps a target's count and pause past its window's
+/// end or its pause's end. As long as [`MAX_SLOW_DOWN`], so a count made
+/// while a target is paused (which may shorten how long its state is kept)
+/// never drops the pause before its end.
+const STATE_KEPT: time::Duration = time::Duration::days(1);
 
 /// The rate deliveries to `endpoint` keep: its own `rate_limit`, else
 /// [`DISCORD`] or [`SLACK`] by its type; `None` (unlimited) for a custom
@@ -99,12 +116,13 @@ pub fn telegram_rate(chat_id: &serde_json::Value) -> RateLimit {
 
 /// Takes a place for one send to `target` of `bot` at `now`: `None` to send
 /// now, or how long to wait first (the target is slowed down after a 429,
-/// or its current window is full). Without a `rate` only a slow-down can
-/// make it wait. A send that has to wait is counted in the window it was
-/// refused in, which is what spreads a burst over the windows to come.
+/// or its current window is full). Without a `rate` nothing is counted and
+/// only a slow-down seen by this process can make it wait. A send that has
+/// to wait is counted in the window it was refused in, which is what
+/// spreads a burst over the windows to come.
 ///
 /// # Errors
-/// The store's, when the counter cannot be written.
+/// The store's, when the count cannot be written.
 pub async fn acquire(
     svc: &Services,
     bot: &BotId,
@@ -121,29 +139,64 @@ pub async fn acquire(
         return Ok(None);
     };
     let window = rate.window_at(now, MIN_WINDOW_MS);
-    let counted = RateWindow {
-        bot,
-        subject: RateSubject::Target(target),
-        window: window.number,
-    };
-    let expires = OffsetDateTime::from_unix_timestamp_nanos(i128::from(window.ends_ms) * 1_000_000)
-        .unwrap_or(now)
-        + time::Duration::minutes(5);
-    let count = svc.store.increment_counter(&counted, expires).await?;
+    let expires = time_of_ms(window.ends_ms).unwrap_or(now) + STATE_KEPT;
+    let counted = svc
+        .store
+        .count_send(&SendTarget { bot, target }, window.number, expires)
+        .await?;
+    if let Some(until) = counted.paused_until.filter(|until| *until > now) {
+        // Paused by a 429 another dispatcher (or this one) was answered.
+        remember(bot, target, until);
+        return Ok(Some((until - now).unsigned_abs()));
+    }
     let burst = u64::from(rate.burst.max(1));
-    if count <= burst {
+    if counted.count <= burst {
         return Ok(None);
     }
-    let ahead = (count - burst - 1) / burst;
+    let ahead = (counted.count - burst - 1) / burst;
     let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
     let wait_ms =
         (window.ends_ms - now_ms).max(1) as u64 + ahead.saturating_mul(window.length_ms as u64);
     Ok(Some(Duration::from_millis(wait_ms)))
 }
 
-/// Slows `target` of `bot` down until `until` in this process (after it
-/// answered 429): [`acquire`] makes sends to it wait until then.
-pub fn slow_down(bot: &BotId, target: &str, until: OffsetDateTime) {
+/// Slows `target` of `bot` down until `until` (after it answered 429; at
+/// most [`MAX_SLOW_DOWN`] from now): [`acquire`] makes sends to it wait
+/// until then, in this process at once and, for a target with a `rate`
+/// (the targets `acquire` counts in the store), in every process through
+/// the store. A pause that cannot be stored is logged and kept here only.
+pub async fn slow_down(
+    svc: &Services,
+    bot: &BotId,
+    target: &str,
+    rate: Option<RateLimit>,
+    until: OffsetDateTime,
+) {
+    let until = until.min(svc.now() + MAX_SLOW_DOWN);
+    remember(bot, target, until);
+    if rate.is_none() {
+        return;
+    }
+    let paused = svc
+        .store
+        .pause_sends(&SendTarget { bot, target }, until, until + STATE_KEPT)
+        .await;
+    if let Err(e) = paused {
+        tracing::warn!(
+            error.message = %e,
+            "the target's slow-down could not be stored; only this dispatcher keeps it"
+        );
+    }
+}
+
+/// `ms` milliseconds after the Unix epoch.
+fn time_of_ms(ms: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+}
+
+/// Keeps, in this process, that `target` of `bot` is slowed down until
+/// `until` (a later time already kept wins).
+fn remember(bot: &BotId, target: &str, until: OffsetDateTime) {
     let mut slowed = slowed().lock().unwrap_or_else(|e| e.into_inner());
     let now = OffsetDateTime::now_utc();
     slowed.retain(|_, t| *t > now);
@@ -162,7 +215,7 @@ fn key(bot: &BotId, target: &str) -> String {
     format!("{bot}:{target}")
 }
 
-/// Targets slowed down after a 429, in this process.
+/// Targets this process knows to be slowed down after a 429, until when.
 fn slowed() -> &'static Mutex<HashMap<String, OffsetDateTime>> {
     static SLOWED: OnceLock<Mutex<HashMap<String, OffsetDateTime>>> = OnceLock::new();
     SLOWED.get_or_init(Mutex::default)
@@ -199,8 +252,8 @@ mod tests {
     fn a_slow_down_is_kept_until_its_time_and_the_later_one_wins() {
         let bot = BotId::parse("throttle-test-bot").unwrap();
         let now = OffsetDateTime::now_utc();
-        slow_down(&bot, "ep_x", now + time::Duration::seconds(2));
-        slow_down(&bot, "ep_x", now + time::Duration::seconds(1));
+        remember(&bot, "ep_x", now + time::Duration::seconds(2));
+        remember(&bot, "ep_x", now + time::Duration::seconds(1));
         assert_eq!(
             slowed_until(&bot, "ep_x"),
             Some(now + time::Duration::seconds(2))

@@ -200,3 +200,40 @@ pub fn env_u64(name: &'static str) -> Result<Option<u64>, ConfigError> {
             }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SAM template passes optional parameters as empty variables.
+    /// (The only test here that sets these variables: nothing else in this
+    /// crate's tests reads them.)
+    #[test]
+    fn empty_urls_are_unset_and_set_ones_lose_their_trailing_slash() {
+        let names = [
+            "HOOKLANE_PUBLIC_URL",
+            "HOOKLANE_DISCORD_API_BASE",
+            "HOOKLANE_TELEGRAM_API_BASE",
+        ];
+        for (name, value) in names.iter().zip(["", "  ", ""]) {
+            std::env::set_var(name, value);
+        }
+        let settings = Settings::from_env(false).unwrap();
+        let defaults = Settings::default();
+        assert_eq!(settings.public_url, None);
+        assert_eq!(settings.discord_api_base, defaults.discord_api_base);
+        assert_eq!(settings.telegram_api_base, defaults.telegram_api_base);
+
+        std::env::set_var("HOOKLANE_PUBLIC_URL", "https://hooks.example.com/");
+        std::env::set_var("HOOKLANE_DISCORD_API_BASE", "http://127.0.0.1:9/api/");
+        let settings = Settings::from_env(false).unwrap();
+        assert_eq!(
+            settings.public_url.as_deref(),
+            Some("https://hooks.example.com")
+        );
+        assert_eq!(settings.discord_api_base, "http://127.0.0.1:9/api");
+        for name in names {
+            std::env::remove_var(name);
+        }
+    }
+}

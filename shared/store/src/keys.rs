@@ -20,6 +20,7 @@
 //! | run | `RUN#{bot}#{hook}` | `{run}` |
 //! | delivery | `DLV#{bot}#{endpoint}` | `{delivery}` |
 //! | hook call rate counter | `CTR#rate:{bot}:{hook}:{window}` | `CTR` |
+//! | outbound target's count and pause | `CTR#send:{bot}:{target}` | `CTR` |
 //! | bot list entry (DynamoDB only) | `BOTS` | `BOT#{bot}` |
 //! | installation setting | `SETTING#{name}` | `SETTING` |
 //!
@@ -33,7 +34,7 @@ use std::fmt::Display;
 
 use hooklane_domain::IdempotencyKey;
 
-use crate::ports::{ClaimScope, RateSubject, RateWindow};
+use crate::ports::{ClaimScope, RateWindow, SendTarget};
 
 /// The sort key of a bot record in its own partition.
 pub(crate) const BOT_SK: &str = "BOT";
@@ -130,19 +131,18 @@ pub(crate) fn deliveries_of_bot(bot: impl Display) -> String {
     format!("DLV#{bot}#")
 }
 
-/// `CTR#rate:{bot}:{hook}:{window}` (a hook's calls) or
-/// `CTR#rate:{bot}:target:{target}:{window}` (sends to one target): the
-/// partition of one count in one rate window (sort key [`COUNTER_SK`]).
+/// `CTR#rate:{bot}:{hook}:{window}`: the partition of a hook's call count
+/// in one rate window (sort key [`COUNTER_SK`]).
 pub(crate) fn counter_pk(window: &RateWindow<'_>) -> String {
-    let RateWindow {
-        bot,
-        subject,
-        window,
-    } = window;
-    match subject {
-        RateSubject::Hook(hook) => format!("CTR#rate:{bot}:{hook}:{window}"),
-        RateSubject::Target(target) => format!("CTR#rate:{bot}:target:{target}:{window}"),
-    }
+    let RateWindow { bot, hook, window } = window;
+    format!("CTR#rate:{bot}:{hook}:{window}")
+}
+
+/// `CTR#send:{bot}:{target}`: the partition of an outbound target's count
+/// (of its latest window) and pause (sort key [`COUNTER_SK`]).
+pub(crate) fn send_target_pk(target: &SendTarget<'_>) -> String {
+    let SendTarget { bot, target } = target;
+    format!("CTR#send:{bot}:{target}")
 }
 
 #[cfg(test)]
@@ -167,14 +167,14 @@ mod tests {
         assert_eq!(claim_sk(&ClaimScope::Publish, &abc), "IDEM#publish:abc");
         let window = RateWindow {
             bot: &bot,
-            subject: RateSubject::Hook(&hook),
+            hook: &hook,
             window: 42,
         };
         assert_eq!(counter_pk(&window), "CTR#rate:bot_01:hk_01:42");
-        let target = RateWindow {
-            subject: RateSubject::Target("ep_01"),
-            ..window
+        let target = SendTarget {
+            bot: &bot,
+            target: "ep_01",
         };
-        assert_eq!(counter_pk(&target), "CTR#rate:bot_01:target:ep_01:42");
+        assert_eq!(send_target_pk(&target), "CTR#send:bot_01:ep_01");
     }
 }

@@ -18,6 +18,6 @@ pub mod sqs;
 
 pub use aws::{aws_config, aws_config_with, AwsTimeouts};
 pub use ports::{
-    ClaimScope, Page, Paged, Queue, QueueError, RateSubject, RateWindow, Received, Store,
+    ClaimScope, Page, Paged, Queue, QueueError, RateWindow, Received, SendCount, SendTarget, Store,
     StoreError,
 };

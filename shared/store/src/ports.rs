@@ -62,29 +62,40 @@ pub enum ClaimScope<'a> {
     Publish,
 }
 
-/// What a rate counter counts: one hook's calls, or the sends of the bot
-/// to one outbound target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RateSubject<'a> {
-    /// Inbound calls of this hook.
-    Hook(&'a HookId),
-    /// Outbound sends to one target: an endpoint's id (`ep_…`), or a digest
-    /// naming a chat target (never a credential), at most 128 characters of
-    /// `[A-Za-z0-9_:.-]`.
-    Target(&'a str),
-}
-
-/// One fixed rate-limit window of one hook or target: the thing a counter
-/// counts.
+/// One fixed rate-limit window of one hook: the thing a counter counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateWindow<'a> {
-    /// The bot owning the hook or sending to the target.
+    /// The bot owning the hook.
     pub bot: &'a BotId,
-    /// What is counted.
-    pub subject: RateSubject<'a>,
+    /// The hook whose inbound calls are counted.
+    pub hook: &'a HookId,
     /// The window's number: milliseconds since the Unix epoch divided by the
     /// window's length in milliseconds (so consecutive windows count up).
     pub window: i64,
+}
+
+/// One outbound target of a bot, whose sends are counted and paused
+/// together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendTarget<'a> {
+    /// The bot sending.
+    pub bot: &'a BotId,
+    /// The target: an endpoint's id (`ep_…`), or a digest naming a chat
+    /// target (never a credential), at most 128 characters of
+    /// `[A-Za-z0-9_:.-]`.
+    pub target: &'a str,
+}
+
+/// What [`Store::count_send`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendCount {
+    /// The sends counted in the target's current window, this one
+    /// included (from 1).
+    pub count: u64,
+    /// The latest time [`Store::pause_sends`] paused the target until,
+    /// whether past or not; `None` when it never was (or the pause was
+    /// dropped with the target's state, past its `expires_at`).
+    pub paused_until: Option<OffsetDateTime>,
 }
 
 /// One page of a newest-first list.
@@ -294,6 +305,37 @@ pub trait Store: Send + Sync {
         window: &RateWindow<'_>,
         expires_at: OffsetDateTime,
     ) -> Result<u64, StoreError>;
+
+    // ---- outbound targets (throttling) ----
+    /// Counts one send to `target` in rate window `window` (numbered as
+    /// [`RateWindow::window`]) and answers the window's count with the
+    /// target's pause, in one atomic step (on DynamoDB one write, no read).
+    ///
+    /// A target keeps one count, for its latest window: counting in a later
+    /// window starts it again at 1; counting in an earlier window than the
+    /// stored one (a dispatcher whose clock is behind) counts in the stored
+    /// one. MUST NOT lose a count under concurrent calls, also when they
+    /// start a new window together (exactly one of them answers 1).
+    ///
+    /// The target's state (count and pause) is kept at least until
+    /// `expires_at`, or until the `expires_at` of a later call of this
+    /// method or of [`Store::pause_sends`] (which MAY be earlier).
+    async fn count_send(
+        &self,
+        target: &SendTarget<'_>,
+        window: i64,
+        expires_at: OffsetDateTime,
+    ) -> Result<SendCount, StoreError>;
+    /// Pauses sends to `target` until `until` (kept to the millisecond):
+    /// every [`Store::count_send`] answers it from then on, in every
+    /// process. A later pause wins; an earlier one than the stored one
+    /// changes nothing. The state is kept as `count_send` says.
+    async fn pause_sends(
+        &self,
+        target: &SendTarget<'_>,
+        until: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
 
     // ---- installation settings ----
     /// Stores `value` under `name` unless something is stored there

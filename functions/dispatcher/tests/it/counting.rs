@@ -11,7 +11,8 @@ use hooklane_domain::{
     MessageId, Run, Variable,
 };
 use hooklane_store::{
-    ClaimScope, Page, Paged, Queue, QueueError, RateWindow, Received, Store, StoreError,
+    ClaimScope, Page, Paged, Queue, QueueError, RateWindow, Received, SendCount, SendTarget, Store,
+    StoreError,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -361,6 +362,26 @@ impl Store for CountingStore {
     ) -> Result<u64, StoreError> {
         self.count("increment_counter");
         self.inner.increment_counter(window, expires_at).await
+    }
+
+    async fn count_send(
+        &self,
+        target: &SendTarget<'_>,
+        window: i64,
+        expires_at: OffsetDateTime,
+    ) -> Result<SendCount, StoreError> {
+        self.count("count_send");
+        self.inner.count_send(target, window, expires_at).await
+    }
+
+    async fn pause_sends(
+        &self,
+        target: &SendTarget<'_>,
+        until: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.count("pause_sends");
+        self.inner.pause_sends(target, until, expires_at).await
     }
 
     async fn put_setting_once(&self, name: &str, value: &str) -> Result<String, StoreError> {

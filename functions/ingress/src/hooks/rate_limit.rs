@@ -8,7 +8,7 @@
 //! window's time. Only calls that passed auth are counted.
 
 use hooklane_domain::Hook;
-use hooklane_store::{RateSubject, RateWindow};
+use hooklane_store::RateWindow;
 use hooklane_web::ApiError;
 use time::OffsetDateTime;
 
@@ -36,7 +36,7 @@ pub(super) async fn check(
         + time::Duration::minutes(5);
     let counted = RateWindow {
         bot: &hook.bot_id,
-        subject: RateSubject::Hook(&hook.id),
+        hook: &hook.id,
         window: window.number,
     };
     let count = state.svc.store.increment_counter(&counted, expires).await?;

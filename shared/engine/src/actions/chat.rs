@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use hooklane_domain::RateLimit;
+use hooklane_domain::{BotId, RateLimit};
 use hooklane_runtime::Services;
 use serde_json::{json, Map, Value};
 
@@ -35,8 +35,8 @@ pub(super) async fn discord(
 ) -> ActionResultOf {
     let url = state.target(webhook_url, "webhook URL")?;
     let (body, cuts) = discord_body(state, &message)?;
-    let waited = keep_rate(svc, state, "discord", &url, throttle::DISCORD).await;
-    post_to_webhook(svc, state, &url, &Value::Object(body), cuts, waited).await
+    let paced = keep_rate(svc, state, "discord", &url, throttle::DISCORD).await;
+    post_to_webhook(svc, state, &url, &Value::Object(body), cuts, &paced).await
 }
 
 /// What a `discord_followup` does besides its message.
@@ -106,19 +106,25 @@ pub(super) async fn discord_followup(
             format!("{base}/webhooks/{application_id}/{MASK}"),
         )
     };
-    let waited = keep_rate(svc, state, "discord", &url, throttle::DISCORD).await;
+    let paced = keep_rate(svc, state, "discord", &url, throttle::DISCORD).await;
     let req = svc
         .outbound
         .request(method, &url)
         .map_err(ActionError::target)?
         .json(&Value::Object(body));
     let req = with_idempotency_key(req, state);
-    send(svc, req, sent_to(&mask_url(&shown), waited), Some(cuts))
-        .await
-        .map_err(|mut e| {
-            e.reason = mask_secret(&e.reason, &token);
-            e
-        })
+    send(
+        svc,
+        req,
+        sent_to(&mask_url(&shown), &paced),
+        Some(cuts),
+        Some(&paced),
+    )
+    .await
+    .map_err(|mut e| {
+        e.reason = mask_secret(&e.reason, &token);
+        e
+    })
 }
 
 /// A Discord message body: `content` (cut to [`discord::CONTENT`]; an
@@ -231,8 +237,8 @@ pub(super) async fn slack(
             .collect();
         body["blocks"] = Value::Array(slack::fit_blocks(rendered, &mut cuts));
     }
-    let waited = keep_rate(svc, state, "slack", &url, throttle::SLACK).await;
-    post_to_webhook(svc, state, &url, &body, cuts, waited).await
+    let paced = keep_rate(svc, state, "slack", &url, throttle::SLACK).await;
+    post_to_webhook(svc, state, &url, &body, cuts, &paced).await
 }
 
 /// `telegram_message`: `sendMessage` with the rendered `chat_id` (a
@@ -273,7 +279,7 @@ pub(super) async fn telegram(
         body["parse_mode"] = Value::String(mode);
     }
     let chat = format!("{token}\n{chat_id}");
-    let waited = keep_rate(
+    let paced = keep_rate(
         svc,
         state,
         "telegram",
@@ -287,7 +293,7 @@ pub(super) async fn telegram(
         .map_err(ActionError::target)?
         .json(&body);
     let req = with_idempotency_key(req, state);
-    send(svc, req, sent_to(&shown, waited), Some(cuts))
+    send(svc, req, sent_to(&shown, &paced), Some(cuts), Some(&paced))
         .await
         .map_err(|mut e| {
             e.reason = mask_secret(&e.reason, &token);
@@ -303,7 +309,7 @@ async fn post_to_webhook(
     url: &str,
     body: &Value,
     cuts: Cuts,
-    waited: Option<u64>,
+    paced: &Paced,
 ) -> ActionResultOf {
     let req = svc
         .outbound
@@ -314,8 +320,9 @@ async fn post_to_webhook(
     send(
         svc,
         req,
-        sent_to(&mask_webhook_url(url), waited),
+        sent_to(&mask_webhook_url(url), paced),
         Some(cuts),
+        Some(paced),
     )
     .await
 }
@@ -324,17 +331,30 @@ async fn post_to_webhook(
 /// past it the message is sent anyway (a 429 is then waited out as usual).
 pub const MAX_CHAT_WAIT: Duration = Duration::from_secs(30);
 
+/// A chat target whose rate a send keeps: a 429 from it slows it down for
+/// every run, in every dispatcher ([`throttle::slow_down`]).
+pub(super) struct Paced {
+    /// The bot sending.
+    pub bot: BotId,
+    /// The counted target ([`throttle::chat_target`]).
+    pub target: String,
+    /// Its platform's rate.
+    pub rate: RateLimit,
+    /// The milliseconds this send waited for its turn, if any.
+    pub waited_ms: Option<u64>,
+}
+
 /// Waits for this message's turn under `rate` at the chat target `address`
 /// (a webhook URL, or a bot token and chat id; only its digest is stored),
-/// at most [`MAX_CHAT_WAIT`]; answers the milliseconds waited, if any. A
-/// store that cannot count does not hold the message back.
+/// at most [`MAX_CHAT_WAIT`]; answers the target with the milliseconds
+/// waited, if any. A store that cannot count does not hold the message back.
 async fn keep_rate(
     svc: &Services,
     state: &RunState,
     platform: &str,
     address: &str,
     rate: RateLimit,
-) -> Option<u64> {
+) -> Paced {
     let target = throttle::chat_target(platform, address);
     let mut waited = Duration::ZERO;
     // Each turn is counted in its own window, as a delivery sent again is.
@@ -352,14 +372,19 @@ async fn keep_rate(
             }
         }
     }
-    (!waited.is_zero()).then_some(waited.as_millis() as u64)
+    Paced {
+        bot: state.bot_id.clone(),
+        target,
+        rate,
+        waited_ms: (!waited.is_zero()).then_some(waited.as_millis() as u64),
+    }
 }
 
 /// A chat action's detail before its answer: the masked `url`, and
 /// `throttled_wait_ms` when it waited for its turn.
-fn sent_to(shown: &str, waited: Option<u64>) -> Value {
+fn sent_to(shown: &str, paced: &Paced) -> Value {
     let mut detail = json!({ "url": shown });
-    if let Some(ms) = waited {
+    if let Some(ms) = paced.waited_ms {
         detail["throttled_wait_ms"] = json!(ms);
     }
     detail

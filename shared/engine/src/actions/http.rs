@@ -8,10 +8,11 @@ use hooklane_runtime::outbound::{bounded_text, describe_send_error, refused_targ
 use hooklane_runtime::Services;
 use serde_json::{json, Map, Value};
 
+use super::chat::Paced;
 use super::state::{ActionError, ActionResultOf, RunState};
 use crate::mask::{mask_url, redirect_location};
 use crate::platforms::{cut, Cuts};
-use crate::retry;
+use crate::{retry, throttle};
 
 /// `http_request`: sends `method` to `url` (both rendered; a placeholder not
 /// found in the URL fails the action) with the rendered headers and body (a
@@ -67,7 +68,7 @@ pub(super) async fn request(
         };
     }
     let detail = json!({ "method": method.as_str(), "url": mask_url(&url) });
-    send(svc, req, detail, None).await
+    send(svc, req, detail, None, None).await
 }
 
 /// The header every outside call of a run carries: see
@@ -89,6 +90,8 @@ pub(super) fn with_idempotency_key(
 /// server asks for (`Retry-After`, Discord's `retry_after`, Telegram's
 /// `parameters.retry_after`): at most [`retry::RATE_LIMIT_RETRIES`] times,
 /// each wait at most [`retry::RATE_LIMIT_MAX_WAIT`]. The waits go to the run log.
+/// A 429 from a `paced` chat target also slows the target down for that
+/// wait (1 s when it names none) for every run and dispatcher.
 /// A target refused when its name resolved to a forbidden address and an
 /// answer [`retry::is_transient_status`] calls final are permanent
 /// failures; other send errors (no connection, a timeout) are transient.
@@ -97,6 +100,7 @@ pub(super) async fn send(
     req: reqwest::RequestBuilder,
     mut detail: Value,
     cuts: Option<Cuts>,
+    paced: Option<&Paced>,
 ) -> ActionResultOf {
     if let Some(cuts) = cuts.filter(|c| !c.0.is_empty()) {
         detail["notes"] = json!(cuts.0);
@@ -139,6 +143,11 @@ pub(super) async fn send(
         }
         detail["response"] = Value::String(cut(&text, 512).0);
         if status.as_u16() == 429 {
+            if let Some(paced) = paced {
+                let told = retry::retry_after_body(&text).or(retry_after);
+                let until = svc.now() + told.unwrap_or(throttle::DEFAULT_SLOW_DOWN);
+                throttle::slow_down(svc, &paced.bot, &paced.target, Some(paced.rate), until).await;
+            }
             if let Some(wait) = retry::rate_limit_wait(waits.len(), &text, retry_after) {
                 tracing::info!(
                     wait_ms = wait.as_millis() as u64,

@@ -67,6 +67,16 @@ impl Engine {
         self.run_at(actions, payload, 0).await
     }
 
+    /// The services the actions run with.
+    pub(crate) fn svc(&self) -> &Services {
+        &self.svc
+    }
+
+    /// The bot the actions run for.
+    pub(crate) fn bot(&self) -> &BotId {
+        &self.bot
+    }
+
     async fn var(&self, name: &str) -> Option<Value> {
         self.svc
             .store

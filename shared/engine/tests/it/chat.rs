@@ -1,10 +1,12 @@
 //! What the chat actions send, byte for byte, to loopback sinks standing in
 //! for Telegram, Slack and Discord: substituted values escaped for the
 //! platform's markup, the template's own markup kept, Discord's mentions
-//! and username rules.
+//! and username rules, their pace per target and what a 429 leaves behind.
 
 use hooklane_domain::ActionStatus;
-use hooklane_testkit::Sink;
+use hooklane_engine::throttle;
+use hooklane_store::SendTarget;
+use hooklane_testkit::{Reply, Sink};
 use serde_json::{json, Value};
 
 use crate::actions::Engine;
@@ -315,4 +317,46 @@ async fn messages_to_one_telegram_chat_go_out_no_faster_than_one_a_second() {
         .filter_map(|r| r.detail.get("throttled_wait_ms"))
         .collect();
     assert_eq!(waits.len(), 2, "{:?}", outcome.results);
+}
+
+#[tokio::test]
+async fn a_429_from_a_chat_target_pauses_it_in_the_store_for_every_dispatcher() {
+    let sink = Sink::start().await;
+    let url = sink.url("/api/webhooks/2/tok");
+    sink.reply_with([Reply::json(
+        429,
+        json!({"message": "You are being rate limited.", "retry_after": 1.5, "global": false}),
+    )]);
+    let engine = Engine::new(&sink);
+    let before = engine.svc().now();
+    let (outcome, _) = engine
+        .run(
+            json!([{"type": "discord_message", "webhook_url": url, "content": "hi"}]),
+            json!({}),
+        )
+        .await;
+    assert!(outcome.failure.is_none(), "{:?}", outcome.failure);
+    assert_eq!(sink.received().len(), 2, "one 429, then the message again");
+    // Another dispatcher counting a send to this webhook is told the pause.
+    let target = throttle::chat_target("discord", &url);
+    let counted = engine
+        .svc()
+        .store
+        .count_send(
+            &SendTarget {
+                bot: engine.bot(),
+                target: &target,
+            },
+            0,
+            before + time::Duration::days(1),
+        )
+        .await
+        .unwrap();
+    let paused_until = counted
+        .paused_until
+        .expect("the webhook is paused in the store");
+    assert!(
+        paused_until >= before + time::Duration::milliseconds(1_500),
+        "paused until {paused_until}, the 429 came after {before} and asked for 1.5 s"
+    );
 }

@@ -6,7 +6,9 @@ use hooklane_domain::{
     Bot, BotId, CallId, Delivery, DeliveryId, Endpoint, EndpointId, Hook, HookId, IdempotencyKey,
     Message, MessageId, Run, Variable,
 };
-use hooklane_store::{ClaimScope, Page, Paged, RateWindow, Store, StoreError};
+use hooklane_store::{
+    ClaimScope, Page, Paged, RateWindow, SendCount, SendTarget, Store, StoreError,
+};
 use serde_json::Value;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -230,6 +232,24 @@ impl Store for Invalidating {
         expires_at: OffsetDateTime,
     ) -> Result<u64, StoreError> {
         self.inner.increment_counter(window, expires_at).await
+    }
+
+    async fn count_send(
+        &self,
+        target: &SendTarget<'_>,
+        window: i64,
+        expires_at: OffsetDateTime,
+    ) -> Result<SendCount, StoreError> {
+        self.inner.count_send(target, window, expires_at).await
+    }
+
+    async fn pause_sends(
+        &self,
+        target: &SendTarget<'_>,
+        until: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.inner.pause_sends(target, until, expires_at).await
     }
 
     async fn put_setting_once(&self, name: &str, value: &str) -> Result<String, StoreError> {

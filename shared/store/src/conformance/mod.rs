@@ -32,6 +32,8 @@ pub async fn store_suite(store: &dyn Store) {
     keys_are_claimed_once_until_released(store).await;
     claims_of_one_key_in_other_scopes_do_not_collide(store).await;
     counters_count_up(store).await;
+    send_counts_follow_the_latest_window(store).await;
+    paused_targets_answer_their_pause_with_every_count(store).await;
     deleting_a_bot_removes_everything_under_it(store).await;
     bots_are_listed_by_id_descending(store).await;
     messages_are_listed_newest_first(store).await;
@@ -43,6 +45,7 @@ pub async fn store_suite(store: &dyn Store) {
 pub async fn store_concurrency_suite(store: Arc<dyn Store>) {
     concurrent_increments_never_lose_one(store.clone()).await;
     concurrent_counter_increments_never_lose_one(store.clone()).await;
+    concurrent_send_counts_never_lose_one(store.clone()).await;
     concurrent_claims_of_one_key_let_exactly_one_win(store.clone()).await;
     concurrent_settings_agree_on_one_value(store).await;
 }

@@ -11,7 +11,7 @@ use hooklane_domain::{
 use serde_json::json;
 
 use super::records::{bot, delivery, endpoint, fresh_bot_id, hook, later, now, run};
-use crate::ports::{ClaimScope, Page, RateSubject, RateWindow, Store, StoreError};
+use crate::ports::{ClaimScope, Page, RateWindow, SendTarget, Store, StoreError};
 
 /// `s` as an idempotency key.
 fn idem(s: &str) -> IdempotencyKey {
@@ -441,13 +441,13 @@ pub async fn claims_of_one_key_in_other_scopes_do_not_collide(store: &dyn Store)
     assert_eq!(again, Some("evt_1".into()));
 }
 
-/// Counters start at 1 and count each rate window, hook and target apart.
+/// Counters start at 1 and count each rate window and hook apart.
 pub async fn counters_count_up(store: &dyn Store) {
     let b = fresh_bot_id();
     let (h, other_hook) = (HookId::generate(), HookId::generate());
     let window = RateWindow {
         bot: &b,
-        subject: RateSubject::Hook(&h),
+        hook: &h,
         window: 42,
     };
     assert_eq!(store.increment_counter(&window, later()).await.unwrap(), 1);
@@ -458,27 +458,120 @@ pub async fn counters_count_up(store: &dyn Store) {
     };
     assert_eq!(store.increment_counter(&next, later()).await.unwrap(), 1);
     let other = RateWindow {
-        subject: RateSubject::Hook(&other_hook),
+        hook: &other_hook,
         ..window
     };
     assert_eq!(store.increment_counter(&other, later()).await.unwrap(), 1);
-    let target = RateWindow {
-        subject: RateSubject::Target("ep_01"),
-        ..window
+}
+
+/// `ms` milliseconds after the Unix epoch (a pause is kept to the millisecond).
+fn at_ms(ms: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap()
+}
+
+/// A target's sends are counted in its latest window (an earlier window
+/// counts in the stored one, a later one starts again at 1), each target
+/// and bot apart.
+pub async fn send_counts_follow_the_latest_window(store: &dyn Store) {
+    let (b, other_bot) = (fresh_bot_id(), fresh_bot_id());
+    let ep = SendTarget {
+        bot: &b,
+        target: "ep_01",
     };
-    assert_eq!(store.increment_counter(&target, later()).await.unwrap(), 1);
-    assert_eq!(store.increment_counter(&target, later()).await.unwrap(), 2);
-    let other_target = RateWindow {
-        subject: RateSubject::Target("ep_02"),
-        ..window
+    let counted = store.count_send(&ep, 10, later()).await.unwrap();
+    assert_eq!(counted.count, 1);
+    assert_eq!(counted.paused_until, None, "never paused");
+    assert_eq!(store.count_send(&ep, 10, later()).await.unwrap().count, 2);
+    assert_eq!(
+        store.count_send(&ep, 9, later()).await.unwrap().count,
+        3,
+        "a clock behind counts in the stored window"
+    );
+    assert_eq!(store.count_send(&ep, 11, later()).await.unwrap().count, 1);
+    assert_eq!(store.count_send(&ep, 11, later()).await.unwrap().count, 2);
+    let chat = SendTarget {
+        bot: &b,
+        target: "telegram:0123456789abcdef",
+    };
+    assert_eq!(store.count_send(&chat, 11, later()).await.unwrap().count, 1);
+    let elsewhere = SendTarget {
+        bot: &other_bot,
+        target: "ep_01",
     };
     assert_eq!(
         store
-            .increment_counter(&other_target, later())
+            .count_send(&elsewhere, 11, later())
             .await
-            .unwrap(),
+            .unwrap()
+            .count,
         1
     );
+}
+
+/// A pause is answered by every later count of its target (whatever the
+/// window, also to a target first counted after it), to the millisecond;
+/// a later pause wins, an earlier one changes nothing, and other targets
+/// are not paused.
+pub async fn paused_targets_answer_their_pause_with_every_count(store: &dyn Store) {
+    let b = fresh_bot_id();
+    let ep = SendTarget {
+        bot: &b,
+        target: "ep_01",
+    };
+    let other = SendTarget {
+        bot: &b,
+        target: "ep_02",
+    };
+    let base = now().unix_timestamp() * 1000;
+    let first = at_ms(base + 1_234);
+    assert_eq!(store.count_send(&ep, 20, later()).await.unwrap().count, 1);
+    store.pause_sends(&ep, first, later()).await.unwrap();
+    let counted = store.count_send(&ep, 20, later()).await.unwrap();
+    assert_eq!(counted.count, 2, "a pause keeps the count");
+    assert_eq!(counted.paused_until, Some(first));
+    let counted = store.count_send(&ep, 21, later()).await.unwrap();
+    assert_eq!(counted.count, 1);
+    assert_eq!(
+        counted.paused_until,
+        Some(first),
+        "a new window keeps the pause"
+    );
+
+    store
+        .pause_sends(&ep, at_ms(base + 500), later())
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .count_send(&ep, 21, later())
+            .await
+            .unwrap()
+            .paused_until,
+        Some(first),
+        "an earlier pause changes nothing"
+    );
+    let second = at_ms(base + 5_007);
+    store.pause_sends(&ep, second, later()).await.unwrap();
+    let counted = store.count_send(&ep, 21, later()).await.unwrap();
+    assert_eq!(counted.paused_until, Some(second), "a later pause wins");
+    assert_eq!(counted.count, 3);
+    assert_eq!(
+        store
+            .count_send(&other, 21, later())
+            .await
+            .unwrap()
+            .paused_until,
+        None
+    );
+
+    let fresh = SendTarget {
+        bot: &b,
+        target: "slack:00112233445566778899aabbccddeeff",
+    };
+    store.pause_sends(&fresh, first, later()).await.unwrap();
+    let counted = store.count_send(&fresh, 3, later()).await.unwrap();
+    assert_eq!(counted.count, 1);
+    assert_eq!(counted.paused_until, Some(first), "paused before any count");
 }
 
 /// Deleting a bot removes its hooks, runs, endpoints, deliveries, variables and claims.
@@ -569,7 +662,7 @@ pub async fn concurrent_counter_increments_never_lose_one(store: Arc<dyn Store>)
             tokio::spawn(async move {
                 let window = RateWindow {
                     bot: &b,
-                    subject: RateSubject::Hook(&h),
+                    hook: &h,
                     window: 7,
                 };
                 for _ in 0..5 {
@@ -583,11 +676,53 @@ pub async fn concurrent_counter_increments_never_lose_one(store: Arc<dyn Store>)
     }
     let window = RateWindow {
         bot: &b,
-        subject: RateSubject::Hook(&h),
+        hook: &h,
         window: 7,
     };
     let count = store.increment_counter(&window, later()).await.unwrap();
     assert_eq!(count, 41, "8 writers x 5 increments, then one more");
+}
+
+/// Concurrent send counts never lose one, also when they start a new
+/// window together: exactly one of them answers 1.
+pub async fn concurrent_send_counts_never_lose_one(store: Arc<dyn Store>) {
+    let b = fresh_bot_id();
+    let counts_in = |window: i64, each: usize| {
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (store, b) = (store.clone(), b.clone());
+                tokio::spawn(async move {
+                    let ep = SendTarget {
+                        bot: &b,
+                        target: "ep_busy",
+                    };
+                    let mut counts = Vec::new();
+                    for _ in 0..each {
+                        counts.push(store.count_send(&ep, window, later()).await.unwrap().count);
+                    }
+                    counts
+                })
+            })
+            .collect::<Vec<_>>();
+        async move {
+            let mut all = Vec::new();
+            for t in tasks {
+                all.extend(t.await.unwrap());
+            }
+            all.sort_unstable();
+            all
+        }
+    };
+    assert_eq!(
+        counts_in(7, 5).await,
+        (1..=40).collect::<Vec<u64>>(),
+        "8 senders x 5 sends in one window, each count once"
+    );
+    assert_eq!(
+        counts_in(8, 1).await,
+        (1..=8).collect::<Vec<u64>>(),
+        "8 senders starting the next window together"
+    );
 }
 
 /// Of concurrent claims of one key exactly one wins.

@@ -8,7 +8,8 @@
 //! (epoch seconds, DynamoDB's TTL attribute). Extra attributes: a variable's
 //! `version` (N); an idempotency claim's `value` (S) and `exp` (N, epoch
 //! milliseconds) with no `data`; a delivery pointer's `endpoint` (S); a
-//! counter's `n` (N).
+//! counter's `n` (N); an outbound target's `w`, `n` and `pause` (N; see
+//! `targets.rs`).
 
 use std::collections::HashMap;
 use std::io::{Read as _, Write as _};

@@ -3,11 +3,12 @@
 //! Every item has a string `pk` (partition) and `sk` (sort key), built by
 //! `keys.rs`; `items.rs` says how a record is encoded in an item,
 //! `requests.rs` holds the requests the methods share, `claims.rs` the
-//! idempotency claims, `catalog.rs` the bot list and settings, and
-//! `provision.rs` creates the table. Runs and deliveries get their own
-//! partitions, so the busiest writes spread over many partition keys; an
-//! attempt of a delivery is one write of its row (`get_delivery` looks for
-//! a row by id under each of the bot's endpoints).
+//! idempotency claims, `catalog.rs` the bot list and settings, `targets.rs`
+//! outbound targets' counts and pauses, and `provision.rs` creates the
+//! table. Runs and deliveries get their own partitions, so the busiest
+//! writes spread over many partition keys; an attempt of a delivery is one
+//! write of its row (`get_delivery` looks for a row by id under each of the
+//! bot's endpoints).
 //! Lists are Queries with `ScanIndexForward=false`, newest first.
 
 mod catalog;
@@ -15,6 +16,7 @@ mod claims;
 mod items;
 mod provision;
 mod requests;
+mod targets;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
@@ -27,7 +29,7 @@ use time::OffsetDateTime;
 
 use self::items::{attr_n, attr_s, decode, decode_all, epoch_seconds, key, n, record_item, Item};
 use crate::keys::{self, BOT_SK, COUNTER_SK};
-use crate::ports::{ClaimScope, Page, Paged, RateWindow, Store, StoreError};
+use crate::ports::{ClaimScope, Page, Paged, RateWindow, SendCount, SendTarget, Store, StoreError};
 
 /// The DynamoDB adapter of [`Store`]: every record in one table whose key
 /// is `pk` (S, HASH) + `sk` (S, RANGE), with TTL on `ttl`.
@@ -38,6 +40,8 @@ use crate::ports::{ClaimScope, Page, Paged, RateWindow, Store, StoreError};
 pub struct DynamoStore {
     client: aws_sdk_dynamodb::Client,
     table: String,
+    /// The window each outbound target was last counted in, here.
+    last_windows: targets::LastWindows,
 }
 
 impl DynamoStore {
@@ -48,6 +52,7 @@ impl DynamoStore {
         Self {
             client: aws_sdk_dynamodb::Client::new(config),
             table: table.into(),
+            last_windows: targets::LastWindows::default(),
         }
     }
 
@@ -421,6 +426,26 @@ impl Store for DynamoStore {
             .map_err(|e| self.sdk_error(&format!("UpdateItem {pk}"), e))?;
         let attributes = out.attributes.unwrap_or_default();
         attr_n(&attributes, "n")
+    }
+
+    // ---- outbound targets ----
+
+    async fn count_send(
+        &self,
+        target: &SendTarget<'_>,
+        window: i64,
+        expires_at: OffsetDateTime,
+    ) -> Result<SendCount, StoreError> {
+        self.count_target_send(target, window, expires_at).await
+    }
+
+    async fn pause_sends(
+        &self,
+        target: &SendTarget<'_>,
+        until: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.pause_target(target, until, expires_at).await
     }
 
     async fn put_setting_once(&self, name: &str, value: &str) -> Result<String, StoreError> {

@@ -6,7 +6,8 @@
 //! adapter's: a partition key (`pk`) and a sort key (`sk`), with the
 //! record's JSON in `data` (`schema.rs` has the tables). The `Store` methods
 //! are here, idempotency claims in `claims.rs`, the bot list and settings in
-//! `catalog.rs`, the `Queue` in `queue.rs`; all reach the file only through
+//! `catalog.rs`, outbound targets' counts and pauses in `targets.rs`, the
+//! `Queue` in `queue.rs`; all reach the file only through
 //! `connection.rs`: `read` on a pool of read-only connections, and `write`
 //! through the group commit (`group_commit.rs`: one writer thread, many
 //! writes per transaction and fsync, each in its own savepoint).
@@ -19,6 +20,7 @@ mod handle;
 mod queue;
 mod records;
 mod schema;
+mod targets;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -38,7 +40,7 @@ pub use self::handle::{Sqlite, SqliteQueueSettings};
 use self::records::{from_json, prefix_bounds, to_json};
 use self::schema::{now_ms, unix_ms};
 use crate::keys::{self, BOT_SK, COUNTER_SK};
-use crate::ports::{ClaimScope, Page, Paged, RateWindow, Store, StoreError};
+use crate::ports::{ClaimScope, Page, Paged, RateWindow, SendCount, SendTarget, Store, StoreError};
 
 impl Sqlite {
     /// Opens (creating it and its directory when absent) the database at
@@ -424,6 +426,24 @@ impl Store for Sqlite {
                 Ok(n as u64)
             })
             .await?)
+    }
+
+    async fn count_send(
+        &self,
+        target: &SendTarget<'_>,
+        window: i64,
+        expires_at: OffsetDateTime,
+    ) -> Result<SendCount, StoreError> {
+        self.count_target_send(target, window, expires_at).await
+    }
+
+    async fn pause_sends(
+        &self,
+        target: &SendTarget<'_>,
+        until: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.pause_target(target, until, expires_at).await
     }
 
     async fn put_setting_once(&self, name: &str, value: &str) -> Result<String, StoreError> {

@@ -2,8 +2,9 @@
 //!
 //! `records` holds every Store record under the key scheme of `keys.rs`
 //! (`pk`, `sk`) with its JSON in `data`; `version` is a variable's version or
-//! a counter's count; `expires_at` (Unix milliseconds, NULL = never) hides a
-//! record from reads once past and lets `purge_expired` drop it. An
+//! a counter's count (for an outbound target, the count of its latest
+//! window); `expires_at` (Unix milliseconds, NULL = never) hides a record
+//! from reads once past and lets `purge_expired` drop it. An
 //! idempotency claim keeps the claimed value in `data` (not JSON).
 //! `queue` holds the queued messages (`visible_at` in Unix milliseconds;
 //! `receipt` set while a message is received) and `dead_letters` the ones
