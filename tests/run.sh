@@ -139,10 +139,12 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])
 s.close()')"
 
+# moto's own server, with DynamoDB's per-item atomicity (tests/moto_atomic.py).
+MOTO=("$VENV/bin/python" "$ROOT/tests/moto_atomic.py" -H 127.0.0.1 -p "$PORT")
 if command -v setsid >/dev/null; then
-  setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$MOTO_LOG" 2>&1 </dev/null &
+  setsid "${MOTO[@]}" >"$MOTO_LOG" 2>&1 </dev/null &
 else
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$MOTO_LOG" 2>&1 </dev/null &
+  "${MOTO[@]}" >"$MOTO_LOG" 2>&1 </dev/null &
 fi
 MOTO_PID=$!
 
