@@ -12,34 +12,57 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use serde_json::Value;
 
-/// The options every command that calls the admin API takes.
+/// The options every command that calls the admin API takes: global, so
+/// they go before or after the subcommand (`hooklane bots list --api-url …`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct Connection {
-    /// The base URL: a `hooklane dev` (http:// is assumed when no scheme
-    /// is given) or a stack's ApiUrl output.
-    #[arg(long, env = "HOOKLANE_URL", default_value = "http://127.0.0.1:8080")]
-    pub url: String,
+    /// The admin API's base URL: a `hooklane dev` (http:// is assumed when
+    /// no scheme is given) or a stack's ApiUrl output.
+    #[arg(
+        long,
+        global = true,
+        env = "HOOKLANE_URL",
+        default_value = DEFAULT_API_URL,
+        value_name = "URL",
+        help_heading = CONNECTION
+    )]
+    pub api_url: String,
     /// The admin token of a `hooklane dev`; when neither this nor
     /// --sigv4 is given, the one kept in --data-dir is used.
     #[arg(
         long,
+        global = true,
         env = "HOOKLANE_ADMIN_TOKEN",
         hide_env_values = true,
-        conflicts_with = "sigv4"
+        conflicts_with = "sigv4",
+        help_heading = CONNECTION
     )]
     pub token: Option<String>,
     /// Sign with the caller's AWS credentials (a deployed stack).
-    #[arg(long)]
+    #[arg(long, global = true, help_heading = CONNECTION)]
     pub sigv4: bool,
-    /// The data dir of the `hooklane dev` whose admin token to use.
-    #[arg(long, default_value = ".hooklane", env = "HOOKLANE_DATA_DIR")]
+    /// The `hooklane dev` data dir: where `dev` keeps its embedded backend
+    /// and admin token, and where the other commands read that token.
+    #[arg(
+        long,
+        global = true,
+        default_value = ".hooklane",
+        env = "HOOKLANE_DATA_DIR",
+        help_heading = CONNECTION
+    )]
     pub data_dir: PathBuf,
 }
+
+/// The admin API of a `hooklane dev` on its default address.
+pub const DEFAULT_API_URL: &str = "http://127.0.0.1:8080";
+
+/// The help heading of the connection options.
+const CONNECTION: &str = "Connection (the admin API commands)";
 
 impl Connection {
     /// The client these options describe.
     ///
-    /// Errors: a bad `--url`; no token given or kept (without `--sigv4`).
+    /// Errors: a bad `--api-url`; no token given or kept (without `--sigv4`).
     pub fn admin(&self) -> anyhow::Result<Admin> {
         let auth = match (&self.token, self.sigv4) {
             (_, true) => Auth::SigV4,
@@ -47,7 +70,7 @@ impl Connection {
             (None, false) => Auth::Token(token_in(&self.data_dir)?),
         };
         Ok(Admin {
-            url: base_url(&self.url)?,
+            url: base_url(&self.api_url)?,
             auth,
         })
     }
@@ -192,7 +215,7 @@ pub fn token_in(data_dir: &std::path::Path) -> anyhow::Result<String> {
     }
 }
 
-/// The base URL to call: `--url` as given, with `http://` in front when it
+/// The base URL to call: `--api-url` as given, with `http://` in front when it
 /// names no scheme (`127.0.0.1:8080`, `localhost:8080`).
 ///
 /// Errors: what is left is not an http(s) URL.
@@ -205,7 +228,7 @@ pub fn base_url(url: &str) -> anyhow::Result<String> {
     };
     match reqwest::Url::parse(&full) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(full),
-        _ => bail!("--url `{url}` is not a base URL such as http://127.0.0.1:8080"),
+        _ => bail!("--api-url `{url}` is not a base URL such as http://127.0.0.1:8080"),
     }
 }
 

@@ -3,10 +3,9 @@
 //! `listen`, `trigger`, `bots`, `hooks`, `endpoints`, `deliveries`, `runs`;
 //! and registers hooks with bot platforms (`telegram set-webhook`).
 
-use std::path::PathBuf;
-
-use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use anyhow::{bail, Context as _};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 mod api;
 mod data_dir;
@@ -31,6 +30,23 @@ static ALLOC: hooklane_runtime::Allocator = hooklane_runtime::ALLOCATOR;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How the admin API commands reach the API (global: before or after
+    /// the subcommand).
+    #[command(flatten)]
+    conn: api::Connection,
+    #[command(flatten)]
+    old_url: OldUrl,
+}
+
+/// `--url`, the older spelling of `--api-url`, still taken where it was
+/// taken before: after `api`, `tail` and `listen`, and between a resource
+/// command and its action (`hooklane bots --url … list`); also right after
+/// `hooklane`. Not global, so it never meets `endpoints create --url` (the
+/// endpoint's own URL).
+#[derive(Debug, clap::Args)]
+struct OldUrl {
+    #[arg(long = "url", hide = true, value_name = "URL")]
+    url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,9 +57,6 @@ enum Command {
         /// :port or a port (on 127.0.0.1).
         #[arg(long, default_value = "127.0.0.1:8080", env = "HOOKLANE_ADDR")]
         addr: String,
-        /// Where the embedded backend and the admin token live.
-        #[arg(long, default_value = ".hooklane", env = "HOOKLANE_DATA_DIR")]
-        data_dir: PathBuf,
         /// Which store and queue to use.
         #[arg(long, value_enum, default_value = "embedded", env = "HOOKLANE_BACKEND")]
         backend: dev::Backend,
@@ -52,7 +65,7 @@ enum Command {
     ///
     /// Examples: `hooklane api POST /v1/bots --data '{"name": "My bot"}'`,
     /// `hooklane api GET /v1/bots/my-bot/hooks`,
-    /// `hooklane api --url https://abc.execute-api.eu-west-1.amazonaws.com --sigv4 GET /v1/bots/my-bot`.
+    /// `hooklane api GET /v1/bots/my-bot --api-url https://abc.execute-api.eu-west-1.amazonaws.com --sigv4`.
     Api {
         /// GET, POST, PATCH, DELETE, …
         method: String,
@@ -62,7 +75,7 @@ enum Command {
         #[arg(long)]
         data: Option<String>,
         #[command(flatten)]
-        conn: api::Connection,
+        old_url: OldUrl,
     },
     /// Telegram: register a hook as a bot's webhook.
     Telegram {
@@ -74,7 +87,7 @@ enum Command {
         #[command(flatten)]
         filter: tail::Filter,
         #[command(flatten)]
-        conn: api::Connection,
+        old_url: OldUrl,
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
@@ -85,7 +98,7 @@ enum Command {
         #[command(flatten)]
         opts: listen::Options,
         #[command(flatten)]
-        conn: api::Connection,
+        old_url: OldUrl,
         /// One JSON object per forward.
         #[arg(long)]
         json: bool,
@@ -185,30 +198,96 @@ enum TelegramCommand {
     },
 }
 
-/// The connection and output options of the resource commands.
+/// The output option of the resource commands (and the older `--url`).
 #[derive(Debug, clap::Args)]
 struct Admin {
-    #[command(flatten)]
-    conn: api::Connection,
     /// Print the API's answer as JSON instead of a table.
     #[arg(long, global = true)]
     json: bool,
+    #[command(flatten)]
+    old_url: OldUrl,
+}
+
+impl Command {
+    /// The older `--url` given to this command, if it takes one.
+    fn old_url(&self) -> Option<&str> {
+        let old = match self {
+            Command::Api { old_url, .. }
+            | Command::Tail { old_url, .. }
+            | Command::Listen { old_url, .. } => old_url,
+            Command::Bots { out, .. }
+            | Command::Hooks { out, .. }
+            | Command::Endpoints { out, .. }
+            | Command::Deliveries { out, .. }
+            | Command::Runs { out, .. } => &out.old_url,
+            Command::Dev { .. } | Command::Telegram { .. } | Command::Trigger { .. } => {
+                return None
+            }
+        };
+        old.url.as_deref()
+    }
+}
+
+/// Whether `id` was given on the command line (not taken from the
+/// environment or a default).
+fn given(matches: &ArgMatches, id: &str) -> bool {
+    matches.value_source(id) == Some(ValueSource::CommandLine)
+}
+
+/// `e`, with a tip to spell it `--api-url` when `--url` is unknown where
+/// it was given (after the subcommand, where only `--api-url` is taken).
+fn with_api_url_tip(mut e: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let is_url = |v: &ContextValue| matches!(v, ContextValue::String(a) if a == "--url" || a.starts_with("--url="));
+    if e.kind() == ErrorKind::UnknownArgument && e.get(ContextKind::InvalidArg).is_some_and(is_url)
+    {
+        e.insert(
+            ContextKind::SuggestedArg,
+            ContextValue::String("--api-url".into()),
+        );
+    }
+    e
+}
+
+/// The command line, with the older `--url` folded into `--api-url`.
+///
+/// Errors (clap's usage errors exit first): `--url` and `--api-url` both
+/// given; connection options given to `hooklane dev`, which takes none.
+fn parse() -> anyhow::Result<Cli> {
+    let matches = Cli::command()
+        .try_get_matches()
+        .unwrap_or_else(|e| with_api_url_tip(e).exit());
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let old = cli.old_url.url.take();
+    if let Some(url) = old.as_deref().or(cli.command.old_url()) {
+        if given(&matches, "api_url") {
+            bail!("--url is the older spelling of --api-url: give one of them");
+        }
+        cli.conn.api_url = url.to_owned();
+    }
+    if matches!(cli.command, Command::Dev { .. }) {
+        if let Some(id) = ["api_url", "token", "sigv4"]
+            .into_iter()
+            .find(|id| given(&matches, id))
+        {
+            bail!(
+                "hooklane dev takes no --{}: it serves the admin API (its token comes from \
+                 HOOKLANE_ADMIN_TOKEN or the data dir)",
+                id.replace('_', "-")
+            );
+        }
+    }
+    Ok(cli)
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = parse()?;
+    let conn = cli.conn;
     match cli.command {
-        Command::Dev {
-            addr,
-            data_dir,
-            backend,
-        } => dev::run(&addr, data_dir, backend).await,
+        Command::Dev { addr, backend } => dev::run(&addr, conn.data_dir, backend).await,
         Command::Api {
-            method,
-            path,
-            data,
-            conn,
+            method, path, data, ..
         } => {
             let admin = conn.admin()?;
             let body = api::read_data(data.as_deref())?;
@@ -247,8 +326,8 @@ async fn main() -> anyhow::Result<()> {
             println!("{said}");
             Ok(())
         }
-        Command::Tail { filter, conn, json } => tail::run(&conn.admin()?, filter, json).await,
-        Command::Listen { opts, conn, json } => {
+        Command::Tail { filter, json, .. } => tail::run(&conn.admin()?, filter, json).await,
+        Command::Listen { opts, json, .. } => {
             listen::run(&conn.admin()?, opts, &conn.data_dir, json).await
         }
         Command::Trigger {
@@ -260,7 +339,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             if print_public_key {
                 if fixture != trigger::Fixture::Discord {
-                    anyhow::bail!("--print-public-key goes with the discord fixture (the other senders sign with a shared secret)");
+                    bail!("--print-public-key goes with the discord fixture (the other senders sign with a shared secret)");
                 }
                 println!("{}", trigger::discord_public_key(&secret)?);
                 return Ok(());
@@ -268,14 +347,14 @@ async fn main() -> anyhow::Result<()> {
             let hook_url = hook_url.context("--hook-url is required")?;
             trigger::run(fixture, &hook_url, &secret, json).await
         }
-        Command::Bots { cmd, out } => resources::bots(cmd, &out.conn.admin()?, out.json).await,
-        Command::Hooks { cmd, out } => resources::hooks(cmd, &out.conn.admin()?, out.json).await,
+        Command::Bots { cmd, out } => resources::bots(cmd, &conn.admin()?, out.json).await,
+        Command::Hooks { cmd, out } => resources::hooks(cmd, &conn.admin()?, out.json).await,
         Command::Endpoints { cmd, out } => {
-            resources::endpoints(cmd, &out.conn.admin()?, out.json).await
+            resources::endpoints(cmd, &conn.admin()?, out.json).await
         }
         Command::Deliveries { cmd, out } => {
-            resources::deliveries(cmd, &out.conn.admin()?, out.json).await
+            resources::deliveries(cmd, &conn.admin()?, out.json).await
         }
-        Command::Runs { cmd, out } => resources::runs(cmd, &out.conn.admin()?, out.json).await,
+        Command::Runs { cmd, out } => resources::runs(cmd, &conn.admin()?, out.json).await,
     }
 }

@@ -95,13 +95,13 @@ async fn the_api_command_signs_with_sigv4_for_a_deployed_stack() {
     let base = sink.url("");
     let (ok, _, err) = api(
         &[
-            "--url",
-            &base,
-            "--sigv4",
             "POST",
             "/v1/bots",
             "--data",
             r#"{"name": "x"}"#,
+            "--api-url",
+            &base,
+            "--sigv4",
         ],
         &[
             ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),

@@ -756,3 +756,150 @@ fn a_limit_over_100_is_refused() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--limit"), "{}", stderr(&out));
 }
+
+/// `hooklane ARGS` with no connection settings in the environment and an
+/// empty data dir: only the options on the command line say where to go.
+fn bare(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .env_remove("HOOKLANE_URL")
+        .env_remove("HOOKLANE_ADMIN_TOKEN")
+        .env("HOOKLANE_DATA_DIR", "/nonexistent-hooklane")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connection_options_work_before_and_after_the_subcommand_and_endpoints_create_url_is_the_endpoints(
+) {
+    let dev = Dev::start(bin(), Backend::Embedded, &[]).await;
+    let sink = Sink::start().await;
+    let (base, token) = (dev.base.as_str(), dev.token.as_str());
+    let ok = |out: Output| -> Value {
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).unwrap()
+    };
+
+    // After the subcommand, as people type them.
+    let bot = ok(bare(&[
+        "bots",
+        "create",
+        "--name",
+        "Anywhere",
+        "--id",
+        "anywhere",
+        "--api-url",
+        base,
+        "--token",
+        token,
+    ]));
+    assert_eq!(bot["id"], "anywhere");
+    // `endpoints create --url` is the endpoint's URL, beside the API's.
+    let receiver = sink.url("/in");
+    let ep = ok(bare(&[
+        "endpoints",
+        "create",
+        "--bot",
+        "anywhere",
+        "--url",
+        &receiver,
+        "--api-url",
+        base,
+        "--token",
+        token,
+    ]));
+    assert_eq!(ep["url"], receiver.as_str());
+    let stored = dev
+        .get(&format!(
+            "/v1/bots/anywhere/endpoints/{}",
+            ep["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(stored["url"], receiver.as_str());
+    // Before the subcommand, and in between.
+    for args in [
+        &[
+            "--api-url",
+            base,
+            "--token",
+            token,
+            "bots",
+            "list",
+            "--json",
+        ][..],
+        &[
+            "bots",
+            "--api-url",
+            base,
+            "list",
+            "--token",
+            token,
+            "--json",
+        ][..],
+        &[
+            "bots",
+            "list",
+            "--json",
+            "--api-url",
+            base,
+            "--token",
+            token,
+        ][..],
+    ] {
+        assert_eq!(ok(bare(args))["data"][0]["id"], "anywhere", "{args:?}");
+    }
+    // The older spelling still works where it worked, before the action.
+    let old = ok(bare(&[
+        "endpoints",
+        "--url",
+        base,
+        "list",
+        "--bot",
+        "anywhere",
+        "--token",
+        token,
+        "--json",
+    ]));
+    assert_eq!(old["data"][0]["url"], receiver.as_str());
+    let old = ok(bare(&[
+        "api",
+        "--url",
+        base,
+        "GET",
+        "/v1/bots/anywhere",
+        "--token",
+        token,
+    ]));
+    assert_eq!(old["id"], "anywhere");
+
+    // After the action it is refused with a pointer to --api-url, and
+    // both spellings at once are refused.
+    let out = bare(&["bots", "list", "--url", base, "--token", token]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--api-url"), "{}", stderr(&out));
+    let out = bare(&[
+        "--url",
+        base,
+        "bots",
+        "list",
+        "--api-url",
+        base,
+        "--token",
+        token,
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("give one of them"),
+        "{}",
+        stderr(&out)
+    );
+    // `hooklane dev` serves the API: it takes no connection option.
+    let out = bare(&["dev", "--token", token]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("hooklane dev takes no --token"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -277,7 +277,7 @@ async fn dev_listens_on_a_host_name_and_api_finds_its_token_and_takes_a_url_with
     let (ok, out) = run(
         &[
             "api",
-            "--url",
+            "--api-url",
             &url,
             "--data-dir",
             data.to_str().unwrap(),
@@ -296,7 +296,7 @@ async fn dev_listens_on_a_host_name_and_api_finds_its_token_and_takes_a_url_with
     let (ok, out) = run(
         &[
             "api",
-            "--url",
+            "--api-url",
             &url,
             "--data-dir",
             "/nonexistent-hooklane",
