@@ -149,7 +149,7 @@ enum Command {
         #[command(flatten)]
         out: Admin,
     },
-    /// An endpoint's delivery log, and resends.
+    /// An endpoint's delivery log, one row, and resends.
     Deliveries {
         #[command(subcommand)]
         cmd: resources::Deliveries,

@@ -160,7 +160,8 @@ pub enum Endpoints {
         #[arg(long)]
         grace_seconds: Option<u64>,
     },
-    /// Sends again every message whose delivery failed since a time (RFC 3339).
+    /// Sends again every message whose delivery failed since a time (RFC
+    /// 3339) with no attempt to come (one whose retry is queued is left to it).
     Recover {
         #[arg(long)]
         bot: String,
@@ -182,7 +183,14 @@ pub enum Deliveries {
         #[command(flatten)]
         page: PageArgs,
     },
-    /// Sends one delivery's message again.
+    /// One delivery row (one attempt), with when its retry is due.
+    Get {
+        #[arg(long)]
+        bot: String,
+        delivery: String,
+    },
+    /// Sends one delivery's message again now; a retry of it still queued
+    /// for the endpoint is superseded.
     Resend {
         #[arg(long)]
         bot: String,
@@ -405,6 +413,10 @@ pub async fn deliveries(cmd: Deliveries, admin: &Admin, json: bool) -> anyhow::R
             format!("/v1/bots/{bot}/endpoints/{endpoint}/deliveries"),
             page,
             DELIVERY_COLUMNS,
+        ),
+        Deliveries::Get { bot, delivery } => Call::get(
+            format!("/v1/bots/{bot}/deliveries/{delivery}"),
+            View::Record,
         ),
         Deliveries::Resend { bot, delivery } => Call::post(
             format!("/v1/bots/{bot}/deliveries/{delivery}/resend"),

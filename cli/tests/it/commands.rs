@@ -496,6 +496,15 @@ async fn the_resource_commands_print_the_apis_json_and_tables_and_replay_a_run()
         "--json",
     ]);
     assert!(!deliveries["data"].as_array().unwrap().is_empty());
+    let first = &deliveries["data"][0];
+    let one = json_of(&[
+        "deliveries",
+        "get",
+        "--bot",
+        "cli-bot",
+        first["id"].as_str().unwrap(),
+    ]);
+    assert_eq!(&one, first);
     let since = "2020-01-01T00:00:00Z";
     let recovered = json_of(&[
         "endpoints",

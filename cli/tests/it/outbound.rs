@@ -324,6 +324,28 @@ async fn wait_rows(dev: &Dev, bot: &str, ep: &str, n: usize) -> Vec<Value> {
     }
 }
 
+/// One delivery row, read by its id (`GET /v1/bots/{bot}/deliveries/{dlv}`).
+async fn row(dev: &Dev, bot: &str, dlv: &str) -> Value {
+    dev.get(&format!("/v1/bots/{bot}/deliveries/{dlv}")).await
+}
+
+/// Waits until the row `dlv` no longer says a retry is due; returns it.
+async fn wait_no_retry_due(dev: &Dev, bot: &str, dlv: &str) -> Value {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let got = row(dev, bot, dlv).await;
+        if got["next_attempt_at"].is_null() {
+            return got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the row still says a retry is due: {got}\n{}",
+            dev.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The (attempt, status, http_status) of each row, newest first.
 fn summary(rows: &[Value]) -> Vec<(u64, String, Option<u64>)> {
     rows.iter()
@@ -510,6 +532,10 @@ on_every_backend! {
         );
         assert!(logged.iter().all(|r| r["message_id"] == msg.as_str()));
         assert!(logged[1]["error"].as_str().is_some_and(|e| !e.is_empty()));
+        // Once the retries are made, no row says one is due.
+        for r in &logged {
+            wait_no_retry_due(&dev, &bot, &id(r)).await;
+        }
         let state = dev
             .get(&format!("/v1/bots/{bot}/endpoints/{}", id(&ep)))
             .await;
@@ -542,6 +568,17 @@ on_every_backend! {
             Reply::status(200),
         ]);
         publish(&dev, &bot, &key, json!({"event": "invoice.overdue"}), None).await;
+        // While the retry waits, the failed row says when it is due (2 s
+        // on, whole seconds compare as text), read alone or in the log.
+        let first = wait_rows(&dev, &bot, &id(&ep), 1).await.remove(0);
+        let waiting = row(&dev, &bot, &id(&first)).await;
+        assert_eq!(waiting["status"], "failed", "{backend:?}");
+        let due = waiting["next_attempt_at"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no next_attempt_at while the retry waits: {waiting}"));
+        let tried = waiting["triggered_at"].as_str().unwrap();
+        assert!(due[..19] > tried[..19], "due {due}, tried {tried}");
+        assert_eq!(first["next_attempt_at"], due);
         let got = busy.wait_for(2, WAIT).await;
         let gap = got[1].at - got[0].at;
         assert!(
@@ -561,14 +598,11 @@ on_every_backend! {
                 (1, "failed".into(), Some(429)),
             ]
         );
-        // The failed row says when its retry is due (2 s on, whole seconds
-        // compare as text); the last row promises nothing.
-        let due = logged[1]["next_attempt_at"]
-            .as_str()
-            .expect("next_attempt_at");
-        let tried = logged[1]["triggered_at"].as_str().unwrap();
-        assert!(due[..19] > tried[..19], "due {due}, tried {tried}");
+        // Once the retry is made, neither row says one is due.
         assert_eq!(logged[0]["next_attempt_at"], Value::Null);
+        let made = wait_no_retry_due(&dev, &bot, &id(&first)).await;
+        assert_eq!(made["status"], "failed");
+        assert_eq!(made["http_status"], 429);
     }
 }
 
@@ -722,6 +756,93 @@ on_every_backend! {
         assert_eq!(logged[0]["status"], "succeeded");
         tokio::time::sleep(SETTLE).await;
         assert_eq!(sink.received().len(), 6, "{backend:?}");
+    }
+}
+
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_resend_supersedes_a_queued_retry_and_recover_leaves_a_queued_retry_alone_on_every_backend(backend) {
+        let sink = Sink::start().await;
+        let dev = Dev::start(bin(), backend.clone(), &[]).await;
+        let (bot, key) = dev.bot().await;
+        // One retry, 3.2 to 4.8 s after a failure (the schedule's jitter).
+        let ep = endpoint(
+            &dev,
+            &bot,
+            json!({"url": sink.url("/slow-to-mend"), "retry_schedule": [4], "max_attempts": 2}),
+        )
+        .await;
+        let ep_id = id(&ep);
+        let event = |n: u32| json!({"event": "order.created", "data": {"n": n}});
+        let since = time_now_rfc3339();
+
+        // m1 fails; its retry is queued and its row says when.
+        sink.reply_with([Reply::status(500)]);
+        let m1 = publish(&dev, &bot, &key, event(1), None).await;
+        let failed = wait_rows(&dev, &bot, &ep_id, 1).await.remove(0);
+        assert_eq!(failed["status"], "failed", "{backend:?}");
+        assert!(failed["next_attempt_at"].is_string(), "{failed}");
+
+        // A resend sends it now and supersedes the queued retry.
+        let resent = dev
+            .admin_json(
+                Method::POST,
+                &format!("/v1/bots/{bot}/deliveries/{}/resend", id(&failed)),
+                json!({}),
+                202,
+            )
+            .await;
+        assert_eq!(resent["message_id"], m1.as_str());
+        assert_eq!(resent["superseded"], json!([id(&failed)]), "{backend:?}");
+        let got = sink.wait_for(2, WAIT).await;
+        assert_eq!(got[1].header("webhook-id"), Some(m1.clone()));
+        assert_eq!(got[1].header("x-webhook-attempt").as_deref(), Some("1"));
+        let logged = wait_rows(&dev, &bot, &ep_id, 2).await;
+        assert_eq!(
+            summary(&logged),
+            vec![(1, "succeeded".into(), Some(200)), (1, "failed".into(), Some(500))],
+            "{backend:?}"
+        );
+        let superseded = row(&dev, &bot, &id(&failed)).await;
+        assert_eq!(superseded["next_attempt_at"], Value::Null, "{superseded}");
+        assert!(
+            superseded["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("superseded by a resend")),
+            "{superseded}"
+        );
+
+        // m2 fails too; a recover now leaves it to its queued retry.
+        sink.reply_with([Reply::status(500)]);
+        let m2 = publish(&dev, &bot, &key, event(2), None).await;
+        let failed = wait_rows(&dev, &bot, &ep_id, 3).await.remove(0);
+        assert_eq!(failed["message_id"], m2.as_str());
+        assert!(failed["next_attempt_at"].is_string(), "{failed}");
+        let recover = format!("/v1/bots/{bot}/endpoints/{ep_id}/recover");
+        let recovered = dev
+            .admin_json(Method::POST, &recover, json!({"since": since}), 202)
+            .await;
+        assert_eq!(recovered["recovered"], 0, "{backend:?}: {recovered}");
+
+        // m1's superseded retry never comes; m2's does, once.
+        let got = sink.wait_for(4, WAIT).await;
+        assert_eq!(got[3].header("webhook-id"), Some(m2.clone()));
+        assert_eq!(got[3].header("x-webhook-attempt").as_deref(), Some("2"));
+        let gap = got[3].at - got[2].at;
+        assert!(gap >= Duration::from_secs(3), "retried {gap:?} after ({backend:?})");
+        tokio::time::sleep(Duration::from_secs(5) + SETTLE).await;
+        let got = sink.received();
+        assert_eq!(
+            got.iter().map(|r| r.header("webhook-id").unwrap()).collect::<Vec<_>>(),
+            vec![m1.clone(), m1.clone(), m2.clone(), m2.clone()],
+            "{backend:?}"
+        );
+        wait_no_retry_due(&dev, &bot, &id(&failed)).await;
+        // Both succeeded in the end: nothing to recover.
+        let recovered = dev
+            .admin_json(Method::POST, &recover, json!({"since": since}), 202)
+            .await;
+        assert_eq!(recovered["recovered"], 0, "{backend:?}: {recovered}");
     }
 }
 

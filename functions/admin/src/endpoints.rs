@@ -34,7 +34,7 @@ const MAX_OLD_SECRETS: usize = 4;
 
 /// `/v1/bots/{bot}/endpoints` (create, list), `…/endpoints/{ep}` (read,
 /// patch, delete), its `test`, `secret/rotate`, `deliveries` and `recover`,
-/// and `/v1/bots/{bot}/deliveries/{dlv}/resend`.
+/// and `/v1/bots/{bot}/deliveries/{dlv}` (read) and its `resend`.
 pub fn router() -> Router<AdminState> {
     Router::new()
         .route("/v1/bots/{bot}/endpoints", post(create).get(list))
@@ -49,6 +49,7 @@ pub fn router() -> Router<AdminState> {
         )
         .route("/v1/bots/{bot}/endpoints/{ep}/deliveries", get(deliveries))
         .route("/v1/bots/{bot}/endpoints/{ep}/recover", post(recover))
+        .route("/v1/bots/{bot}/deliveries/{dlv}", get(delivery))
         .route("/v1/bots/{bot}/deliveries/{dlv}/resend", post(resend))
 }
 
@@ -283,6 +284,88 @@ pub(crate) async fn deliveries(
     Ok(axum::Json(answer(page, delivery_view)))
 }
 
+/// How far past its `next_attempt_at` a retry is still taken as coming
+/// (it may be in flight, or queued behind others); later, as lost (e.g. to
+/// the dead-letter queue), so a recover sends the message again.
+const RETRY_LOST_AFTER: time::Duration = time::Duration::minutes(15);
+
+/// The most rows of an endpoint's log a resend reads, newest first down to
+/// the row it names, for retries of the same message to supersede.
+pub const MAX_SUPERSEDE_SCAN: usize = 1000;
+
+/// The delivery row `dlv` of the bot `bot` (raw path segments).
+///
+/// # Errors
+/// 404 `not_found` for an unknown bot or row (or a malformed id); the
+/// store's error.
+async fn load_delivery(state: &AdminState, bot: &str, dlv: &str) -> Result<Delivery, ApiError> {
+    let bot = load_bot(state, bot).await?;
+    let id = DeliveryId::parse(dlv)?;
+    found(
+        state.svc.store.get_delivery(&bot.id, &id).await?,
+        "no such delivery",
+    )
+}
+
+/// `GET /v1/bots/{bot}/deliveries/{dlv}`: one delivery row.
+async fn delivery(
+    State(state): State<AdminState>,
+    Path((bot, dlv)): Path<(String, String)>,
+) -> Result<axum::Json<Value>, ApiError> {
+    Ok(axum::Json(delivery_view(
+        load_delivery(&state, &bot, &dlv).await?,
+    )))
+}
+
+/// Gives up the retry `row` scheduled (see `Delivery::supersede`) and
+/// stores it so; answers whether it had one.
+async fn supersede(state: &AdminState, mut row: Delivery) -> Result<Option<DeliveryId>, ApiError> {
+    if !row.supersede() {
+        return Ok(None);
+    }
+    // Kept as long as it was first meant to be.
+    let expires_at = row.triggered_at + state.svc.settings.delivery_log_ttl;
+    state.svc.store.put_delivery(&row, expires_at).await?;
+    Ok(Some(row.id))
+}
+
+/// The rows of `named`'s message on `ep`, from `named` on (the log read
+/// newest first, at most [`MAX_SUPERSEDE_SCAN`] rows), that say when their
+/// retry is due: the retries still queued for the message.
+async fn queued_retries(
+    state: &AdminState,
+    ep: &Endpoint,
+    named: Delivery,
+) -> Result<Vec<Delivery>, ApiError> {
+    let mut queued = Vec::new();
+    let mut page = Page::first(100);
+    let mut read = 0;
+    'pages: loop {
+        let got = state
+            .svc
+            .store
+            .list_deliveries(&ep.bot_id, &ep.id, &page)
+            .await?;
+        for row in got.items {
+            read += 1;
+            if row.id <= named.id || read > MAX_SUPERSEDE_SCAN {
+                break 'pages;
+            }
+            if row.message_id == named.message_id && row.next_attempt_at.is_some() {
+                queued.push(row);
+            }
+        }
+        match got.next {
+            Some(next) => page.cursor = Some(next),
+            None => break,
+        }
+    }
+    if named.next_attempt_at.is_some() {
+        queued.push(named);
+    }
+    Ok(queued)
+}
+
 /// Queues a fresh delivery (attempt 1) of a kept message to one endpoint.
 async fn replay(
     state: &AdminState,
@@ -309,37 +392,53 @@ async fn replay(
     Ok(true)
 }
 
+/// Sends the row's message to its endpoint again now, as attempt 1 of a
+/// new chain, and supersedes the retries of that message still queued for
+/// the endpoint (they drop themselves when they come), so the endpoint
+/// gets the message once more, not once per chain. Answers 202
+/// `{"message_id", "endpoint_id", "superseded": [row ids whose retry was
+/// given up]}`.
 pub(crate) async fn resend(
     State(state): State<AdminState>,
     Path((bot, dlv)): Path<(String, String)>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    let bot = load_bot(&state, &bot).await?;
-    let id = DeliveryId::parse(&dlv)?;
-    let row = found(
-        state.svc.store.get_delivery(&bot.id, &id).await?,
-        "no such delivery",
-    )?;
+    let row = load_delivery(&state, &bot, &dlv).await?;
     let ep = found(
         state
             .svc
             .store
-            .get_endpoint(&bot.id, &row.endpoint_id)
+            .get_endpoint(&row.bot_id, &row.endpoint_id)
             .await?,
         "the delivery's endpoint is gone",
     )?;
-    if !replay(&state, &ep, &row.message_id).await? {
+    let message_id = row.message_id.clone();
+    // Read before the resend is queued, so none of its own rows is taken
+    // for an earlier retry; superseded after, so a failure to queue it
+    // leaves the retries as they were.
+    let queued = queued_retries(&state, &ep, row).await?;
+    if !replay(&state, &ep, &message_id).await? {
         return Err(ApiError::not_found(
             "the message is past the delivery log's retention and cannot be resent",
         ));
     }
+    let mut superseded = Vec::new();
+    for row in queued {
+        superseded.extend(supersede(&state, row).await?);
+    }
+    tracing::info!(bot_id = %ep.bot_id, endpoint_id = %ep.id, message_id = %message_id, superseded = superseded.len(), "delivery resent");
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(json!({"message_id": row.message_id, "endpoint_id": ep.id})),
+        axum::Json(
+            json!({"message_id": message_id, "endpoint_id": ep.id, "superseded": superseded}),
+        ),
     ))
 }
 
-/// Replays every message whose deliveries to this endpoint since `since`
-/// failed and never succeeded.
+/// Replays every message whose latest delivery to this endpoint since
+/// `since` failed for good (`exhausted`), or failed and has no retry to
+/// come (none queued, or one over [`RETRY_LOST_AFTER`] late, which is
+/// superseded). A message whose retry is still due, or that succeeded
+/// later, is left alone.
 pub(crate) async fn recover(
     State(state): State<AdminState>,
     Path((bot, ep)): Path<(String, String)>,
@@ -348,7 +447,7 @@ pub(crate) async fn recover(
     let ep = load_endpoint(&state, &bot, &ep).await?;
     let since = check_recover_request(body)?;
     // Newest first: the first row seen for a message is its latest state.
-    let mut latest: BTreeMap<MessageId, DeliveryStatus> = BTreeMap::new();
+    let mut latest: BTreeMap<MessageId, Delivery> = BTreeMap::new();
     let mut page = Page::first(100);
     'pages: loop {
         let got = state
@@ -360,18 +459,24 @@ pub(crate) async fn recover(
             if row.triggered_at < since {
                 break 'pages;
             }
-            latest.entry(row.message_id).or_insert(row.status);
+            latest.entry(row.message_id.clone()).or_insert(row);
         }
         match got.next {
             Some(next) => page.cursor = Some(next),
             None => break,
         }
     }
+    let now = state.svc.now();
     let mut recovered = Vec::new();
-    for (message_id, status) in latest {
-        if matches!(status, DeliveryStatus::Failed | DeliveryStatus::Exhausted)
-            && replay(&state, &ep, &message_id).await?
-        {
+    for (message_id, row) in latest {
+        let failed = match row.status {
+            DeliveryStatus::Exhausted => true,
+            DeliveryStatus::Failed => !row.retry_pending(now, RETRY_LOST_AFTER),
+            DeliveryStatus::Succeeded | DeliveryStatus::Pending => false,
+        };
+        if failed && replay(&state, &ep, &message_id).await? {
+            // A lost retry that turns up after all drops itself.
+            supersede(&state, row).await?;
             recovered.push(message_id);
         }
     }

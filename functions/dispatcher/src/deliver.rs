@@ -6,13 +6,21 @@
 //! its `Retry-After` (an endpoint with a rate in every dispatcher, through
 //! the store); to an endpoint with a rate it is waited out without
 //! counting as an attempt, up to [`MAX_THROTTLED`] times.
+//!
+//! A retry is due only while the row of the attempt that scheduled it (the
+//! task's `previous`) still says when (`next_attempt_at`). Once the retry
+//! is made that row's `next_attempt_at` is cleared, so no row promises an
+//! attempt that was made (and a retry received twice is sent once); a
+//! resend or a recover of the message clears it too, which supersedes the
+//! retry: it drops itself when it comes, and one in flight schedules
+//! nothing after itself.
 
 use std::time::{Duration, Instant};
 
 use hooklane_domain::envelope::DeliveryTask;
 use hooklane_domain::envelope::DEPTH_HEADER;
 use hooklane_domain::{
-    Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointType, Envelope, Job,
+    Delivery, DeliveryId, DeliveryStatus, Endpoint, EndpointType, Envelope, Job, SUPERSEDED,
 };
 use hooklane_engine::mask::{redirect_location, Secrets};
 use hooklane_engine::payload::body_for;
@@ -23,6 +31,7 @@ use hooklane_engine::throttle;
 use hooklane_runtime::metrics;
 use hooklane_runtime::outbound::{bounded_text, describe_send_error, refused_target};
 use hooklane_runtime::Services;
+use hooklane_store::StoreError;
 use serde_json::Value;
 
 /// The longest error text a delivery log row keeps, in characters.
@@ -260,12 +269,70 @@ fn log_row(
     }
 }
 
+/// The row of the attempt that scheduled `d` (its `previous`), when `d` is
+/// a retry or a throttled attempt sent again and the row is still kept.
+///
+/// # Errors
+/// The store's error reading it.
+async fn scheduling_row(svc: &Services, d: &DeliveryTask) -> Result<Option<Delivery>, StoreError> {
+    match &d.previous {
+        Some(id) => svc.store.get_delivery(&d.bot_id, id).await,
+        None => Ok(None),
+    }
+}
+
+/// Whether the row that scheduled `d` no longer says it is due: a resend
+/// or a recover superseded it, or it was made already.
+fn superseded(scheduling: Option<&Delivery>) -> bool {
+    scheduling.is_some_and(|row| row.next_attempt_at.is_none())
+}
+
+/// Whether the retry `d` was superseded while its attempt was in flight
+/// (read again): then nothing is scheduled after it.
+///
+/// # Errors
+/// The store's error reading the row.
+async fn superseded_in_flight(svc: &Services, d: &DeliveryTask) -> Result<bool, StoreError> {
+    if d.previous.is_none() {
+        return Ok(false);
+    }
+    Ok(superseded(scheduling_row(svc, d).await?.as_ref()))
+}
+
+/// Rewrites the scheduling row with `next_attempt_at = next`: `None` once
+/// its retry is made (or dropped), so the row no longer promises it; a
+/// later time when the retry waits for the endpoint's rate. A failure is
+/// logged, not returned: the attempt itself is done and must not be made
+/// again for a row's sake.
+async fn reschedule(
+    svc: &Services,
+    scheduling: Option<Delivery>,
+    next: Option<time::OffsetDateTime>,
+) {
+    let Some(mut row) = scheduling else {
+        return;
+    };
+    if row.next_attempt_at == next {
+        return;
+    }
+    row.next_attempt_at = next;
+    // Kept as long as it was first meant to be.
+    let expires_at = row.triggered_at + svc.settings.delivery_log_ttl;
+    if let Err(e) = svc.store.put_delivery(&row, expires_at).await {
+        tracing::warn!(
+            error.message = %e,
+            previous_delivery_id = %row.id,
+            "the row of the attempt before could not be updated; its next_attempt_at is stale"
+        );
+    }
+}
+
 /// Writes `row` to the delivery log, kept for the log's time to live, and
 /// names it in the current span.
 ///
 /// # Errors
 /// The store's error writing it.
-async fn write_row(svc: &Services, row: &Delivery) -> Result<(), hooklane_store::StoreError> {
+async fn write_row(svc: &Services, row: &Delivery) -> Result<(), StoreError> {
     tracing::Span::current().record("delivery_id", tracing::field::display(&row.id));
     svc.store
         .put_delivery(row, svc.now() + svc.settings.delivery_log_ttl)
@@ -284,7 +351,7 @@ fn log_attempt(row: &Delivery, outcome: Outcome, ms: u64) {
     let first = row
         .http_status
         .map_or_else(|| "no HTTP status".to_owned(), |s| format!("HTTP {s}"));
-    let then = if row.status == DeliveryStatus::Failed {
+    let then = if row.next_attempt_at.is_some() {
         "retried"
     } else {
         "not retried"
@@ -320,6 +387,21 @@ async fn throttled(
     result: AttemptResult,
     triggered_at: time::OffsetDateTime,
 ) -> anyhow::Result<()> {
+    if superseded_in_flight(svc, &d).await? {
+        let row = Delivery {
+            http_status: Some(429),
+            error: Some(format!(
+                "the endpoint answered 429 (too many requests); not sent again: {SUPERSEDED}"
+            )),
+            response_time_ms: Some(result.elapsed_ms),
+            ..log_row(&d, DeliveryStatus::Failed, triggered_at)
+        };
+        write_row(svc, &row).await?;
+        tracing::info!(
+            "the endpoint answered 429; a resend superseded this attempt, which is not sent again"
+        );
+        return Ok(());
+    }
     let until = svc.now() + wait;
     let row = Delivery {
         http_status: Some(429),
@@ -354,19 +436,29 @@ async fn throttled(
 /// [`Services::lookups`], at most
 /// [`CACHE_TTL`](hooklane_runtime::cache::CACHE_TTL) old: a change made in
 /// another process is in force within that time. A warm attempt whose
-/// endpoint state does not change costs one store write, its log row.
+/// endpoint state does not change costs one store write, its log row; a
+/// retry also reads the row that scheduled it (twice when it fails and
+/// schedules another) and clears that row's `next_attempt_at`.
 ///
 /// The log row's status says what happens next: `succeeded`; `failed` when
 /// another attempt is queued; `exhausted` when none is (the last attempt,
 /// a 410, or the endpoint disabled). A delivery to an endpoint that is gone
 /// is dropped without a row; one to a disabled endpoint (not forced) gets
-/// an `exhausted` row and no attempt.
+/// an `exhausted` row and no attempt; a retry superseded by a resend or a
+/// recover (see the module's documentation) is dropped without a row.
 ///
 /// # Errors
 /// A store or queue error (reading the endpoint, writing the log row,
 /// queuing the next attempt); the queue hands the job back.
 #[tracing::instrument(skip_all, fields(bot_id = %d.bot_id, message_id = %d.message_id, endpoint_id = %d.endpoint_id, delivery_id, attempt = d.attempt))]
 pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
+    let scheduling = scheduling_row(svc, &d).await?;
+    if superseded(scheduling.as_ref()) {
+        tracing::info!(
+            "the retry was superseded by a resend or a recover, or made already; dropped"
+        );
+        return Ok(());
+    }
     // A forced delivery (a test send, a resend) reads the endpoint as it
     // is now; the others as cached.
     let endpoint = if d.force {
@@ -388,6 +480,7 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
             ..log_row(&d, DeliveryStatus::Exhausted, svc.now())
         };
         write_row(svc, &row).await?;
+        reschedule(svc, scheduling, None).await;
         tracing::info!("the endpoint is disabled; the delivery is dropped");
         return Ok(());
     }
@@ -401,6 +494,12 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
         );
         metrics::count("DeliveryThrottled", &[]);
         svc.enqueue(Envelope::now(Job::Deliver(d)), wait).await?;
+        // A retry's row says when it is now due.
+        let later = svc.now() + wait;
+        let due = scheduling.as_ref().and_then(|row| row.next_attempt_at);
+        if due.is_some_and(|due| due < later) {
+            reschedule(svc, scheduling, Some(later)).await;
+        }
         return Ok(());
     }
     let triggered_at = svc.now();
@@ -410,22 +509,33 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
         throttle::slow_down(svc, &d.bot_id, &target, rate, svc.now() + wait).await;
         // With a rate to keep, a 429 says "slower", not "failed".
         if rate.is_some() && d.throttled < MAX_THROTTLED {
-            return throttled(svc, d, wait, result, triggered_at).await;
+            throttled(svc, d, wait, result, triggered_at).await?;
+            reschedule(svc, scheduling, None).await;
+            return Ok(());
         }
     }
     let outcome = result.outcome();
     let endpoint = save_state(svc, endpoint, outcome, triggered_at).await;
     let retry = retry::retries(outcome, d.attempt, &endpoint, d.force);
+    let superseded = retry && superseded_in_flight(svc, &d).await?;
     let status = match outcome {
         Outcome::Succeeded => DeliveryStatus::Succeeded,
+        // Superseded: the resend's attempt follows instead.
         _ if retry => DeliveryStatus::Failed,
         _ => DeliveryStatus::Exhausted,
     };
-    let retry_in =
-        retry.then(|| retry_delay(&endpoint.retry_schedule, d.attempt + 1, result.retry_after));
+    let retry_in = (retry && !superseded)
+        .then(|| retry_delay(&endpoint.retry_schedule, d.attempt + 1, result.retry_after));
+    let mut error = attempt_error(&result, outcome);
+    if superseded {
+        error = Some(format!(
+            "{}; not retried: {SUPERSEDED}",
+            error.unwrap_or_default()
+        ));
+    }
     let row = Delivery {
         http_status: result.http_status,
-        error: attempt_error(&result, outcome),
+        error,
         response_time_ms: Some(result.elapsed_ms),
         next_attempt_at: retry_in.map(|delay| svc.now() + delay),
         ..log_row(&d, status, triggered_at)
@@ -455,5 +565,6 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
         svc.enqueue(Envelope::now(Job::Deliver(next)), delay)
             .await?;
     }
+    reschedule(svc, scheduling, None).await;
     Ok(())
 }

@@ -494,7 +494,9 @@ pub enum DeliveryStatus {
     Pending,
     /// The endpoint answered 2xx.
     Succeeded,
-    /// It failed and another attempt is queued (`next_attempt_at`).
+    /// It failed and another attempt is queued: its retry, due at
+    /// `next_attempt_at` (cleared once the retry is made), or a resend's
+    /// attempt that superseded the retry.
     Failed,
     /// It failed and no attempt follows (the last of `max_attempts`, or a
     /// failure no retry mends such as a 410).
@@ -528,10 +530,40 @@ pub struct Delivery {
     /// How long the endpoint took to answer, in milliseconds; `None` when
     /// no answer came.
     pub response_time_ms: Option<u64>,
-    /// When the next attempt is due: set on a `failed` row (another attempt
-    /// is queued), `None` on every other status.
+    /// When the retry this attempt scheduled is due: set on a `failed` row
+    /// until the retry is made (or a resend supersedes it), `None` on
+    /// every other status and after.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub next_attempt_at: Option<OffsetDateTime>,
+}
+
+/// What a row whose retry a resend or a recover took over says about it
+/// (after its own error).
+pub const SUPERSEDED: &str = "its retry was superseded by a resend";
+
+impl Delivery {
+    /// Whether this row's retry is still to come: `next_attempt_at` is set,
+    /// and is not over `lost_after` in the past at `now` (a retry that
+    /// late is taken as lost, e.g. to the dead-letter queue).
+    pub fn retry_pending(&self, now: OffsetDateTime, lost_after: time::Duration) -> bool {
+        self.next_attempt_at
+            .is_some_and(|due| due + lost_after > now)
+    }
+
+    /// Gives up the retry this row scheduled, for a resend or a recover
+    /// that sends the message now: `next_attempt_at` is cleared (the queued
+    /// retry drops itself when it comes, finding its row no longer due)
+    /// and the error says why. Returns whether there was a retry to give up.
+    pub fn supersede(&mut self) -> bool {
+        if self.next_attempt_at.take().is_none() {
+            return false;
+        }
+        self.error = Some(match self.error.take() {
+            Some(e) if !e.is_empty() => format!("{e}; {SUPERSEDED}"),
+            _ => SUPERSEDED.to_owned(),
+        });
+        true
+    }
 }
 
 /// A stored bot variable; `version` increases with every write.
@@ -546,4 +578,60 @@ pub struct Variable {
     /// When it was last written (RFC 3339 in JSON).
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn failed_row(next: Option<OffsetDateTime>, error: Option<&str>) -> Delivery {
+        Delivery {
+            id: DeliveryId::generate(),
+            bot_id: BotId::parse("bot-1").unwrap(),
+            message_id: MessageId::generate(),
+            endpoint_id: EndpointId::generate(),
+            event: EventType::parse("order.paid").unwrap(),
+            attempt: 1,
+            status: DeliveryStatus::Failed,
+            http_status: Some(500),
+            error: error.map(str::to_owned),
+            triggered_at: datetime!(2026-12-01 10:00 UTC),
+            response_time_ms: Some(3),
+            next_attempt_at: next,
+        }
+    }
+
+    #[test]
+    fn superseding_a_row_clears_its_retry_and_says_why_once() {
+        let mut row = failed_row(
+            Some(datetime!(2026-12-01 10:05 UTC)),
+            Some("the endpoint answered 500"),
+        );
+        assert!(row.supersede());
+        assert_eq!(row.next_attempt_at, None);
+        assert_eq!(
+            row.error.as_deref(),
+            Some("the endpoint answered 500; its retry was superseded by a resend")
+        );
+        assert!(!row.supersede(), "no retry left to give up");
+        assert_eq!(
+            row.error.as_deref(),
+            Some("the endpoint answered 500; its retry was superseded by a resend")
+        );
+        let mut bare = failed_row(Some(datetime!(2026-12-01 10:05 UTC)), None);
+        assert!(bare.supersede());
+        assert_eq!(bare.error.as_deref(), Some(SUPERSEDED));
+    }
+
+    #[test]
+    fn a_retry_is_pending_until_it_is_over_the_grace_late() {
+        let due = datetime!(2026-12-01 10:05 UTC);
+        let grace = time::Duration::minutes(15);
+        let row = failed_row(Some(due), None);
+        assert!(row.retry_pending(datetime!(2026-12-01 10:01 UTC), grace));
+        assert!(row.retry_pending(datetime!(2026-12-01 10:19 UTC), grace));
+        assert!(!row.retry_pending(datetime!(2026-12-01 10:20 UTC), grace));
+        assert!(!failed_row(None, None).retry_pending(due, grace));
+    }
 }

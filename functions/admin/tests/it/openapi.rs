@@ -93,6 +93,7 @@ const SOURCE_ROUTES: &[(&str, &str, &[&str])] = &[
         &["GET"],
     ),
     ("admin", "/v1/bots/{bot}/endpoints/{ep}/recover", &["POST"]),
+    ("admin", "/v1/bots/{bot}/deliveries/{dlv}", &["GET"]),
     ("admin", "/v1/bots/{bot}/deliveries/{dlv}/resend", &["POST"]),
     ("admin", "/v1/bots/{bot}/variables", &["GET"]),
     (
@@ -888,6 +889,18 @@ async fn every_documented_admin_operation_reaches_its_handler_and_answers_as_doc
             format!("{e}/recover"),
             Some(json!({"since": since})),
             202,
+        ),
+        step(
+            Method::GET,
+            format!("{b}/deliveries/{}", delivery.id),
+            None,
+            200,
+        ),
+        step(
+            Method::GET,
+            format!("{b}/deliveries/dlv_01NOSUCHROW0000000000000"),
+            None,
+            404,
         ),
         step(
             Method::POST,
