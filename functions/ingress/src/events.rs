@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hooklane_domain::envelope::Publish;
 use hooklane_domain::{BotId, EventType, IdempotencyKey, Job, MessageId};
+use hooklane_runtime::metrics;
 use hooklane_web::{ApiError, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -32,28 +33,55 @@ pub struct PublishBody {
 /// characters) within [`IDEMPOTENCY_WINDOW`](crate::IDEMPOTENCY_WINDOW)
 /// answers the first message's id and queues nothing.
 ///
-/// # Errors
-/// 404 for an unknown bot; 401 for a missing or wrong key; 400
+/// Refusals: 404 for an unknown bot; 401 for a missing or wrong key; 400
 /// `invalid_json`/`invalid_event`/`invalid_id` for a bad body; 413 over the
 /// body limit or the queue's size; 503 when the queue cannot be written.
+/// Each is counted as `Rejected` (by route and code) in the metrics, as a
+/// hook call's is, and a 4xx is logged with the bot's id.
 pub async fn publish(
     State(state): State<IngressState>,
     Path(bot_id): Path<String>,
     headers: HeaderMap,
     body: Result<Json<PublishBody>, ApiError>,
+) -> Response {
+    match accept(&state, &bot_id, &headers, body).await {
+        Ok(answer) => answer,
+        Err(refused) => {
+            let code = refused.code.as_str();
+            metrics::count("Rejected", &[("Route", "publish"), ("Code", code)]);
+            // A 5xx was logged as an error where it arose.
+            if !refused.status.is_server_error() {
+                tracing::info!(
+                    bot_id,
+                    code,
+                    status = refused.status.as_u16(),
+                    "publish refused"
+                );
+            }
+            refused.into_response()
+        }
+    }
+}
+
+/// The publish itself (see [`publish`]).
+async fn accept(
+    state: &IngressState,
+    bot_id: &str,
+    headers: &HeaderMap,
+    body: Result<Json<PublishBody>, ApiError>,
 ) -> Result<Response, ApiError> {
     let svc = &state.svc;
-    let bot_id = BotId::parse(&bot_id)?;
+    let bot_id = BotId::parse(bot_id)?;
     let bot = state
         .cache
         .bot(svc.store.as_ref(), &bot_id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such bot"))?;
     const MISSING: &str = "send the bot's API key as `Authorization: Bearer <key>`";
-    if let Err(refused) = bot_key::check(&bot, &headers, MISSING) {
+    if let Err(refused) = bot_key::check(&bot, headers, MISSING) {
         // The key may have been rotated since the bot was cached.
         match state.cache.reload_bot(svc.store.as_ref(), &bot_id).await? {
-            Some(stored) => bot_key::check(&stored, &headers, MISSING)?,
+            Some(stored) => bot_key::check(&stored, headers, MISSING)?,
             None => return Err(refused),
         }
     }
@@ -106,6 +134,6 @@ pub async fn publish(
         return Ok((StatusCode::ACCEPTED, axum::Json(json!({"id": first}))).into_response());
     }
     tracing::info!(bot_id = %bot_id, message_id = %message_id, "event published");
-    hooklane_runtime::metrics::count("Accepted", &[("Route", "publish")]);
+    metrics::count("Accepted", &[("Route", "publish")]);
     Ok((StatusCode::ACCEPTED, axum::Json(json!({"id": message_id}))).into_response())
 }
