@@ -1,7 +1,8 @@
 //! `hooklane`: runs the whole pipeline on one machine (`hooklane dev`),
 //! talks to the admin API of one (or of a deployed stack): `api`, `tail`,
 //! `listen`, `trigger`, `bots`, `hooks`, `endpoints`, `deliveries`, `runs`;
-//! and registers hooks with bot platforms (`telegram set-webhook`).
+//! registers hooks with bot platforms (`telegram set-webhook`); and
+//! repairs a deployed stack's table (`backfill-bot-list`).
 
 use anyhow::{bail, Context as _};
 use clap::parser::ValueSource;
@@ -11,6 +12,7 @@ mod api;
 mod data_dir;
 mod dev;
 mod listen;
+mod maintenance;
 mod output;
 mod resources;
 mod serve;
@@ -163,6 +165,16 @@ enum Command {
         #[command(flatten)]
         out: Admin,
     },
+    /// DynamoDB: adds the bots created before `GET /v1/bots` existed to the
+    /// bot list, once (safe to run again, and beside a running stack).
+    ///
+    /// Works on the table with the caller's AWS credentials (the standard
+    /// AWS environment); it scans the whole table once.
+    BackfillBotList {
+        /// The stack's table (its `TableName` output).
+        #[arg(long, env = "HOOKLANE_TABLE")]
+        table: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,9 +232,10 @@ impl Command {
             | Command::Endpoints { out, .. }
             | Command::Deliveries { out, .. }
             | Command::Runs { out, .. } => &out.old_url,
-            Command::Dev { .. } | Command::Telegram { .. } | Command::Trigger { .. } => {
-                return None
-            }
+            Command::Dev { .. }
+            | Command::Telegram { .. }
+            | Command::Trigger { .. }
+            | Command::BackfillBotList { .. } => return None,
         };
         old.url.as_deref()
     }
@@ -252,7 +265,8 @@ fn with_api_url_tip(mut e: clap::Error) -> clap::Error {
 /// The command line, with the older `--url` folded into `--api-url`.
 ///
 /// Errors (clap's usage errors exit first): `--url` and `--api-url` both
-/// given; connection options given to `hooklane dev`, which takes none.
+/// given; connection options given to `hooklane dev` or
+/// `backfill-bot-list`, which do not call the admin API.
 fn parse() -> anyhow::Result<Cli> {
     let matches = Cli::command()
         .try_get_matches()
@@ -265,14 +279,19 @@ fn parse() -> anyhow::Result<Cli> {
         }
         cli.conn.api_url = url.to_owned();
     }
-    if matches!(cli.command, Command::Dev { .. }) {
+    let name = match cli.command {
+        Command::Dev { .. } => Some("dev"),
+        Command::BackfillBotList { .. } => Some("backfill-bot-list"),
+        _ => None,
+    };
+    if let Some(name) = name {
         if let Some(id) = ["api_url", "token", "sigv4"]
             .into_iter()
             .find(|id| given(&matches, id))
         {
             bail!(
-                "hooklane dev takes no --{}: it serves the admin API (its token comes from \
-                 HOOKLANE_ADMIN_TOKEN or the data dir)",
+                "hooklane {name} takes no --{}: it does not call the admin API \
+                 (dev serves it, with the token from HOOKLANE_ADMIN_TOKEN or the data dir)",
                 id.replace('_', "-")
             );
         }
@@ -356,5 +375,6 @@ async fn main() -> anyhow::Result<()> {
             resources::deliveries(cmd, &conn.admin()?, out.json).await
         }
         Command::Runs { cmd, out } => resources::runs(cmd, &conn.admin()?, out.json).await,
+        Command::BackfillBotList { table } => maintenance::backfill_bot_list(&table).await,
     }
 }

@@ -912,3 +912,82 @@ async fn connection_options_work_before_and_after_the_subcommand_and_endpoints_c
         stderr(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs moto: tests/run.sh starts one"]
+async fn backfill_bot_list_lists_a_bot_stored_before_the_bot_list_once() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    let backend = Backend::aws();
+    let Backend::Aws {
+        endpoint, table, ..
+    } = backend.clone()
+    else {
+        unreachable!()
+    };
+    let dev = Dev::start(bin(), backend, &[]).await;
+    dev.bot().await;
+    // A bot as an older version stored it: its record, no list entry.
+    let aws = hooklane_store::aws_config().await.unwrap();
+    let old = json!({"id": "older-bot", "name": "Older", "api_key_hash": "0".repeat(64),
+                     "created_at": "2026-09-01T00:00:00Z"});
+    aws_sdk_dynamodb::Client::new(&aws)
+        .put_item()
+        .table_name(&table)
+        .item("pk", AttributeValue::S("BOT#older-bot".into()))
+        .item("sk", AttributeValue::S("BOT".into()))
+        .item("data", AttributeValue::S(old.to_string()))
+        .send()
+        .await
+        .unwrap();
+    let listed = |dev: &Dev| -> Vec<String> {
+        let out = cli(dev, &["bots", "list", "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let list: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(listed(&dev).len(), 1);
+    assert!(dev.get("/v1/bots/older-bot").await["name"] == "Older");
+
+    let backfill = || {
+        Command::new(bin())
+            .args(["backfill-bot-list", "--table", &table])
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .output()
+            .unwrap()
+    };
+    let out = backfill();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("1 bot(s) added"),
+        "{}",
+        stdout(&out)
+    );
+    let ids = listed(&dev);
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&"older-bot".to_owned()), "{ids:?}");
+    let out = backfill();
+    assert!(
+        stdout(&out).starts_with("0 bot(s) added"),
+        "{}",
+        stdout(&out)
+    );
+
+    // A table that is not there: a clear error, nothing created.
+    let out = Command::new(bin())
+        .args(["backfill-bot-list", "--table", "no-such-hooklane-table"])
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no-such-hooklane-table"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -385,3 +385,63 @@ async fn sqs_sends_and_deletes_in_batches_of_ten_and_reports_each_failed_entry()
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+#[ignore = "needs moto: tests/run.sh starts one"]
+async fn the_backfill_lists_bots_stored_before_the_bot_list_once_and_only_those_still_there() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use hooklane_domain::{Bot, BotId};
+
+    let config = moto().await;
+    let store = fresh_store(&config).await;
+    let bot = |id: &str| Bot {
+        id: BotId::parse(id).unwrap(),
+        name: format!("Bot {id}"),
+        api_key_hash: "0".repeat(64),
+        created_at: time::OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap(),
+    };
+    store.create_bot(&bot("listed")).await.unwrap();
+    // Two bots as an older version stored them: the record alone, no entry.
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    for old in ["older-a", "older-b"] {
+        client
+            .put_item()
+            .table_name(store.table())
+            .item("pk", AttributeValue::S(format!("BOT#{old}")))
+            .item("sk", AttributeValue::S("BOT".into()))
+            .item(
+                "data",
+                AttributeValue::S(serde_json::to_string(&bot(old)).unwrap()),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let ids = |page: hooklane_store::Paged<Bot>| -> Vec<String> {
+        page.items.iter().map(|b| b.id.to_string()).collect()
+    };
+    assert_eq!(
+        ids(store.list_bots(&Page::first(10)).await.unwrap()),
+        vec!["listed"]
+    );
+
+    assert_eq!(store.backfill_bot_list().await.unwrap(), 2);
+    let listed = store.list_bots(&Page::first(10)).await.unwrap();
+    assert_eq!(
+        listed.items[0],
+        bot("older-b"),
+        "the entry is the bot as stored"
+    );
+    assert_eq!(ids(listed), vec!["older-b", "older-a", "listed"]);
+    // Again: nothing left to write; a deleted bot leaves the list as usual.
+    assert_eq!(store.backfill_bot_list().await.unwrap(), 0);
+    store
+        .delete_bot(&BotId::parse("older-a").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(store.backfill_bot_list().await.unwrap(), 0);
+    assert_eq!(
+        ids(store.list_bots(&Page::first(10)).await.unwrap()),
+        vec!["older-b", "listed"]
+    );
+}
