@@ -276,7 +276,11 @@ fn log_row(
 /// The store's error reading it.
 async fn scheduling_row(svc: &Services, d: &DeliveryTask) -> Result<Option<Delivery>, StoreError> {
     match &d.previous {
-        Some(id) => svc.store.get_delivery(&d.bot_id, id).await,
+        Some(id) => {
+            svc.store
+                .get_endpoint_delivery(&d.bot_id, &d.endpoint_id, id)
+                .await
+        }
         None => Ok(None),
     }
 }

@@ -242,6 +242,15 @@ pub trait Store: Send + Sync {
         bot: &BotId,
         id: &DeliveryId,
     ) -> Result<Option<Delivery>, StoreError>;
+    /// The row with this id in the endpoint's log, or `None` (also when the
+    /// row is another endpoint's). One key read where `get_delivery` may
+    /// look under every endpoint of the bot.
+    async fn get_endpoint_delivery(
+        &self,
+        bot: &BotId,
+        endpoint: &EndpointId,
+        id: &DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError>;
     /// The endpoint's rows, newest first.
     async fn list_deliveries(
         &self,

@@ -296,6 +296,16 @@ impl Store for CountingStore {
         self.inner.get_delivery(bot, id).await
     }
 
+    async fn get_endpoint_delivery(
+        &self,
+        bot: &BotId,
+        endpoint: &EndpointId,
+        id: &DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.count("get_endpoint_delivery");
+        self.inner.get_endpoint_delivery(bot, endpoint, id).await
+    }
+
     async fn list_deliveries(
         &self,
         bot: &BotId,

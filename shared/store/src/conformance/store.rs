@@ -206,6 +206,25 @@ pub async fn endpoints_and_their_deliveries_go_together(store: &dyn Store) {
         store.get_delivery(&b, &d2.id).await.unwrap(),
         Some(d2.clone())
     );
+    assert_eq!(
+        store
+            .get_endpoint_delivery(&b, &ep.id, &d2.id)
+            .await
+            .unwrap(),
+        Some(d2.clone())
+    );
+    assert_eq!(
+        store
+            .get_endpoint_delivery(&b, &other.id, &kept.id)
+            .await
+            .unwrap(),
+        Some(kept.clone())
+    );
+    assert!(store
+        .get_endpoint_delivery(&b, &other.id, &d2.id)
+        .await
+        .unwrap()
+        .is_none());
     let listed = store
         .list_deliveries(&b, &ep.id, &Page::first(10))
         .await
@@ -215,6 +234,11 @@ pub async fn endpoints_and_their_deliveries_go_together(store: &dyn Store) {
     store.delete_endpoint(&b, &ep.id).await.unwrap();
     assert!(store.get_endpoint(&b, &ep.id).await.unwrap().is_none());
     assert!(store.get_delivery(&b, &d1.id).await.unwrap().is_none());
+    assert!(store
+        .get_endpoint_delivery(&b, &ep.id, &d1.id)
+        .await
+        .unwrap()
+        .is_none());
     assert!(store
         .list_deliveries(&b, &ep.id, &Page::first(10))
         .await

@@ -298,6 +298,16 @@ impl Store for DynamoStore {
             .transpose()
     }
 
+    async fn get_endpoint_delivery(
+        &self,
+        bot: &BotId,
+        endpoint: &EndpointId,
+        id: &DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.get_record(&keys::delivery_pk(bot, endpoint), id.as_str())
+            .await
+    }
+
     async fn list_deliveries(
         &self,
         bot: &BotId,

@@ -304,6 +304,16 @@ impl Store for Sqlite {
         raw.map(|s| from_json(&s)).transpose()
     }
 
+    async fn get_endpoint_delivery(
+        &self,
+        bot: &BotId,
+        endpoint: &EndpointId,
+        id: &DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.get(keys::delivery_pk(bot, endpoint), id.to_string())
+            .await
+    }
+
     async fn list_deliveries(
         &self,
         bot: &BotId,
