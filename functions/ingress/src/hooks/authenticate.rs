@@ -53,7 +53,8 @@ pub(super) struct SignedBody<'b> {
     /// `public_url`): Twilio signs it.
     pub url: &'b str,
     /// True when the body is a form (`application/x-www-form-urlencoded`),
-    /// whose parameters Twilio signs.
+    /// whose parameters Twilio signs (another body it covers through the
+    /// URL's `bodySHA256`).
     pub form: bool,
 }
 
@@ -211,8 +212,13 @@ async fn check(
         }
         HookAuth::Hmac { scheme, secret, .. } if *scheme == Scheme::Twilio => {
             let verify = |bytes: &[u8]| {
-                let form = if body.form { bytes } else { &[] };
-                signature::verify_twilio(secret.expose_secret(), &lookup, body.url, form)
+                signature::verify_twilio(
+                    secret.expose_secret(),
+                    &lookup,
+                    body.url,
+                    bytes,
+                    body.form,
+                )
             };
             let verified = match (verify(body.sent), body.decoded) {
                 (Err(SignatureError::Mismatch), Some(decoded)) => verify(decoded),

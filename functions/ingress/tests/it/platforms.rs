@@ -117,6 +117,64 @@ async fn a_twilio_signature_over_another_url_or_form_or_token_is_refused() {
     assert!(t.drain().await.is_empty());
 }
 
+/// A JSON call to the `hk_twilio` hook at `query`, through the public URL
+/// `https://hooks.example.com/…`, with `X-Twilio-Signature` over that URL
+/// alone (no parameters), as Twilio signs a call whose body is not a form.
+fn twilio_json_call(query: &str, body: &str) -> Call {
+    let signed_url = format!("https://hooks.example.com{}?{query}", path("hk_twilio"));
+    Call::post(format!("{}?{query}", path("hk_twilio")))
+        .header("host", "hooks.example.com")
+        .header("x-forwarded-proto", "https")
+        .header(
+            "x-twilio-signature",
+            twilio_signature(TWILIO_TOKEN, &signed_url, ""),
+        )
+        .json(body.to_owned())
+}
+
+#[tokio::test]
+async fn a_twilio_signature_of_the_url_alone_does_not_cover_a_json_body() {
+    let t = Ingress::start().await;
+    let answer = t
+        .send(twilio_json_call("src=sms", r#"{"amount": 1000000}"#).build())
+        .await;
+    assert_eq!(answer.status, 401, "{}", answer.body);
+    assert_eq!(answer.body["error"]["code"], "unauthorized");
+    let message = answer.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("not covered by the signature") && message.contains("bodySHA256"),
+        "{message}"
+    );
+    assert!(t.drain().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_twilio_json_body_is_accepted_when_its_sha256_is_the_signed_urls_body_sha256() {
+    use sha2::Digest as _;
+    let t = Ingress::start().await;
+    let body = r#"{"AccountSid":"AC0123","Payload":{"status":"delivered"}}"#;
+    let query = format!(
+        "src=sms&bodySHA256={}",
+        hex::encode(sha2::Sha256::digest(body))
+    );
+    let answer = t.send(twilio_json_call(&query, body).build()).await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let queued = t.drain().await;
+    assert_eq!(queued.len(), 1);
+    let Job::HookCall(call) = &queued[0].job else {
+        panic!("not a hook call")
+    };
+    assert_eq!(call.request.payload["Payload"]["status"], "delivered");
+
+    // The same URL and signature with another body: its hash is not the URL's.
+    let other = t
+        .send(twilio_json_call(&query, &body.replace("delivered", "failed")).build())
+        .await;
+    assert_eq!(other.status, 401, "{}", other.body);
+    assert_eq!(other.body["error"]["code"], "unauthorized");
+    assert!(t.drain().await.is_empty());
+}
+
 /// A Discord interaction to `hook`, signed now with the application's key
 /// (`signer`), as Discord sends it.
 fn interaction(t: &Ingress, hook: &str, signer: &ed25519_dalek::SigningKey, body: &str) -> Call {

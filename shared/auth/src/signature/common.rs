@@ -133,6 +133,11 @@ pub enum SignatureError {
     /// secret is empty).
     #[error("the signature does not match; check that the sender signs with this hook's secret and that the body reaches Hooklane unchanged")]
     Mismatch,
+    /// The request has a body the signature does not cover: a `twilio`
+    /// call whose body is not a form and whose URL carries no
+    /// `bodySHA256`.
+    #[error("the body is not covered by the signature: Twilio signs a form body's parameters, or another body through its SHA-256 in the URL's `bodySHA256` query parameter, and this call has neither; send a form, or call a URL with bodySHA256")]
+    UnsignedBody,
 }
 
 impl Algorithm {

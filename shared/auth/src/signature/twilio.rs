@@ -1,19 +1,25 @@
 //! Twilio: `X-Twilio-Signature: <base64 HMAC-SHA1(auth token, url + params)>`,
 //! where `url` is the full public URL Twilio was given (scheme, host, path
 //! and query) and `params` are the POST form parameters sorted by name,
-//! each name followed at once by its value. No timestamp; the delivery id
-//! is `I-Twilio-Idempotency-Token`.
+//! each name followed at once by its value. A body that is not a form (JSON)
+//! is signed through the URL: Twilio adds `bodySHA256=<lowercase hex
+//! SHA-256 of the body>` to its query and signs the URL alone. No
+//! timestamp; the delivery id is `I-Twilio-Idempotency-Token`.
 //!
 //! Twilio's rules: <https://www.twilio.com/docs/usage/security#validating-requests>.
 
 use hmac::Hmac;
 use sha1::Sha1;
+use sha2::{Digest, Sha256};
 
 use super::common::{any_matches, mac, malformed, optional, required, Encoding, Headers};
 use super::common::{SignatureError, Verified};
+use crate::constant_time_eq;
 
 const SIGNATURE: &str = "X-Twilio-Signature";
 const IDEMPOTENCY_TOKEN: &str = "I-Twilio-Idempotency-Token";
+/// The query parameter holding the SHA-256 of a body that is not a form.
+const BODY_SHA256: &str = "bodySHA256";
 
 /// The text Twilio signs: `url`, then each form parameter of `form` (an
 /// `application/x-www-form-urlencoded` body, decoded) as name then value,
@@ -39,19 +45,29 @@ pub fn twilio_sign(secret: &str, url: &str, form: &[u8]) -> String {
 }
 
 /// Checks a `twilio` request: `url` is the public URL the call was made to,
-/// query included; `form` is the body when it is a form (empty otherwise:
-/// a GET, or a body Twilio does not sign as parameters).
+/// query included; `body` is the body as signed, `form` whether it is a
+/// form (`application/x-www-form-urlencoded`).
+///
+/// What the signature covers besides the URL: a form's parameters; for
+/// any other body, nothing but the URL's `bodySHA256` query parameter,
+/// which must then be the lowercase hex SHA-256 of `body` (compared in
+/// constant time once the signature matches). An empty body without
+/// `bodySHA256` (a GET) is checked over the URL alone; a non-empty one is
+/// not covered, and refused.
 ///
 /// # Errors
 /// [`SignatureError::MissingHeader`] without `X-Twilio-Signature`,
-/// [`SignatureError::Malformed`] when it is not base64, and
-/// [`SignatureError::Mismatch`] when it is not the MAC under `secret` (or
-/// `secret` is empty).
+/// [`SignatureError::Malformed`] when it is not base64,
+/// [`SignatureError::UnsignedBody`] for a non-empty body that is not a
+/// form and a URL without `bodySHA256`, and [`SignatureError::Mismatch`]
+/// when it is not the MAC under `secret` (or `secret` is empty) or the
+/// body's SHA-256 is not the URL's `bodySHA256`.
 pub fn verify_twilio(
     secret: &str,
     headers: &dyn Headers,
     url: &str,
-    form: &[u8],
+    body: &[u8],
+    form: bool,
 ) -> Result<Verified, SignatureError> {
     let value = required(headers, SIGNATURE)?;
     let presented = Encoding::Base64
@@ -60,22 +76,47 @@ pub fn verify_twilio(
     if secret.is_empty() {
         return Err(SignatureError::Mismatch);
     }
+    let (params, body_sha256): (&[u8], _) = if form {
+        (body, None)
+    } else {
+        match query_param(url, BODY_SHA256) {
+            Some(hash) => (&[], Some(hash)),
+            None if body.is_empty() => (&[], None),
+            None => return Err(SignatureError::UnsignedBody),
+        }
+    };
     // Twilio signs the URL as it was configured; its own libraries also
     // accept it with the scheme's default port written out or left out.
     let matched = [Some(url.to_owned()), with_default_port_toggled(url)]
         .into_iter()
         .flatten()
         .any(|url| {
-            let text = signed_text(&url, form);
+            let text = signed_text(&url, params);
             let expected = mac::<Hmac<Sha1>>(secret.as_bytes(), &[text.as_bytes()]);
             any_matches(&expected, std::slice::from_ref(&presented)).is_ok()
         });
     if !matched {
         return Err(SignatureError::Mismatch);
     }
+    if let Some(expected) = body_sha256 {
+        let actual = hex::encode(Sha256::digest(body));
+        if !constant_time_eq(actual.as_bytes(), expected.as_bytes()) {
+            return Err(SignatureError::Mismatch);
+        }
+    }
     Ok(Verified {
         delivery_id: optional(headers, IDEMPOTENCY_TOKEN).map(|t| format!("twilio:{t}")),
     })
+}
+
+/// The value of the query parameter `name` in `url` (decoded; the first
+/// when repeated), `None` when it has none.
+fn query_param(url: &str, name: &str) -> Option<String> {
+    let url = url.split_once('#').map_or(url, |(u, _)| u);
+    let (_, query) = url.split_once('?')?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// `url` with its scheme's default port (`:443` for https, `:80` for
@@ -125,7 +166,7 @@ mod tests {
             ("I-Twilio-Idempotency-Token", "a1b2"),
         ]);
         assert_eq!(
-            verify_twilio(TOKEN, &h, URL, FORM),
+            verify_twilio(TOKEN, &h, URL, FORM, true),
             Ok(Verified {
                 delivery_id: Some("twilio:a1b2".to_owned())
             })
@@ -153,13 +194,14 @@ mod tests {
             FORM,
         );
         let h = headers(&[("X-Twilio-Signature", with_port.as_str())]);
-        assert!(verify_twilio(TOKEN, &h, URL, FORM).is_ok());
+        assert!(verify_twilio(TOKEN, &h, URL, FORM, true).is_ok());
         let h = headers(&[("X-Twilio-Signature", SIGNATURE_OF_EXAMPLE)]);
         assert!(verify_twilio(
             TOKEN,
             &h,
             "https://mycompany.com:443/myapp.php?foo=1&bar=2",
-            FORM
+            FORM,
+            true
         )
         .is_ok());
     }
@@ -176,15 +218,91 @@ mod tests {
             ("no parameters", TOKEN, URL, b"", SignatureError::Mismatch),
         ];
         for (case, token, url, form, expected) in cases {
-            assert_eq!(verify_twilio(token, &h, url, form), Err(expected), "{case}");
+            assert_eq!(
+                verify_twilio(token, &h, url, form, true),
+                Err(expected),
+                "{case}"
+            );
         }
         assert_eq!(
-            verify_twilio(TOKEN, &headers(&[]), URL, FORM),
+            verify_twilio(TOKEN, &headers(&[]), URL, FORM, true),
             Err(missing("X-Twilio-Signature"))
         );
         assert!(matches!(
-            verify_twilio(TOKEN, &headers(&[("X-Twilio-Signature", "%%%")]), URL, FORM),
+            verify_twilio(
+                TOKEN,
+                &headers(&[("X-Twilio-Signature", "%%%")]),
+                URL,
+                FORM,
+                true
+            ),
             Err(SignatureError::Malformed(_))
         ));
+    }
+
+    // Twilio's libraries' example of a JSON body (twilio-python's
+    // `test_validation_of_body_succeeds`): the body's SHA-256 in the URL's
+    // `bodySHA256`, the URL alone signed under token 12345.
+    const JSON_BODY: &[u8] = br#"{"property": "value", "boolean": true}"#;
+    const JSON_URL: &str = "https://mycompany.com/myapp.php?foo=1&bar=2&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
+    const SIGNATURE_OF_JSON_EXAMPLE: &str = "a9nBmqA0ju/hNViExpshrM61xv4=";
+
+    #[test]
+    fn twilio_accepts_a_json_body_whose_sha256_is_the_signed_urls_body_sha256() {
+        let h = headers(&[("X-Twilio-Signature", SIGNATURE_OF_JSON_EXAMPLE)]);
+        assert!(verify_twilio(TOKEN, &h, JSON_URL, JSON_BODY, false).is_ok());
+        assert_eq!(
+            twilio_sign(TOKEN, JSON_URL, b""),
+            SIGNATURE_OF_JSON_EXAMPLE,
+            "the URL alone is signed"
+        );
+    }
+
+    #[test]
+    fn twilio_refuses_a_body_the_signature_does_not_cover() {
+        // The same signature and URL with another body: its hash differs.
+        let h = headers(&[("X-Twilio-Signature", SIGNATURE_OF_JSON_EXAMPLE)]);
+        assert_eq!(
+            verify_twilio(TOKEN, &h, JSON_URL, br#"{"property": "evil"}"#, false),
+            Err(SignatureError::Mismatch)
+        );
+        // A body that is not a form, under a signature of the URL alone
+        // without bodySHA256: the body is covered by nothing.
+        let url_only = twilio_sign(TOKEN, URL, b"");
+        let h = headers(&[("X-Twilio-Signature", url_only.as_str())]);
+        assert_eq!(
+            verify_twilio(TOKEN, &h, URL, br#"{"amount": 1000000}"#, false),
+            Err(SignatureError::UnsignedBody)
+        );
+        assert_eq!(
+            verify_twilio(TOKEN, &h, URL, b"plain text", false),
+            Err(SignatureError::UnsignedBody)
+        );
+        // No body at all (a GET): the URL alone, as Twilio signs it.
+        assert!(verify_twilio(TOKEN, &h, URL, b"", false).is_ok());
+        assert_eq!(
+            verify_twilio(TOKEN, &h, "https://mycompany.com/myapp.php", b"", false),
+            Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn twilio_reads_body_sha256_from_the_query_only() {
+        assert_eq!(
+            query_param(
+                "https://a.example/x?a=1&bodySHA256=ab%63#bodySHA256=no",
+                "bodySHA256"
+            )
+            .as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            query_param("https://a.example/bodySHA256=ab", "bodySHA256"),
+            None
+        );
+        assert_eq!(
+            query_param("https://a.example/x#?bodySHA256=ab", "bodySHA256"),
+            None
+        );
     }
 }

@@ -200,7 +200,8 @@ proptest! {
     ) {
         let _ = verify(&scheme, Some(&g), &secret, &h, &body, now);
         let _ = verify(&scheme, None, &secret, &h, &body, now);
-        let _ = verify_twilio(&secret, &h, &url, &body);
+        let _ = verify_twilio(&secret, &h, &url, &body, true);
+        let _ = verify_twilio(&secret, &h, &url, &body, false);
         let _ = verify_discord(&secret, &h, &body, now);
         let _ = verify_telegram(&secret, &h);
     }
@@ -259,9 +260,9 @@ proptest! {
             .collect::<Vec<_>>()
             .join("&");
         let h = vec![("X-Twilio-Signature".to_owned(), twilio_sign(&secret, &url, body.as_bytes()))];
-        prop_assert!(verify_twilio(&secret, &h, &url, body.as_bytes()).is_ok());
+        prop_assert!(verify_twilio(&secret, &h, &url, body.as_bytes(), true).is_ok());
         let other_url = format!("{url}x");
-        prop_assert!(verify_twilio(&secret, &h, &other_url, body.as_bytes()).is_err());
+        prop_assert!(verify_twilio(&secret, &h, &other_url, body.as_bytes(), true).is_err());
     }
 
     #[test]
