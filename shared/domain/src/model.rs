@@ -259,6 +259,15 @@ fn default_response_status() -> u16 {
     200
 }
 
+impl HookResponse {
+    /// Whether an answer with HTTP status `status` may carry a body: not a
+    /// 1xx, 204 No Content, 205 Reset Content or 304 Not Modified, which
+    /// HTTP sends without one (RFC 9110).
+    pub fn status_carries_body(status: u16) -> bool {
+        !matches!(status, 100..=199 | 204 | 205 | 304)
+    }
+}
+
 /// The request body limit of a hook that sets none, in bytes (256 KiB);
 /// a hook may set 1 byte to 512 KiB (`max_body_bytes`).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;

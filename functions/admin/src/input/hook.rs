@@ -152,6 +152,18 @@ pub async fn check_hook(
     }
 
     let (auth, generated_secret) = check_auth(f.get("auth"), previous_auth)?;
+    if matches!(auth, HookAuth::Discord { .. }) {
+        if let Some((i, m)) = given
+            .iter()
+            .enumerate()
+            .find(|(_, m)| !m.trim().eq_ignore_ascii_case("POST"))
+        {
+            return Err(f.err(
+                &format!("methods[{i}]"),
+                format!("is `{}`; Discord sends every interaction with POST, so a hook with discord auth takes POST only", m.trim()),
+            ));
+        }
+    }
 
     let mut allowed_origins = Vec::new();
     let origins = f
@@ -254,9 +266,10 @@ pub(super) fn check_rate_limit(
 }
 
 /// Checks `response`: `{"status": 2xx, "body": …, "content_type"?: "text/xml"}`
-/// or, alone, `{"redirect_to": "https://…"}` (placeholders allowed). An
-/// XML or HTML `content_type` takes a string `body`; a hook with `discord`
-/// `auth` answers JSON only.
+/// or, alone, `{"redirect_to": "https://…"}` (placeholders allowed). A
+/// status that carries no body (204, 205) takes none. An XML or HTML
+/// `content_type` takes a string `body`; a hook with `discord` `auth`
+/// answers an interaction: a `body`, as JSON, never a redirect.
 fn check_response(v: &Value, auth: &HookAuth) -> Result<HookResponse, ApiError> {
     let Value::Object(o) = v else {
         return Err(invalid(
@@ -270,6 +283,12 @@ fn check_response(v: &Value, auth: &HookAuth) -> Result<HookResponse, ApiError> 
     let f = Fields::new(o, "response", ErrorCode::InvalidHook);
     if o.contains_key("redirect_to") {
         f.only(&["redirect_to"], "a redirect response (it stands alone)")?;
+        if matches!(auth, HookAuth::Discord { .. }) {
+            return Err(f.err(
+                "redirect_to",
+                "cannot answer a Discord interaction, which Discord reads from the answer's JSON body; give a `status` and `body` instead",
+            ));
+        }
         let to = f.required_str("redirect_to", "the URL to send the caller to")?;
         let literal_ok = url::Url::parse(to).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
         let templated_ok = to.starts_with('{')
@@ -299,6 +318,18 @@ fn check_response(v: &Value, auth: &HookAuth) -> Result<HookResponse, ApiError> 
             as u16,
     };
     let body = o.get("body").cloned().unwrap_or(Value::Null);
+    if !body.is_null() && !HookResponse::status_carries_body(status) {
+        return Err(f.err(
+            "status",
+            format!("is {status}, which HTTP answers without a body; leave out `body`, or pick a status that carries one (such as 200)"),
+        ));
+    }
+    if matches!(auth, HookAuth::Discord { .. }) && body.is_null() {
+        return Err(f.err(
+            "body",
+            "must be the interaction's answer, such as {\"type\": 4, \"data\": {\"content\": \"…\"}}: Discord reads nothing else (leave out `response` to answer {\"type\": 5} and follow up from the actions)",
+        ));
+    }
     let content_type = match f.str("content_type")? {
         None => None,
         Some(raw) => Some(MediaType::parse(raw).map_err(|e| f.err("content_type", e))?),

@@ -573,6 +573,8 @@ fn nested(depth: usize) -> Value {
 /// Bodies a hook create or update refuses: the body, the code, and what
 /// the message must name.
 fn invalid_hooks() -> Vec<(&'static str, Value, &'static str, Vec<&'static str>)> {
+    let discord = json!({"type": "discord", "public_key": hex::encode(
+        ed25519_dalek::SigningKey::from_bytes(&[5; 32]).verifying_key().to_bytes())});
     vec![
         (
             "an unknown action type",
@@ -811,6 +813,36 @@ fn invalid_hooks() -> Vec<(&'static str, Value, &'static str, Vec<&'static str>)
             vec!["`auth.public_key`", "64 hex"],
         ),
         (
+            "a discord public key that is not a point of the curve",
+            json!({"auth": {"type": "discord", "public_key": format!("02{}", "0".repeat(62))}}),
+            "invalid_auth",
+            vec!["`auth.public_key`", "Ed25519"],
+        ),
+        (
+            "a weak discord public key, which verifies no signature",
+            json!({"auth": {"type": "discord", "public_key": format!("01{}", "0".repeat(62))}}),
+            "invalid_auth",
+            vec!["`auth.public_key`", "weak"],
+        ),
+        (
+            "a discord hook taking another method than POST",
+            json!({"auth": discord, "methods": ["POST", "post", "GET"]}),
+            "invalid_hook",
+            vec!["`methods[2]`", "`GET`", "POST only"],
+        ),
+        (
+            "a discord hook answering without a body",
+            json!({"auth": discord, "response": {"status": 200}}),
+            "invalid_hook",
+            vec!["`response.body`", "interaction's answer"],
+        ),
+        (
+            "a discord hook answering with a redirect",
+            json!({"auth": discord, "response": {"redirect_to": "https://site.example/"}}),
+            "invalid_hook",
+            vec!["`response.redirect_to`", "Discord"],
+        ),
+        (
             "a telegram secret token Telegram would refuse",
             json!({"auth": {"type": "telegram", "secret_token": "has spaces!"}}),
             "invalid_auth",
@@ -875,6 +907,18 @@ fn invalid_hooks() -> Vec<(&'static str, Value, &'static str, Vec<&'static str>)
             json!({"response": {"status": 404}}),
             "invalid_hook",
             vec!["`response.status`"],
+        ),
+        (
+            "a response status that carries no body, with a body",
+            json!({"response": {"status": 204, "body": {"ok": true}}}),
+            "invalid_hook",
+            vec!["`response.status`", "204", "without a body"],
+        ),
+        (
+            "a Reset Content response with a body",
+            json!({"response": {"status": 205, "body": "done"}}),
+            "invalid_hook",
+            vec!["`response.status`", "205"],
         ),
         (
             "a redirect with a status",
@@ -1036,6 +1080,10 @@ async fn hooks_at_the_limits_are_accepted() {
         (
             "a redirect with a placeholder",
             json!({"response": {"redirect_to": "https://site.example/t?u={context.user}"}}),
+        ),
+        (
+            "a status that carries no body, without one",
+            json!({"response": {"status": 204}}),
         ),
     ];
     for (case, body) in cases {

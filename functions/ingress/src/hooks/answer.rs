@@ -35,7 +35,8 @@ pub(super) fn response_context(call: &HookCall) -> Context {
 /// With `{"status", "body"}`: that status (200 when it is not a valid one)
 /// and the body rendered with `ctx`, as text when it renders to a JSON
 /// string and as JSON otherwise; with a `content_type` too, sent as that
-/// type (see [`typed`]: values in XML and HTML are escaped). With `{"redirect_to"}`: 303 to the rendered
+/// type (see [`typed`]: values in XML and HTML are escaped); a status that
+/// carries no body (204, 205) with none. With `{"redirect_to"}`: 303 to the rendered
 /// URL, or the plain 202 when it is not an `http(s)` URL. A `discord` hook
 /// with a `response` has its values' `@everyone`/`@here` neutralised and,
 /// when its `data` object sets no `allowed_mentions`, `{"parse": []}`
@@ -60,6 +61,11 @@ pub(super) fn queued(hook: &Hook, event_id: &CallId, ctx: &Context) -> Response 
             content_type,
         }) => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
+            if !HookResponse::status_carries_body(status.as_u16()) {
+                // As HTTP sends it: no body (not even the `null` a body
+                // left out renders to).
+                return with_event_id(status.into_response(), event_id);
+            }
             let response = match content_type {
                 None => {
                     let rendered = if matches!(hook.auth, HookAuth::Discord { .. }) {

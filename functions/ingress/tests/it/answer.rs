@@ -30,6 +30,19 @@ async fn a_hook_response_is_rendered_with_the_call() {
 }
 
 #[tokio::test]
+async fn a_response_status_that_carries_no_body_is_sent_without_one() {
+    let t = Ingress::start().await;
+    let answer = t
+        .send(Call::post(path("hk_nocontent")).json(BODY).build())
+        .await;
+    assert_eq!(answer.status, 204);
+    assert_eq!(answer.text, "", "not even the `null` of a body left out");
+    assert_eq!(answer.header("content-type"), None);
+    assert!(answer.header("x-hooklane-event-id").is_some());
+    assert_eq!(t.drain().await.len(), 1);
+}
+
+#[tokio::test]
 async fn a_redirect_goes_only_to_an_http_url_and_otherwise_answers_202() {
     let t = Ingress::start().await;
     let to = |next: &str| {

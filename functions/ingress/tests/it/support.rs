@@ -204,6 +204,12 @@ pub(crate) fn hooks() -> Vec<Hook> {
         body: json!({"ok": true, "order": "{payload.order}"}),
         content_type: None,
     });
+    let mut no_content = hook(BOT, "hk_nocontent", HookAuth::None);
+    no_content.response = Some(HookResponse::Content {
+        status: 204,
+        body: Value::Null,
+        content_type: None,
+    });
     let mut twiml = hook(BOT, "hk_twiml", HookAuth::None);
     twiml.response = Some(HookResponse::Content {
         status: 200,
@@ -242,6 +248,7 @@ pub(crate) fn hooks() -> Vec<Hook> {
         rated,
         lambda_github,
         responds,
+        no_content,
         twiml,
         typed_json,
         typed_text,

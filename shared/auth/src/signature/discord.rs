@@ -14,7 +14,8 @@ const SIGNATURE: &str = "X-Signature-Ed25519";
 const TIMESTAMP: &str = "X-Signature-Timestamp";
 
 /// Parses an application's public key: 64 hex characters naming a valid
-/// Ed25519 point.
+/// Ed25519 point that is not of small order (a weak key, under which the
+/// strict check verifies no signature).
 ///
 /// # Errors
 /// A reason, for an admin API message, when it is not.
@@ -23,7 +24,11 @@ pub fn discord_public_key(hex_key: &str) -> Result<VerifyingKey, &'static str> {
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or("must be the application's public key: 64 hex characters")?;
-    VerifyingKey::from_bytes(&bytes).map_err(|_| "is not an Ed25519 public key")
+    let key = VerifyingKey::from_bytes(&bytes).map_err(|_| "is not an Ed25519 public key")?;
+    if key.is_weak() {
+        return Err("is a weak Ed25519 key (of small order), under which no signature verifies; give the application's public key");
+    }
+    Ok(key)
 }
 
 /// Checks a Discord interaction: the signature in `X-Signature-Ed25519`
@@ -178,5 +183,13 @@ mod tests {
         assert!(discord_public_key(&hex::encode(key.verifying_key().to_bytes())).is_ok());
         assert!(discord_public_key("abcd").is_err());
         assert!(discord_public_key(&"zz".repeat(32)).is_err());
+        // y = 2 is on no point of the curve.
+        assert_eq!(
+            discord_public_key(&format!("02{}", "0".repeat(62))),
+            Err("is not an Ed25519 public key")
+        );
+        // y = 1 is the identity, of small order.
+        assert!(discord_public_key(&format!("01{}", "0".repeat(62)))
+            .is_err_and(|reason| reason.contains("weak")));
     }
 }
