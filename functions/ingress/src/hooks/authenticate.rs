@@ -245,7 +245,8 @@ async fn check(
             Ok((verified.delivery_id, None))
         }
         HookAuth::Discord { public_key } => {
-            signature::verify_discord(public_key, &lookup, body.sent, now)?;
+            signature::verify_discord(public_key, &lookup, body.sent, now)
+                .map_err(discord_refusal)?;
             Ok((None, None))
         }
         HookAuth::Telegram { secret_token } => {
@@ -269,5 +270,22 @@ async fn check(
                 signed_url::verify(&key, hook.bot_id.as_str(), hook.id.as_str(), ctx, sig, now)?;
             Ok((None, Some(context)))
         }
+    }
+}
+
+/// 401 for a Discord interaction whose signature is missing or does not
+/// verify: a Discord hook holds an application's public key, not a secret,
+/// so the message names who must sign and how. Other refusals (a malformed
+/// or stale signature) keep their own message.
+fn discord_refusal(e: SignatureError) -> ApiError {
+    const SIGNED_BY: &str = "the interaction must be signed by the Discord application whose public key this hook holds (`X-Signature-Ed25519` over `X-Signature-Timestamp` followed by the body)";
+    match e {
+        SignatureError::MissingHeader(header) => {
+            ApiError::unauthorized(format!("the `{header}` header is missing; {SIGNED_BY}"))
+        }
+        SignatureError::Mismatch => ApiError::unauthorized(format!(
+            "the signature does not match; {SIGNED_BY}, and the body must reach Hooklane unchanged"
+        )),
+        other => other.into(),
     }
 }

@@ -240,6 +240,17 @@ async fn a_discord_interaction_without_a_valid_signature_is_401_as_discord_requi
         let answer = t.send(call.build()).await;
         assert_eq!(answer.status, 401, "{case}: {}", answer.body);
         assert_eq!(answer.body["error"]["code"], "unauthorized", "{case}");
+        // A Discord hook holds the application's public key, not a secret.
+        let message = answer.body["error"]["message"].as_str().unwrap();
+        assert!(!message.contains("secret"), "{case}: {message}");
+        if case != "a signature that is not hex" {
+            assert!(
+                message
+                    .contains("signed by the Discord application whose public key this hook holds")
+                    && message.contains("X-Signature-Timestamp"),
+                "{case}: {message}"
+            );
+        }
     }
     assert!(t.drain().await.is_empty());
 }
