@@ -199,10 +199,12 @@ fn discord_answer(mut answer: Value) -> Value {
     answer
 }
 
-/// Whether a Discord interaction is a PING (`"type": 1`), which Discord
-/// sends to check the endpoint and which must be answered at once.
-pub(super) fn is_discord_ping(payload: &Value) -> bool {
-    payload.get("type").and_then(Value::as_u64) == Some(1)
+/// Whether a Discord interaction's body is a PING (a JSON object with
+/// `"type": 1`), which Discord sends to check the endpoint and which must
+/// be answered at once.
+pub(super) fn is_discord_ping(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .is_ok_and(|interaction| interaction.get("type").and_then(Value::as_u64) == Some(1))
 }
 
 /// The `challenge` of a Slack Events API `url_verification` request

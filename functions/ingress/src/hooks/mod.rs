@@ -3,15 +3,15 @@
 //! The checks run in this order, the first that fails answering: the hook
 //! (404) → the browser origin and CORS preflight ([`access`], 403) → the
 //! method (405) → the caller's address ([`access`], 403) → the size as sent
-//! (413) → the credentials ([`authenticate`], 401) → the rate
-//! ([`rate_limit`], 429) → the body's `Content-Encoding` ([`decode`]: 415
-//! for an unknown coding, 413 over the limit once decoded, 400 for bytes
-//! that are not what the coding says) → the body (400) → a Discord PING
-//! (answered `{"type": 1}` here, never queued) or a Slack
-//! `url_verification` to a hook with the slack scheme (answered with its
-//! `challenge`, never queued) → the intake ([`crate::intake`]: duplicates, the queue,
-//! 503) → the answer ([`answer`]: 202, the hook's `response`, or
-//! `redirect_to`).
+//! (413) → the credentials ([`authenticate`], 401) → a Discord PING
+//! (answered `{"type": 1}` here, never queued, not counted by the rate) →
+//! the rate ([`rate_limit`], 429) → the body's `Content-Encoding`
+//! ([`decode`]: 415 for an unknown coding, 413 over the limit once decoded,
+//! 400 for bytes that are not what the coding says) → the body (400) → a
+//! Slack `url_verification` to a hook with the slack scheme (answered with
+//! its `challenge`, never queued) → the intake ([`crate::intake`]:
+//! duplicates, the queue, 503) → the answer ([`answer`]: 202, the hook's
+//! `response`, or `redirect_to`).
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
@@ -186,6 +186,15 @@ async fn accept(
     )
     .await?;
 
+    // Discord checks the endpoint with PINGs: one whose signature checked
+    // out is answered before the rate counts it.
+    if matches!(*passed.auth, HookAuth::Discord { .. })
+        && decoded.as_deref().is_ok_and(answer::is_discord_ping)
+    {
+        tracing::info!(bot_id = %bot_id, hook_id = %hook_id, "Discord PING answered; nothing queued");
+        return Ok(answer::discord_pong());
+    }
+
     rate_limit::check(state, hook, now).await?;
 
     let bytes = decoded?;
@@ -194,11 +203,6 @@ async fn accept(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     let parsed = parse_body(content_type, &bytes)?;
-    if matches!(*passed.auth, HookAuth::Discord { .. }) && answer::is_discord_ping(&parsed.payload)
-    {
-        tracing::info!(bot_id = %bot_id, hook_id = %hook_id, "Discord PING answered; nothing queued");
-        return Ok(answer::discord_pong());
-    }
     if let (HookAuth::Hmac { scheme, .. }, Some(challenge)) =
         (&*passed.auth, answer::slack_challenge(&parsed.payload))
     {

@@ -256,6 +256,39 @@ async fn a_discord_interaction_without_a_valid_signature_is_401_as_discord_requi
 }
 
 #[tokio::test]
+async fn a_discord_ping_is_answered_whatever_the_rate_and_is_not_counted_by_it() {
+    let t = Ingress::start().await;
+    let app = ed25519_dalek::SigningKey::from_bytes(&DISCORD_SEED);
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[6; 32]);
+    let ping = r#"{"type":1,"id":"1","application_id":"9001","token":"t","version":1}"#;
+    let hook = "hk_discordrated";
+
+    // PINGs first: the window's one call is still there for the command.
+    for _ in 0..3 {
+        let pong = t.send(interaction(&t, hook, &app, ping).build()).await;
+        assert_eq!(pong.status, 200, "{}", pong.body);
+        assert_eq!(pong.body, json!({"type": 1}));
+    }
+    let command = t
+        .send(interaction(&t, hook, &app, SLASH_COMMAND).build())
+        .await;
+    assert_eq!(command.status, 200, "{}", command.body);
+
+    // The rate is used up: a command waits, a PING is answered all the same.
+    let second = SLASH_COMMAND.replacen("\"1180\"", "\"1181\"", 1);
+    let limited = t.send(interaction(&t, hook, &app, &second).build()).await;
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    let pong = t.send(interaction(&t, hook, &app, ping).build()).await;
+    assert_eq!(pong.status, 200, "{}", pong.body);
+    assert_eq!(pong.body, json!({"type": 1}));
+
+    // Only once its signature checks out.
+    let forged = t.send(interaction(&t, hook, &stranger, ping).build()).await;
+    assert_eq!(forged.status, 401, "{}", forged.body);
+    assert_eq!(t.drain().await.len(), 1, "the command alone is queued");
+}
+
+#[tokio::test]
 async fn a_slash_command_is_queued_and_answered_at_once_with_the_hooks_response_or_deferred() {
     let t = Ingress::start().await;
     let app = ed25519_dalek::SigningKey::from_bytes(&DISCORD_SEED);

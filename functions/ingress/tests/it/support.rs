@@ -169,6 +169,13 @@ pub(crate) fn hooks() -> Vec<Hook> {
         body: json!({"type": 4, "data": {"content": "Got it, {payload.member.user.username}"}}),
         content_type: None,
     });
+    let mut discord_rated = discord.clone();
+    discord_rated.id = HookId::parse("hk_discordrated").unwrap();
+    // Windows of 2 s taking one call each.
+    discord_rated.rate_limit = Some(RateLimit {
+        per_second: 0.5,
+        burst: 1,
+    });
     let telegram = hook(
         BOT,
         "hk_telegram",
@@ -238,6 +245,7 @@ pub(crate) fn hooks() -> Vec<Hook> {
     all.extend([
         discord,
         discord_says,
+        discord_rated,
         telegram,
         redirects,
         small,
