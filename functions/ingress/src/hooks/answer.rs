@@ -4,7 +4,7 @@
 //! `redirect_to` (303 to a templated URL). A duplicate call gets the first
 //! call's 202. A Discord interaction is answered 200: a PING `{"type": 1}`,
 //! any other interaction the hook's `response` or `{"type": 5}` (a deferred
-//! answer the actions follow up).
+//! answer the actions follow up), a repeated one the same made again.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,6 +21,9 @@ pub(super) fn unknown_hook() -> ApiError {
 
 /// The header naming the call's `evt_…` id on a hook's own answer.
 const EVENT_ID_HEADER: &str = "x-hooklane-event-id";
+
+/// The header marking the answer to a repeated call.
+const DUPLICATE_HEADER: &str = "x-hooklane-duplicate";
 
 /// What a hook's own `response` template can read: the same variables as
 /// the actions (`{payload.…}`, `{query.…}`, `{event.id}`, …), without stored
@@ -236,13 +239,29 @@ fn with_event_id(mut response: Response, event_id: &CallId) -> Response {
     response
 }
 
+/// The answer to a repeated Discord interaction (Discord takes nothing but
+/// an interaction answer): the first call's answer is not kept, so it is
+/// made again as [`queued`] makes it, from the hook as it is now and the
+/// repeat's `ctx` with `{event.id}` the first call's id, and marked
+/// `x-hooklane-duplicate: true`.
+pub(super) fn repeated_interaction(hook: &Hook, first: &CallId, mut ctx: Context) -> Response {
+    if let Some(Value::Object(event)) = ctx.root.get_mut("event") {
+        event.insert("id".into(), Value::String(first.as_str().to_owned()));
+    }
+    let mut response = queued(hook, first, &ctx);
+    response
+        .headers_mut()
+        .insert(DUPLICATE_HEADER, HeaderValue::from_static("true"));
+    response
+}
+
 /// The answer to a repeated call: 202 with the first call's id
 /// (`{"id": first, "status": "queued"}`) and `x-hooklane-duplicate: true`.
 pub(super) fn duplicate(first: &str) -> Response {
     let mut response = accepted(first);
     response
         .headers_mut()
-        .insert("x-hooklane-duplicate", HeaderValue::from_static("true"));
+        .insert(DUPLICATE_HEADER, HeaderValue::from_static("true"));
     response
 }
 

@@ -257,11 +257,11 @@ async fn accept(
     {
         Intake::Duplicate(first) => {
             tracing::info!(bot_id = %bot_id, hook_id = %hook_id, event_id = %first, "duplicate call; not queued again");
-            // Discord takes only an interaction answer: a repeat gets the
-            // answer the first got.
+            // Discord takes only an interaction answer: a repeat gets one,
+            // rendered again, marked as a duplicate.
             match CallId::parse(&first) {
                 Ok(first_id) if matches!(hook.auth, HookAuth::Discord { .. }) => {
-                    Ok(answer::queued(hook, &first_id, &response_ctx))
+                    Ok(answer::repeated_interaction(hook, &first_id, response_ctx))
                 }
                 _ => Ok(answer::duplicate(&first)),
             }

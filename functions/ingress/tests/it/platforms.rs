@@ -486,7 +486,7 @@ async fn a_discord_interaction_is_deferred_as_its_type_requires() {
 }
 
 #[tokio::test]
-async fn a_replayed_discord_interaction_is_a_duplicate_answered_as_the_first() {
+async fn a_replayed_discord_interaction_is_a_duplicate_answered_again_and_marked_as_one() {
     let t = Ingress::start().await;
     let app = ed25519_dalek::SigningKey::from_bytes(&DISCORD_SEED);
     let first = t
@@ -501,5 +501,19 @@ async fn a_replayed_discord_interaction_is_a_duplicate_answered_as_the_first() {
         again.header("x-hooklane-event-id"),
         first.header("x-hooklane-event-id")
     );
-    assert_eq!(t.drain().await.len(), 1, "queued once");
+    assert_eq!(again.header("x-hooklane-duplicate"), Some("true"));
+    assert_eq!(first.header("x-hooklane-duplicate"), None);
+
+    // A hook's own response is rendered again, `{event.id}` the first's.
+    let says = |t: &Ingress| interaction(t, "hk_discordevent", &app, SLASH_COMMAND).build();
+    let first_says = t.send(says(&t)).await;
+    let id = first_says.header("x-hooklane-event-id").unwrap();
+    let content = json!({"type": 4, "data": {"content": format!("Call {id}"), "allowed_mentions": {"parse": []}}});
+    assert_eq!(first_says.body, content);
+    let again_says = t.send(says(&t)).await;
+    assert_eq!(again_says.status, 200, "{}", again_says.body);
+    assert_eq!(again_says.body, content);
+    assert_eq!(again_says.header("x-hooklane-event-id"), Some(id));
+    assert_eq!(again_says.header("x-hooklane-duplicate"), Some("true"));
+    assert_eq!(t.drain().await.len(), 2, "each queued once");
 }

@@ -169,6 +169,13 @@ pub(crate) fn hooks() -> Vec<Hook> {
         body: json!({"type": 4, "data": {"content": "Got it, {payload.member.user.username}"}}),
         content_type: None,
     });
+    let mut discord_event = discord.clone();
+    discord_event.id = HookId::parse("hk_discordevent").unwrap();
+    discord_event.response = Some(HookResponse::Content {
+        status: 200,
+        body: json!({"type": 4, "data": {"content": "Call {event.id}"}}),
+        content_type: None,
+    });
     let mut discord_rated = discord.clone();
     discord_rated.id = HookId::parse("hk_discordrated").unwrap();
     // Windows of 2 s taking one call each.
@@ -246,6 +253,7 @@ pub(crate) fn hooks() -> Vec<Hook> {
         discord,
         discord_says,
         discord_rated,
+        discord_event,
         telegram,
         redirects,
         small,
