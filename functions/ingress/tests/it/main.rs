@@ -10,7 +10,6 @@
 //! - `bodies`: content types, byte order marks, content codings, numbers;
 //! - `access`, `authenticate`, `rate_limit`, `intake`, `answer`: one
 //!   behaviour each, named like the ingress's own files;
-//! - `metrics`: what is counted for the dashboard, accepted and refused;
 //! - `platforms`: bot platforms as callers (Twilio, Discord interactions,
 //!   Telegram updates);
 //! - `lambda`: API Gateway events from `tests/fixtures`.
@@ -22,7 +21,6 @@ mod bodies;
 mod intake;
 mod lambda;
 mod matrix;
-mod metrics;
 mod platforms;
 mod rate_limit;
 mod signatures;

@@ -2,11 +2,20 @@
 //! counted once, `Accepted` by route, or `Rejected` by route and error
 //! code. Outside Lambda a data point is a `debug` line of target
 //! `hooklane::metrics`, captured here.
+//!
+//! A binary of its own: tracing caches whether a callsite is wanted, for
+//! every thread at once, so tests of another binary hitting the same
+//! callsites on other threads with no subscriber could hide the lines this
+//! one captures.
+
+#[allow(dead_code)]
+#[path = "../it/support.rs"]
+mod support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use crate::support::*;
+use support::*;
 
 /// The lines logged on this thread while the guard lives (the test runs on
 /// tokio's current-thread runtime, so the router's work too).
