@@ -6,6 +6,7 @@
 
 use anyhow::{bail, Context as _};
 use hooklane_auth::signature::is_telegram_secret_token;
+use hooklane_domain::validate::is_telegram_bot_token;
 use serde_json::{json, Value};
 
 /// What `set-webhook` sends.
@@ -17,8 +18,9 @@ pub struct SetWebhook {
     /// The hook's `auth.secret_token`, which Telegram then sends in
     /// `X-Telegram-Bot-Api-Secret-Token` with every update.
     pub secret_token: Option<String>,
-    /// The update types to receive (`message`, `callback_query`, …); left
-    /// out, Telegram keeps the previous setting.
+    /// The update types to receive (`message`, `callback_query`, …), as
+    /// given (trimmed, checked and de-duplicated here); left out, Telegram
+    /// keeps the previous setting.
     pub allowed_updates: Vec<String>,
     /// Drop the updates waiting to be delivered.
     pub drop_pending_updates: bool,
@@ -30,22 +32,48 @@ pub struct SetWebhook {
 /// webhooks: 443, 80, 88, 8443").
 const WEBHOOK_PORTS: [u16; 4] = [443, 80, 88, 8443];
 
+/// The update types a bot may receive, the names `allowed_updates` takes:
+/// the optional fields of Telegram's `Update`
+/// (<https://core.telegram.org/bots/api#update>).
+const UPDATE_TYPES: [&str; 23] = [
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "business_connection",
+    "business_message",
+    "edited_business_message",
+    "deleted_business_messages",
+    "message_reaction",
+    "message_reaction_count",
+    "inline_query",
+    "chosen_inline_result",
+    "callback_query",
+    "shipping_query",
+    "pre_checkout_query",
+    "purchased_paid_media",
+    "poll",
+    "poll_answer",
+    "my_chat_member",
+    "chat_member",
+    "chat_join_request",
+    "chat_boost",
+    "removed_chat_boost",
+];
+
 /// Calls `setWebhook` and answers Telegram's `description` ("Webhook was
 /// set").
 ///
 /// # Errors
 /// Before any request: a bot token or secret token Telegram would refuse,
 /// a hook URL that is not `https` or on a port Telegram does not post to
-/// (Telegram's rules), an API base that is not an `http(s)` URL. Then a
-/// Bot API that cannot be reached, or its answer `{"ok": false,
-/// "description": …}`. No message repeats the bot token.
+/// (Telegram's rules), an update type Telegram does not have, an API base
+/// that is not an `http(s)` URL. Then a Bot API that cannot be reached
+/// (with the cause), or its answer `{"ok": false, "description": …}`. No
+/// message repeats the bot token.
 pub async fn set_webhook(args: SetWebhook) -> anyhow::Result<String> {
     let token = args.bot_token.trim();
-    if token.is_empty()
-        || !token
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-'))
-    {
+    if !is_telegram_bot_token(token) {
         bail!("--bot-token is not a Telegram bot token (digits, `:`, then letters, digits, `_` or `-`)");
     }
     let url = reqwest::Url::parse(args.hook_url.trim())
@@ -70,13 +98,14 @@ pub async fn set_webhook(args: SetWebhook) -> anyhow::Result<String> {
             bail!("--secret-token must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -");
         }
     }
+    let allowed_updates = allowed_updates(&args.allowed_updates)?;
     let base = api_base(&args.api_base)?;
     let mut body = json!({"url": url.as_str()});
     if let Some(secret) = &args.secret_token {
         body["secret_token"] = json!(secret);
     }
-    if !args.allowed_updates.is_empty() {
-        body["allowed_updates"] = json!(args.allowed_updates);
+    if let Some(updates) = allowed_updates {
+        body["allowed_updates"] = json!(updates);
     }
     if args.drop_pending_updates {
         body["drop_pending_updates"] = json!(true);
@@ -88,9 +117,11 @@ pub async fn set_webhook(args: SetWebhook) -> anyhow::Result<String> {
         .timeout(std::time::Duration::from_secs(30))
         .send()
         .await
-        // The error would name the URL, and the URL holds the token.
         .map_err(|e| {
-            anyhow::anyhow!("the Bot API at {base} did not answer: {}", e.without_url())
+            anyhow::anyhow!(
+                "the Bot API at {base} did not answer: {}",
+                no_answer(e, token)
+            )
         })?;
     let status = answer.status();
     let answer: Value = answer.json().await.map_err(|e| {
@@ -111,6 +142,52 @@ pub async fn set_webhook(args: SetWebhook) -> anyhow::Result<String> {
     } else {
         description
     })
+}
+
+/// `--allowed-updates` as sent: each name trimmed, empty ones dropped,
+/// each once in the order given; `None` when the option was left out.
+///
+/// # Errors
+/// Naming a name that is not one of [`UPDATE_TYPES`], or a list that names
+/// none.
+fn allowed_updates(given: &[String]) -> anyhow::Result<Option<Vec<&str>>> {
+    if given.is_empty() {
+        return Ok(None);
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for name in given.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        if !UPDATE_TYPES.contains(&name) {
+            bail!(
+                "--allowed-updates: `{name}` is not a Telegram update type; the types are {}",
+                UPDATE_TYPES.join(", ")
+            );
+        }
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if names.is_empty() {
+        bail!("--allowed-updates names no update type: give one or more of {} (comma-separated), or leave it out to keep Telegram's current setting", UPDATE_TYPES.join(", "));
+    }
+    Ok(Some(names))
+}
+
+/// Why a request got no answer: the error and each of its causes
+/// (connection refused, a name that does not resolve, a timeout), without
+/// the URL, which holds `token`; the token is masked wherever else it
+/// would appear.
+fn no_answer(e: reqwest::Error, token: &str) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        let said = c.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        cause = c.source();
+    }
+    text.replace(token, "****")
 }
 
 /// `--api-base` without its trailing `/`: an `http(s)` URL with a host and

@@ -8,7 +8,7 @@ use std::time::Duration;
 use ed25519_dalek::{Signer as _, SigningKey};
 use hmac::{Hmac, Mac};
 use hooklane_testkit::crypto::base64_encode;
-use hooklane_testkit::{on_every_backend, Dev, Reply, Sink};
+use hooklane_testkit::{free_addr, on_every_backend, Dev, Reply, Sink};
 use serde_json::{json, Value};
 use sha1::Sha1;
 
@@ -345,4 +345,115 @@ async fn set_webhook_sends_telegram_the_hook_url_secret_token_and_allowed_update
         assert!(!err.contains("ABC-def_ghi"), "{err}");
     }
     assert_eq!(bot_api.received().len(), 2);
+}
+
+const HOOK_URL: &str = "https://abc123.execute-api.eu-west-1.amazonaws.com/hooks/my-bot/hk_01J";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_webhook_sends_allowed_updates_trimmed_once_each_without_empty_names() {
+    let bot_api = Sink::start().await;
+    bot_api.reply_with([Reply::json(
+        200,
+        json!({"ok": true, "result": true, "description": "Webhook was set"}),
+    )]);
+    let (ok, _, err) = set_webhook(&[
+        "--bot-token",
+        TELEGRAM_BOT_TOKEN,
+        "--hook-url",
+        HOOK_URL,
+        "--secret-token",
+        TELEGRAM_SECRET,
+        "--allowed-updates",
+        "message, callback_query,,message",
+        "--api-base",
+        &bot_api.url(""),
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let got = bot_api.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].json()["allowed_updates"],
+        json!(["message", "callback_query"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_webhook_refuses_a_bot_token_or_update_type_telegram_does_not_have_before_calling_it() {
+    let bot_api = Sink::start().await;
+    let base = bot_api.url("");
+    // (bot token, allowed updates, what the error says)
+    let cases = [
+        ("notatoken", "message", "--bot-token is not a Telegram bot token (digits, `:`, then letters, digits, `_` or `-`)"),
+        ("123:", "message", "--bot-token is not a Telegram bot token"),
+        (":abc", "message", "--bot-token is not a Telegram bot token"),
+        ("abc:def", "message", "--bot-token is not a Telegram bot token"),
+        ("123:abc/../x", "message", "--bot-token is not a Telegram bot token"),
+        (
+            TELEGRAM_BOT_TOKEN,
+            "message,callback_querry",
+            "--allowed-updates: `callback_querry` is not a Telegram update type; the types are message, edited_message,",
+        ),
+        (
+            TELEGRAM_BOT_TOKEN,
+            "Message",
+            "--allowed-updates: `Message` is not a Telegram update type",
+        ),
+        (
+            TELEGRAM_BOT_TOKEN,
+            " , ,",
+            "--allowed-updates names no update type",
+        ),
+    ];
+    for (token, updates, says) in cases {
+        let (ok, _, err) = set_webhook(&[
+            "--bot-token",
+            token,
+            "--hook-url",
+            HOOK_URL,
+            "--secret-token",
+            TELEGRAM_SECRET,
+            "--allowed-updates",
+            updates,
+            "--api-base",
+            &base,
+        ])
+        .await;
+        assert!(!ok, "{token} {updates}");
+        assert!(err.contains(says), "{token} {updates}: {err}");
+        assert!(!err.contains("ABC-def_ghi"), "{err}");
+    }
+    assert_eq!(bot_api.received().len(), 0, "nothing was sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_webhook_says_why_a_bot_api_did_not_answer_without_the_token() {
+    // (API base, what the cause says)
+    let closed = format!("http://{}", free_addr());
+    let cases = [
+        (closed.as_str(), "onnection refused"),
+        ("http://no-such-host.invalid", "dns error"),
+    ];
+    for (base, says) in cases {
+        let (ok, _, err) = set_webhook(&[
+            "--bot-token",
+            TELEGRAM_BOT_TOKEN,
+            "--hook-url",
+            HOOK_URL,
+            "--secret-token",
+            TELEGRAM_SECRET,
+            "--api-base",
+            base,
+        ])
+        .await;
+        assert!(!ok, "{base}");
+        assert!(
+            err.contains(&format!(
+                "the Bot API at {base} did not answer: error sending request"
+            )),
+            "{err}"
+        );
+        assert!(err.contains(says), "{base}: {err}");
+        assert!(!err.contains("ABC-def_ghi"), "{err}");
+    }
 }
