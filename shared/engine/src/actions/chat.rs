@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use hooklane_domain::validate::is_telegram_bot_token;
 use hooklane_domain::{BotId, RateLimit};
 use hooklane_runtime::Services;
 use serde_json::{json, Map, Value};
@@ -256,11 +257,7 @@ pub(super) async fn telegram(
 ) -> ActionResultOf {
     let token = state.target(bot_token, "bot token")?;
     // `{id}:{secret}`; anything else would also change the path it goes into.
-    if token.is_empty()
-        || !token
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-'))
-    {
+    if !is_telegram_bot_token(&token) {
         return Err(ActionError::permanent(
                     "the bot token is not a Telegram bot token (digits, `:`, then letters, digits, `_` or `-`)",
                 ));

@@ -127,20 +127,23 @@ impl RunState {
     /// the action instead.
     /// What it renders is a credential for the rest of the run: a bot
     /// token whole, a URL's token parts (a chat webhook URL's last segment
-    /// too), masked wherever the run log would repeat them.
+    /// too), masked wherever the run log would repeat them. The failure
+    /// names the placeholder that was not found (a name is no secret):
+    /// what was rendered then goes nowhere and is not taken as a
+    /// credential, which would mask the name.
     pub(super) fn target(&mut self, template: &str, what: &str) -> Result<String, ActionError> {
         let (value, unknown) = self.text_and_unknown(template);
+        if let Some(name) = unknown.first() {
+            return Err(ActionError::permanent(format!(
+                "the {what} holds the placeholder {{{name}}}, which was not found"
+            )));
+        }
         match what {
             "bot token" => self.secrets.add(&value),
             "webhook URL" => self.secrets.add_url(&value, true),
             _ => self.secrets.add_url(&value, false),
         }
-        match unknown.first() {
-            None => Ok(value),
-            Some(name) => Err(ActionError::permanent(format!(
-                "the {what} holds the placeholder {{{name}}}, which was not found"
-            ))),
-        }
+        Ok(value)
     }
 
     pub(super) fn json(&mut self, template: &Value) -> Value {

@@ -1,6 +1,7 @@
 //! Credentials never reach the run log, even when a target echoes its
 //! request back in a failed answer; a 3xx is logged with its `Location`; a
-//! name that does not resolve is logged as such.
+//! name that does not resolve is logged as such; a placeholder not found in
+//! a credential is named, and a bot token that is none is never sent.
 
 use hooklane_testkit::{Reply, Sink};
 use serde_json::{json, Value};
@@ -139,4 +140,51 @@ async fn a_name_that_does_not_resolve_is_logged_as_such() {
         outcome.failure.unwrap().reason,
         "the host no-such-host.invalid does not resolve"
     );
+}
+
+#[tokio::test]
+async fn a_placeholder_not_found_in_a_credential_is_named_in_the_failure() {
+    let sink = Sink::start().await;
+    let engine = Engine::new(&sink);
+    // action, the failure's reason
+    let cases = [
+        (
+            json!({"type": "telegram_message", "bot_token": "{var.tg_token}", "chat_id": 1, "text": "hi"}),
+            "the bot token holds the placeholder {var.tg_token}, which was not found",
+        ),
+        (
+            json!({"type": "slack_message", "webhook_url": sink.url("/services/T1/B2/{var.slack_token}"), "text": "hi"}),
+            "the webhook URL holds the placeholder {var.slack_token}, which was not found",
+        ),
+        (
+            json!({"type": "http_request", "url": sink.url("/orders?token={payload.api_token}")}),
+            "holds the placeholder {payload.api_token}, which was not found",
+        ),
+    ];
+    for (action, says) in cases {
+        let (outcome, _) = engine.run(json!([action]), json!({})).await;
+        let reason = outcome.failure.expect("the action fails").reason;
+        assert!(reason.contains(says), "{reason}");
+    }
+    assert_eq!(sink.received().len(), 0, "nothing was called");
+}
+
+#[tokio::test]
+async fn a_bot_token_that_renders_to_no_bot_token_fails_without_a_call() {
+    let sink = Sink::start().await;
+    let engine = Engine::new(&sink);
+    for token in ["abc:def", "12345", "123:", "123:abc/../x"] {
+        let (outcome, _) = engine
+            .run(
+                json!([{"type": "telegram_message", "bot_token": "{payload.token}", "chat_id": 1, "text": "hi"}]),
+                json!({"token": token}),
+            )
+            .await;
+        let reason = outcome.failure.expect("the action fails").reason;
+        assert!(
+            reason.contains("the bot token is not a Telegram bot token"),
+            "{token}: {reason}"
+        );
+    }
+    assert_eq!(sink.received().len(), 0, "nothing was called");
 }
