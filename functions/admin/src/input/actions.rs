@@ -5,7 +5,7 @@
 //! the actions are walked and checked at the end (`action_url`).
 
 use hooklane_domain::action::{ActionSpec, Condition};
-use hooklane_domain::validate::is_variable_name;
+use hooklane_domain::validate::{is_telegram_bot_token, is_variable_name};
 use hooklane_domain::EventType;
 use hooklane_domain::{Action, HookAuth};
 use hooklane_engine::platforms::discord;
@@ -258,11 +258,17 @@ fn parse_action(
             }
         }
         "telegram_message" => {
-            if f.required_str("bot_token", "the Telegram bot's token")?
-                .trim()
-                .is_empty()
-            {
+            let token = f.required_str("bot_token", "the Telegram bot's token")?;
+            if token.trim().is_empty() {
                 return Err(f.err("bot_token", "is empty"));
+            }
+            // A templated token is checked when it renders; a literal one
+            // now (the message never repeats it).
+            if !has_placeholder(token) && !is_telegram_bot_token(token) {
+                return Err(f.err(
+                    "bot_token",
+                    "is not a Telegram bot token: digits, `:`, then letters, digits, `_` or `-`, as @BotFather gives it (123456:ABC-def_ghi), or a placeholder such as {var.tg_token}",
+                ));
             }
             let chat = f.required("chat_id", "the chat id or @channel name")?;
             if !(chat.as_str().is_some_and(|s| !s.trim().is_empty()) || chat.is_i64()) {

@@ -699,6 +699,24 @@ fn invalid_hooks() -> Vec<(&'static str, Value, &'static str, Vec<&'static str>)
             vec!["`actions[0].parse_mode`"],
         ),
         (
+            "a literal bot token that is no bot token",
+            json!({"actions": [{"type": "telegram_message", "bot_token": "abc:def", "chat_id": 5, "text": "hi"}]}),
+            "invalid_action",
+            vec!["`actions[0].bot_token` is not a Telegram bot token"],
+        ),
+        (
+            "a literal bot token without its secret part",
+            json!({"actions": [{"type": "telegram_message", "bot_token": "12345", "chat_id": 5, "text": "hi"}]}),
+            "invalid_action",
+            vec!["`actions[0].bot_token` is not a Telegram bot token"],
+        ),
+        (
+            "a literal bot token that would change the Bot API path",
+            json!({"actions": [log("a"), condition(vec![json!({"type": "telegram_message", "bot_token": "123:abc/../../x", "chat_id": 5, "text": "hi"})])]}),
+            "invalid_action",
+            vec!["`actions[1].then[0].bot_token` is not a Telegram bot token"],
+        ),
+        (
             "a bad event name to publish",
             json!({"actions": [{"type": "publish", "event": "order paid"}]}),
             "invalid_action",
