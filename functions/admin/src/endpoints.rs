@@ -62,7 +62,7 @@ pub fn view(ep: &Endpoint) -> Value {
         "bot_id": ep.bot_id,
         "name": ep.name,
         "type": ep.kind,
-        "url": mask_endpoint_url(&ep.url),
+        "url": mask_endpoint_url(ep.kind, &ep.url),
         "enabled": ep.enabled,
         "disabled_reason": ep.disabled_reason,
         "failing_since": ep.failing_since.map(rfc3339),
@@ -180,7 +180,7 @@ async fn update(
     let mut patch = patch;
     // Credentials sent back as they were read (masked) keep their values,
     // while the URL keeps its host.
-    keep_masked_endpoint(&mut patch, &ep.url, &ep.headers)?;
+    keep_masked_endpoint(&mut patch, ep.kind, &ep.url, &ep.headers)?;
     let merged = merge(endpoint_input(&ep), patch)?;
     let checked = check_endpoint(merged, state.svc.outbound.allow_private()).await?;
     let re_enabled = checked.enabled && !ep.enabled;

@@ -3,9 +3,10 @@
 //!
 //! Masked forms (`****` is [`MASK`]):
 //! - `telegram_message` `bot_token`: `123456:****` (the bot id stays);
-//! - `discord_message`/`slack_message` `webhook_url`: the last path segment,
+//! - `discord_message`/`slack_message` `webhook_url` and a `slack`
+//!   endpoint's `url`: the last path segment, whatever the host,
 //!   `https://discord.com/api/webhooks/123/****`;
-//! - `http_request` `url` and an endpoint's `url`: the password, query
+//! - `http_request` `url` and another endpoint's `url`: the password, query
 //!   values whose name looks secret, Telegram `bot…` segments and Discord
 //!   webhook tokens (`https://user:****@crm.example/x?api_key=****`);
 //! - header values (an action's or an endpoint's) whose name looks secret
@@ -26,6 +27,7 @@
 //! `bot_token` always goes to the installation's Telegram API base, so it
 //! has no per-action target.
 
+use hooklane_domain::EndpointType;
 use hooklane_engine::mask::{is_sensitive_key, mask_patterns, mask_url, mask_webhook_url, MASK};
 use hooklane_web::{ApiError, ErrorCode};
 use serde_json::{Map, Value};
@@ -281,9 +283,10 @@ fn keep_masked_headers(
 }
 
 /// Applies the keep-rule to an endpoint PATCH against the stored endpoint's
-/// `url` and `headers`: a `url` sent back masked is the stored one again; a
-/// credential header sent back masked is kept while the URL keeps its
-/// origin (the host rule, see the module's documentation).
+/// `kind`, `url` and `headers`: a `url` sent back masked (as the stored
+/// type shows it) is the stored one again; a credential header sent back
+/// masked is kept while the URL keeps its origin (the host rule, see the
+/// module's documentation).
 ///
 /// # Errors
 /// 400 `invalid_endpoint` naming the header when `url` moves to another
@@ -291,13 +294,14 @@ fn keep_masked_headers(
 /// or left out with `headers` (a PATCH keeps the fields it leaves out).
 pub fn keep_masked_endpoint(
     patch: &mut Value,
+    kind: EndpointType,
     url: &str,
     headers: &Map<String, Value>,
 ) -> Result<(), ApiError> {
     let Value::Object(patch) = patch else {
         return Ok(());
     };
-    if patch.get("url").and_then(Value::as_str) == Some(mask_endpoint_url(url).as_str()) {
+    if patch.get("url").and_then(Value::as_str) == Some(mask_endpoint_url(kind, url).as_str()) {
         patch.insert("url".to_owned(), Value::String(url.to_owned()));
     }
     let stored_url = Value::String(url.to_owned());
@@ -325,9 +329,16 @@ pub fn keep_masked_endpoint(
     }
 }
 
-/// An endpoint URL as the admin API shows it (see [`mask_url`]).
-pub fn mask_endpoint_url(url: &str) -> String {
-    mask_field(Kind::Url, url)
+/// An endpoint URL as the admin API shows it: a `slack` endpoint's as a
+/// chat webhook URL, its last path segment masked whatever the host (see
+/// [`mask_webhook_url`]); any other's as [`mask_url`] masks it (a Discord
+/// webhook's token is known by its path on any host).
+pub fn mask_endpoint_url(kind: EndpointType, url: &str) -> String {
+    let kind = match kind {
+        EndpointType::Slack => Kind::WebhookUrl,
+        EndpointType::Custom | EndpointType::Discord => Kind::Url,
+    };
+    mask_field(kind, url)
 }
 
 #[cfg(test)]
@@ -493,7 +504,7 @@ mod tests {
         let url = "https://receiver.example/hook?api_key=k-0123456";
         let stored = json!({"Authorization": "Bearer ep-secret-0123", "X-Team": "ops"});
         let stored = stored.as_object().unwrap();
-        let masked_url = mask_endpoint_url(url);
+        let masked_url = mask_endpoint_url(EndpointType::Custom, url);
         let masked = json!({"Authorization": "Bearer ****", "X-Team": "ops"});
         /// The patch, and Ok(the url, the Authorization after the keep)
         /// or Err(the field the refusal names).
@@ -526,7 +537,7 @@ mod tests {
         ];
         for (patch, want) in cases {
             let mut sent = patch.clone();
-            let got = keep_masked_endpoint(&mut sent, url, stored);
+            let got = keep_masked_endpoint(&mut sent, EndpointType::Custom, url, stored);
             match want {
                 Ok((want_url, auth)) => {
                     assert!(got.is_ok(), "{patch}");

@@ -177,6 +177,71 @@ async fn endpoint_credential_headers_read_back_masked_and_are_kept_by_a_masked_p
 }
 
 #[tokio::test]
+async fn a_slack_endpoints_url_reads_back_masked_whatever_its_host_and_a_masked_patch_keeps_it() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    // The URL, as it reads back.
+    let cases = [
+        (
+            "https://slack-proxy.example/services/T1/B2/SlackSecret0123",
+            "https://slack-proxy.example/services/T1/B2/****",
+        ),
+        (
+            "https://hooks.slack.com/services/T1/B2/SlackSecret0123",
+            "https://hooks.slack.com/services/T1/B2/****",
+        ),
+    ];
+    for (url, masked) in cases {
+        let created = app
+            .endpoint(&bot, json!({"type": "slack", "url": url}))
+            .await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        let path = format!("/v1/bots/{bot}/endpoints/{id}");
+        let listed = app.get(&format!("/v1/bots/{bot}/endpoints")).await;
+        let listed = listed.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id.as_str())
+            .unwrap()
+            .clone();
+        let read = app.get(&path).await;
+        for (what, body) in [
+            ("create", &created),
+            ("read", &read.body),
+            ("list", &listed),
+        ] {
+            assert_eq!(body["url"], masked, "{what}");
+        }
+        let stored = || async {
+            app.svc
+                .store
+                .get_endpoint(
+                    &BotId::parse(&bot).unwrap(),
+                    &hooklane_domain::EndpointId::parse(&id).unwrap(),
+                )
+                .await
+                .unwrap()
+                .unwrap()
+                .url
+        };
+        // Sent back masked: kept whole.
+        let a = app
+            .patch(&path, json!({"url": masked, "name": "renamed"}))
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+        assert_eq!(a.body["url"], masked);
+        assert_eq!(stored().await, url);
+        // The masked path on another host is no keep: the credential
+        // never goes there.
+        let moved = "https://attacker.example/services/T1/B2/****";
+        let a = app.patch(&path, json!({"url": moved})).await;
+        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+        assert_eq!(stored().await, moved);
+    }
+}
+
+#[tokio::test]
 async fn discord_usernames_and_allowed_mentions_are_checked_when_the_hook_is_saved() {
     let app = spawn_app();
     let bot = app.bot().await;
