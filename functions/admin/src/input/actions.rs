@@ -426,4 +426,27 @@ mod tests {
             assert!(!action_fields(kind).is_empty(), "{kind} takes no fields");
         }
     }
+
+    #[test]
+    fn admin_api_md_lists_every_action_type_with_its_fields_and_the_real_refusal() {
+        let doc = include_str!("../../../../docs/admin-api.md");
+        let table = doc
+            .split_once("The fields of each action type")
+            .and_then(|(_, rest)| rest.split_once("What refusals look like"))
+            .map(|(table, _)| table)
+            .expect("admin-api.md has the table of action fields");
+        for kind in Action::TYPES {
+            let row = table
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{kind}` |")))
+                .unwrap_or_else(|| panic!("admin-api.md has no row for {kind}"));
+            for field in action_fields(kind) {
+                assert!(row.contains(&format!("`{field}`")), "{kind}: {field}");
+            }
+        }
+        assert!(doc.contains(&format!(
+            "is not an action type; the types are {}\"",
+            Action::TYPES.join(", ")
+        )));
+    }
 }
