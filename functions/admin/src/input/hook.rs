@@ -254,9 +254,10 @@ pub(super) fn check_rate_limit(
                 format!("must be a number above 0 and at most {MAX_RATE_PER_SECOND}"),
             )
         })?;
-    f.required("burst", "the most calls allowed at once")?;
+    // One message for a fraction, a negative and 0 alike.
     let burst = f
-        .u64("burst")?
+        .required("burst", "the most calls allowed at once")?
+        .as_u64()
         .filter(|b| *b >= 1 && *b <= u64::from(u32::MAX))
         .ok_or_else(|| f.err("burst", "must be a whole number of at least 1"))?;
     Ok(RateLimit {

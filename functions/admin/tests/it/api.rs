@@ -909,6 +909,24 @@ fn invalid_hooks() -> Vec<(&'static str, Value, &'static str, Vec<&'static str>)
             vec!["`rate_limit.burst`"],
         ),
         (
+            "a fractional burst",
+            json!({"rate_limit": {"per_second": 5, "burst": 2.5}}),
+            "invalid_hook",
+            vec!["`rate_limit.burst` must be a whole number of at least 1"],
+        ),
+        (
+            "a zero burst",
+            json!({"rate_limit": {"per_second": 5, "burst": 0}}),
+            "invalid_hook",
+            vec!["`rate_limit.burst` must be a whole number of at least 1"],
+        ),
+        (
+            "a negative burst",
+            json!({"rate_limit": {"per_second": 5, "burst": -1}}),
+            "invalid_hook",
+            vec!["`rate_limit.burst` must be a whole number of at least 1"],
+        ),
+        (
             "a zero body limit",
             json!({"max_body_bytes": 0}),
             "invalid_hook",
@@ -1541,6 +1559,11 @@ async fn invalid_endpoints_answer_400_naming_the_field() {
             json!({"url": url, "rate_limit": {"per_second": 5}}),
             "invalid_endpoint",
             "`rate_limit.burst`",
+        ),
+        (
+            json!({"url": url, "rate_limit": {"per_second": 5, "burst": 2.5}}),
+            "invalid_endpoint",
+            "`rate_limit.burst` must be a whole number of at least 1",
         ),
         (
             json!({"url": url, "headers": {"content-type": "text/plain"}}),
