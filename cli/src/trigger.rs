@@ -5,7 +5,9 @@
 
 use anyhow::{bail, Context as _};
 use clap::ValueEnum;
-use hooklane_auth::signature::{is_telegram_secret_token, sign, twilio_sign, DiscordSigner};
+use hooklane_auth::signature::{
+    is_telegram_secret_token, sign, twilio_sign, DiscordSigner, SignatureError,
+};
 use hooklane_domain::Scheme;
 use serde_json::{json, Value};
 
@@ -247,7 +249,14 @@ pub fn discord_public_key(secret: &str) -> anyhow::Result<String> {
 
 fn discord_signer(secret: &str) -> anyhow::Result<DiscordSigner> {
     DiscordSigner::from_seed_hex(secret).map_err(|e| {
-        anyhow::anyhow!("--secret for the discord fixture is the private key's seed: {e}")
+        // It is the seed that is malformed, not a signature.
+        let why = match e {
+            SignatureError::Malformed(why) => why,
+            other => other.to_string(),
+        };
+        anyhow::anyhow!(
+            "--secret for the discord fixture is the private key's seed, and it is malformed: {why}"
+        )
     })
 }
 
@@ -332,6 +341,9 @@ pub async fn run(fixture: Fixture, hook_url: &str, secret: &str, json: bool) -> 
     if !status.is_success() {
         if let Some(key) = public_key.filter(|_| status.as_u16() == 401) {
             bail!("the hook answered {status}; a discord hook takes this call when its auth.public_key is {key}, the public key of --secret");
+        }
+        if fixture == Fixture::Twilio && status.as_u16() == 401 {
+            bail!("the hook answered {status}; the twilio signature is over --hook-url, which must be the public URL the hook sees (its url as the admin API answers it, from HOOKLANE_PUBLIC_URL when that is set), query string included, and --secret the account's Auth Token");
         }
         bail!("the hook answered {status}");
     }

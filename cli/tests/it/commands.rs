@@ -344,6 +344,15 @@ async fn each_trigger_fixture_is_accepted_by_its_senders_hook_and_refused_under_
                 stderr(&out)
             );
         }
+        if fixture == "twilio" {
+            // It says what Twilio signs.
+            assert!(
+                stderr(&out).contains("the twilio signature is over --hook-url, which must be the public URL the hook sees")
+                    && stderr(&out).contains("HOOKLANE_PUBLIC_URL"),
+                "{}",
+                stderr(&out)
+            );
+        }
         assert!(!stderr(&out).contains(wrong), "{fixture}: {}", stderr(&out));
 
         let runs = dev.runs(&bot, hook["id"].as_str().unwrap(), 2, WAIT).await;
@@ -366,7 +375,7 @@ async fn trigger_refuses_a_secret_or_url_its_sender_could_not_use_before_sending
     for (args, says) in [
         (
             vec!["discord", "--hook-url", url, "--secret", "not-hex-at-all"],
-            "--secret for the discord fixture is the private key's seed",
+            "--secret for the discord fixture is the private key's seed, and it is malformed: an Ed25519 private key is given as its 32-byte seed in hex",
         ),
         (
             vec!["discord", "--secret", "0b0b", "--print-public-key"],
