@@ -224,6 +224,14 @@ async fn the_console_is_served_from_the_binary_with_a_strict_content_policy() {
 }
 
 #[tokio::test]
+async fn the_console_with_a_trailing_slash_redirects_to_the_console() {
+    let app = spawn_app();
+    let a = send(&app.router, request(Method::GET, "/console/", None, None)).await;
+    assert_eq!(a.status, StatusCode::PERMANENT_REDIRECT, "{:?}", a.body);
+    assert_eq!(a.headers[header::LOCATION], "/console");
+}
+
+#[tokio::test]
 async fn a_portal_link_does_not_open_a_bot_created_again_under_its_id() {
     let app = spawn_app();
     let bot = app.bot().await;
