@@ -20,7 +20,7 @@ function takePortalToken() {
 function portalToken() { return sessionStorage.getItem(PORTAL_KEY); }
 function credential() { return portalToken() || sessionStorage.getItem(TOKEN_KEY); }
 
-/** The one bot a portal token opens (`hlp_{bot}.{expiry}.{sig}`). */
+/** The one bot a portal token opens (`hlp_{bot}.{created}.{expiry}.{sig}`). */
 function portalBot() {
   const t = portalToken();
   return t ? t.slice(4).split('.')[0] : null;
@@ -45,7 +45,7 @@ async function api(method, path, body) {
   try { json = text ? JSON.parse(text) : null; } catch (_) { /* not JSON */ }
   if (!r.ok) {
     const e = (json && json.error) || {};
-    if (r.status === 401) signOut(e.message || 'Signed out.');
+    if (r.status === 401) signOut(e.message || 'Signed out.', true);
     throw new ApiError(r.status, e.code || 'error', e.message || ('HTTP ' + r.status));
   }
   return json;
@@ -164,10 +164,13 @@ async function route() {
   document.getElementById('main').focus();
 }
 
-function signOut(why) {
+/** Forgets the credential; `refused` (the API's 401) keeps `why` on the
+ *  sign-in page, such as a portal link whose bot was deleted. */
+function signOut(why, refused) {
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(PORTAL_KEY);
   if (why) say(why);
+  document.getElementById('sign-in-error').textContent = refused ? why : '';
   location.hash = '#/';
   route();
 }
