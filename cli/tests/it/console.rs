@@ -6,7 +6,7 @@
 //! shows an API validation message next to its field; saves hooks of every
 //! auth type unchanged and finds their auth unchanged (one of a type it does
 //! not know shown read-only and not sent), switches a hook to telegram auth;
-//! creates an endpoint
+//! shows a failed run's error and unknown placeholders; creates an endpoint
 //! pointing at the sink, clicks Test and sees the delivery row and its
 //! status; then opens a portal link and sees that one bot's endpoints only.
 //!
@@ -387,6 +387,50 @@ async fn saving_a_hook_keeps_its_auth(
     Ok(())
 }
 
+/// A run that failed and is retried shows its own error and the
+/// placeholders its templates named that were not found.
+async fn a_failed_run_shows_its_error(
+    client: &Client,
+    dev: &Dev,
+    api_key: &str,
+    shots: &Shots,
+) -> anyhow::Result<()> {
+    // Nothing listens there: the call fails before anything took effect.
+    let nowhere = free_addr();
+    let hook = dev
+        .hook(
+            "shop-bot",
+            json!({"name": "Flaky", "actions": [
+                {"type": "log", "message": "order {payload.missing}"},
+                {"type": "http_request", "method": "POST", "url": format!("http://{nowhere}/orders"),
+                 "body": {"id": "{payload.id}"}}]}),
+        )
+        .await;
+    let called = dev
+        .client
+        .post(hook["url"].as_str().unwrap_or_default())
+        .header("authorization", api_key)
+        .json(&json!({"id": 7}))
+        .send()
+        .await?;
+    if called.status().as_u16() != 202 {
+        bail!("the hook call answered {}", called.status());
+    }
+    open_hook(client, dev, &hook).await?;
+    wait_text(
+        client,
+        "#run-log",
+        &[
+            "retrying",
+            "nothing had taken effect, so the run is retried in",
+            "{payload.missing}",
+        ],
+    )
+    .await?;
+    shots.take(client, "failed-run").await?;
+    Ok(())
+}
+
 /// The console, driven as a person would, against `dev` and `sink`.
 async fn scenario(client: &Client, dev: &Dev, sink: &Sink, shots: &Shots) -> anyhow::Result<()> {
     // Sign in with the admin token.
@@ -451,6 +495,7 @@ async fn scenario(client: &Client, dev: &Dev, sink: &Sink, shots: &Shots) -> any
     shots.take(client, "hook").await?;
 
     saving_a_hook_keeps_its_auth(client, dev, api_key.trim()).await?;
+    a_failed_run_shows_its_error(client, dev, api_key.trim(), shots).await?;
 
     // An endpoint pointing at the sink; Test delivers, and the row shows it.
     client

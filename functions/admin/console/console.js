@@ -432,12 +432,24 @@ async function hookPage(botId, hookId) {
     const page = await api('GET', base + '/runs?limit=25');
     runs.replaceChildren(page.data.length ? table(['Run', 'Status', 'Received', 'Actions'], page.data.map(r => [
       h('code', {}, r.id), pill(r.status), fmtTime(r.received_at),
-      h('ol', { class: 'actions-list', start: 0 }, r.actions.map(a => h('li', {},
-        h('strong', {}, a.type), ' ', pill(a.status), ' ', a.duration_ms + ' ms', h('pre', { class: 'detail' }, brief(a.detail))))),
+      [...runNotes(r), h('ol', { class: 'actions-list', start: 0 }, r.actions.map(a => h('li', {},
+        h('strong', {}, a.type), ' ', pill(a.status), ' ', a.duration_ms + ' ms', h('pre', { class: 'detail' }, brief(a.detail)))))],
     ]), 'Runs, newest first (refreshes every 2 s)', { id: 'run-log' }) : h('p', { class: 'muted', id: 'run-log-empty' }, 'No calls yet. Call the URL above; runs appear here.'));
   };
   await load();
   every(2000, () => load().catch(() => {}));
+}
+
+/** What a run says of itself beside its actions: why it failed or is
+ *  retried (`error`), and the placeholders its templates named that were
+ *  not found (left as written). */
+function runNotes(r) {
+  const unknown = r.unknown_placeholders || [];
+  return [
+    r.error ? h('p', { class: 'run-error' }, h('strong', {}, 'Error: '), r.error) : null,
+    unknown.length ? h('p', { class: 'run-unknown' }, h('strong', {}, 'Not found, left as written: '),
+      unknown.flatMap((p, i) => [i ? ', ' : '', h('code', {}, '{' + p + '}')])) : null,
+  ];
 }
 
 // ------------------------------------------------------------ endpoints
