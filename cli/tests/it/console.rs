@@ -8,7 +8,9 @@
 //! not know shown read-only and not sent), switches a hook to telegram auth;
 //! shows a failed run's error and unknown placeholders; creates an endpoint
 //! pointing at the sink, clicks Test and sees the delivery row and its
-//! status; then opens a portal link and sees that one bot's endpoints only.
+//! status; then opens a portal link and sees that one bot's endpoints only,
+//! a plain word for a page the link does not open, and why a link to a
+//! deleted bot no longer signs in.
 //!
 //! Screenshots of the main pages are taken as it goes, under
 //! `$CARGO_TARGET_TMPDIR/console-test-…/`; a failure keeps them and prints
@@ -585,6 +587,50 @@ async fn scenario(client: &Client, dev: &Dev, sink: &Sink, shots: &Shots) -> any
     click(client, "#endpoints a").await?;
     wait_text(client, "#delivery-log", &["webhook.test", "succeeded"]).await?;
     shots.take(client, "portal").await?;
+
+    // A page the link does not open says what the link is for.
+    let hook = dev.get("/v1/bots/shop-bot/hooks?limit=1").await;
+    let hook = hook["data"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for page in ["hooks".to_owned(), format!("hooks/{hook}")] {
+        client
+            .goto(&format!("{}/console#/bots/shop-bot/{page}", dev.base))
+            .await?;
+        let said = wait_text(client, "#view", &["endpoints and deliveries only"]).await?;
+        if said.contains("Could not load") || said.contains("no such route") {
+            bail!("#/bots/shop-bot/{page} in the portal shows: {said}");
+        }
+    }
+    shots.take(client, "portal-elsewhere").await?;
+
+    // A link to a bot deleted since says so where the link signs in.
+    let minted = dev
+        .admin_json(
+            Method::POST,
+            "/v1/bots/other-bot/portal",
+            json!({"expires_in": 600}),
+            201,
+        )
+        .await;
+    let deleted = dev
+        .admin(Method::DELETE, "/v1/bots/other-bot")
+        .send()
+        .await?;
+    if deleted.status().as_u16() != 204 {
+        bail!("deleting other-bot answered {}", deleted.status());
+    }
+    client
+        .goto(minted["url"].as_str().unwrap_or_default())
+        .await?;
+    wait_text(client, "#sign-in h1", &["Sign in"]).await?;
+    wait_text(
+        client,
+        "#sign-in-error",
+        &["this link is no longer valid: its bot was deleted or created again"],
+    )
+    .await?;
     Ok(())
 }
 

@@ -154,7 +154,8 @@ async function route() {
   const pb = portalBot();
   try {
     if (pb && p[1] !== pb) { location.hash = '#/bots/' + enc(pb); return; }
-    if (p[0] === 'bots' && p[2] === 'hooks' && p[3]) await hookPage(p[1], p[3]);
+    if (pb && !(p.length === 2 || (p[2] === 'endpoints' && p.length <= 4))) portalElsewhere(pb);
+    else if (p[0] === 'bots' && p[2] === 'hooks' && p[3]) await hookPage(p[1], p[3]);
     else if (p[0] === 'bots' && p[2] === 'endpoints' && p[3]) await endpointPage(p[1], p[3]);
     else if (p[0] === 'bots' && p[1]) await botPage(p[1], p[2] || (pb ? 'endpoints' : 'hooks'));
     else await botsPage();
@@ -162,6 +163,18 @@ async function route() {
     view().replaceChildren(h('div', { class: 'card', role: 'alert' }, h('h1', {}, 'Could not load this page'), h('p', {}, e.message)));
   }
   document.getElementById('main').focus();
+}
+
+/** A page a portal link does not open (a hook, the hooks tab): what the
+ *  link is for, instead of the API's "no such route". */
+function portalElsewhere(botId) {
+  const home = '#/bots/' + enc(botId);
+  crumbs([[botId, home]]);
+  view().replaceChildren(h('div', { class: 'card', id: 'portal-elsewhere' },
+    h('h1', {}, 'Not part of this link'),
+    h('p', {}, 'This link gives access to ', h('code', {}, botId), '\'s endpoints and deliveries only: ',
+      'not its hooks, runs or variables, nor other bots.'),
+    h('p', {}, h('a', { href: home + '/endpoints' }, 'Open its endpoints'))));
 }
 
 /** Forgets the credential; `refused` (the API's 401) keeps `why` on the
