@@ -3,9 +3,14 @@
 //!
 //! Against `hooklane dev` and a loopback sink it signs in with the admin
 //! token, creates a bot and a hook, calls the hook and sees the run appear,
-//! shows an API validation message next to its field, creates an endpoint
+//! shows an API validation message next to its field; saves hooks of every
+//! auth type unchanged and finds their auth unchanged (one of a type it does
+//! not know shown read-only and not sent), switches a hook to telegram auth;
+//! shows a failed run's error and unknown placeholders; creates an endpoint
 //! pointing at the sink, clicks Test and sees the delivery row and its
-//! status; then opens a portal link and sees that one bot's endpoints only.
+//! status; then opens a portal link and sees that one bot's endpoints only,
+//! a plain word for a page the link does not open, and why a link to a
+//! deleted bot no longer signs in.
 //!
 //! Screenshots of the main pages are taken as it goes, under
 //! `$CARGO_TARGET_TMPDIR/console-test-…/`; a failure keeps them and prints
@@ -22,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{bin, WAIT};
 use anyhow::{anyhow, bail, Context as _};
+use ed25519_dalek::SigningKey;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hooklane_testkit::{free_addr, Backend, Dev, Sink};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -146,6 +152,287 @@ async fn click(client: &Client, css: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Empties the status line, so the next "Saved." is the next save's.
+async fn clear_status(client: &Client) -> anyhow::Result<()> {
+    client
+        .execute("document.getElementById('status').textContent = ''", vec![])
+        .await?;
+    Ok(())
+}
+
+/// Clicks the hook page's Save and waits for "Saved.", or fails with what
+/// the form says.
+async fn save_hook_form(client: &Client) -> anyhow::Result<()> {
+    clear_status(client).await?;
+    click(client, "#edit-hook button[type=submit]").await?;
+    if let Err(e) = wait_text(client, "#status", &["Saved."]).await {
+        let form = client
+            .find(Locator::Css("#edit-hook"))
+            .await?
+            .text()
+            .await?;
+        bail!("{e}; the form shows: {form}");
+    }
+    Ok(())
+}
+
+/// Opens the page of `hook` (as the API answered it) of shop-bot.
+async fn open_hook(client: &Client, dev: &Dev, hook: &Value) -> anyhow::Result<()> {
+    client
+        .goto(&format!(
+            "{}/console#/bots/shop-bot/hooks/{}",
+            dev.base,
+            hook["id"].as_str().unwrap_or_default()
+        ))
+        .await?;
+    wait_text(
+        client,
+        "#view h1",
+        &[hook["name"].as_str().unwrap_or_default()],
+    )
+    .await?;
+    Ok(())
+}
+
+fn hook_path(hook: &Value) -> String {
+    format!(
+        "/v1/bots/shop-bot/hooks/{}",
+        hook["id"].as_str().unwrap_or_default()
+    )
+}
+
+/// Answers every hook the console reads with `arguments[0]` as its auth
+/// (`window.__fakeAuth`), and keeps the body of every PATCH it sends in
+/// `window.__patches`: an auth the console does not know yet, as a newer
+/// API could answer it.
+const FAKE_AUTH: &str = r#"
+window.__fakeAuth = arguments[0];
+if (!window.__patches) {
+  window.__patches = [];
+  const real = window.fetch.bind(window);
+  window.fetch = async (url, init) => {
+    const r = await real(url, init);
+    const method = (init && init.method) || 'GET';
+    if (method === 'PATCH') window.__patches.push(init.body);
+    if (method === 'GET' && r.ok && /\/hooks\/hk_[^/?]+$/.test(url)) {
+      const hook = await r.json();
+      hook.auth = window.__fakeAuth;
+      return new Response(JSON.stringify(hook), { status: 200, headers: { 'content-type': 'application/json' } });
+    }
+    return r;
+  };
+}
+"#;
+
+/// A Telegram update posted to `url` with `token` as its secret token.
+async fn telegram_update(dev: &Dev, url: &str, token: &str) -> anyhow::Result<u16> {
+    let r = dev
+        .client
+        .post(url)
+        .header("x-telegram-bot-api-secret-token", token)
+        .json(&json!({"update_id": 7001, "message": {"message_id": 1, "chat": {"id": 5}, "text": "hi"}}))
+        .send()
+        .await?;
+    Ok(r.status().as_u16())
+}
+
+/// Save with nothing changed keeps every hook's auth, whatever its type or
+/// scheme; an auth the console does not know is shown read-only and never
+/// sent; and the auth controls switch a hook to telegram.
+async fn saving_a_hook_keeps_its_auth(
+    client: &Client,
+    dev: &Dev,
+    api_key: &str,
+) -> anyhow::Result<()> {
+    let discord = SigningKey::from_bytes(&[21; 32]);
+    let auths = [
+        json!({"type": "telegram", "secret_token": "tgs_kept-by-the-console"}),
+        json!({"type": "discord", "public_key": hex::encode(discord.verifying_key().to_bytes())}),
+        json!({"type": "hmac", "scheme": "twilio", "secret": "twilio-auth-token"}),
+        json!({"type": "hmac", "scheme": "generic", "header": "X-Signature", "algorithm": "sha512",
+               "encoding": "base64", "prefix": "sha512=", "secret": "generic-secret"}),
+        json!({"type": "hmac", "scheme": "stripe", "secret": "whsec_stripe"}),
+        json!({"type": "secret_header", "header": "x-bp-secret", "secret": "a-long-shared-secret"}),
+        json!({"type": "signed_url"}),
+        json!({"type": "none"}),
+    ];
+    let mut telegram = None;
+    for (i, auth) in auths.into_iter().enumerate() {
+        let name = format!("Kept {i} {}", auth["type"].as_str().unwrap_or_default());
+        let hook = dev
+            .hook("shop-bot", json!({"name": name, "auth": auth}))
+            .await;
+        open_hook(client, dev, &hook).await?;
+        save_hook_form(client).await?;
+        let after = dev.get(&hook_path(&hook)).await;
+        if after["auth"] != hook["auth"] {
+            bail!(
+                "Save with nothing changed turned {} into {}",
+                hook["auth"],
+                after["auth"]
+            );
+        }
+        if hook["auth"]["type"] == "telegram" {
+            telegram = Some(hook);
+        }
+    }
+    // The telegram hook still takes its secret token, not the bot's key.
+    let telegram = telegram.expect("a telegram hook");
+    let url = telegram["url"].as_str().unwrap_or_default();
+    if telegram_update(dev, url, "tgs_kept-by-the-console").await? != 202 {
+        bail!("the telegram hook no longer takes its secret token");
+    }
+    let with_key = dev
+        .client
+        .post(url)
+        .header("authorization", api_key)
+        .json(&json!({"update_id": 7002}))
+        .send()
+        .await?;
+    if with_key.status().as_u16() != 401 {
+        bail!(
+            "the telegram hook answered the bot's key {}",
+            with_key.status()
+        );
+    }
+
+    // An auth type or scheme newer than the console: shown, never sent.
+    for fake in [
+        json!({"type": "future_auth", "realm": "elsewhere"}),
+        json!({"type": "hmac", "scheme": "future_scheme"}),
+    ] {
+        let hook = dev
+            .hook(
+                "shop-bot",
+                json!({"name": format!("Unknown {}", fake["scheme"].as_str().unwrap_or("type")),
+                       "auth": {"type": "secret_header", "secret": "kept-secret-value"}}),
+            )
+            .await;
+        client
+            .goto(&format!("{}/console#/bots/shop-bot", dev.base))
+            .await?;
+        wait_text(client, "#view h1", &["Shop"]).await?;
+        client.execute(FAKE_AUTH, vec![fake.clone()]).await?;
+        client
+            .execute(
+                &format!(
+                    "location.hash = '#/bots/shop-bot/hooks/{}'",
+                    hook["id"].as_str().unwrap_or_default()
+                ),
+                vec![],
+            )
+            .await?;
+        let shown = wait_text(client, "#edit-auth-fixed", &["future_"]).await?;
+        if client
+            .find(Locator::Css("#edit-hook select[name=auth_type]"))
+            .await
+            .is_ok()
+        {
+            bail!("an auth the console does not know is offered for editing ({shown})");
+        }
+        save_hook_form(client).await?;
+        let sent = client.execute("return window.__patches", vec![]).await?;
+        let last: Value = sent
+            .as_array()
+            .and_then(|a| a.last())
+            .and_then(Value::as_str)
+            .map(serde_json::from_str)
+            .transpose()?
+            .ok_or_else(|| anyhow!("no PATCH was sent: {sent}"))?;
+        if last.get("auth").is_some() {
+            bail!("Save sent an auth the console does not know: {last}");
+        }
+        let after = dev.get(&hook_path(&hook)).await;
+        if after["auth"] != hook["auth"] {
+            bail!("Save changed {} into {}", hook["auth"], after["auth"]);
+        }
+    }
+
+    // A fresh page reads hooks as they are again.
+    client.refresh().await?;
+
+    // The auth controls switch a hook to telegram: with a token typed in,
+    // and with one left out (made and shown once).
+    for typed in [Some("tgs_typed-in-the-console"), None] {
+        let hook = dev
+            .hook(
+                "shop-bot",
+                json!({"name": format!("Switched {}", if typed.is_some() { "typed" } else { "made" })}),
+            )
+            .await;
+        open_hook(client, dev, &hook).await?;
+        client
+            .find(Locator::Css("#edit-hook select[name=auth_type]"))
+            .await?
+            .select_by_value("telegram")
+            .await?;
+        if let Some(token) = typed {
+            fill(client, "#edit-secret-token", token).await?;
+        }
+        save_hook_form(client).await?;
+        let token = match typed {
+            Some(token) => token.to_owned(),
+            None => wait_text(client, "#hook-once .once-value", &["tgs_"])
+                .await?
+                .trim()
+                .to_owned(),
+        };
+        let after = dev.get(&hook_path(&hook)).await;
+        if after["auth"] != json!({"type": "telegram"}) {
+            bail!("the form made {} of a switch to telegram", after["auth"]);
+        }
+        let url = hook["url"].as_str().unwrap_or_default();
+        if telegram_update(dev, url, &token).await? != 202 {
+            bail!("the switched hook does not take the token the console set");
+        }
+    }
+    Ok(())
+}
+
+/// A run that failed and is retried shows its own error and the
+/// placeholders its templates named that were not found.
+async fn a_failed_run_shows_its_error(
+    client: &Client,
+    dev: &Dev,
+    api_key: &str,
+    shots: &Shots,
+) -> anyhow::Result<()> {
+    // Nothing listens there: the call fails before anything took effect.
+    let nowhere = free_addr();
+    let hook = dev
+        .hook(
+            "shop-bot",
+            json!({"name": "Flaky", "actions": [
+                {"type": "log", "message": "order {payload.missing}"},
+                {"type": "http_request", "method": "POST", "url": format!("http://{nowhere}/orders"),
+                 "body": {"id": "{payload.id}"}}]}),
+        )
+        .await;
+    let called = dev
+        .client
+        .post(hook["url"].as_str().unwrap_or_default())
+        .header("authorization", api_key)
+        .json(&json!({"id": 7}))
+        .send()
+        .await?;
+    if called.status().as_u16() != 202 {
+        bail!("the hook call answered {}", called.status());
+    }
+    open_hook(client, dev, &hook).await?;
+    wait_text(
+        client,
+        "#run-log",
+        &[
+            "retrying",
+            "nothing had taken effect, so the run is retried in",
+            "{payload.missing}",
+        ],
+    )
+    .await?;
+    shots.take(client, "failed-run").await?;
+    Ok(())
+}
+
 /// The console, driven as a person would, against `dev` and `sink`.
 async fn scenario(client: &Client, dev: &Dev, sink: &Sink, shots: &Shots) -> anyhow::Result<()> {
     // Sign in with the admin token.
@@ -208,6 +495,9 @@ async fn scenario(client: &Client, dev: &Dev, sink: &Sink, shots: &Shots) -> any
     client.refresh().await?;
     wait_text(client, "#run-log", &["succeeded"]).await?;
     shots.take(client, "hook").await?;
+
+    saving_a_hook_keeps_its_auth(client, dev, api_key.trim()).await?;
+    a_failed_run_shows_its_error(client, dev, api_key.trim(), shots).await?;
 
     // An endpoint pointing at the sink; Test delivers, and the row shows it.
     client
@@ -297,6 +587,50 @@ async fn scenario(client: &Client, dev: &Dev, sink: &Sink, shots: &Shots) -> any
     click(client, "#endpoints a").await?;
     wait_text(client, "#delivery-log", &["webhook.test", "succeeded"]).await?;
     shots.take(client, "portal").await?;
+
+    // A page the link does not open says what the link is for.
+    let hook = dev.get("/v1/bots/shop-bot/hooks?limit=1").await;
+    let hook = hook["data"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for page in ["hooks".to_owned(), format!("hooks/{hook}")] {
+        client
+            .goto(&format!("{}/console#/bots/shop-bot/{page}", dev.base))
+            .await?;
+        let said = wait_text(client, "#view", &["endpoints and deliveries only"]).await?;
+        if said.contains("Could not load") || said.contains("no such route") {
+            bail!("#/bots/shop-bot/{page} in the portal shows: {said}");
+        }
+    }
+    shots.take(client, "portal-elsewhere").await?;
+
+    // A link to a bot deleted since says so where the link signs in.
+    let minted = dev
+        .admin_json(
+            Method::POST,
+            "/v1/bots/other-bot/portal",
+            json!({"expires_in": 600}),
+            201,
+        )
+        .await;
+    let deleted = dev
+        .admin(Method::DELETE, "/v1/bots/other-bot")
+        .send()
+        .await?;
+    if deleted.status().as_u16() != 204 {
+        bail!("deleting other-bot answered {}", deleted.status());
+    }
+    client
+        .goto(minted["url"].as_str().unwrap_or_default())
+        .await?;
+    wait_text(client, "#sign-in h1", &["Sign in"]).await?;
+    wait_text(
+        client,
+        "#sign-in-error",
+        &["this link is no longer valid: its bot was deleted or created again"],
+    )
+    .await?;
     Ok(())
 }
 

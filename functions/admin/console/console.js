@@ -20,7 +20,7 @@ function takePortalToken() {
 function portalToken() { return sessionStorage.getItem(PORTAL_KEY); }
 function credential() { return portalToken() || sessionStorage.getItem(TOKEN_KEY); }
 
-/** The one bot a portal token opens (`hlp_{bot}.{expiry}.{sig}`). */
+/** The one bot a portal token opens (`hlp_{bot}.{created}.{expiry}.{sig}`). */
 function portalBot() {
   const t = portalToken();
   return t ? t.slice(4).split('.')[0] : null;
@@ -45,7 +45,7 @@ async function api(method, path, body) {
   try { json = text ? JSON.parse(text) : null; } catch (_) { /* not JSON */ }
   if (!r.ok) {
     const e = (json && json.error) || {};
-    if (r.status === 401) signOut(e.message || 'Signed out.');
+    if (r.status === 401) signOut(e.message || 'Signed out.', true);
     throw new ApiError(r.status, e.code || 'error', e.message || ('HTTP ' + r.status));
   }
   return json;
@@ -154,7 +154,8 @@ async function route() {
   const pb = portalBot();
   try {
     if (pb && p[1] !== pb) { location.hash = '#/bots/' + enc(pb); return; }
-    if (p[0] === 'bots' && p[2] === 'hooks' && p[3]) await hookPage(p[1], p[3]);
+    if (pb && !(p.length === 2 || (p[2] === 'endpoints' && p.length <= 4))) portalElsewhere(pb);
+    else if (p[0] === 'bots' && p[2] === 'hooks' && p[3]) await hookPage(p[1], p[3]);
     else if (p[0] === 'bots' && p[2] === 'endpoints' && p[3]) await endpointPage(p[1], p[3]);
     else if (p[0] === 'bots' && p[1]) await botPage(p[1], p[2] || (pb ? 'endpoints' : 'hooks'));
     else await botsPage();
@@ -164,10 +165,25 @@ async function route() {
   document.getElementById('main').focus();
 }
 
-function signOut(why) {
+/** A page a portal link does not open (a hook, the hooks tab): what the
+ *  link is for, instead of the API's "no such route". */
+function portalElsewhere(botId) {
+  const home = '#/bots/' + enc(botId);
+  crumbs([[botId, home]]);
+  view().replaceChildren(h('div', { class: 'card', id: 'portal-elsewhere' },
+    h('h1', {}, 'Not part of this link'),
+    h('p', {}, 'This link gives access to ', h('code', {}, botId), '\'s endpoints and deliveries only: ',
+      'not its hooks, runs or variables, nor other bots.'),
+    h('p', {}, h('a', { href: home + '/endpoints' }, 'Open its endpoints'))));
+}
+
+/** Forgets the credential; `refused` (the API's 401) keeps `why` on the
+ *  sign-in page, such as a portal link whose bot was deleted. */
+function signOut(why, refused) {
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(PORTAL_KEY);
   if (why) say(why);
+  document.getElementById('sign-in-error').textContent = refused ? why : '';
   location.hash = '#/';
   route();
 }
@@ -232,35 +248,123 @@ async function botPage(botId, tab) {
 
 // ------------------------------------------------------------ hooks
 
-const AUTH_TYPES = ['api_key', 'secret_header', 'hmac', 'signed_url', 'none'];
-const SCHEMES = ['standard', 'github', 'stripe', 'slack', 'shopify'];
+// Every auth type and hmac scheme the API takes (docs/inbound.md).
+const AUTH_TYPES = ['api_key', 'secret_header', 'hmac', 'signed_url', 'discord', 'telegram', 'none'];
+const SCHEMES = ['standard', 'github', 'stripe', 'slack', 'shopify', 'twilio', 'generic'];
+const ALGORITHMS = ['sha256', 'sha512'];
+const ENCODINGS = ['hex', 'base64'];
 
-function authFields(prefix, current) {
-  const type = h('select', { name: 'auth_type', 'data-field': 'auth' }, AUTH_TYPES.map(t => h('option', { value: t, selected: current && current.type === t }, t)));
-  const scheme = h('select', { name: 'scheme' }, SCHEMES.map(s => h('option', { value: s, selected: current && current.scheme === s }, s)));
-  const secret = h('input', { type: 'password', name: 'secret', autocomplete: 'off' });
-  const header = h('input', { type: 'text', name: 'header', value: (current && current.header) || '' });
-  const schemeBox = field(prefix + '-scheme', 'Signature scheme', scheme);
-  const headerBox = field(prefix + '-header', 'Header', header, 'Default x-hook-secret.');
-  const secretBox = field(prefix + '-secret', 'Secret', secret, current ? 'Leave empty to keep the current secret.' : 'Leave empty and one is generated (secret_header).');
-  const sync = () => {
-    schemeBox.hidden = type.value !== 'hmac';
-    headerBox.hidden = type.value !== 'secret_header';
-    secretBox.hidden = !['hmac', 'secret_header'].includes(type.value);
-  };
-  type.addEventListener('change', sync);
-  sync();
-  return [field(prefix + '-auth', 'Auth', type), schemeBox, headerBox, secretBox];
+/** Whether this console knows `auth` well enough to edit it: one it does
+ *  not (a type or scheme newer than it) is shown as it is and never sent. */
+function editableAuth(auth) {
+  return !auth || (AUTH_TYPES.includes(auth.type) && (auth.type !== 'hmac' || SCHEMES.includes(auth.scheme)));
 }
 
+function options(values, current) {
+  return values.map(v => h('option', { value: v, selected: v === current }, v));
+}
+
+/** The auth controls of a hook form: type, and the fields each type takes,
+ *  filled from `current` (the hook's auth as read; secrets never are). A
+ *  change to any of them marks the box `data-changed`. */
+function authFields(prefix, current) {
+  if (!editableAuth(current)) {
+    return h('div', { id: prefix + '-auth-fixed' },
+      h('p', {}, h('strong', {}, 'Auth '), h('code', {}, JSON.stringify(current))),
+      h('p', { class: 'hint' }, 'This console cannot edit this auth; saving leaves it as it is. Change it through the API.'));
+  }
+  const c = current || { type: 'api_key' };
+  const generic = c.type === 'hmac' && c.scheme === 'generic';
+  const type = h('select', { name: 'auth_type', 'data-field': 'auth' }, options(AUTH_TYPES, c.type));
+  const scheme = h('select', { name: 'scheme' }, options(SCHEMES, c.scheme || 'standard'));
+  const header = h('input', { type: 'text', name: 'header', value: c.type === 'secret_header' ? c.header : '', placeholder: 'x-hook-secret' });
+  const sigHeader = h('input', { type: 'text', name: 'sig_header', value: generic ? c.header : '', placeholder: 'X-Signature' });
+  const algorithm = h('select', { name: 'algorithm' }, options(ALGORITHMS, c.algorithm || 'sha256'));
+  const encoding = h('select', { name: 'encoding' }, options(ENCODINGS, c.encoding || 'hex'));
+  const sigPrefix = h('input', { type: 'text', name: 'prefix', value: c.prefix || '', placeholder: 'sha256=' });
+  const secret = h('input', { type: 'password', name: 'secret', autocomplete: 'off' });
+  const publicKey = h('input', { type: 'text', name: 'public_key', value: c.public_key || '', autocomplete: 'off', spellcheck: 'false' });
+  const secretToken = h('input', { type: 'password', name: 'secret_token', autocomplete: 'off' });
+  const boxes = {
+    scheme: field(prefix + '-scheme', 'Signature scheme', scheme),
+    header: field(prefix + '-header', 'Header', header, 'Default x-hook-secret.'),
+    sigHeader: field(prefix + '-sig-header', 'Signature header', sigHeader, 'The header the sender puts its signature in.'),
+    algorithm: field(prefix + '-algorithm', 'Algorithm', algorithm),
+    encoding: field(prefix + '-encoding', 'Encoding', encoding),
+    prefix: field(prefix + '-prefix', 'Prefix (optional)', sigPrefix, 'Text before the signature in the header, such as sha256=.'),
+    secret: field(prefix + '-secret', 'Secret', secret, current
+      ? 'Leave empty to keep the current secret (when the type stays).'
+      : 'secret_header: leave empty and one is generated. hmac: the provider\'s signing secret.'),
+    publicKey: field(prefix + '-public-key', 'Public key', publicKey, 'The Discord application\'s public key (Developer Portal, General Information), 64 hex characters.'),
+    secretToken: field(prefix + '-secret-token', 'Secret token', secretToken, current
+      ? 'Leave empty to keep the current token (when the type stays), or to have one made and shown once.'
+      : 'Leave empty and one is made and shown once. Give the same to Telegram\'s setWebhook.'),
+  };
+  const sync = () => {
+    const t = type.value, isGeneric = t === 'hmac' && scheme.value === 'generic';
+    boxes.scheme.hidden = t !== 'hmac';
+    boxes.header.hidden = t !== 'secret_header';
+    for (const b of [boxes.sigHeader, boxes.algorithm, boxes.encoding, boxes.prefix]) b.hidden = !isGeneric;
+    boxes.secret.hidden = !['hmac', 'secret_header'].includes(t);
+    boxes.publicKey.hidden = t !== 'discord';
+    boxes.secretToken.hidden = t !== 'telegram';
+  };
+  type.addEventListener('change', sync);
+  scheme.addEventListener('change', sync);
+  sync();
+  const box = h('div', { class: 'auth-fields' }, field(prefix + '-auth', 'Auth', type), Object.values(boxes));
+  const changed = () => { box.dataset.changed = 'true'; };
+  box.addEventListener('input', changed);
+  box.addEventListener('change', changed);
+  return box;
+}
+
+/** Whether `a` (no secret in it) says what `current` (as read) says. */
+function sameAuth(a, current) {
+  const keys = (o) => Object.keys(o).filter(k => o[k] !== undefined).sort();
+  const ka = keys(a), kc = keys(current);
+  return ka.length === kc.length && ka.every((k, i) => k === kc[i] && a[k] === current[k]);
+}
+
+/** The `auth` to send from form `f`, or `undefined` to send none: on an
+ *  edit (`current`, the hook's auth as read) only when the auth controls
+ *  were changed and say something else, never for an auth the console
+ *  cannot edit. Secret fields left empty are left out (the API keeps the
+ *  current ones while the type stays). */
 function authBody(f, current) {
-  const t = f.auth_type.value;
+  const box = f.querySelector('.auth-fields');
+  if (!box || (current && !box.dataset.changed)) return undefined;
+  // By name through `elements`: `encoding` and `prefix` are also form properties.
+  const value = (name) => f.elements.namedItem(name).value;
+  const text = (name) => value(name).trim();
+  const t = value('auth_type');
   const a = { type: t };
-  if (t === 'hmac') a.scheme = f.scheme.value;
-  if (t === 'secret_header' && f.header.value.trim()) a.header = f.header.value.trim();
-  if (['hmac', 'secret_header'].includes(t) && f.secret.value) a.secret = f.secret.value;
-  const same = current && current.type === t && current.scheme === a.scheme && (current.header || '') === (a.header || current.header || '');
-  return same && !a.secret ? undefined : a;
+  if (t === 'secret_header') {
+    if (text('header')) a.header = text('header');
+    if (value('secret')) a.secret = value('secret');
+  } else if (t === 'hmac') {
+    a.scheme = value('scheme');
+    if (a.scheme === 'generic') {
+      if (text('sig_header')) a.header = text('sig_header');
+      a.algorithm = value('algorithm');
+      a.encoding = value('encoding');
+      if (text('prefix')) a.prefix = text('prefix');
+    }
+    if (value('secret')) a.secret = value('secret');
+  } else if (t === 'discord') {
+    if (text('public_key')) a.public_key = text('public_key');
+  } else if (t === 'telegram') {
+    if (value('secret_token')) a.secret_token = value('secret_token');
+  }
+  return current && sameAuth(a, current) ? undefined : a;
+}
+
+/** The secret a create or save made for the hook (shown once), as
+ *  [label, value], or null. */
+function madeSecret(auth) {
+  if (auth.secret) return ['Hook secret', auth.secret];
+  if (auth.secret_token) return ['Telegram secret token', auth.secret_token];
+  return null;
 }
 
 function parseActions(f) {
@@ -276,7 +380,7 @@ async function hooksTab(botId, body) {
     hk.auth.type, pill(hk.enabled ? 'enabled' : 'disabled')]);
   const form = h('form', { id: 'new-hook', onsubmit: (ev) => createHook(ev, botId) },
     h('h2', {}, 'New hook'),
-    h('div', { class: 'grid2' }, field('hook-name', 'Name', h('input', { type: 'text', name: 'name', 'data-field': 'name', value: 'Hook' })), h('div', {}, authFields('new-hook'))),
+    h('div', { class: 'grid2' }, field('hook-name', 'Name', h('input', { type: 'text', name: 'name', 'data-field': 'name', value: 'Hook' })), authFields('new-hook')),
     field('hook-actions', 'Actions (JSON)', h('textarea', { name: 'actions', 'data-field': 'actions' }, '[{"type": "log", "message": "called with {payload}"}]'),
       'A list of actions; see docs/actions.md.'),
     h('p', { class: 'field-error form-error', role: 'alert' }),
@@ -290,7 +394,7 @@ async function createHook(ev, botId) {
   const f = ev.target;
   try {
     const hook = await api('POST', '/bots/' + enc(botId) + '/hooks', { name: f.name.value, auth: authBody(f), actions: parseActions(f) });
-    if (hook.auth.secret) pendingOnce = ['Hook secret', hook.auth.secret];
+    pendingOnce = madeSecret(hook.auth);
     location.hash = '#/bots/' + enc(botId) + '/hooks/' + enc(hook.id);
     say('Hook created.');
   } catch (e) { showError(f, e); }
@@ -314,7 +418,8 @@ async function hookPage(botId, hookId) {
       if (auth) patch.auth = auth;
       const saved = await api('PATCH', base, patch);
       say('Saved.');
-      if (saved.auth.secret) document.getElementById('hook-once').replaceChildren(shownOnce('Hook secret', saved.auth.secret));
+      const made = madeSecret(saved.auth);
+      if (made) document.getElementById('hook-once').replaceChildren(shownOnce(made[0], made[1]));
       else route();
     } catch (e) { showError(f, e); }
   } },
@@ -322,7 +427,7 @@ async function hookPage(botId, hookId) {
   h('div', { class: 'grid2' },
     h('div', {}, field('edit-name', 'Name', h('input', { type: 'text', name: 'name', 'data-field': 'name', value: hook.name })),
       field('edit-methods', 'Methods', h('input', { type: 'text', name: 'methods', 'data-field': 'methods', value: hook.methods.join(', ') }), 'Comma-separated, e.g. POST, GET.')),
-    h('div', {}, authFields('edit', hook.auth))),
+    authFields('edit', hook.auth)),
   field('edit-actions', 'Actions (JSON)', h('textarea', { name: 'actions', 'data-field': 'actions', rows: 10 }, JSON.stringify(hook.actions, null, 2))),
   h('p', { class: 'field-error form-error', role: 'alert' }),
   h('button', { type: 'submit' }, 'Save'));
@@ -340,12 +445,24 @@ async function hookPage(botId, hookId) {
     const page = await api('GET', base + '/runs?limit=25');
     runs.replaceChildren(page.data.length ? table(['Run', 'Status', 'Received', 'Actions'], page.data.map(r => [
       h('code', {}, r.id), pill(r.status), fmtTime(r.received_at),
-      h('ol', { class: 'actions-list', start: 0 }, r.actions.map(a => h('li', {},
-        h('strong', {}, a.type), ' ', pill(a.status), ' ', a.duration_ms + ' ms', h('pre', { class: 'detail' }, brief(a.detail))))),
+      [...runNotes(r), h('ol', { class: 'actions-list', start: 0 }, r.actions.map(a => h('li', {},
+        h('strong', {}, a.type), ' ', pill(a.status), ' ', a.duration_ms + ' ms', h('pre', { class: 'detail' }, brief(a.detail)))))],
     ]), 'Runs, newest first (refreshes every 2 s)', { id: 'run-log' }) : h('p', { class: 'muted', id: 'run-log-empty' }, 'No calls yet. Call the URL above; runs appear here.'));
   };
   await load();
   every(2000, () => load().catch(() => {}));
+}
+
+/** What a run says of itself beside its actions: why it failed or is
+ *  retried (`error`), and the placeholders its templates named that were
+ *  not found (left as written). */
+function runNotes(r) {
+  const unknown = r.unknown_placeholders || [];
+  return [
+    r.error ? h('p', { class: 'run-error' }, h('strong', {}, 'Error: '), r.error) : null,
+    unknown.length ? h('p', { class: 'run-unknown' }, h('strong', {}, 'Not found, left as written: '),
+      unknown.flatMap((p, i) => [i ? ', ' : '', h('code', {}, '{' + p + '}')])) : null,
+  ];
 }
 
 // ------------------------------------------------------------ endpoints

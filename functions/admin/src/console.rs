@@ -5,7 +5,7 @@
 
 use axum::extract::Path;
 use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use hooklane_web::ApiError;
@@ -54,10 +54,12 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsa
                    img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
                    frame-ancestors 'none'";
 
-/// `GET /console` (the page) and `GET /console/{asset}` (its scripts and styles).
+/// `GET /console` (the page), `GET /console/` (a 308 to it) and
+/// `GET /console/{asset}` (its scripts and styles).
 pub fn router() -> Router<AdminState> {
     Router::new()
         .route("/console", get(index))
+        .route("/console/", get(to_index))
         .route("/console/{asset}", get(asset))
 }
 
@@ -86,6 +88,12 @@ fn serve(file: &Asset) -> Response {
 
 async fn index() -> Response {
     serve(&INDEX)
+}
+
+/// `/console/` is the page's address as people type it: 308 to `/console`
+/// (the browser keeps a `#portal=…` fragment across it).
+async fn to_index() -> Redirect {
+    Redirect::permanent("/console")
 }
 
 async fn asset(Path(name): Path<String>) -> Result<Response, ApiError> {

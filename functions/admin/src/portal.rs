@@ -16,7 +16,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use hooklane_auth::portal::{self, PortalTokenError};
+use hooklane_auth::portal;
 use hooklane_domain::{rfc3339, BotId};
 use hooklane_web::{ApiError, Json};
 use serde_json::{json, Value};
@@ -122,8 +122,9 @@ async fn mint(
     let key = state.portal.get(&state).await?.ok_or_else(off)?;
     let expires_at = state.svc.now() + time::Duration::seconds(expires_in as i64);
     let token = portal::mint(
-        &portal::bot_key(&key, bot.created_at.unix_timestamp_nanos()),
+        &key,
         bot.id.as_str(),
+        bot.created_at.unix_timestamp_nanos(),
         expires_at.unix_timestamp(),
     );
     // In the fragment: browsers do not send it, so no server or proxy logs it.
@@ -152,19 +153,20 @@ async fn authorize(
     })?;
     let key = state.portal.get(&state).await?.ok_or_else(off)?;
     let now = state.svc.now().unix_timestamp();
-    // Checked with the key of the bot as it is now: a link to a bot deleted
-    // (or deleted and created again under the same id) opens nothing.
+    // Checked against the bot as it is now: a link to a bot deleted (or
+    // deleted and created again under the same id) opens nothing, and a
+    // genuine one says why.
     let named = portal::bot_of(token)?;
     let created = match BotId::parse(named) {
-        Ok(id) => state.svc.store.get_bot(&id).await?.map(|b| b.created_at),
+        Ok(id) => state
+            .svc
+            .store
+            .get_bot(&id)
+            .await?
+            .map(|b| b.created_at.unix_timestamp_nanos()),
         Err(_) => None,
     };
-    let created = created.ok_or(PortalTokenError::BadSignature)?;
-    let (bot, _) = portal::verify(
-        &portal::bot_key(&key, created.unix_timestamp_nanos()),
-        token,
-        now,
-    )?;
+    let (bot, _) = portal::verify(&key, token, created, now)?;
     if params.get("bot") != Some(&bot) {
         return Err(ApiError::forbidden(
             "this portal link opens one bot's endpoints and deliveries only",

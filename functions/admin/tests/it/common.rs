@@ -163,9 +163,10 @@ impl App {
 pub async fn portal_token(svc: &Services, bot: &str, expires_at: i64) -> String {
     let id = hooklane_domain::BotId::parse(bot).unwrap();
     let stored = svc.store.get_bot(&id).await.unwrap().expect("the bot");
-    let key = hooklane_auth::portal::bot_key(
+    hooklane_auth::portal::mint(
         PORTAL_KEY.as_bytes(),
+        bot,
         stored.created_at.unix_timestamp_nanos(),
-    );
-    hooklane_auth::portal::mint(&key, bot, expires_at)
+        expires_at,
+    )
 }

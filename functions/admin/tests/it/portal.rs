@@ -144,7 +144,17 @@ async fn a_portal_token_reaches_nothing_but_its_own_bots_portal_routes() {
     // An edited token, a token signed with another key, or the admin token
     // do not open the portal routes.
     let edited = token.replacen(&bot, &other, 1);
-    let foreign = hooklane_auth::portal::mint(b"another installation's key", &bot, i64::MAX);
+    let created = app
+        .svc
+        .store
+        .get_bot(&hooklane_domain::BotId::parse(&bot).unwrap())
+        .await
+        .unwrap()
+        .expect("the bot")
+        .created_at
+        .unix_timestamp_nanos();
+    let foreign =
+        hooklane_auth::portal::mint(b"another installation's key", &bot, created, i64::MAX);
     for bad in [edited.as_str(), foreign.as_str(), TOKEN, ""] {
         let a = send(
             &app.router,
@@ -182,7 +192,7 @@ async fn without_a_portal_key_no_link_is_minted_and_no_token_taken() {
     )
     .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
-    let token = hooklane_auth::portal::mint(b"", &bot, i64::MAX);
+    let token = hooklane_auth::portal::mint(b"", &bot, 1, i64::MAX);
     let a = send(
         &off,
         request(
@@ -224,7 +234,15 @@ async fn the_console_is_served_from_the_binary_with_a_strict_content_policy() {
 }
 
 #[tokio::test]
-async fn a_portal_link_does_not_open_a_bot_created_again_under_its_id() {
+async fn the_console_with_a_trailing_slash_redirects_to_the_console() {
+    let app = spawn_app();
+    let a = send(&app.router, request(Method::GET, "/console/", None, None)).await;
+    assert_eq!(a.status, StatusCode::PERMANENT_REDIRECT, "{:?}", a.body);
+    assert_eq!(a.headers[header::LOCATION], "/console");
+}
+
+#[tokio::test]
+async fn a_portal_link_of_a_bot_deleted_or_created_again_opens_nothing_and_says_why() {
     let app = spawn_app();
     let bot = app.bot().await;
     let minted = app
@@ -247,15 +265,49 @@ async fn a_portal_link_does_not_open_a_bot_created_again_under_its_id() {
         }
     };
     assert_eq!(open(token.clone()).await.status, StatusCode::OK);
+    let gone = "this link is no longer valid: its bot was deleted or created again";
 
     assert_eq!(
         app.delete(&format!("/v1/bots/{bot}")).await.status,
         StatusCode::NO_CONTENT
     );
+    let a = open(token.clone()).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{:?}", a.body);
+    assert_eq!(a.message(), gone);
+
     let again = app
         .post("/v1/bots", json!({"id": bot, "name": "new owner"}))
         .await;
     assert_eq!(again.status, StatusCode::CREATED, "{:?}", again.body);
-    let a = open(token).await;
+    let a = open(token.clone()).await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{:?}", a.body);
+    assert_eq!(a.message(), gone);
+
+    // A token the installation did not sign learns nothing about the bot:
+    // for a bot that exists or not, its signature does not match.
+    let forged = |bot: &str| hooklane_auth::portal::mint(b"a guessed key", bot, 1, i64::MAX);
+    for (bot, path) in [
+        (bot.clone(), endpoints.clone()),
+        (
+            "nobody".to_owned(),
+            "/portal/v1/bots/nobody/endpoints".to_owned(),
+        ),
+    ] {
+        let a = send(
+            &app.router,
+            request(
+                Method::GET,
+                &path,
+                Some(&format!("Bearer {}", forged(&bot))),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{bot}");
+        assert!(
+            a.message().contains("signature does not match"),
+            "{bot}: {}",
+            a.message()
+        );
+    }
 }
