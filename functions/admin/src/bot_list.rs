@@ -1,6 +1,6 @@
 //! `GET /v1/bots`: every bot of the installation, paged, never their keys.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 use hooklane_web::ApiError;
@@ -17,10 +17,11 @@ pub fn router() -> Router<AdminState> {
 
 /// `{"data": [{"id", "name", "created_at"}, …], "next"}`, by id descending
 /// (generated ids sort by creation time, so newest first). 400
-/// `invalid_cursor` for a cursor this API did not hand out.
+/// `invalid_cursor` for a cursor this API did not hand out, `invalid_limit`
+/// for a `limit` that is not a whole number.
 async fn list(
     State(state): State<AdminState>,
-    Query(q): Query<ListQuery>,
+    q: ListQuery,
 ) -> Result<axum::Json<Value>, ApiError> {
     let page = state.svc.store.list_bots(&q.checked_page()?).await?;
     Ok(axum::Json(answer(page, |bot| view(&bot))))

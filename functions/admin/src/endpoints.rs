@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
@@ -147,7 +147,7 @@ async fn create(
 pub(crate) async fn list(
     State(state): State<AdminState>,
     Path(bot): Path<String>,
-    Query(q): Query<ListQuery>,
+    q: ListQuery,
 ) -> Result<axum::Json<Value>, ApiError> {
     let bot = load_bot(&state, &bot).await?;
     let page = state
@@ -273,7 +273,7 @@ pub(crate) async fn rotate_secret(
 pub(crate) async fn deliveries(
     State(state): State<AdminState>,
     Path((bot, ep)): Path<(String, String)>,
-    Query(q): Query<ListQuery>,
+    q: ListQuery,
 ) -> Result<axum::Json<Value>, ApiError> {
     let ep = load_endpoint(&state, &bot, &ep).await?;
     let page = state

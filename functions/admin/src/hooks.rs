@@ -1,6 +1,6 @@
 //! Inbound hooks: create, list, read, update, delete; signed URLs.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
@@ -88,7 +88,7 @@ async fn create(
 async fn list(
     State(state): State<AdminState>,
     Path(bot): Path<String>,
-    Query(q): Query<ListQuery>,
+    q: ListQuery,
     headers: HeaderMap,
 ) -> Result<axum::Json<Value>, ApiError> {
     let bot = load_bot(&state, &bot).await?;

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::Router;
 use hooklane_domain::{rfc3339, BotId, Delivery, DeliveryStatus, EndpointId, Message, MessageId};
@@ -32,11 +32,11 @@ pub fn router() -> Router<AdminState> {
 
 /// `{"data": [{"id", "event", "timestamp", "data", "deliveries": {"endpoints",
 /// "pending", "succeeded", "failed", "exhausted"}}, …], "next"}`. 404 for an
-/// unknown bot; 400 `invalid_cursor`.
+/// unknown bot; 400 `invalid_cursor`, `invalid_limit`.
 async fn list(
     State(state): State<AdminState>,
     Path(bot): Path<String>,
-    Query(q): Query<ListQuery>,
+    q: ListQuery,
 ) -> Result<axum::Json<Value>, ApiError> {
     let bot = load_bot(&state, &bot).await?;
     let page = state

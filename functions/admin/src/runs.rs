@@ -1,6 +1,6 @@
 //! A hook's run log: every call and what its actions did.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::Router;
 use hooklane_domain::{rfc3339, CallId, Run};
@@ -37,7 +37,7 @@ pub fn view(run: Run) -> Value {
 async fn list(
     State(state): State<AdminState>,
     Path((bot, hook)): Path<(String, String)>,
-    Query(q): Query<ListQuery>,
+    q: ListQuery,
 ) -> Result<axum::Json<Value>, ApiError> {
     let hook = load_hook(&state, &bot, &hook).await?;
     let page = state

@@ -73,6 +73,21 @@ async fn error_text(resp: reqwest::Response) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
+/// The error of a failed answer: its status, where a redirect pointed
+/// (`Location`), and the start of its body, as in
+/// `the endpoint answered 500: {"ok":false}` or
+/// `the endpoint answered 302, redirected to https://new.example/hook`.
+fn answered(status: u16, location: Option<String>, text: Option<String>) -> String {
+    let mut error = format!("the endpoint answered {status}");
+    if let Some(at) = location {
+        error.push_str(&format!(", redirected to {at}"));
+    }
+    if let Some(text) = text {
+        error.push_str(&format!(": {text}"));
+    }
+    error
+}
+
 /// The header carrying the delivery's idempotency key: the message id
 /// (as `webhook-id`), the same on every attempt to the endpoint.
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -150,11 +165,7 @@ async fn send_once(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> Att
             } else {
                 let location = redirect_location(&resp);
                 let text = error_text(resp).await;
-                match (location, text) {
-                    (Some(at), Some(text)) => Some(format!("redirected to {at}: {text}")),
-                    (Some(at), None) => Some(format!("redirected to {at}")),
-                    (None, text) => text,
-                }
+                Some(answered(status.as_u16(), location, text))
             };
             AttemptResult {
                 http_status: Some(status.as_u16()),

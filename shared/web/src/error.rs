@@ -79,6 +79,8 @@ pub enum ErrorCode {
     InvalidSince,
     /// 400: a list cursor is malformed.
     InvalidCursor,
+    /// 400: a list `limit` is not a whole number.
+    InvalidLimit,
     /// 400: a stored variable's name or `{"value"}` body is wrong.
     InvalidVariable,
 }

@@ -1748,3 +1748,43 @@ async fn a_list_limit_is_kept_between_1_and_100() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.code(), "invalid_cursor");
 }
+
+#[tokio::test]
+async fn a_list_limit_that_is_not_a_whole_number_answers_400_invalid_limit_in_our_words() {
+    let app = spawn_app();
+    let bot = app.bot().await;
+    let hook = app.hook(&bot, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ep = app
+        .endpoint(&bot, json!({"url": "https://example.com/in"}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for list in [
+        "/v1/bots".to_owned(),
+        format!("/v1/bots/{bot}/hooks"),
+        format!("/v1/bots/{bot}/hooks/{hook}/runs"),
+        format!("/v1/bots/{bot}/endpoints"),
+        format!("/v1/bots/{bot}/endpoints/{ep}/deliveries"),
+        format!("/v1/bots/{bot}/messages"),
+    ] {
+        for limit in ["abc", "-1", "2.5"] {
+            let a = app.get(&format!("{list}?limit={limit}")).await;
+            assert_eq!(a.status, StatusCode::BAD_REQUEST, "{list} {limit}");
+            assert_eq!(a.code(), "invalid_limit", "{list} {limit}: {:?}", a.body);
+            assert!(
+                a.message().starts_with(&format!(
+                    "`limit` is `{limit}`; it must be a whole number from 1 to 100"
+                )),
+                "{list}: {}",
+                a.message()
+            );
+            assert!(!a.message().contains("deserialize"), "{}", a.message());
+        }
+        let a = app.get(&format!("{list}?limit=&unknown=1")).await;
+        assert_eq!(a.status, StatusCode::OK, "{list}: {:?}", a.body);
+    }
+}

@@ -1084,3 +1084,73 @@ fn the_schema_checker_refuses_what_does_not_fit() {
     .is_ok());
     assert!(check(&doc, error, &json!({"message": "Forbidden"}), "e").is_err());
 }
+
+/// `InvalidSince` → `invalid_since`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            if !out.is_empty() {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Every `ErrorCode::…` the admin function's source names, as wire text.
+fn codes_in_admin_source() -> BTreeSet<String> {
+    fn walk(dir: &std::path::Path, codes: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, codes);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let source = std::fs::read_to_string(&path).unwrap();
+                for (at, _) in source.match_indices("ErrorCode::") {
+                    let name: String = source[at + "ErrorCode::".len()..]
+                        .chars()
+                        .take_while(char::is_ascii_alphanumeric)
+                        .collect();
+                    codes.insert(snake_case(&name));
+                }
+            }
+        }
+    }
+    let mut codes = BTreeSet::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut codes,
+    );
+    codes
+}
+
+#[test]
+fn every_400_code_the_admin_source_answers_is_in_the_docs_error_table_and_the_openapi() {
+    let codes = codes_in_admin_source();
+    assert!(codes.contains("invalid_since"), "{codes:?}");
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/admin-api.md"),
+    )
+    .unwrap();
+    let table = &docs[docs.find("## Error codes").expect("the error code table")..];
+    let table_400: String = table.lines().filter(|l| l.starts_with("| 400 ")).collect();
+    let doc = doc();
+    let bad_request = doc["components"]["responses"]["BadRequest"]["description"]
+        .as_str()
+        .unwrap();
+    for code in &codes {
+        let quoted = format!("`{code}`");
+        assert!(
+            table_400.contains(&quoted),
+            "{code} is missing from the 400 rows of admin-api.md's error codes"
+        );
+        assert!(
+            bad_request.contains(&quoted),
+            "{code} is missing from openapi.json's BadRequest: {bad_request}"
+        );
+    }
+}

@@ -1,19 +1,22 @@
 //! What a delivery attempt writes to the log: a failure is a WARN line whose
 //! message starts with the target's HTTP status; a success stays at INFO.
+//! The attempt's row in the delivery log names the status the endpoint
+//! answered and the start of its body.
 
 use std::time::Duration;
 
 use hooklane_domain::envelope::DeliveryTask;
 use hooklane_domain::{Endpoint, EndpointId, EndpointType, Envelope, EventType, Job, MessageId};
 use hooklane_runtime::config::Settings;
+use hooklane_store::Page;
 use hooklane_testkit::{Reply, Sink};
 use serde_json::json;
 
 use crate::support::{Lines, Setup};
 
-/// One attempt of a delivery to `sink`'s `/in`, answered with `reply`;
-/// the log lines it wrote.
-async fn one_attempt(reply: Reply, max_attempts: u32) -> String {
+/// One attempt of a delivery to `sink`'s `/in`, answered with `reply`:
+/// the log lines it wrote and its row's `error`.
+async fn one_attempt(reply: Reply, max_attempts: u32) -> (String, Option<String>) {
     let sink = Sink::start().await;
     let s = Setup::new(Settings {
         allow_private_targets: true,
@@ -61,7 +64,14 @@ async fn one_attempt(reply: Reply, max_attempts: u32) -> String {
         .await
         .unwrap();
     sink.wait_for(1, Duration::from_secs(10)).await;
-    lines.text()
+    let rows = s
+        .store
+        .list_deliveries(&s.bot, &endpoint.id, &Page::first(10))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    (lines.text(), rows[0].error.clone())
 }
 
 #[tokio::test]
@@ -96,7 +106,7 @@ async fn a_failed_delivery_is_a_warn_line_with_its_http_status_first() {
         (Reply::status(200), 3, None),
     ];
     for (reply, max_attempts, want) in cases {
-        let log = one_attempt(reply, max_attempts).await;
+        let (log, _) = one_attempt(reply, max_attempts).await;
         let attempt_lines: Vec<&str> = log
             .lines()
             .filter(|l| l.contains("delivery attempt"))
@@ -116,4 +126,52 @@ async fn a_failed_delivery_is_a_warn_line_with_its_http_status_first() {
         }
         assert!(!line.contains("whsec_"), "no secret in the log: {line}");
     }
+}
+
+#[tokio::test]
+async fn a_failed_delivery_row_names_the_status_and_the_start_of_the_body() {
+    let long = "x".repeat(1000);
+    // (reply, the row's error: the body cut to 300 characters)
+    let cases = [
+        (
+            Reply::json(500, json!("ok")),
+            "the endpoint answered 500: \"ok\"".to_owned(),
+        ),
+        (
+            Reply::json(503, json!({"ok": false})),
+            "the endpoint answered 503: {\"ok\":false}".to_owned(),
+        ),
+        (
+            Reply::json(500, json!(long)),
+            format!("the endpoint answered 500: \"{}…", "x".repeat(298)),
+        ),
+    ];
+    for (reply, want) in cases {
+        let (log, error) = one_attempt(reply, 3).await;
+        assert_eq!(error.as_deref(), Some(want.as_str()));
+        let status = &want[..want.find(':').unwrap()];
+        assert!(log.contains(status), "the log line says it too: {log}");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_delivery_row_masks_a_credential_the_body_echoes() {
+    let (_, error) = one_attempt(
+        Reply::json(
+            401,
+            json!({"error": "bad signature", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}),
+        ),
+        3,
+    )
+    .await;
+    let error = error.unwrap();
+    assert!(
+        error.starts_with("the endpoint answered 401: {\"error\":\"bad signature\""),
+        "{error}"
+    );
+    assert!(
+        !error.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        "{error}"
+    );
+    assert!(error.contains("****"), "{error}");
 }
