@@ -283,10 +283,18 @@ async fn forward(client: &reqwest::Client, endpoint: &Endpoint, task: &DeliveryT
         },
         Err(e) => Outcome {
             status: None,
-            error: Some(e.to_string()),
+            error: Some(send_error(e)),
             ms,
         },
     }
+}
+
+/// A failed forward's error with its causes, joined with `: ` (the
+/// connection refused, the timeout, the name that does not resolve), as in
+/// `error sending request for url (http://127.0.0.1:3000/webhooks): client
+/// error (Connect): tcp connect error: Connection refused (os error 111)`.
+fn send_error(e: reqwest::Error) -> String {
+    format!("{:#}", anyhow::Error::new(e))
 }
 
 fn print(task: &DeliveryTask, outcome: &Outcome, json: bool) {

@@ -1000,3 +1000,43 @@ async fn backfill_bot_list_lists_a_bot_stored_before_the_bot_list_once() {
         stderr(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn listen_prints_why_a_forward_failed() {
+    let dev = Dev::start(bin(), Backend::Embedded, &[]).await;
+    let (bot, key) = dev.bot().await;
+    // Nothing listens there: the connection is refused.
+    let forward_to = format!("http://{}/webhooks", hooklane_testkit::free_addr());
+    for json in [false, true] {
+        let mut args = vec!["listen", "--bot", &bot, "--forward-to", &forward_to];
+        if json {
+            args.push("--json");
+        }
+        let listen = Running::start(command(&dev, &args));
+        Running::wait(&listen.err, "Ready", WAIT).expect("listen starts");
+        let r = dev
+            .client
+            .post(format!("{}/v1/bots/{bot}/events", dev.base))
+            .bearer_auth(&key)
+            .json(&json!({"event": "order.paid", "data": {}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let id = r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (_, line) = Running::wait(&listen.out, &id, WAIT).expect("the forward is printed");
+        let error = if json {
+            let printed: Value = serde_json::from_str(&line).unwrap();
+            printed["error"].as_str().unwrap().to_owned()
+        } else {
+            line
+        };
+        assert!(
+            error.contains("error sending request") && error.contains("Connection refused"),
+            "the cause is named: {error}"
+        );
+    }
+}
