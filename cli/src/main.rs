@@ -3,6 +3,12 @@
 //! `listen`, `trigger`, `bots`, `hooks`, `endpoints`, `deliveries`, `runs`;
 //! registers hooks with bot platforms (`telegram set-webhook`); and
 //! repairs a deployed stack's table (`backfill-bot-list`).
+//!
+//! A failed command prints `error: ` and the error with its causes on
+//! stderr and exits 1 (never a backtrace, whatever `RUST_BACKTRACE` says);
+//! a usage error is clap's and exits 2.
+
+use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap::parser::ValueSource;
@@ -241,6 +247,57 @@ impl Command {
     }
 }
 
+/// The connection options (the ids of [`api::Connection`]'s fields) of
+/// the commands that do not call the admin API: they are hidden from
+/// these commands' help and refused when given to them. `hooklane dev`
+/// keeps `--data-dir`, where it keeps its backend and token.
+fn unused_connection(command: &str) -> &'static [&'static str] {
+    const ALL: &[&str] = &["api_url", "token", "sigv4", "data_dir"];
+    match command {
+        "dev" => &["api_url", "token", "sigv4"],
+        "backfill-bot-list" | "trigger" | "telegram" => ALL,
+        _ => &[],
+    }
+}
+
+/// `cmd` and its subcommands with the usage their `--help` shows in every
+/// error too. (clap's errors otherwise list the options given, the global
+/// ones with a default or from the environment included, without their
+/// brackets, as if they were required.)
+fn help_usage(mut cmd: clap::Command) -> clap::Command {
+    let usage = cmd.render_usage().ansi().to_string();
+    // "Usage: hooklane …", the title (and its styling) left out.
+    let line = usage
+        .find("Usage:")
+        .and_then(|at| usage[at..].find(' ').map(|space| &usage[at + space + 1..]))
+        .unwrap_or_default()
+        .to_owned();
+    let mut cmd = cmd.override_usage(line);
+    for sub in cmd.get_subcommands_mut() {
+        *sub = help_usage(std::mem::take(sub));
+    }
+    cmd
+}
+
+/// The command line's definition: [`Cli`]'s, with the connection options
+/// hidden where they are not used and each command's usage as its
+/// `--help` shows it.
+fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    let connection: Vec<clap::Arg> = cmd.get_arguments().cloned().collect();
+    for sub in cmd.get_subcommands_mut() {
+        // A command's own (hidden) copy of a global option stands in for
+        // it there and in its subcommands; the value is the global's still.
+        for id in unused_connection(sub.get_name()) {
+            if let Some(arg) = connection.iter().find(|a| a.get_id() == id) {
+                *sub = std::mem::take(sub).arg(arg.clone().hide(true));
+            }
+        }
+    }
+    cmd.build();
+    help_usage(cmd)
+}
+
 /// Whether `id` was given on the command line (not taken from the
 /// environment or a default).
 fn given(matches: &ArgMatches, id: &str) -> bool {
@@ -265,10 +322,10 @@ fn with_api_url_tip(mut e: clap::Error) -> clap::Error {
 /// The command line, with the older `--url` folded into `--api-url`.
 ///
 /// Errors (clap's usage errors exit first): `--url` and `--api-url` both
-/// given; connection options given to `hooklane dev` or
-/// `backfill-bot-list`, which do not call the admin API.
+/// given; connection options given to a command that does not use them
+/// (see [`unused_connection`]).
 fn parse() -> anyhow::Result<Cli> {
-    let matches = Cli::command()
+    let matches = command()
         .try_get_matches()
         .unwrap_or_else(|e| with_api_url_tip(e).exit());
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
@@ -279,28 +336,38 @@ fn parse() -> anyhow::Result<Cli> {
         }
         cli.conn.api_url = url.to_owned();
     }
-    let name = match cli.command {
-        Command::Dev { .. } => Some("dev"),
-        Command::BackfillBotList { .. } => Some("backfill-bot-list"),
-        _ => None,
-    };
-    if let Some(name) = name {
-        if let Some(id) = ["api_url", "token", "sigv4"]
-            .into_iter()
+    if let Some(name) = matches.subcommand_name() {
+        if let Some(id) = unused_connection(name)
+            .iter()
             .find(|id| given(&matches, id))
         {
-            bail!(
-                "hooklane {name} takes no --{}: it does not call the admin API \
-                 (dev serves it, with the token from HOOKLANE_ADMIN_TOKEN or the data dir)",
-                id.replace('_', "-")
-            );
+            let why = if name == "dev" {
+                "it serves the admin API, with the token from HOOKLANE_ADMIN_TOKEN or the data dir"
+            } else {
+                "it does not call the admin API"
+            };
+            bail!("hooklane {name} takes no --{}: {why}", id.replace('_', "-"));
         }
     }
     Ok(cli)
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let title = anstyle::Style::new()
+                .bold()
+                .fg_color(Some(anstyle::AnsiColor::Red.into()));
+            anstream::eprintln!("{}: {e:#}", output::paint(title, "error"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the command the command line names.
+async fn run() -> anyhow::Result<()> {
     let cli = parse()?;
     let conn = cli.conn;
     match cli.command {

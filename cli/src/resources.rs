@@ -94,13 +94,19 @@ pub enum Hooks {
     },
     /// A new hook: `--data` is the hook as JSON (or @file), `--name` sets its name.
     Create {
+        /// The bot the hook belongs to.
         #[arg(long)]
         bot: String,
+        /// The hook's name (over a `name` in --data).
         #[arg(long)]
         name: Option<String>,
+        /// The hook as JSON (`auth`, `actions`, `methods`, …: see the admin
+        /// API's docs), or @file to read it from a file; left out, a hook
+        /// with the defaults.
         #[arg(long)]
         data: Option<String>,
     },
+
     /// Deletes a hook and its runs.
     Delete {
         #[arg(long)]

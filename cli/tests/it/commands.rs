@@ -1040,3 +1040,134 @@ async fn listen_prints_why_a_forward_failed() {
         );
     }
 }
+
+#[test]
+fn a_usage_error_shows_the_usage_of_help_not_the_global_options_as_required() {
+    let out = Command::new(bin())
+        .args([
+            "endpoints",
+            "recover",
+            "--bot",
+            "B",
+            "EP",
+            "--api-url",
+            "http://127.0.0.1:9",
+        ])
+        .env("HOOKLANE_URL", "http://127.0.0.1:9")
+        .env("HOOKLANE_DATA_DIR", "/nonexistent-hooklane")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = stderr(&out);
+    assert!(err.contains("--since <SINCE>"), "{err}");
+    assert!(
+        err.contains(
+            "Usage: hooklane endpoints recover [OPTIONS] --bot <BOT> --since <SINCE> <ENDPOINT>\n"
+        ),
+        "{err}"
+    );
+    for option in ["--api-url <URL>", "--data-dir <DATA_DIR>"] {
+        assert!(!err.contains(option), "{option} shown as required: {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_command_prints_one_error_line_and_exits_1_even_with_rust_backtrace() {
+    let dev = Dev::start(bin(), Backend::Embedded, &[]).await;
+    let out = command(&dev, &["bots", "get", "nope"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: GET /v1/bots/nope answered 404: no such bot\n"
+    );
+
+    // `hooklane dev` refusing to start says so the same way.
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .args(["dev", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path().join("data"))
+        .env("HOOKLANE_ADMIN_TOKEN", "short-token")
+        .env("RUST_BACKTRACE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: ") && last.contains("at least 32 characters"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Error: ") && !err.contains("acktrace"),
+        "{err}"
+    );
+    assert!(!err.contains("short-token"), "the token was echoed: {err}");
+}
+
+#[test]
+fn trigger_hides_and_refuses_the_admin_connection_options_and_hooks_create_explains_its_options() {
+    let help = |args: &[&str]| {
+        let out = Command::new(bin())
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    let trigger = help(&["trigger", "--help"]);
+    assert!(trigger.contains("--hook-url"), "{trigger}");
+    for option in [
+        "--api-url",
+        "--token",
+        "--sigv4",
+        "--data-dir",
+        "Connection",
+    ] {
+        assert!(
+            !trigger.contains(option),
+            "{option} in trigger's help: {trigger}"
+        );
+    }
+    // The commands that call the admin API still list them.
+    let create = help(&["hooks", "create", "--help"]);
+    for option in ["--api-url", "--token", "--sigv4", "--data-dir"] {
+        assert!(create.contains(option), "{option} missing: {create}");
+    }
+    for (option, says) in [
+        ("--bot <BOT>", "The bot the hook belongs to"),
+        ("--name <NAME>", "The hook's name"),
+        ("--data <DATA>", "@file"),
+    ] {
+        let line = create
+            .lines()
+            .find(|l| l.trim_start().starts_with(option))
+            .unwrap_or_else(|| panic!("{option}: {create}"));
+        assert!(line.contains(says), "{option} has no help: {create}");
+    }
+
+    let out = Command::new(bin())
+        .args([
+            "trigger",
+            "github-push",
+            "--hook-url",
+            "http://127.0.0.1:9/hooks/b/hk_1",
+            "--secret",
+            "s3cret-s3cret",
+            "--api-url",
+            "http://127.0.0.1:9",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("hooklane trigger takes no --api-url"),
+        "{}",
+        stderr(&out)
+    );
+}
