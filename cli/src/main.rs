@@ -1,6 +1,7 @@
 //! `hooklane`: runs the whole pipeline on one machine (`hooklane dev`),
 //! talks to the admin API of one (or of a deployed stack): `api`, `tail`,
-//! `listen`, `trigger`, `bots`, `hooks`, `endpoints`, `deliveries`, `runs`;
+//! `listen`, `trigger`, `bots`, `hooks`, `endpoints`, `deliveries`, `runs`,
+//! `variables`;
 //! registers hooks with bot platforms (`telegram set-webhook`); and
 //! repairs a deployed stack's table (`backfill-bot-list`).
 //!
@@ -171,6 +172,13 @@ enum Command {
         #[command(flatten)]
         out: Admin,
     },
+    /// A bot's stored variables (`{var.name}` in actions): list, set, delete.
+    Variables {
+        #[command(subcommand)]
+        cmd: resources::Variables,
+        #[command(flatten)]
+        out: Admin,
+    },
     /// DynamoDB: adds the bots created before `GET /v1/bots` existed to the
     /// bot list, once (safe to run again, and beside a running stack).
     ///
@@ -237,7 +245,8 @@ impl Command {
             | Command::Hooks { out, .. }
             | Command::Endpoints { out, .. }
             | Command::Deliveries { out, .. }
-            | Command::Runs { out, .. } => &out.old_url,
+            | Command::Runs { out, .. }
+            | Command::Variables { out, .. } => &out.old_url,
             Command::Dev { .. }
             | Command::Telegram { .. }
             | Command::Trigger { .. }
@@ -442,6 +451,9 @@ async fn run() -> anyhow::Result<()> {
             resources::deliveries(cmd, &conn.admin()?, out.json).await
         }
         Command::Runs { cmd, out } => resources::runs(cmd, &conn.admin()?, out.json).await,
+        Command::Variables { cmd, out } => {
+            resources::variables(cmd, &conn.admin()?, out.json).await
+        }
         Command::BackfillBotList { table } => maintenance::backfill_bot_list(&table).await,
     }
 }

@@ -1,4 +1,4 @@
-//! `hooklane bots|hooks|endpoints|deliveries|runs …`: the common admin
+//! `hooklane bots|hooks|endpoints|deliveries|runs|variables …`: the common admin
 //! calls as commands. Lists print a table (`--json`: the API's answer);
 //! single records print as JSON.
 
@@ -34,6 +34,11 @@ const DELIVERY_COLUMNS: &[Column] = &[
     ("TRIGGERED", "/triggered_at"),
     ("MS", "/response_time_ms"),
     ("NEXT RETRY", "/next_attempt_at"),
+];
+const VARIABLE_COLUMNS: &[Column] = &[
+    ("NAME", "/name"),
+    ("VALUE", "/value"),
+    ("UPDATED", "/updated_at"),
 ];
 const RUN_COLUMNS: &[Column] = &[
     ("ID", "/id"),
@@ -106,7 +111,6 @@ pub enum Hooks {
         #[arg(long)]
         data: Option<String>,
     },
-
     /// Deletes a hook and its runs.
     Delete {
         #[arg(long)]
@@ -234,6 +238,33 @@ pub enum Runs {
     },
 }
 
+/// `hooklane variables …`.
+#[derive(Debug, Subcommand)]
+pub enum Variables {
+    /// The bot's stored variables, by name.
+    List {
+        #[arg(long)]
+        bot: String,
+    },
+    /// Creates or replaces a variable.
+    Set {
+        #[arg(long)]
+        bot: String,
+        /// The variable's name (1 to 64 of A-Z a-z 0-9 _ . -).
+        name: String,
+        /// The value: read as JSON when it is JSON (`42`, `true`, `null`,
+        /// `{"a": 1}`, `"42"` for the string 42), else taken as a string
+        /// (`tok_123`).
+        value: String,
+    },
+    /// Deletes a variable.
+    Delete {
+        #[arg(long)]
+        bot: String,
+        name: String,
+    },
+}
+
 /// How an answer is shown.
 enum View {
     /// A list: `data` as a table of these columns.
@@ -272,6 +303,13 @@ impl Call {
             body: Some(body),
             view: View::Record,
             slow: None,
+        }
+    }
+
+    fn put(path: String, body: Value) -> Self {
+        Self {
+            method: "PUT",
+            ..Self::post(path, body)
         }
     }
 
@@ -450,4 +488,63 @@ pub async fn runs(cmd: Runs, admin: &Admin, json: bool) -> anyhow::Result<()> {
         ),
     };
     call.run(admin, json).await
+}
+
+/// A variable's value as `variables set` reads it: JSON when it is JSON,
+/// else the text as a string.
+fn variable_value(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+}
+
+/// `name` as one path segment: percent-encoded, so a name that is not one
+/// reaches the API (and is refused there by name) instead of another route.
+fn segment(name: &str) -> String {
+    form_urlencoded::byte_serialize(name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// Runs `hooklane variables …`.
+pub async fn variables(cmd: Variables, admin: &Admin, json: bool) -> anyhow::Result<()> {
+    let base = |bot: &str| format!("/v1/bots/{bot}/variables");
+    let call = match cmd {
+        Variables::List { bot } => Call::get(base(&bot), View::Table(VARIABLE_COLUMNS)),
+        Variables::Set { bot, name, value } => Call::put(
+            format!("{}/{}", base(&bot), segment(&name)),
+            json!({"value": variable_value(&value)}),
+        ),
+        Variables::Delete { bot, name } => Call::delete(
+            format!("{}/{}", base(&bot), segment(&name)),
+            format!("variable {name}"),
+        ),
+    };
+    call.run(admin, json).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variable_value_is_json_when_it_parses_and_a_string_otherwise() {
+        for (text, want) in [
+            ("42", json!(42)),
+            ("true", json!(true)),
+            ("null", Value::Null),
+            (r#"{"a": [1]}"#, json!({"a": [1]})),
+            (r#""42""#, json!("42")),
+            ("tok_123", json!("tok_123")),
+            ("hello world", json!("hello world")),
+            ("", json!("")),
+            ("{not json", json!("{not json")),
+        ] {
+            assert_eq!(variable_value(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_variable_name_is_one_path_segment() {
+        assert_eq!(segment("orders.count-1_a"), "orders.count-1_a");
+        assert_eq!(segment("a/b c?"), "a%2Fb%20c%3F");
+    }
 }

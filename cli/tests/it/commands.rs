@@ -1171,3 +1171,69 @@ fn trigger_hides_and_refuses_the_admin_connection_options_and_hooks_create_expla
         stderr(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn variables_are_listed_set_and_deleted() {
+    let dev = Dev::start(bin(), Backend::Embedded, &[]).await;
+    let (bot, _) = dev.bot().await;
+    let ok = |args: &[&str]| -> String {
+        let out = cli(&dev, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(ok(&["variables", "list", "--bot", &bot]).trim(), "(none)");
+
+    // JSON when it is JSON, else a string.
+    for (name, value, stored) in [
+        ("orders", "42", json!(42)),
+        ("config", r#"{"mode": "fast"}"#, json!({"mode": "fast"})),
+        ("quoted", r#""42""#, json!("42")),
+        ("api_token", "tok_123", json!("tok_123")),
+    ] {
+        let set: Value =
+            serde_json::from_str(&ok(&["variables", "set", "--bot", &bot, name, value])).unwrap();
+        assert_eq!(set["name"], name);
+        assert_eq!(set["value"], stored, "{name}");
+    }
+    let stored = dev.get(&format!("/v1/bots/{bot}/variables")).await;
+    assert_eq!(stored["data"].as_array().unwrap().len(), 4, "{stored}");
+    let listed: Value =
+        serde_json::from_str(&ok(&["variables", "list", "--bot", &bot, "--json"])).unwrap();
+    assert_eq!(listed, stored);
+    let table = ok(&["variables", "list", "--bot", &bot]);
+    assert!(
+        table.contains("NAME") && table.contains("VALUE") && table.contains("tok_123"),
+        "{table}"
+    );
+    assert!(table.contains(r#"{"mode":"fast"}"#), "{table}");
+
+    let replaced: Value = serde_json::from_str(&ok(&[
+        "variables",
+        "set",
+        "--bot",
+        &bot,
+        "orders",
+        "43",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(replaced["value"], 43);
+    assert_eq!(
+        ok(&["variables", "delete", "--bot", &bot, "orders"]).trim(),
+        "deleted variable orders"
+    );
+    let stored = dev.get(&format!("/v1/bots/{bot}/variables")).await;
+    assert_eq!(stored["data"].as_array().unwrap().len(), 3, "{stored}");
+
+    // A name that is not one is refused by the API, naming it.
+    let out = cli(&dev, &["variables", "set", "--bot", &bot, "a/b", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("400") && stderr(&out).contains("`a/b` is not a variable name"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli(&dev, &["variables", "delete", "--bot", &bot, "orders"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("404"), "{}", stderr(&out));
+}
