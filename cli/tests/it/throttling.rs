@@ -270,10 +270,13 @@ async fn a_429_answered_to_one_dispatcher_pauses_the_endpoint_for_every_dispatch
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let calls = calls.lock().unwrap();
-    assert_eq!(
-        calls.iter().filter(|c| c.status == 200).count(),
-        SHARED_EVENTS,
-        "every event, once each"
+    // Delivery is at least once (operations.md): two dispatchers polling one
+    // SQS queue can each send a message once in a while, so a few repeats
+    // are allowed; a loss is not (the loop above waits for every id).
+    let answered = calls.iter().filter(|c| c.status == 200).count();
+    assert!(
+        (SHARED_EVENTS..=SHARED_EVENTS + 3).contains(&answered),
+        "every event, at most a few twice: {answered} deliveries of {SHARED_EVENTS}"
     );
     assert!(
         calls.iter().all(|c| c.attempt == "1"),
