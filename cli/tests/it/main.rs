@@ -11,7 +11,8 @@
 //! dispatchers, a Telegram chat's pace), `storage_faults` (crashes, a full
 //! disk, a frozen or dead AWS backend), `log_secrets` (every auth scheme and action at trace,
 //! the whole output scanned for every secret), `console` (the web console in
-//! a headless browser), `commands` (`tail`, `listen`, `trigger` and the
+//! a headless browser), `isolation` (a hung host beside a fast one: each
+//! host's share of calls in flight, the circuit breaker), `commands` (`tail`, `listen`, `trigger` and the
 //! resource commands), `template` (the SAM dashboard and saved queries
 //! against the code).
 //! Tests that run on every backend are written once with `on_every_backend!`:
@@ -27,6 +28,7 @@ mod console;
 mod dev_server;
 mod e2e;
 mod inbound;
+mod isolation;
 mod log_secrets;
 mod outbound;
 mod platforms;

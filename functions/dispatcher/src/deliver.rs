@@ -25,11 +25,11 @@ use hooklane_domain::{
 use hooklane_engine::mask::{redirect_location, Secrets};
 use hooklane_engine::payload::body_for;
 use hooklane_engine::platforms::cut;
-use hooklane_engine::retry::{self, apply_outcome, retry_delay, Outcome};
+use hooklane_engine::retry::{self, apply_outcome, busy_delay, retry_delay, Outcome};
 use hooklane_engine::signing::signature_headers;
 use hooklane_engine::throttle;
 use hooklane_runtime::metrics;
-use hooklane_runtime::outbound::{bounded_text, describe_send_error, refused_target};
+use hooklane_runtime::outbound::{bounded_text, OverShare, Refusal, SendError};
 use hooklane_runtime::Services;
 use hooklane_store::StoreError;
 use serde_json::Value;
@@ -95,18 +95,34 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// Sends the delivery to the endpoint once (see [`send_once`]); the error
 /// text keeps no credential of the endpoint (its URL's token, its
 /// credential headers, its secrets), even when the answer echoes them.
-async fn attempt(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> AttemptResult {
-    let mut result = send_once(svc, endpoint, d).await;
+///
+/// # Errors
+/// [`Refusal::Busy`] when it was not sent because the endpoint's host was
+/// over its share of calls in flight (not an attempt).
+async fn attempt(
+    svc: &Services,
+    endpoint: &Endpoint,
+    d: &DeliveryTask,
+) -> Result<AttemptResult, Refusal> {
+    let mut result = send_once(svc, endpoint, d).await?;
     if let Some(error) = &result.error {
         result.error = Some(Secrets::of_endpoint(endpoint).mask(error));
     }
-    result
+    Ok(result)
 }
 
 /// Sends the delivery to the endpoint once: the body shaped for its type,
 /// its own headers, then the event, attempt, depth, idempotency key and
-/// signature headers. A 3xx is told with its `Location` (masked).
-async fn send_once(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> AttemptResult {
+/// signature headers. A 3xx is told with its `Location` (masked). A host
+/// paused by its circuit breaker fails the attempt unsent.
+///
+/// # Errors
+/// [`Refusal::Busy`]: see [`attempt`].
+async fn send_once(
+    svc: &Services,
+    endpoint: &Endpoint,
+    d: &DeliveryTask,
+) -> Result<AttemptResult, Refusal> {
     let body = serde_json::to_vec(&body_for(
         endpoint.kind,
         endpoint.allowed_mentions.as_ref(),
@@ -117,13 +133,13 @@ async fn send_once(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> Att
     let mut req = match svc.outbound.request(reqwest::Method::POST, &endpoint.url) {
         Ok(r) => r,
         Err(e) => {
-            return AttemptResult {
+            return Ok(AttemptResult {
                 http_status: None,
                 error: Some(e.to_string()),
                 retry_after: None,
                 elapsed_ms: 0,
                 refused: true,
-            }
+            })
         }
     };
     for (name, value) in &endpoint.headers {
@@ -153,9 +169,9 @@ async fn send_once(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> Att
         req = req.header(name, value);
     }
     let started = Instant::now();
-    let result = req.body(body).send().await;
+    let result = svc.outbound.send(req.body(body), OverShare::Refuse).await;
     let elapsed_ms = started.elapsed().as_millis() as u64;
-    match result {
+    Ok(match result {
         Ok(resp) => {
             let status = resp.status();
             let retry_after =
@@ -175,14 +191,15 @@ async fn send_once(svc: &Services, endpoint: &Endpoint, d: &DeliveryTask) -> Att
                 refused: false,
             }
         }
+        Err(SendError::Refused(busy @ Refusal::Busy { .. })) => return Err(busy),
         Err(e) => AttemptResult {
             http_status: None,
-            error: Some(describe_send_error(&e)),
+            error: Some(e.to_string()),
             retry_after: None,
             elapsed_ms,
-            refused: refused_target(&e).is_some(),
+            refused: e.is_refused_target(),
         },
-    }
+    })
 }
 
 /// The log row's error: what the endpoint answered (or why nothing was
@@ -444,6 +461,27 @@ async fn throttled(
     Ok(())
 }
 
+/// Queues `d` again for `wait` from now: not an attempt (no row, no
+/// endpoint state, the same attempt number then). A retry's row says when
+/// it is now due, when that is later than it said.
+///
+/// # Errors
+/// The queue's error.
+async fn send_later(
+    svc: &Services,
+    d: DeliveryTask,
+    scheduling: Option<Delivery>,
+    wait: Duration,
+) -> anyhow::Result<()> {
+    svc.enqueue(Envelope::now(Job::Deliver(d)), wait).await?;
+    let later = svc.now() + wait;
+    let due = scheduling.as_ref().and_then(|row| row.next_attempt_at);
+    if due.is_some_and(|due| due < later) {
+        reschedule(svc, scheduling, Some(later)).await;
+    }
+    Ok(())
+}
+
 /// Performs one attempt, updates the endpoint's state, logs the attempt and
 /// schedules the next one when it failed and another is due.
 ///
@@ -502,23 +540,23 @@ pub async fn deliver(svc: &Services, d: DeliveryTask) -> anyhow::Result<()> {
     let target = throttle::endpoint_target(&endpoint);
     let rate = throttle::endpoint_rate(&endpoint);
     if let Some(wait) = throttle::acquire(svc, &d.bot_id, &target, rate, svc.now()).await? {
-        // Not an attempt: no row, no state, the same attempt number later.
         tracing::debug!(
             wait_ms = wait.as_millis() as u64,
             "over the endpoint's rate; sent again later"
         );
         metrics::count("DeliveryThrottled", &[]);
-        svc.enqueue(Envelope::now(Job::Deliver(d)), wait).await?;
-        // A retry's row says when it is now due.
-        let later = svc.now() + wait;
-        let due = scheduling.as_ref().and_then(|row| row.next_attempt_at);
-        if due.is_some_and(|due| due < later) {
-            reschedule(svc, scheduling, Some(later)).await;
-        }
-        return Ok(());
+        return send_later(svc, d, scheduling, wait).await;
     }
     let triggered_at = svc.now();
-    let result = attempt(svc, &endpoint, &d).await;
+    let result = match attempt(svc, &endpoint, &d).await {
+        Ok(result) => result,
+        Err(busy) => {
+            let wait = busy_delay(&busy);
+            tracing::debug!(wait_ms = wait.as_millis() as u64, reason = %busy, "sent again later");
+            metrics::count("DeliveryDeferred", &[]);
+            return send_later(svc, d, scheduling, wait).await;
+        }
+    };
     if result.http_status == Some(429) {
         let wait = result.retry_after.unwrap_or(throttle::DEFAULT_SLOW_DOWN);
         throttle::slow_down(svc, &d.bot_id, &target, rate, svc.now() + wait).await;

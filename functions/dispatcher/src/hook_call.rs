@@ -197,6 +197,9 @@ pub async fn run_hook_call(
         state = state.resuming(earlier.actions, earlier.unknown_placeholders);
     }
     let outcome = run_actions(svc, &hook.actions, &mut state).await;
+    if let Some(wait) = state.deferred {
+        return defer(svc, call, wait).await;
+    }
 
     run.status = RunStatus::Succeeded;
     run.finished_at = Some(svc.now());
@@ -216,6 +219,26 @@ pub async fn run_hook_call(
     if logged {
         finish(svc, &run).await;
     }
+    Ok(())
+}
+
+/// Puts the call back in the queue for `delay` (see
+/// [`busy_delay`](hooklane_engine::retry::busy_delay)): an outside call of
+/// the run was not sent because its host was over its share, before
+/// anything took effect. The same attempt runs again then (no row, not a
+/// retry); the call's id and idempotency keys stay the same.
+///
+/// # Errors
+/// The queue's error; the queue hands the call back.
+async fn defer(svc: &Services, call: HookCall, delay: Duration) -> Result<(), DispatchError> {
+    tracing::debug!(
+        delay_ms = delay.as_millis() as u64,
+        "a call of the run was over its host's share; the run is put back in the queue"
+    );
+    hooklane_runtime::metrics::count("RunDeferred", &[]);
+    svc.enqueue(Envelope::now(Job::HookCall(call)), delay)
+        .await
+        .map_err(anyhow::Error::from)?;
     Ok(())
 }
 

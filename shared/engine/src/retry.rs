@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use hooklane_domain::{rfc3339, Endpoint};
+use hooklane_runtime::outbound::{Refusal, BUSY_DELAY};
 use rand::Rng;
 use serde_json::Value;
 
@@ -52,6 +53,20 @@ pub fn run_retry_delay(retries_so_far: u32) -> Option<Duration> {
     RUN_RETRY_DELAYS
         .get(retries_so_far as usize)
         .map(|s| Duration::from_secs(*s))
+}
+
+/// How long work not sent because its host was over its share
+/// ([`Refusal::Busy`]) waits in the queue: the refusal's `wait` (how long
+/// the host has gone without finishing a call, within [`BUSY_DELAY`] and
+/// [`BUSY_MAX_DELAY`](hooklane_runtime::outbound::BUSY_MAX_DELAY)) times
+/// 1 to 1.5 at random, so a backlog to one host comes back spread out.
+/// Not an attempt.
+pub fn busy_delay(refusal: &Refusal) -> Duration {
+    let wait = match refusal {
+        Refusal::Busy { wait, .. } => *wait,
+        Refusal::Paused { .. } => BUSY_DELAY,
+    };
+    wait.mul_f64(rand::thread_rng().gen_range(1.0..=1.5))
 }
 
 /// The delay before delivery attempt `next` (2, 3, …).

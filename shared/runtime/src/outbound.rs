@@ -6,6 +6,9 @@
 //! the table `SPECIAL_RANGES`). The guard checks the
 //! addresses a name resolves to, right before connecting, and connects only
 //! to those, so a DNS name that resolves inward is refused as well.
+//!
+//! Calls made with [`Outbound::send`] also keep to their host's share
+//! (`hosts`): a slow or dead host cannot hold back the calls to the others.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -14,6 +17,12 @@ use std::time::Duration;
 use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::{Host, Url};
+
+mod hosts;
+
+pub use hosts::{
+    Refusal, BREAKER_PAUSE, BREAKER_TIMEOUTS, BUSY_DELAY, BUSY_MAX_DELAY, HOST_IN_FLIGHT,
+};
 
 /// `user-agent` of every outbound call: `Hooklane-Webhook/<version>`.
 pub const USER_AGENT: &str = concat!("Hooklane-Webhook/", env!("CARGO_PKG_VERSION"));
@@ -315,6 +324,46 @@ impl Resolve for GuardedResolver {
 pub struct Outbound {
     client: reqwest::Client,
     allow_private: bool,
+    hosts: hosts::Hosts,
+    timeout: Duration,
+}
+
+/// Whether a call over its host's share ([`HOST_IN_FLIGHT`]) waits for a
+/// slot or is refused at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverShare {
+    /// Refused at once ([`Refusal::Busy`]): the caller can put its work
+    /// back in the queue and free its worker.
+    Refuse,
+    /// Waits for a slot, at most the client's timeout, then is refused.
+    Wait,
+}
+
+/// Why [`Outbound::send`] brought no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Not sent: the host is over its share or paused.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// Sent (or tried), and it failed: see [`describe_send_error`].
+    #[error("{}", describe_send_error(.0))]
+    Failed(#[from] reqwest::Error),
+}
+
+impl SendError {
+    /// Whether trying again later may succeed: not for a target the SSRF
+    /// guard refused or a request that could not be built.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Refused(_) => true,
+            Self::Failed(e) => !e.is_builder() && refused_target(e).is_none(),
+        }
+    }
+
+    /// Whether the guard refused the target (a final failure).
+    pub fn is_refused_target(&self) -> bool {
+        matches!(self, Self::Failed(e) if refused_target(e).is_some())
+    }
 }
 
 impl Outbound {
@@ -335,7 +384,52 @@ impl Outbound {
         Ok(Self {
             client: builder.build()?,
             allow_private,
+            hosts: hosts::Hosts::default(),
+            timeout,
         })
+    }
+
+    /// Sends `request` (made with [`Outbound::request`]) within its host's
+    /// share (see the `hosts` rules: [`HOST_IN_FLIGHT`] calls at once, a
+    /// pause after [`BREAKER_TIMEOUTS`] timeouts in a row). The answer is
+    /// whatever status the target gave.
+    ///
+    /// # Errors
+    /// [`SendError::Refused`] when the call was not sent (its host is over
+    /// its share, and `over_share` says not to wait, or paused);
+    /// [`SendError::Failed`] when it could not be built, or sent and did
+    /// not bring an answer (no connection, a timeout, a refused target).
+    pub async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        over_share: OverShare,
+    ) -> Result<reqwest::Response, SendError> {
+        let request = request.build()?;
+        let url = request.url();
+        let key = format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        );
+        let pass = self
+            .hosts
+            .admit(&key, over_share == OverShare::Wait, self.timeout)
+            .await?;
+        match self.client.execute(request).await {
+            Ok(response) => {
+                pass.answered();
+                Ok(response)
+            }
+            Err(e) => {
+                if e.is_timeout() {
+                    tracing::debug!(host = %key, "an outbound call timed out");
+                    pass.timed_out();
+                } else {
+                    pass.failed();
+                }
+                Err(e.into())
+            }
+        }
     }
 
     /// Whether private, loopback and plain-http targets are allowed (local

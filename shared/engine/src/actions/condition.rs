@@ -79,6 +79,7 @@ async fn run_branch(
             ),
             detail,
             transient: f.transient,
+            deferred: None,
         }),
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use hooklane_domain::envelope::{DEPTH_HEADER, MAX_PUBLISH_DEPTH};
-use hooklane_runtime::outbound::{bounded_text, describe_send_error, refused_target};
+use hooklane_runtime::outbound::{bounded_text, OverShare, Refusal, SendError};
 use hooklane_runtime::Services;
 use serde_json::{json, Map, Value};
 
@@ -68,7 +68,7 @@ pub(super) async fn request(
         };
     }
     let detail = json!({ "method": method.as_str(), "url": mask_url(&url) });
-    send(svc, req, detail, None, None).await
+    send(svc, state, req, detail, None, None).await
 }
 
 /// The header every outside call of a run carries: see
@@ -95,8 +95,16 @@ pub(super) fn with_idempotency_key(
 /// A target refused when its name resolved to a forbidden address and an
 /// answer [`retry::is_transient_status`] calls final are permanent
 /// failures; other send errors (no connection, a timeout) are transient.
+///
+/// The call keeps to its host's share
+/// ([`Outbound::send`](hooklane_runtime::outbound::Outbound::send)):
+/// over it, before anything in the run took effect, the call is not sent
+/// and the error is `deferred` (the run is put back in the queue); after
+/// an effect it waits for a slot. A paused host (its calls timed out) fails
+/// the action at once, transiently.
 pub(super) async fn send(
     svc: &Services,
+    state: &RunState,
     req: reqwest::RequestBuilder,
     mut detail: Value,
     cuts: Option<Cuts>,
@@ -111,13 +119,26 @@ pub(super) async fn send(
             return Err(ActionError::permanent("the request body cannot be sent"));
         };
         let started = Instant::now();
-        let response = match attempt.send().await {
+        let over_share = if state.effect {
+            OverShare::Wait
+        } else {
+            OverShare::Refuse
+        };
+        let response = match svc.outbound.send(attempt, over_share).await {
             Ok(r) => r,
             Err(e) => {
                 return Err(ActionError {
-                    reason: describe_send_error(&e),
+                    reason: e.to_string(),
                     detail,
-                    transient: !e.is_builder() && refused_target(&e).is_none(),
+                    transient: e.is_transient(),
+                    deferred: match &e {
+                        SendError::Refused(busy @ Refusal::Busy { .. })
+                            if over_share == OverShare::Refuse =>
+                        {
+                            Some(retry::busy_delay(busy))
+                        }
+                        _ => None,
+                    },
                 })
             }
         };
@@ -169,6 +190,7 @@ pub(super) async fn send(
         return Err(ActionError {
             reason,
             transient: retry::is_transient_status(status.as_u16()),
+            deferred: None,
             detail,
         });
     }

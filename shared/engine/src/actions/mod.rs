@@ -16,6 +16,12 @@
 //! refused target, any other 4xx and a template that cannot render are
 //! permanent.
 //!
+//! Hosts' shares: an outside call over its host's share of calls in flight
+//! ([`HOST_IN_FLIGHT`](hooklane_runtime::outbound::HOST_IN_FLIGHT)) before
+//! anything took effect is not sent; the run stops there with
+//! [`RunState::deferred`] set, and the dispatcher puts the call back in the
+//! queue (not an attempt). After an effect the call waits for a slot.
+//!
 //! Progress (`progress`): each action with an effect that completes is
 //! checkpointed (see [`Checkpoints`]); a run cut short resumes from the
 //! first action without an outcome ([`RunState::resuming`]). Every outside
@@ -44,6 +50,7 @@ mod variables;
 
 pub use condition::compare;
 pub use progress::Checkpoints;
+use state::ActionError;
 pub use state::RunState;
 pub use variables::MAX_VARIABLE_BYTES;
 
@@ -119,6 +126,26 @@ pub fn run_actions<'a>(
                 });
             let duration_ms = started.elapsed().as_millis() as u64;
             let kind = spec.action.kind().to_owned();
+            // Not sent for its host's share (here or in a branch): the run
+            // stops whole, to be put back in the queue.
+            if let Err(ActionError {
+                deferred: Some(wait),
+                ..
+            }) = &result
+            {
+                state.deferred = Some(*wait);
+            }
+            if state.deferred.is_some() {
+                return Outcome {
+                    results: state.progress.leave(),
+                    failure: Some(Failure {
+                        index,
+                        kind,
+                        reason: result.err().map(|e| e.reason).unwrap_or_default(),
+                        transient: true,
+                    }),
+                };
+            }
             match result {
                 Ok(detail) => {
                     if has_effect(&spec.action) {

@@ -61,6 +61,7 @@ pub(super) async fn run(
                 reason: format!("the event could not be queued: {e}"),
                 detail: Value::Null,
                 transient: true,
+                deferred: None,
             },
         })?;
     Ok(json!({ "event": event, "message_id": message_id }))

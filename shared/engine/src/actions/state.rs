@@ -4,6 +4,7 @@
 //! reads and writes the run through these.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use hooklane_domain::{ActionResult, BotId};
 use hooklane_runtime::outbound::TargetError;
@@ -28,6 +29,14 @@ pub struct RunState {
     pub unknown: Vec<String>,
     /// True once an action with an effect has succeeded.
     pub effect: bool,
+    /// True when an outside call was not sent because its host already had
+    /// its share of calls in flight
+    /// ([`HOST_IN_FLIGHT`](hooklane_runtime::outbound::HOST_IN_FLIGHT))
+    /// before anything took effect: the run stopped there, and its
+    /// dispatcher puts the call back in the queue whole for this long, not
+    /// as an attempt. (Once something took effect, a call waits for its
+    /// host's share.)
+    pub deferred: Option<Duration>,
     /// The run's id (the call's event id), the start of idempotency keys.
     run_id: Option<String>,
     pub(super) progress: Progress,
@@ -46,6 +55,7 @@ impl RunState {
             depth,
             unknown: Vec::new(),
             effect: false,
+            deferred: None,
             run_id: None,
             progress: Progress::default(),
             secrets: Secrets::default(),
@@ -199,6 +209,11 @@ pub(super) struct ActionError {
     pub(super) detail: Value,
     /// Worth retrying the whole run.
     pub(super) transient: bool,
+    /// Not sent because its host was over its share with nothing taken
+    /// effect yet: the whole run is put back in the queue for a little
+    /// later (this long), whatever `continue_on_error` says (see
+    /// [`RunState::deferred`]).
+    pub(super) deferred: Option<Duration>,
 }
 
 impl ActionError {
@@ -208,6 +223,7 @@ impl ActionError {
             reason: reason.into(),
             detail: Value::Null,
             transient: false,
+            deferred: None,
         }
     }
 

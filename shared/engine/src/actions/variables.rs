@@ -130,6 +130,7 @@ where
         reason: format!("the variable `{name}` kept changing under concurrent writes"),
         detail: Value::Null,
         transient: true,
+        deferred: None,
     })
 }
 
@@ -139,6 +140,7 @@ fn store_error(e: hooklane_store::StoreError) -> ActionError {
         reason: "the variable store is unavailable".into(),
         detail: Value::Null,
         transient: true,
+        deferred: None,
     }
 }
 

@@ -1,0 +1,221 @@
+//! A slow or dead host holds back no other: beside a host that accepts
+//! connections and never answers, hook calls and deliveries to a fast sink
+//! go through at once, the hung host never has more than its share of calls
+//! in flight (what is over it waits in the queue, not as an attempt), and a
+//! host whose calls time out in a row is paused (its calls fail at once).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hooklane_testkit::{on_every_backend, Dev, Sink};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::common::{bin, WAIT};
+
+/// Calls to the hung host: more than the embedded poller works on at once
+/// (128), so without each host's share they would fill every slot.
+const HUNG_CALLS: usize = 200;
+const FAST_CALLS: usize = 50;
+
+/// The most calls to one host in flight at once (`HOST_IN_FLIGHT`).
+const HOST_SHARE: usize = 64;
+
+/// A loopback host that accepts every connection, reads nothing and never
+/// answers; counts the connections it took.
+struct Hung {
+    addr: std::net::SocketAddr,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl Hung {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                held.push(socket);
+            }
+        });
+        Self { addr, accepted }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/in", self.addr)
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+async fn call(dev: &Dev, hook: &Value, key: &str, n: usize) {
+    let r = dev
+        .client
+        .post(hook["url"].as_str().unwrap())
+        .bearer_auth(key)
+        .json(&json!({ "n": n }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap_or_default());
+}
+
+async fn to(dev: &Dev, bot: &str, name: &str, url: String) -> Value {
+    dev.hook(
+        bot,
+        json!({"name": name, "actions": [
+            {"type": "http_request", "method": "POST", "url": url, "body": {"n": "{payload.n}"}}
+        ]}),
+    )
+    .await
+}
+
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn hook_calls_to_a_fast_host_are_not_held_back_by_a_hung_one_on_every_backend(backend) {
+        let hung = Hung::start().await;
+        let sink = Sink::start().await;
+        // Longer than the test waits: no hung call ends by timing out.
+        let dev = Dev::start(bin(), backend.clone(), &[("HOOKLANE_OUTBOUND_TIMEOUT_SECONDS", "60")]).await;
+        let (bot, key) = dev.bot().await;
+        let stuck = to(&dev, &bot, "Hung", hung.url()).await;
+        let fast = to(&dev, &bot, "Fast", sink.url("/fast")).await;
+
+        for n in 0..HUNG_CALLS {
+            call(&dev, &stuck, &key, n).await;
+        }
+        // The hung host's calls are taken up first.
+        let deadline = Instant::now() + WAIT;
+        while hung.accepted() < HOST_SHARE {
+            assert!(Instant::now() < deadline, "{} calls reached the hung host\n{}", hung.accepted(), dev.log());
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let started = Instant::now();
+        for n in 0..FAST_CALLS {
+            call(&dev, &fast, &key, n).await;
+        }
+        sink.wait_for(FAST_CALLS, Duration::from_secs(15)).await;
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(15), "{took:?}");
+        // Within its share, however long it waits: the rest wait in the
+        // queue, and none of them counts as a failed run.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(hung.accepted(), HOST_SHARE, "{backend:?}\n{}", dev.log());
+        let runs = dev.get(&format!("/v1/bots/{bot}/hooks/{}/runs", stuck["id"].as_str().unwrap())).await;
+        assert_eq!(runs["data"].as_array().map(Vec::len), Some(0), "{runs}");
+    }
+}
+
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn deliveries_to_a_fast_endpoint_are_not_held_back_by_a_hung_one_on_every_backend(backend) {
+        let hung = Hung::start().await;
+        let sink = Sink::start().await;
+        let dev = Dev::start(bin(), backend.clone(), &[("HOOKLANE_OUTBOUND_TIMEOUT_SECONDS", "60")]).await;
+        let (bot, key) = dev.bot().await;
+        let mut stuck = String::new();
+        for (name, url) in [("Hung", hung.url()), ("Fast", sink.url("/fast"))] {
+            let ep = dev
+                .admin_json(Method::POST, &format!("/v1/bots/{bot}/endpoints"),
+                    json!({"name": name, "url": url, "events": ["tick"]}), 201)
+                .await;
+            if name == "Hung" {
+                stuck = ep["id"].as_str().unwrap().to_owned();
+            }
+        }
+        let started = Instant::now();
+        for n in 0..HUNG_CALLS {
+            let r = dev
+                .client
+                .post(format!("{}/v1/bots/{bot}/events", dev.base))
+                .bearer_auth(&key)
+                .json(&json!({"event": "tick", "data": {"n": n}}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 202);
+        }
+        let got = sink.wait_for(HUNG_CALLS, Duration::from_secs(30)).await;
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(30), "{took:?}");
+        let mut ids: Vec<_> = got.iter().filter_map(|r| r.header("webhook-id")).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), HUNG_CALLS);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(hung.accepted(), HOST_SHARE, "{backend:?}\n{}", dev.log());
+        // What waits for the hung host's share is not an attempt: no row.
+        let rows = dev.get(&format!("/v1/bots/{bot}/endpoints/{stuck}/deliveries")).await;
+        assert_eq!(rows["data"].as_array().map(Vec::len), Some(0), "{rows}");
+    }
+}
+
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_host_whose_calls_time_out_in_a_row_is_paused_and_its_calls_fail_at_once_on_every_backend(backend) {
+        let hung = Hung::start().await;
+        let dev = Dev::start(bin(), backend.clone(), &[("HOOKLANE_OUTBOUND_TIMEOUT_SECONDS", "1")]).await;
+        let (bot, key) = dev.bot().await;
+        let stuck = to(&dev, &bot, "Hung", hung.url()).await;
+        let hook = stuck["id"].as_str().unwrap().to_owned();
+        // Five calls time out (the breaker's count)…
+        for n in 0..5 {
+            call(&dev, &stuck, &key, n).await;
+        }
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let runs = dev.get(&format!("/v1/bots/{bot}/hooks/{hook}/runs")).await;
+            let timed_out = runs["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["error"].as_str().is_some_and(|e| e.contains("timed out")))
+                .count();
+            if timed_out == 5 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{runs}\n{}", dev.log());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(hung.accepted(), 5);
+        // …so the next ones are not sent: they fail at once, transiently
+        // (the run is retried on its schedule).
+        let sent_at = Instant::now();
+        for n in 5..8 {
+            call(&dev, &stuck, &key, n).await;
+        }
+        let deadline = Instant::now() + WAIT;
+        let paused = loop {
+            let runs = dev.get(&format!("/v1/bots/{bot}/hooks/{hook}/runs")).await;
+            let paused: Vec<Value> = runs["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["error"].as_str().is_some_and(|e| e.contains("paused")))
+                .cloned()
+                .collect();
+            if paused.len() >= 3 {
+                break paused;
+            }
+            assert!(Instant::now() < deadline, "{runs}\n{}", dev.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(sent_at.elapsed() < Duration::from_secs(3), "{:?}", sent_at.elapsed());
+        let port = hung.addr.port();
+        for run in &paused {
+            assert_eq!(run["status"], "retrying", "{run}");
+            let error = run["error"].as_str().unwrap();
+            assert!(
+                error.starts_with(&format!("action 0 (http_request) failed: not sent: 5 calls in a row to 127.0.0.1:{port} timed out; calls to it are paused for another ")),
+                "{error}"
+            );
+        }
+        assert_eq!(hung.accepted(), 5, "nothing was sent while paused");
+    }
+}

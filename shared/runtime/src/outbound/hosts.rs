@@ -1,0 +1,325 @@
+//! Each target host's share of the outbound calls, so that one slow or
+//! dead host cannot hold back the calls to every other one:
+//!
+//! - **A share of the calls in flight.** At most [`HOST_IN_FLIGHT`] calls
+//!   to one host (its name and port) wait for an answer at once in a
+//!   process. A call over that share is not sent ([`Refusal::Busy`]); the
+//!   caller puts its work back in the queue for a while instead of holding
+//!   a worker while it waits: as long as the host has gone without
+//!   finishing a call (a slot is unlikely to free sooner), at least
+//!   [`BUSY_DELAY`], at most [`BUSY_MAX_DELAY`].
+//! - **A circuit breaker.** A host that let [`BREAKER_TIMEOUTS`] calls in
+//!   a row time out is paused for [`BREAKER_PAUSE`]: calls to it fail at
+//!   once, unsent ([`Refusal::Paused`]), and are retried on their usual
+//!   schedule. After the pause one call goes through as a probe (the
+//!   others still fail at once); an answer of any status closes the
+//!   breaker, another timeout pauses the host again.
+//!
+//! Only timeouts count towards the breaker: a refused connection or an
+//! error answer comes back at once and holds nothing up. The state is the
+//! process's own (each Lambda instance, each `hooklane dev`), kept in
+//! memory: a restart starts every host afresh.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// The most calls to one host (name and port) waiting for an answer at
+/// once in one process: half of the embedded poller's 128 jobs in flight,
+/// so a hung host leaves the other half to everyone else.
+pub const HOST_IN_FLIGHT: usize = 64;
+
+/// How many calls to one host in a row must time out to pause it.
+pub const BREAKER_TIMEOUTS: u32 = 5;
+
+/// How long a host whose calls timed out is paused before a probe call.
+pub const BREAKER_PAUSE: Duration = Duration::from_secs(30);
+
+/// The least time work refused for [`Refusal::Busy`] waits in the queue
+/// before it is tried again.
+pub const BUSY_DELAY: Duration = Duration::from_secs(1);
+
+/// The most time work refused for [`Refusal::Busy`] waits in the queue.
+pub const BUSY_MAX_DELAY: Duration = Duration::from_secs(60);
+
+/// How many hosts are remembered before idle ones (nothing in flight, not
+/// paused) are forgotten.
+const REMEMBERED_HOSTS: usize = 1024;
+
+/// Why a call was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The host already has [`HOST_IN_FLIGHT`] calls waiting for answers.
+    #[error("not sent: {HOST_IN_FLIGHT} calls to {host} are already waiting for an answer")]
+    Busy {
+        /// The host, `name:port`.
+        host: String,
+        /// How long the host has gone without finishing a call (none of
+        /// its slots freed): how long the work is best put back for,
+        /// within [`BUSY_DELAY`] and [`BUSY_MAX_DELAY`].
+        wait: Duration,
+    },
+    /// The host's circuit breaker is open.
+    #[error("not sent: {BREAKER_TIMEOUTS} calls in a row to {host} timed out; calls to it are paused for another {} s", .remaining.as_secs().max(1))]
+    Paused {
+        /// The host, `name:port`.
+        host: String,
+        /// How much longer the pause lasts (0 while a probe is in flight).
+        remaining: Duration,
+    },
+}
+
+/// One host's breaker.
+#[derive(Debug, Default)]
+struct Breaker {
+    /// Calls in a row that timed out.
+    timeouts: u32,
+    /// Paused until then (when `timeouts` reached [`BREAKER_TIMEOUTS`]).
+    paused_until: Option<Instant>,
+    /// A probe call is in flight after a pause.
+    probing: bool,
+    /// When a call last finished, or the host last started from nothing
+    /// in flight.
+    progress: Option<Instant>,
+}
+
+struct Host {
+    slots: Arc<Semaphore>,
+    breaker: Mutex<Breaker>,
+}
+
+/// The per-host state of one process's outbound client.
+#[derive(Clone, Default)]
+pub(super) struct Hosts {
+    hosts: Arc<Mutex<HashMap<String, Arc<Host>>>>,
+}
+
+/// A call let through: holds its host's slot until dropped; tell it how
+/// the call ended with [`Pass::answered`] or [`Pass::timed_out`].
+pub(super) struct Pass {
+    host: Arc<Host>,
+    probe: bool,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Hosts {
+    fn host(&self, key: &str) -> Arc<Host> {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(h) = hosts.get(key) {
+            return h.clone();
+        }
+        if hosts.len() >= REMEMBERED_HOSTS {
+            hosts.retain(|_, h| Arc::strong_count(h) > 1 || h.is_paused());
+        }
+        let h = Arc::new(Host {
+            slots: Arc::new(Semaphore::new(HOST_IN_FLIGHT)),
+            breaker: Mutex::new(Breaker::default()),
+        });
+        hosts.insert(key.to_owned(), h.clone());
+        h
+    }
+
+    /// Lets a call to `key` through, or says why not. With `wait`, a call
+    /// over the host's share waits for a slot (at most `patience`, then it
+    /// is refused as busy) instead of being refused at once.
+    pub(super) async fn admit(
+        &self,
+        key: &str,
+        wait: bool,
+        patience: Duration,
+    ) -> Result<Pass, Refusal> {
+        let host = self.host(key);
+        let probe = host.check(key, Instant::now())?;
+        let slot = match host.slots.clone().try_acquire_owned() {
+            Ok(slot) => Some(slot),
+            Err(_) if wait => tokio::time::timeout(patience, host.slots.clone().acquire_owned())
+                .await
+                .ok()
+                .and_then(Result::ok),
+            Err(_) => None,
+        };
+        let Some(slot) = slot else {
+            let mut b = host.breaker();
+            if probe {
+                b.probing = false;
+            }
+            let quiet = b.progress.map_or(Duration::ZERO, |at| at.elapsed());
+            return Err(Refusal::Busy {
+                host: key.to_owned(),
+                wait: quiet.clamp(BUSY_DELAY, BUSY_MAX_DELAY),
+            });
+        };
+        if host.slots.available_permits() + 1 == HOST_IN_FLIGHT {
+            host.breaker().progress = Some(Instant::now());
+        }
+        Ok(Pass {
+            host,
+            probe,
+            _slot: slot,
+        })
+    }
+}
+
+impl Host {
+    fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
+        self.breaker.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn is_paused(&self) -> bool {
+        self.breaker().paused_until.is_some()
+    }
+
+    /// `Ok(true)` when the call is the probe after a pause, `Ok(false)` for
+    /// a call with the breaker closed, `Err` while paused.
+    fn check(&self, key: &str, now: Instant) -> Result<bool, Refusal> {
+        let mut b = self.breaker();
+        let Some(until) = b.paused_until else {
+            return Ok(false);
+        };
+        if now < until || b.probing {
+            return Err(Refusal::Paused {
+                host: key.to_owned(),
+                remaining: until.saturating_duration_since(now),
+            });
+        }
+        b.probing = true;
+        Ok(true)
+    }
+}
+
+impl Pass {
+    /// The host answered (any status): its breaker closes.
+    pub(super) fn answered(self) {
+        *self.host.breaker() = Breaker {
+            progress: Some(Instant::now()),
+            ..Breaker::default()
+        };
+    }
+
+    /// The call timed out: one more in a row; at [`BREAKER_TIMEOUTS`] (or a
+    /// probe's) the host is paused for [`BREAKER_PAUSE`].
+    pub(super) fn timed_out(self) {
+        let mut b = self.host.breaker();
+        b.progress = Some(Instant::now());
+        b.timeouts = b.timeouts.saturating_add(1);
+        if self.probe || b.timeouts >= BREAKER_TIMEOUTS {
+            b.paused_until = Some(Instant::now() + BREAKER_PAUSE);
+            b.probing = false;
+        }
+    }
+
+    /// The call failed another way (no connection, a refused name): the
+    /// breaker is left as it was, and a probe's turn passes to the next call.
+    pub(super) fn failed(self) {
+        let mut b = self.host.breaker();
+        b.progress = Some(Instant::now());
+        if self.probe {
+            b.probing = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "hook.example:443";
+
+    async fn admit(hosts: &Hosts) -> Result<Pass, Refusal> {
+        hosts.admit(KEY, false, Duration::ZERO).await
+    }
+
+    #[tokio::test]
+    async fn a_host_gets_its_share_and_no_more() {
+        let hosts = Hosts::default();
+        let mut passes = Vec::new();
+        for _ in 0..HOST_IN_FLIGHT {
+            passes.push(admit(&hosts).await.expect("within the share"));
+        }
+        // Over it: refused, to be put back for at least the least wait.
+        assert_eq!(
+            admit(&hosts).await.err(),
+            Some(Refusal::Busy {
+                host: KEY.into(),
+                wait: BUSY_DELAY
+            })
+        );
+        // Another host is not held back.
+        assert!(hosts
+            .admit("other.example:443", false, Duration::ZERO)
+            .await
+            .is_ok());
+        // A call that may wait gets the slot a finished one frees.
+        let waiting = {
+            let hosts = hosts.clone();
+            tokio::spawn(async move { hosts.admit(KEY, true, Duration::from_secs(5)).await })
+        };
+        passes.pop().expect("a pass").answered();
+        passes.push(waiting.await.expect("joined").expect("the freed slot"));
+        // A wait past its patience is refused as busy.
+        assert!(matches!(
+            hosts.admit(KEY, true, Duration::from_millis(20)).await,
+            Err(Refusal::Busy { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn timeouts_in_a_row_pause_the_host_and_an_answer_resets_the_count() {
+        let hosts = Hosts::default();
+        for _ in 0..BREAKER_TIMEOUTS - 1 {
+            admit(&hosts).await.expect("closed").timed_out();
+        }
+        // An answer in between: the count starts over.
+        admit(&hosts).await.expect("closed").answered();
+        for _ in 0..BREAKER_TIMEOUTS - 1 {
+            admit(&hosts).await.expect("closed").timed_out();
+        }
+        // Other failures neither count nor reset.
+        admit(&hosts).await.expect("closed").failed();
+        admit(&hosts).await.expect("closed").timed_out();
+        let refused = admit(&hosts).await.err().expect("paused");
+        let Refusal::Paused { remaining, .. } = &refused else {
+            panic!("paused, not {refused:?}");
+        };
+        assert!(*remaining > BREAKER_PAUSE - Duration::from_secs(5));
+        assert!(refused
+            .to_string()
+            .starts_with("not sent: 5 calls in a row to hook.example:443 timed out; calls to it are paused for another"));
+    }
+
+    #[test]
+    fn after_the_pause_one_probe_goes_and_its_outcome_decides() {
+        let host = Host {
+            slots: Arc::new(Semaphore::new(HOST_IN_FLIGHT)),
+            breaker: Mutex::new(Breaker {
+                timeouts: BREAKER_TIMEOUTS,
+                paused_until: Some(Instant::now()),
+                probing: false,
+                progress: None,
+            }),
+        };
+        let later = Instant::now() + Duration::from_millis(1);
+        assert_eq!(host.check(KEY, later), Ok(true), "the probe");
+        assert!(
+            matches!(host.check(KEY, later), Err(Refusal::Paused { .. })),
+            "one probe at a time"
+        );
+        let host = Arc::new(host);
+        let probe = |host: &Arc<Host>| Pass {
+            host: host.clone(),
+            probe: true,
+            _slot: host.slots.clone().try_acquire_owned().expect("a slot"),
+        };
+        // A probe that times out pauses the host again.
+        probe(&host).timed_out();
+        assert!(host.check(KEY, Instant::now()).is_err());
+        // One that is answered closes the breaker.
+        host.breaker().paused_until = Some(Instant::now());
+        assert_eq!(host.check(KEY, later + Duration::from_millis(1)), Ok(true));
+        probe(&host).answered();
+        assert_eq!(host.check(KEY, Instant::now()), Ok(false));
+        assert!(!host.is_paused());
+    }
+}
