@@ -1,11 +1,18 @@
-//! Fan-out: a published event becomes one delivery job per endpoint that
-//! takes it.
+//! Fan-out: a published event becomes one delivery per endpoint that takes
+//! it: made by the fan-out job itself for a few endpoints
+//! ([`INLINE_DELIVERIES`]), queued as one job each for more.
 
 use std::time::Duration;
 
 use hooklane_domain::envelope::{DeliveryTask, Publish};
 use hooklane_domain::{Endpoint, Envelope, EventType, Job, Message};
 use hooklane_runtime::Services;
+
+use crate::deliver;
+
+/// The most endpoints a fan-out job delivers to itself (at once), sparing
+/// a queue message per delivery; past it each delivery is a job of its own.
+pub const INLINE_DELIVERIES: usize = 2;
 
 /// Whether an endpoint takes `event`: it has no event filters, or one of
 /// them matches (see [`EventFilter::matches`](hooklane_domain::EventFilter::matches)).
@@ -14,19 +21,22 @@ pub fn subscribed(endpoint: &Endpoint, event: &EventType) -> bool {
 }
 
 /// Keeps the message for resends (for the delivery log's time to live) and
-/// queues one `DeliveryTask` job (attempt 1, due now) per enabled, subscribed
-/// endpoint of the bot, or only to `publish.only_endpoint` whatever its
-/// state (a forced resend; nothing when that endpoint is gone).
+/// makes attempt 1 to each enabled, subscribed endpoint of the bot, or only
+/// to `publish.only_endpoint` whatever its state (a forced resend; nothing
+/// when that endpoint is gone): at most [`INLINE_DELIVERIES`] endpoints
+/// are delivered to here, at once (as [`deliver`] does; their retries are
+/// queued as usual); to more, one `DeliveryTask` job each is queued.
 ///
 /// The bot's endpoints are read through [`Services::lookups`] (at most
 /// [`CACHE_TTL`](hooklane_runtime::cache::CACHE_TTL) old: an endpoint
 /// created, changed or disabled in another process takes part within that
-/// time). The jobs go to the queue in one
+/// time). Queued jobs go to the queue in one
 /// [`send_batch`](hooklane_store::Queue::send_batch).
 ///
 /// # Errors
 /// A store or queue error; jobs queued before it (or beside it in the
-/// batch) stay queued, so a fan-out handed back may queue some twice.
+/// batch) stay queued, and deliveries made stay made, so a fan-out handed
+/// back may queue or deliver some twice.
 #[tracing::instrument(skip_all, fields(bot_id = %publish.bot_id, message_id = %publish.message_id))]
 pub async fn fan_out(svc: &Services, publish: Publish) -> anyhow::Result<()> {
     let message = Message {
@@ -57,23 +67,29 @@ pub async fn fan_out(svc: &Services, publish: Publish) -> anyhow::Result<()> {
             .collect(),
     };
     tracing::info!(endpoints = targets.len(), event = %publish.event, "fanning out");
-    let mut jobs = Vec::with_capacity(targets.len());
-    for endpoint in targets {
-        let job = Job::Deliver(DeliveryTask {
-            message_id: publish.message_id.clone(),
-            bot_id: publish.bot_id.clone(),
-            endpoint_id: endpoint.id.clone(),
-            event: publish.event.clone(),
-            data: publish.data.clone(),
-            timestamp: publish.timestamp,
-            attempt: 1,
-            previous: None,
-            depth: publish.depth,
-            force: publish.only_endpoint.is_some(),
-            throttled: 0,
-        });
-        jobs.push((Envelope::now(job).to_json(), Duration::ZERO));
+    let tasks = targets.into_iter().map(|endpoint| DeliveryTask {
+        message_id: publish.message_id.clone(),
+        bot_id: publish.bot_id.clone(),
+        endpoint_id: endpoint.id.clone(),
+        event: publish.event.clone(),
+        data: publish.data.clone(),
+        timestamp: publish.timestamp,
+        attempt: 1,
+        previous: None,
+        depth: publish.depth,
+        force: publish.only_endpoint.is_some(),
+        throttled: 0,
+    });
+    if tasks.len() <= INLINE_DELIVERIES {
+        // Each is tried to the end; the first error hands the publish back.
+        for result in futures::future::join_all(tasks.map(|d| deliver(svc, d))).await {
+            result?;
+        }
+        return Ok(());
     }
+    let jobs: Vec<_> = tasks
+        .map(|d| (Envelope::now(Job::Deliver(d)).to_json(), Duration::ZERO))
+        .collect();
     // One batch for all (SQS: SendMessageBatch, 10 a call); the first
     // entry that failed fails the fan-out, so the publish is handed back.
     for result in svc.queue.send_batch(&jobs).await {

@@ -21,7 +21,8 @@ use url::{Host, Url};
 mod hosts;
 
 pub use hosts::{
-    Refusal, BREAKER_PAUSE, BREAKER_TIMEOUTS, BUSY_DELAY, BUSY_MAX_DELAY, HOST_IN_FLIGHT,
+    Refusal, BREAKER_PAUSE, BREAKER_TIMEOUTS, BUSY_DELAY, BUSY_MAX_DELAY, BUSY_PATIENCE,
+    HOST_IN_FLIGHT,
 };
 
 /// `user-agent` of every outbound call: `Hooklane-Webhook/<version>`.
@@ -332,8 +333,10 @@ pub struct Outbound {
 /// slot or is refused at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OverShare {
-    /// Refused at once ([`Refusal::Busy`]): the caller can put its work
-    /// back in the queue and free its worker.
+    /// Refused ([`Refusal::Busy`]) unless a slot frees within
+    /// [`BUSY_PATIENCE`] of a host that keeps finishing calls (a hung
+    /// host's calls are refused at once): the caller can put its work back
+    /// in the queue and free its worker.
     Refuse,
     /// Waits for a slot, at most the client's timeout, then is refused.
     Wait,

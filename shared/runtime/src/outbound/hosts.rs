@@ -3,7 +3,9 @@
 //!
 //! - **A share of the calls in flight.** At most [`HOST_IN_FLIGHT`] calls
 //!   to one host (its name and port) wait for an answer at once in a
-//!   process. A call over that share is not sent ([`Refusal::Busy`]); the
+//!   process. A call over that share waits for a slot at most
+//!   [`BUSY_PATIENCE`], and only while the host keeps finishing calls;
+//!   then it is not sent ([`Refusal::Busy`]): the
 //!   caller puts its work back in the queue for a while instead of holding
 //!   a worker while it waits: as long as the host has gone without
 //!   finishing a call (a slot is unlikely to free sooner), at least
@@ -36,6 +38,12 @@ pub const BREAKER_TIMEOUTS: u32 = 5;
 
 /// How long a host whose calls timed out is paused before a probe call.
 pub const BREAKER_PAUSE: Duration = Duration::from_secs(30);
+
+/// How long a call over its host's share waits for a slot before it is
+/// refused, when the host finished a call within that time (a host that
+/// keeps answering frees slots all the time; a hung one does not, and its
+/// calls are refused at once).
+pub const BUSY_PATIENCE: Duration = Duration::from_millis(250);
 
 /// The least time work refused for [`Refusal::Busy`] waits in the queue
 /// before it is tried again.
@@ -134,18 +142,26 @@ impl Hosts {
         let probe = host.check(key, Instant::now())?;
         let slot = match host.slots.clone().try_acquire_owned() {
             Ok(slot) => Some(slot),
-            Err(_) if wait => tokio::time::timeout(patience, host.slots.clone().acquire_owned())
-                .await
-                .ok()
-                .and_then(Result::ok),
-            Err(_) => None,
+            Err(_) => {
+                // A host that keeps finishing calls frees a slot soon.
+                let patience = if wait {
+                    patience
+                } else if host.quiet() < BUSY_PATIENCE {
+                    BUSY_PATIENCE
+                } else {
+                    Duration::ZERO
+                };
+                tokio::time::timeout(patience, host.slots.clone().acquire_owned())
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+            }
         };
         let Some(slot) = slot else {
-            let mut b = host.breaker();
+            let quiet = host.quiet();
             if probe {
-                b.probing = false;
+                host.breaker().probing = false;
             }
-            let quiet = b.progress.map_or(Duration::ZERO, |at| at.elapsed());
             return Err(Refusal::Busy {
                 host: key.to_owned(),
                 wait: quiet.clamp(BUSY_DELAY, BUSY_MAX_DELAY),
@@ -165,6 +181,14 @@ impl Hosts {
 impl Host {
     fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
         self.breaker.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How long the host has gone without finishing a call (or since it
+    /// started from nothing in flight).
+    fn quiet(&self) -> Duration {
+        self.breaker()
+            .progress
+            .map_or(Duration::ZERO, |at| at.elapsed())
     }
 
     fn is_paused(&self) -> bool {
