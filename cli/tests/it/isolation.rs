@@ -23,7 +23,8 @@ const FAST_CALLS: usize = 50;
 const HOST_SHARE: usize = 64;
 
 /// A loopback host that accepts every connection, reads nothing and never
-/// answers; counts the connections it took.
+/// answers (or answers only the start of a failure, then stalls); counts
+/// the connections it took.
 struct Hung {
     addr: std::net::SocketAddr,
     accepted: Arc<AtomicUsize>,
@@ -31,14 +32,35 @@ struct Hung {
 
 impl Hung {
     async fn start() -> Self {
+        Self::writing(b"").await
+    }
+
+    /// Headers of a 503 promising 1000 bytes of body, 7 of them, then nothing.
+    async fn stalling_its_answers() -> Self {
+        Self::writing(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 1000\r\n\r\npartial")
+            .await
+    }
+
+    async fn writing(start: &'static [u8]) -> Self {
+        use tokio::io::AsyncWriteExt as _;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let accepted = Arc::new(AtomicUsize::new(0));
         let count = accepted.clone();
         tokio::spawn(async move {
             let mut held = Vec::new();
-            while let Ok((socket, _)) = listener.accept().await {
+            while let Ok((mut socket, _)) = listener.accept().await {
                 count.fetch_add(1, Ordering::SeqCst);
+                if !start.is_empty() {
+                    // The request comes first; an answer before it is not read.
+                    let mut buf = vec![0u8; 64 * 1024];
+                    let _ = tokio::time::timeout(
+                        Duration::from_millis(200),
+                        tokio::io::AsyncReadExt::read(&mut socket, &mut buf),
+                    )
+                    .await;
+                    let _ = socket.write_all(start).await;
+                }
                 held.push(socket);
             }
         });
@@ -109,6 +131,100 @@ on_every_backend! {
         assert_eq!(hung.accepted(), HOST_SHARE, "{backend:?}\n{}", dev.log());
         let runs = dev.get(&format!("/v1/bots/{bot}/hooks/{}/runs", stuck["id"].as_str().unwrap())).await;
         assert_eq!(runs["data"].as_array().map(Vec::len), Some(0), "{runs}");
+    }
+}
+
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn runs_that_took_effect_before_a_hung_host_are_put_back_and_resume_without_repeating_on_every_backend(backend) {
+        let hung = Hung::start().await;
+        let sink = Sink::start().await;
+        let dev = Dev::start(bin(), backend.clone(), &[("HOOKLANE_OUTBOUND_TIMEOUT_SECONDS", "60")]).await;
+        let (bot, key) = dev.bot().await;
+        // A call with an effect first, then one to the hung host.
+        let both = dev
+            .hook(
+                &bot,
+                json!({"name": "Both", "actions": [
+                    {"type": "http_request", "method": "POST", "url": sink.url("/first"), "body": {"n": "{payload.n}"}},
+                    {"type": "http_request", "method": "POST", "url": hung.url(), "body": {"n": "{payload.n}"}}
+                ]}),
+            )
+            .await;
+        let fast = to(&dev, &bot, "Fast", sink.url("/fast")).await;
+        for n in 0..HUNG_CALLS {
+            call(&dev, &both, &key, n).await;
+        }
+        let deadline = Instant::now() + WAIT;
+        while hung.accepted() < HOST_SHARE {
+            assert!(Instant::now() < deadline, "{} calls reached the hung host\n{}", hung.accepted(), dev.log());
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        for n in 0..FAST_CALLS {
+            call(&dev, &fast, &key, n).await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let got = sink.received();
+            let fast_ones = got.iter().filter(|r| r.path == "/fast").count();
+            let first_ones = got.iter().filter(|r| r.path == "/first").count();
+            if fast_ones == FAST_CALLS && first_ones == HUNG_CALLS {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{fast_ones} fast, {first_ones} first\n{}", dev.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // The runs put back resume after their first action: it is not
+        // made again, however often they come back.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        let first: Vec<_> = sink.received().into_iter().filter(|r| r.path == "/first").collect();
+        assert_eq!(first.len(), HUNG_CALLS, "{backend:?}");
+        assert_eq!(hung.accepted(), HOST_SHARE, "{backend:?}");
+    }
+}
+
+on_every_backend! {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_host_stalling_its_answers_is_held_to_its_share_and_paused_like_a_hung_one_on_every_backend(backend) {
+        let stalling = Hung::stalling_its_answers().await;
+        let sink = Sink::start().await;
+        let dev = Dev::start(bin(), backend.clone(), &[("HOOKLANE_OUTBOUND_TIMEOUT_SECONDS", "3")]).await;
+        let (bot, key) = dev.bot().await;
+        let stuck = to(&dev, &bot, "Stalling", stalling.url()).await;
+        let fast = to(&dev, &bot, "Fast", sink.url("/fast")).await;
+        for n in 0..HUNG_CALLS {
+            call(&dev, &stuck, &key, n).await;
+        }
+        let deadline = Instant::now() + WAIT;
+        while stalling.accepted() < HOST_SHARE {
+            assert!(Instant::now() < deadline, "{} calls reached the stalling host\n{}", stalling.accepted(), dev.log());
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        for n in 0..FAST_CALLS {
+            call(&dev, &fast, &key, n).await;
+        }
+        sink.wait_for(FAST_CALLS, Duration::from_secs(2)).await;
+        // Its answers stall until the timeout (3 s): counted as timeouts,
+        // they pause the host, and what was put back then fails unsent.
+        let hook = stuck["id"].as_str().unwrap();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let runs = dev.get(&format!("/v1/bots/{bot}/hooks/{hook}/runs")).await;
+            let paused = runs["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["error"].as_str().is_some_and(|e| e.contains("calls to it are paused")))
+                .count();
+            if paused > 0 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{runs}\n{}", dev.log());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // The first 64 time out together; until the fifth of them the host
+        // is not paused, so the four slots freed before may be used again.
+        assert!(stalling.accepted() <= HOST_SHARE + 4, "{}", stalling.accepted());
     }
 }
 

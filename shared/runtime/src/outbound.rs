@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::ResponseBuilderExt as _;
 use url::{Host, Url};
 
 mod hosts;
@@ -326,20 +327,6 @@ pub struct Outbound {
     client: reqwest::Client,
     allow_private: bool,
     hosts: hosts::Hosts,
-    timeout: Duration,
-}
-
-/// Whether a call over its host's share ([`HOST_IN_FLIGHT`]) waits for a
-/// slot or is refused at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OverShare {
-    /// Refused ([`Refusal::Busy`]) unless a slot frees within
-    /// [`BUSY_PATIENCE`] of a host that keeps finishing calls (a hung
-    /// host's calls are refused at once): the caller can put its work back
-    /// in the queue and free its worker.
-    Refuse,
-    /// Waits for a slot, at most the client's timeout, then is refused.
-    Wait,
 }
 
 /// Why [`Outbound::send`] brought no answer.
@@ -388,24 +375,28 @@ impl Outbound {
             client: builder.build()?,
             allow_private,
             hosts: hosts::Hosts::default(),
-            timeout,
         })
     }
 
     /// Sends `request` (made with [`Outbound::request`]) within its host's
     /// share (see the `hosts` rules: [`HOST_IN_FLIGHT`] calls at once, a
-    /// pause after [`BREAKER_TIMEOUTS`] timeouts in a row). The answer is
-    /// whatever status the target gave.
+    /// call over it waiting at most [`BUSY_PATIENCE`], a pause after
+    /// [`BREAKER_TIMEOUTS`] timeouts in a row). The answer is whatever
+    /// status the target gave. A failed answer's body is read here, its
+    /// first [`ERROR_BODY_BYTES`] at most, while the call still holds its
+    /// host's slot (a host that answers and then stalls the body holds the
+    /// slot until the timeout, and its stall counts as a timeout); the
+    /// answer handed back carries that start, so [`bounded_text`] reads it
+    /// at once. A success's body is left unread.
     ///
     /// # Errors
     /// [`SendError::Refused`] when the call was not sent (its host is over
-    /// its share, and `over_share` says not to wait, or paused);
-    /// [`SendError::Failed`] when it could not be built, or sent and did
-    /// not bring an answer (no connection, a timeout, a refused target).
+    /// its share or paused); [`SendError::Failed`] when it could not be
+    /// built, or sent and did not bring an answer (no connection, a
+    /// timeout, a refused target).
     pub async fn send(
         &self,
         request: reqwest::RequestBuilder,
-        over_share: OverShare,
     ) -> Result<reqwest::Response, SendError> {
         let request = request.build()?;
         let url = request.url();
@@ -414,15 +405,9 @@ impl Outbound {
             url.host_str().unwrap_or_default(),
             url.port_or_known_default().unwrap_or_default()
         );
-        let pass = self
-            .hosts
-            .admit(&key, over_share == OverShare::Wait, self.timeout)
-            .await?;
-        match self.client.execute(request).await {
-            Ok(response) => {
-                pass.answered();
-                Ok(response)
-            }
+        let pass = self.hosts.admit(&key).await?;
+        let response = match self.client.execute(request).await {
+            Ok(response) => response,
             Err(e) => {
                 if e.is_timeout() {
                     tracing::debug!(host = %key, "an outbound call timed out");
@@ -430,9 +415,21 @@ impl Outbound {
                 } else {
                     pass.failed();
                 }
-                Err(e.into())
+                return Err(e.into());
             }
+        };
+        if response.status().is_success() {
+            pass.answered();
+            return Ok(response);
         }
+        let (response, stalled) = with_error_body_read(response).await;
+        if stalled {
+            tracing::debug!(host = %key, "an outbound call's answer stalled until the timeout");
+            pass.timed_out();
+        } else {
+            pass.answered();
+        }
+        Ok(response)
     }
 
     /// Whether private, loopback and plain-http targets are allowed (local
@@ -496,6 +493,37 @@ pub fn describe_send_error(e: &reqwest::Error) -> String {
 /// The most of a failed answer's body that is read: enough for an error
 /// message or a rate limit's wait, never a whole large or endless body.
 pub const ERROR_BODY_BYTES: usize = 4096;
+
+/// `response` with the start of its body read (at most
+/// [`ERROR_BODY_BYTES`]; what came before a break or a stall), and whether
+/// the body stalled until the call's timeout.
+async fn with_error_body_read(mut response: reqwest::Response) -> (reqwest::Response, bool) {
+    let mut bytes = Vec::new();
+    let mut stalled = false;
+    while bytes.len() < ERROR_BODY_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(e) => {
+                stalled = e.is_timeout();
+                break;
+            }
+        }
+    }
+    bytes.truncate(ERROR_BODY_BYTES);
+    let mut answer = http::Response::builder()
+        .status(response.status())
+        .version(response.version())
+        .url(response.url().clone());
+    if let Some(headers) = answer.headers_mut() {
+        *headers = response.headers().clone();
+    }
+    match answer.body(bytes) {
+        Ok(answer) => (reqwest::Response::from(answer), stalled),
+        // Cannot happen: every part comes from a valid answer.
+        Err(_) => (response, stalled),
+    }
+}
 
 /// The start of an answer's body as text: at most [`ERROR_BODY_BYTES`]
 /// bytes, invalid UTF-8 replaced; a body that breaks off is read as far as

@@ -106,6 +106,7 @@ impl Setup {
             },
             attempt: 0,
             depth: 0,
+            resume: false,
         }
     }
 

@@ -242,6 +242,7 @@ async fn accept(
         },
         attempt: 0,
         depth,
+        resume: false,
     };
     let response_ctx = answer::response_context(&call);
     match intake::take_in(

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use hooklane_domain::envelope::{DEPTH_HEADER, MAX_PUBLISH_DEPTH};
-use hooklane_runtime::outbound::{bounded_text, OverShare, Refusal, SendError};
+use hooklane_runtime::outbound::{bounded_text, Refusal, SendError};
 use hooklane_runtime::Services;
 use serde_json::{json, Map, Value};
 
@@ -68,7 +68,7 @@ pub(super) async fn request(
         };
     }
     let detail = json!({ "method": method.as_str(), "url": mask_url(&url) });
-    send(svc, state, req, detail, None, None).await
+    send(svc, req, detail, None, None).await
 }
 
 /// The header every outside call of a run carries: see
@@ -98,13 +98,11 @@ pub(super) fn with_idempotency_key(
 ///
 /// The call keeps to its host's share
 /// ([`Outbound::send`](hooklane_runtime::outbound::Outbound::send)):
-/// over it, before anything in the run took effect, the call is not sent
-/// and the error is `deferred` (the run is put back in the queue); after
-/// an effect it waits for a slot. A paused host (its calls timed out) fails
-/// the action at once, transiently.
+/// over it, the call is not sent and the error is `deferred` (the run is
+/// put back in the queue, to resume here). A paused host (its calls timed
+/// out) fails the action at once, transiently.
 pub(super) async fn send(
     svc: &Services,
-    state: &RunState,
     req: reqwest::RequestBuilder,
     mut detail: Value,
     cuts: Option<Cuts>,
@@ -119,12 +117,7 @@ pub(super) async fn send(
             return Err(ActionError::permanent("the request body cannot be sent"));
         };
         let started = Instant::now();
-        let over_share = if state.effect {
-            OverShare::Wait
-        } else {
-            OverShare::Refuse
-        };
-        let response = match svc.outbound.send(attempt, over_share).await {
+        let response = match svc.outbound.send(attempt).await {
             Ok(r) => r,
             Err(e) => {
                 return Err(ActionError {
@@ -132,9 +125,7 @@ pub(super) async fn send(
                     detail,
                     transient: e.is_transient(),
                     deferred: match &e {
-                        SendError::Refused(busy @ Refusal::Busy { .. })
-                            if over_share == OverShare::Refuse =>
-                        {
+                        SendError::Refused(busy @ Refusal::Busy { .. }) => {
                             Some(retry::busy_delay(busy))
                         }
                         _ => None,

@@ -17,10 +17,10 @@
 //! permanent.
 //!
 //! Hosts' shares: an outside call over its host's share of calls in flight
-//! ([`HOST_IN_FLIGHT`](hooklane_runtime::outbound::HOST_IN_FLIGHT)) before
-//! anything took effect is not sent; the run stops there with
-//! [`RunState::deferred`] set, and the dispatcher puts the call back in the
-//! queue (not an attempt). After an effect the call waits for a slot.
+//! ([`HOST_IN_FLIGHT`](hooklane_runtime::outbound::HOST_IN_FLIGHT)) is not
+//! sent; the run stops there with [`RunState::deferred`] set, and the
+//! dispatcher puts the call back in the queue, to resume from its
+//! checkpoint (not an attempt).
 //!
 //! Progress (`progress`): each action with an effect that completes is
 //! checkpointed (see [`Checkpoints`]); a run cut short resumes from the

@@ -29,13 +29,11 @@ pub struct RunState {
     pub unknown: Vec<String>,
     /// True once an action with an effect has succeeded.
     pub effect: bool,
-    /// True when an outside call was not sent because its host already had
+    /// Set when an outside call was not sent because its host already had
     /// its share of calls in flight
-    /// ([`HOST_IN_FLIGHT`](hooklane_runtime::outbound::HOST_IN_FLIGHT))
-    /// before anything took effect: the run stopped there, and its
-    /// dispatcher puts the call back in the queue whole for this long, not
-    /// as an attempt. (Once something took effect, a call waits for its
-    /// host's share.)
+    /// ([`HOST_IN_FLIGHT`](hooklane_runtime::outbound::HOST_IN_FLIGHT)):
+    /// the run stopped there, and its dispatcher puts the call back in the
+    /// queue for this long, to resume from its checkpoint (not an attempt).
     pub deferred: Option<Duration>,
     /// The run's id (the call's event id), the start of idempotency keys.
     run_id: Option<String>,
@@ -209,9 +207,8 @@ pub(super) struct ActionError {
     pub(super) detail: Value,
     /// Worth retrying the whole run.
     pub(super) transient: bool,
-    /// Not sent because its host was over its share with nothing taken
-    /// effect yet: the whole run is put back in the queue for a little
-    /// later (this long), whatever `continue_on_error` says (see
+    /// Not sent because its host was over its share: the run is put back
+    /// in the queue for this long, whatever `continue_on_error` says (see
     /// [`RunState::deferred`]).
     pub(super) deferred: Option<Duration>,
 }

@@ -70,13 +70,22 @@ pub enum Refusal {
         wait: Duration,
     },
     /// The host's circuit breaker is open.
-    #[error("not sent: {BREAKER_TIMEOUTS} calls in a row to {host} timed out; calls to it are paused for another {} s", .remaining.as_secs().max(1))]
+    #[error("not sent: {BREAKER_TIMEOUTS} calls in a row to {host} timed out; calls to it are paused {}", pause_left(*.remaining))]
     Paused {
         /// The host, `name:port`.
         host: String,
-        /// How much longer the pause lasts (0 while a probe is in flight).
-        remaining: Duration,
+        /// How much longer the pause lasts; `None` once it is over and a
+        /// probe call is in flight.
+        remaining: Option<Duration>,
     },
+}
+
+/// The end of [`Refusal::Paused`]'s text.
+fn pause_left(remaining: Option<Duration>) -> String {
+    match remaining {
+        Some(left) => format!("for another {} s", left.as_secs().max(1)),
+        None => "until a probe call to it, in flight now, is answered".to_owned(),
+    }
 }
 
 /// One host's breaker.
@@ -129,33 +138,28 @@ impl Hosts {
         h
     }
 
-    /// Lets a call to `key` through, or says why not. With `wait`, a call
-    /// over the host's share waits for a slot (at most `patience`, then it
-    /// is refused as busy) instead of being refused at once.
-    pub(super) async fn admit(
-        &self,
-        key: &str,
-        wait: bool,
-        patience: Duration,
-    ) -> Result<Pass, Refusal> {
+    /// Lets a call to `key` through, or says why not: paused, or over its
+    /// share after waiting (at most [`BUSY_PATIENCE`], and only while the
+    /// host keeps finishing calls).
+    pub(super) async fn admit(&self, key: &str) -> Result<Pass, Refusal> {
         let host = self.host(key);
-        let probe = host.check(key, Instant::now())?;
+        let mut probe = host.check(key, Instant::now())?;
         let slot = match host.slots.clone().try_acquire_owned() {
             Ok(slot) => Some(slot),
-            Err(_) => {
-                // A host that keeps finishing calls frees a slot soon.
-                let patience = if wait {
-                    patience
-                } else if host.quiet() < BUSY_PATIENCE {
-                    BUSY_PATIENCE
-                } else {
-                    Duration::ZERO
-                };
-                tokio::time::timeout(patience, host.slots.clone().acquire_owned())
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
+            // A host that keeps finishing calls frees a slot soon.
+            Err(_) if host.quiet() < BUSY_PATIENCE => {
+                let waited =
+                    tokio::time::timeout(BUSY_PATIENCE, host.slots.clone().acquire_owned())
+                        .await
+                        .ok()
+                        .and_then(Result::ok);
+                // The host may have been paused meanwhile.
+                if waited.is_some() && !probe {
+                    probe = host.check(key, Instant::now())?;
+                }
+                waited
             }
+            Err(_) => None,
         };
         let Some(slot) = slot else {
             let quiet = host.quiet();
@@ -205,7 +209,7 @@ impl Host {
         if now < until || b.probing {
             return Err(Refusal::Paused {
                 host: key.to_owned(),
-                remaining: until.saturating_duration_since(now),
+                remaining: (now < until).then(|| until - now),
             });
         }
         b.probing = true;
@@ -222,14 +226,18 @@ impl Pass {
         };
     }
 
-    /// The call timed out: one more in a row; at [`BREAKER_TIMEOUTS`] (or a
-    /// probe's) the host is paused for [`BREAKER_PAUSE`].
+    /// The call (or its answer's body) timed out: one more in a row; at
+    /// [`BREAKER_TIMEOUTS`] (or a probe's) the host is paused for
+    /// [`BREAKER_PAUSE`].
     pub(super) fn timed_out(self) {
         let mut b = self.host.breaker();
-        b.progress = Some(Instant::now());
+        let now = Instant::now();
+        b.progress = Some(now);
         b.timeouts = b.timeouts.saturating_add(1);
-        if self.probe || b.timeouts >= BREAKER_TIMEOUTS {
-            b.paused_until = Some(Instant::now() + BREAKER_PAUSE);
+        // A call sent before the pause that times out during it does not
+        // make the pause longer; a probe's timeout starts a new one.
+        if self.probe || (b.paused_until.is_none() && b.timeouts >= BREAKER_TIMEOUTS) {
+            b.paused_until = Some(now + BREAKER_PAUSE);
             b.probing = false;
         }
     }
@@ -252,7 +260,7 @@ mod tests {
     const KEY: &str = "hook.example:443";
 
     async fn admit(hosts: &Hosts) -> Result<Pass, Refusal> {
-        hosts.admit(KEY, false, Duration::ZERO).await
+        hosts.admit(KEY).await
     }
 
     #[tokio::test]
@@ -262,7 +270,9 @@ mod tests {
         for _ in 0..HOST_IN_FLIGHT {
             passes.push(admit(&hosts).await.expect("within the share"));
         }
-        // Over it: refused, to be put back for at least the least wait.
+        // Over it: refused after the patience, to be put back for at
+        // least the least wait.
+        let started = Instant::now();
         assert_eq!(
             admit(&hosts).await.err(),
             Some(Refusal::Busy {
@@ -270,23 +280,35 @@ mod tests {
                 wait: BUSY_DELAY
             })
         );
+        assert!(started.elapsed() >= BUSY_PATIENCE);
         // Another host is not held back.
-        assert!(hosts
-            .admit("other.example:443", false, Duration::ZERO)
-            .await
-            .is_ok());
-        // A call that may wait gets the slot a finished one frees.
+        assert!(hosts.admit("other.example:443").await.is_ok());
+        // While the host keeps finishing calls, a call over its share gets
+        // the slot one frees within the patience.
+        passes.pop().expect("a pass").answered();
+        passes.push(admit(&hosts).await.expect("the freed slot"));
         let waiting = {
             let hosts = hosts.clone();
-            tokio::spawn(async move { hosts.admit(KEY, true, Duration::from_secs(5)).await })
+            tokio::spawn(async move { hosts.admit(KEY).await })
         };
+        tokio::time::sleep(Duration::from_millis(50)).await;
         passes.pop().expect("a pass").answered();
-        passes.push(waiting.await.expect("joined").expect("the freed slot"));
-        // A wait past its patience is refused as busy.
-        assert!(matches!(
-            hosts.admit(KEY, true, Duration::from_millis(20)).await,
-            Err(Refusal::Busy { .. })
-        ));
+        passes.push(
+            waiting
+                .await
+                .expect("joined")
+                .expect("the slot freed meanwhile"),
+        );
+        // A host that has finished nothing for longer is refused at once,
+        // to be put back for as long as it has been quiet (at least 1 s).
+        tokio::time::sleep(BUSY_PATIENCE + Duration::from_millis(50)).await;
+        let started = Instant::now();
+        let refused = admit(&hosts).await.err();
+        assert!(started.elapsed() < BUSY_PATIENCE, "{:?}", started.elapsed());
+        assert!(
+            matches!(refused, Some(Refusal::Busy { wait, .. }) if wait == BUSY_DELAY),
+            "{refused:?}"
+        );
     }
 
     #[tokio::test]
@@ -304,10 +326,29 @@ mod tests {
         admit(&hosts).await.expect("closed").failed();
         admit(&hosts).await.expect("closed").timed_out();
         let refused = admit(&hosts).await.err().expect("paused");
-        let Refusal::Paused { remaining, .. } = &refused else {
+        let Refusal::Paused {
+            remaining: Some(remaining),
+            ..
+        } = &refused
+        else {
             panic!("paused, not {refused:?}");
         };
         assert!(*remaining > BREAKER_PAUSE - Duration::from_secs(5));
+        // A call sent before the pause that times out does not lengthen it.
+        let until = hosts.host(KEY).breaker().paused_until;
+        std::thread::sleep(Duration::from_millis(5));
+        let late = Pass {
+            host: hosts.host(KEY),
+            probe: false,
+            _slot: hosts
+                .host(KEY)
+                .slots
+                .clone()
+                .try_acquire_owned()
+                .expect("a slot"),
+        };
+        late.timed_out();
+        assert_eq!(hosts.host(KEY).breaker().paused_until, until);
         assert!(refused
             .to_string()
             .starts_with("not sent: 5 calls in a row to hook.example:443 timed out; calls to it are paused for another"));
@@ -326,9 +367,10 @@ mod tests {
         };
         let later = Instant::now() + Duration::from_millis(1);
         assert_eq!(host.check(KEY, later), Ok(true), "the probe");
-        assert!(
-            matches!(host.check(KEY, later), Err(Refusal::Paused { .. })),
-            "one probe at a time"
+        let second = host.check(KEY, later).expect_err("one probe at a time");
+        assert_eq!(
+            second.to_string(),
+            "not sent: 5 calls in a row to hook.example:443 timed out; calls to it are paused until a probe call to it, in flight now, is answered"
         );
         let host = Arc::new(host);
         let probe = |host: &Arc<Host>| Pass {
