@@ -238,6 +238,29 @@ fn an_admin_token_shorter_than_32_characters_is_refused() {
     assert!(!out.contains("short-token"), "the token was echoed: {out}");
 }
 
+#[test]
+fn an_outbound_timeout_of_zero_is_refused_with_a_clear_error() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let (ok, out) = run(
+        &[
+            "dev",
+            "--addr",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        &[("HOOKLANE_OUTBOUND_TIMEOUT_SECONDS", "0")],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(
+            "HOOKLANE_OUTBOUND_TIMEOUT_SECONDS is `0`: expected a whole number of at least 1"
+        ),
+        "{out}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_listens_on_a_host_name_and_api_finds_its_token_and_takes_a_url_without_scheme() {
     let port = free_addr().port();

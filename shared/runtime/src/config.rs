@@ -125,7 +125,7 @@ impl Settings {
             disable_failing_after: env_u64("HOOKLANE_DISABLE_FAILING_ENDPOINT_AFTER_HOURS")?
                 .map(|n| Duration::from_secs(n * 3_600))
                 .unwrap_or(d.disable_failing_after),
-            outbound_timeout: env_u64("HOOKLANE_OUTBOUND_TIMEOUT_SECONDS")?
+            outbound_timeout: env_positive_u64("HOOKLANE_OUTBOUND_TIMEOUT_SECONDS")?
                 .map(Duration::from_secs)
                 .unwrap_or(d.outbound_timeout),
             run_log: RunLog::from_env()?.unwrap_or(d.run_log),
@@ -198,6 +198,21 @@ pub fn env_u64(name: &'static str) -> Result<Option<u64>, ConfigError> {
                 value: v,
                 reason: "expected a whole number",
             }),
+    }
+}
+
+/// [`env_u64`], and not 0.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] for anything but a whole number of at least 1.
+pub fn env_positive_u64(name: &'static str) -> Result<Option<u64>, ConfigError> {
+    match env_u64(name) {
+        Ok(Some(0)) => Err(ConfigError::Invalid {
+            name,
+            value: "0".into(),
+            reason: "expected a whole number of at least 1",
+        }),
+        other => other,
     }
 }
 
