@@ -44,7 +44,6 @@ async fn replay(
         request,
         attempt: 0,
         depth: 0,
-        resume: false,
     };
     let id = call.call_id.clone();
     state

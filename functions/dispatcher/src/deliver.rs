@@ -29,7 +29,7 @@ use hooklane_engine::retry::{self, apply_outcome, busy_delay, retry_delay, Outco
 use hooklane_engine::signing::signature_headers;
 use hooklane_engine::throttle;
 use hooklane_runtime::metrics;
-use hooklane_runtime::outbound::{bounded_text, Refusal, SendError};
+use hooklane_runtime::outbound::{bounded_text, OverShare, Refusal, SendError};
 use hooklane_runtime::Services;
 use hooklane_store::StoreError;
 use serde_json::Value;
@@ -169,7 +169,7 @@ async fn send_once(
         req = req.header(name, value);
     }
     let started = Instant::now();
-    let result = svc.outbound.send(req.body(body)).await;
+    let result = svc.outbound.send(req.body(body), OverShare::Refuse).await;
     let elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(match result {
         Ok(resp) => {

@@ -1,6 +1,7 @@
 //! Fan-out: a published event becomes one delivery per endpoint that takes
-//! it: made by the fan-out job itself for a few endpoints
-//! ([`INLINE_DELIVERIES`]), queued as one job each for more.
+//! it: made by the fan-out job itself when there is one endpoint
+//! ([`INLINE_DELIVERIES`]), queued as one job each for more (so one slow
+//! endpoint never keeps the job, and with it a sibling's delivery, open).
 
 use std::time::Duration;
 
@@ -10,9 +11,9 @@ use hooklane_runtime::Services;
 
 use crate::deliver;
 
-/// The most endpoints a fan-out job delivers to itself (at once), sparing
-/// a queue message per delivery; past it each delivery is a job of its own.
-pub const INLINE_DELIVERIES: usize = 2;
+/// The most endpoints a fan-out job delivers to itself, sparing a queue
+/// message; past it each delivery is a job of its own.
+pub const INLINE_DELIVERIES: usize = 1;
 
 /// Whether an endpoint takes `event`: it has no event filters, or one of
 /// them matches (see [`EventFilter::matches`](hooklane_domain::EventFilter::matches)).
@@ -23,9 +24,9 @@ pub fn subscribed(endpoint: &Endpoint, event: &EventType) -> bool {
 /// Keeps the message for resends (for the delivery log's time to live) and
 /// makes attempt 1 to each enabled, subscribed endpoint of the bot, or only
 /// to `publish.only_endpoint` whatever its state (a forced resend; nothing
-/// when that endpoint is gone): at most [`INLINE_DELIVERIES`] endpoints
-/// are delivered to here, at once (as [`deliver`] does; their retries are
-/// queued as usual); to more, one `DeliveryTask` job each is queued.
+/// when that endpoint is gone): to one endpoint ([`INLINE_DELIVERIES`]) the
+/// attempt is made here (as [`deliver`] does; its retries are queued as
+/// usual); to more, one `DeliveryTask` job each is queued.
 ///
 /// The bot's endpoints are read through [`Services::lookups`] (at most
 /// [`CACHE_TTL`](hooklane_runtime::cache::CACHE_TTL) old: an endpoint

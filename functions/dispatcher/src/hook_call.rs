@@ -135,7 +135,7 @@ pub async fn run_hook_call(
         return Ok(());
     };
     let attempt = call.attempt + 1;
-    let earlier = if receive_count == 1 && !call.resume {
+    let earlier = if receive_count == 1 {
         None
     } else {
         svc.store
@@ -224,11 +224,10 @@ pub async fn run_hook_call(
 
 /// Puts the call back in the queue for `delay` (see
 /// [`busy_delay`](hooklane_engine::retry::busy_delay)): an outside call of
-/// the run was not sent because its host was over its share. The same
-/// attempt goes on then, not a retry: from the run's checkpoint when one
-/// was written (after an action with an effect), else from the start
-/// (nothing had taken effect); the call's id and idempotency keys stay
-/// the same.
+/// the run was not sent because its host was over its share, before the
+/// run made any outside call or write. The same attempt runs again then
+/// from the start (no row, not a retry); the call's id and idempotency
+/// keys stay the same.
 ///
 /// # Errors
 /// The queue's error; the queue hands the call back.
@@ -238,11 +237,7 @@ async fn defer(svc: &Services, call: HookCall, delay: Duration) -> Result<(), Di
         "a call of the run was over its host's share; the run is put back in the queue"
     );
     hooklane_runtime::metrics::count("RunDeferred", &[]);
-    let again = HookCall {
-        resume: true,
-        ..call
-    };
-    svc.enqueue(Envelope::now(Job::HookCall(again)), delay)
+    svc.enqueue(Envelope::now(Job::HookCall(call)), delay)
         .await
         .map_err(anyhow::Error::from)?;
     Ok(())

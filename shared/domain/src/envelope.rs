@@ -144,11 +144,6 @@ pub struct HookCall {
     /// Publish depth of the call (from `x-hooklane-depth`), for loop protection.
     #[serde(default)]
     pub depth: u32,
-    /// Put back in the queue mid-run (an outside call's host was over its
-    /// share): the run's row may hold a checkpoint to resume from, so it is
-    /// read even on the message's first receive.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub resume: bool,
 }
 
 /// A published event, queued to be kept and fanned out to endpoints.

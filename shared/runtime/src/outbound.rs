@@ -327,6 +327,21 @@ pub struct Outbound {
     client: reqwest::Client,
     allow_private: bool,
     hosts: hosts::Hosts,
+    timeout: Duration,
+}
+
+/// What a call over its host's share ([`HOST_IN_FLIGHT`]) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverShare {
+    /// Refused ([`Refusal::Busy`]) unless a slot frees within
+    /// [`BUSY_PATIENCE`] of a host that keeps finishing calls (a hung
+    /// host's calls are refused at once): the caller can put its work back
+    /// in the queue and free its worker.
+    Refuse,
+    /// Waits for a slot, at most the client's timeout, then is refused:
+    /// for work that cannot be put back (a run that made an outside call
+    /// or a write already). It holds its worker while it waits.
+    Wait,
 }
 
 /// Why [`Outbound::send`] brought no answer.
@@ -375,12 +390,13 @@ impl Outbound {
             client: builder.build()?,
             allow_private,
             hosts: hosts::Hosts::default(),
+            timeout,
         })
     }
 
     /// Sends `request` (made with [`Outbound::request`]) within its host's
     /// share (see the `hosts` rules: [`HOST_IN_FLIGHT`] calls at once, a
-    /// call over it waiting at most [`BUSY_PATIENCE`], a pause after
+    /// call over it waiting as `over_share` says, a pause after
     /// [`BREAKER_TIMEOUTS`] timeouts in a row). The answer is whatever
     /// status the target gave. A failed answer's body is read here, its
     /// first [`ERROR_BODY_BYTES`] at most, while the call still holds its
@@ -391,12 +407,14 @@ impl Outbound {
     ///
     /// # Errors
     /// [`SendError::Refused`] when the call was not sent (its host is over
-    /// its share or paused); [`SendError::Failed`] when it could not be
+    /// its share, after the wait `over_share` allows, or paused);
+    /// [`SendError::Failed`] when it could not be
     /// built, or sent and did not bring an answer (no connection, a
     /// timeout, a refused target).
     pub async fn send(
         &self,
         request: reqwest::RequestBuilder,
+        over_share: OverShare,
     ) -> Result<reqwest::Response, SendError> {
         let request = request.build()?;
         let url = request.url();
@@ -405,7 +423,8 @@ impl Outbound {
             url.host_str().unwrap_or_default(),
             url.port_or_known_default().unwrap_or_default()
         );
-        let pass = self.hosts.admit(&key).await?;
+        let patience = (over_share == OverShare::Wait).then_some(self.timeout);
+        let pass = self.hosts.admit(&key, patience).await?;
         let response = match self.client.execute(request).await {
             Ok(response) => response,
             Err(e) => {

@@ -47,7 +47,6 @@ fn call(bot: &BotId, hook: &HookId, name: &str) -> String {
         },
         attempt: 0,
         depth: 0,
-        resume: false,
     }))
     .to_json()
 }

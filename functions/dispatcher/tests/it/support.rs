@@ -106,7 +106,6 @@ impl Setup {
             },
             attempt: 0,
             depth: 0,
-            resume: false,
         }
     }
 

@@ -242,7 +242,6 @@ async fn accept(
         },
         attempt: 0,
         depth,
-        resume: false,
     };
     let response_ctx = answer::response_context(&call);
     match intake::take_in(

@@ -116,6 +116,7 @@ pub(super) async fn discord_followup(
     let req = with_idempotency_key(req, state);
     send(
         svc,
+        state,
         req,
         sent_to(&mask_url(&shown), &paced),
         Some(cuts),
@@ -290,12 +291,19 @@ pub(super) async fn telegram(
         .map_err(ActionError::target)?
         .json(&body);
     let req = with_idempotency_key(req, state);
-    send(svc, req, sent_to(&shown, &paced), Some(cuts), Some(&paced))
-        .await
-        .map_err(|mut e| {
-            e.reason = mask_secret(&e.reason, &token);
-            e
-        })
+    send(
+        svc,
+        state,
+        req,
+        sent_to(&shown, &paced),
+        Some(cuts),
+        Some(&paced),
+    )
+    .await
+    .map_err(|mut e| {
+        e.reason = mask_secret(&e.reason, &token);
+        e
+    })
 }
 
 /// POSTs a chat message body to a Discord or Slack webhook URL, with the
@@ -316,6 +324,7 @@ async fn post_to_webhook(
     let req = with_idempotency_key(req, state);
     send(
         svc,
+        state,
         req,
         sent_to(&mask_webhook_url(url), paced),
         Some(cuts),

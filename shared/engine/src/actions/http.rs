@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use hooklane_domain::envelope::{DEPTH_HEADER, MAX_PUBLISH_DEPTH};
-use hooklane_runtime::outbound::{bounded_text, Refusal, SendError};
+use hooklane_runtime::outbound::{bounded_text, OverShare, Refusal, SendError};
 use hooklane_runtime::Services;
 use serde_json::{json, Map, Value};
 
@@ -68,7 +68,7 @@ pub(super) async fn request(
         };
     }
     let detail = json!({ "method": method.as_str(), "url": mask_url(&url) });
-    send(svc, req, detail, None, None).await
+    send(svc, state, req, detail, None, None).await
 }
 
 /// The header every outside call of a run carries: see
@@ -98,11 +98,15 @@ pub(super) fn with_idempotency_key(
 ///
 /// The call keeps to its host's share
 /// ([`Outbound::send`](hooklane_runtime::outbound::Outbound::send)):
-/// over it, the call is not sent and the error is `deferred` (the run is
-/// put back in the queue, to resume here). A paused host (its calls timed
-/// out) fails the action at once, transiently.
+/// over it, in a run that has made no outside call or write yet
+/// ([`RunState::touched`]), the call is not sent and the error is
+/// `deferred` (the run is put back in the queue, to run again from the
+/// start); in a run that has, the call waits for its turn (at most the
+/// call timeout). A paused host (its calls timed out) fails the action at
+/// once, transiently.
 pub(super) async fn send(
     svc: &Services,
+    state: &RunState,
     req: reqwest::RequestBuilder,
     mut detail: Value,
     cuts: Option<Cuts>,
@@ -117,7 +121,14 @@ pub(super) async fn send(
             return Err(ActionError::permanent("the request body cannot be sent"));
         };
         let started = Instant::now();
-        let response = match svc.outbound.send(attempt).await {
+        // A run can be put back whole only while it has made no outside
+        // call or write; after one, the call waits for its turn.
+        let over_share = if state.touched {
+            OverShare::Wait
+        } else {
+            OverShare::Refuse
+        };
+        let response = match svc.outbound.send(attempt, over_share).await {
             Ok(r) => r,
             Err(e) => {
                 return Err(ActionError {
@@ -125,7 +136,9 @@ pub(super) async fn send(
                     detail,
                     transient: e.is_transient(),
                     deferred: match &e {
-                        SendError::Refused(busy @ Refusal::Busy { .. }) => {
+                        SendError::Refused(busy @ Refusal::Busy { .. })
+                            if over_share == OverShare::Refuse =>
+                        {
                             Some(retry::busy_delay(busy))
                         }
                         _ => None,

@@ -17,10 +17,11 @@
 //! permanent.
 //!
 //! Hosts' shares: an outside call over its host's share of calls in flight
-//! ([`HOST_IN_FLIGHT`](hooklane_runtime::outbound::HOST_IN_FLIGHT)) is not
-//! sent; the run stops there with [`RunState::deferred`] set, and the
-//! dispatcher puts the call back in the queue, to resume from its
-//! checkpoint (not an attempt).
+//! ([`HOST_IN_FLIGHT`](hooklane_runtime::outbound::HOST_IN_FLIGHT)) in a
+//! run that has made no outside call or write yet is not sent; the run
+//! stops there with [`RunState::deferred`] set, and the dispatcher puts
+//! the call back in the queue, to run again from the start (not an
+//! attempt). In a run that has, the call waits for its turn.
 //!
 //! Progress (`progress`): each action with an effect that completes is
 //! checkpointed (see [`Checkpoints`]); a run cut short resumes from the
@@ -145,6 +146,9 @@ pub fn run_actions<'a>(
                         transient: true,
                     }),
                 };
+            }
+            if has_effect(&spec.action) {
+                state.touched = true;
             }
             match result {
                 Ok(detail) => {

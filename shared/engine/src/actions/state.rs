@@ -29,11 +29,17 @@ pub struct RunState {
     pub unknown: Vec<String>,
     /// True once an action with an effect has succeeded.
     pub effect: bool,
+    /// True once an action that can have an effect (an outside call, a
+    /// variable write, a publish) has run, whatever its outcome: from then
+    /// on the run is not put back in the queue for a busy host (it would
+    /// repeat that action); its calls wait for their turn.
+    pub touched: bool,
     /// Set when an outside call was not sent because its host already had
     /// its share of calls in flight
-    /// ([`HOST_IN_FLIGHT`](hooklane_runtime::outbound::HOST_IN_FLIGHT)):
-    /// the run stopped there, and its dispatcher puts the call back in the
-    /// queue for this long, to resume from its checkpoint (not an attempt).
+    /// ([`HOST_IN_FLIGHT`](hooklane_runtime::outbound::HOST_IN_FLIGHT))
+    /// before the run was [`touched`](Self::touched): the run stopped
+    /// there, and its dispatcher puts the call back in the queue for this
+    /// long, to run again from the start (not an attempt).
     pub deferred: Option<Duration>,
     /// The run's id (the call's event id), the start of idempotency keys.
     run_id: Option<String>,
@@ -53,6 +59,7 @@ impl RunState {
             depth,
             unknown: Vec::new(),
             effect: false,
+            touched: false,
             deferred: None,
             run_id: None,
             progress: Progress::default(),

@@ -139,20 +139,29 @@ impl Hosts {
     }
 
     /// Lets a call to `key` through, or says why not: paused, or over its
-    /// share after waiting (at most [`BUSY_PATIENCE`], and only while the
-    /// host keeps finishing calls).
-    pub(super) async fn admit(&self, key: &str) -> Result<Pass, Refusal> {
+    /// share after waiting for a slot: at most `patience` when given, else
+    /// at most [`BUSY_PATIENCE`] and only while the host keeps finishing
+    /// calls.
+    pub(super) async fn admit(
+        &self,
+        key: &str,
+        patience: Option<Duration>,
+    ) -> Result<Pass, Refusal> {
         let host = self.host(key);
         let mut probe = host.check(key, Instant::now())?;
+        // A host that keeps finishing calls frees a slot soon.
+        let patience = patience.unwrap_or(if host.quiet() < BUSY_PATIENCE {
+            BUSY_PATIENCE
+        } else {
+            Duration::ZERO
+        });
         let slot = match host.slots.clone().try_acquire_owned() {
             Ok(slot) => Some(slot),
-            // A host that keeps finishing calls frees a slot soon.
-            Err(_) if host.quiet() < BUSY_PATIENCE => {
-                let waited =
-                    tokio::time::timeout(BUSY_PATIENCE, host.slots.clone().acquire_owned())
-                        .await
-                        .ok()
-                        .and_then(Result::ok);
+            Err(_) if !patience.is_zero() => {
+                let waited = tokio::time::timeout(patience, host.slots.clone().acquire_owned())
+                    .await
+                    .ok()
+                    .and_then(Result::ok);
                 // The host may have been paused meanwhile.
                 if waited.is_some() && !probe {
                     probe = host.check(key, Instant::now())?;
@@ -260,7 +269,7 @@ mod tests {
     const KEY: &str = "hook.example:443";
 
     async fn admit(hosts: &Hosts) -> Result<Pass, Refusal> {
-        hosts.admit(KEY).await
+        hosts.admit(KEY, None).await
     }
 
     #[tokio::test]
@@ -282,14 +291,14 @@ mod tests {
         );
         assert!(started.elapsed() >= BUSY_PATIENCE);
         // Another host is not held back.
-        assert!(hosts.admit("other.example:443").await.is_ok());
+        assert!(hosts.admit("other.example:443", None).await.is_ok());
         // While the host keeps finishing calls, a call over its share gets
         // the slot one frees within the patience.
         passes.pop().expect("a pass").answered();
         passes.push(admit(&hosts).await.expect("the freed slot"));
         let waiting = {
             let hosts = hosts.clone();
-            tokio::spawn(async move { hosts.admit(KEY).await })
+            tokio::spawn(async move { hosts.admit(KEY, None).await })
         };
         tokio::time::sleep(Duration::from_millis(50)).await;
         passes.pop().expect("a pass").answered();
@@ -308,6 +317,20 @@ mod tests {
         assert!(
             matches!(refused, Some(Refusal::Busy { wait, .. }) if wait == BUSY_DELAY),
             "{refused:?}"
+        );
+        // A call that may wait as long as it takes gets the next free slot,
+        // quiet host or not.
+        let waiting = {
+            let hosts = hosts.clone();
+            tokio::spawn(async move { hosts.admit(KEY, Some(Duration::from_secs(5))).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        passes.pop().expect("a pass").answered();
+        passes.push(
+            waiting
+                .await
+                .expect("joined")
+                .expect("the slot freed meanwhile"),
         );
     }
 
