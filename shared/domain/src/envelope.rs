@@ -115,10 +115,29 @@ impl InboundRequest {
     /// A copy to keep with the call's run, so it can be replayed; `None`
     /// when it is over [`MAX_KEPT_REQUEST_BYTES`] as JSON.
     pub fn kept_for_replay(&self) -> Option<Self> {
-        let size = serde_json::to_vec(self)
-            .map(|v| v.len())
-            .unwrap_or(usize::MAX);
-        (size <= MAX_KEPT_REQUEST_BYTES).then(|| self.clone())
+        // Counted as it is written, never buffered; past the limit the
+        // writer refuses, which ends the count at once.
+        let mut size = JsonSize(0);
+        serde_json::to_writer(&mut size, self).ok()?;
+        Some(self.clone())
+    }
+}
+
+/// Counts the bytes of JSON written to it, refusing past
+/// [`MAX_KEPT_REQUEST_BYTES`].
+struct JsonSize(usize);
+
+impl std::io::Write for JsonSize {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        if self.0 > MAX_KEPT_REQUEST_BYTES {
+            return Err(std::io::Error::other("over the size kept for replays"));
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -211,6 +230,24 @@ fn is_zero(n: &u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_is_kept_for_replays_up_to_64_kib_of_json_and_not_a_byte_more() {
+        let with = |text: String| InboundRequest {
+            method: "POST".into(),
+            payload: serde_json::Value::String(text),
+            ..Default::default()
+        };
+        let base = serde_json::to_vec(&with(String::new())).unwrap().len();
+        let at_limit = with("x".repeat(MAX_KEPT_REQUEST_BYTES - base));
+        assert_eq!(
+            serde_json::to_vec(&at_limit).unwrap().len(),
+            MAX_KEPT_REQUEST_BYTES
+        );
+        assert_eq!(at_limit.kept_for_replay(), Some(at_limit.clone()));
+        let over = with("x".repeat(MAX_KEPT_REQUEST_BYTES - base + 1));
+        assert_eq!(over.kept_for_replay(), None);
+    }
 
     #[test]
     fn a_queued_hook_call_keeps_its_event_id_field() {
