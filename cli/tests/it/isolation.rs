@@ -227,6 +227,13 @@ on_every_backend! {
         // The first 64 time out together; until the fifth of them the host
         // is not paused, so the four slots freed before may be used again.
         assert!(stalling.accepted() <= HOST_SHARE + 4, "{}", stalling.accepted());
+        // A stalled answer's run says what came and that the rest did not.
+        let runs = dev.get(&format!("/v1/bots/{bot}/hooks/{hook}/runs?limit=100")).await;
+        let told = runs["data"].as_array().unwrap().iter().any(|r| {
+            r["actions"][0]["detail"]["response"]
+                == "[the rest of this answer did not come within the timeout] partial"
+        });
+        assert!(told, "{runs}");
     }
 }
 

@@ -538,16 +538,33 @@ async fn with_error_body_read(mut response: reqwest::Response) -> (reqwest::Resp
         *headers = response.headers().clone();
     }
     match answer.body(bytes) {
-        Ok(answer) => (reqwest::Response::from(answer), stalled),
+        Ok(answer) => {
+            let mut answer = reqwest::Response::from(answer);
+            if stalled {
+                answer.extensions_mut().insert(BodyStalled);
+            }
+            (answer, stalled)
+        }
         // Cannot happen: every part comes from a valid answer.
         Err(_) => (response, stalled),
     }
 }
 
+/// Marks an answer handed back by [`Outbound::send`] whose body stalled
+/// until the call's timeout after its start.
+#[derive(Debug, Clone, Copy)]
+struct BodyStalled;
+
+/// What [`bounded_text`] puts before the text of an answer whose body
+/// stalled until the timeout (before, so a log row's cut keeps it).
+pub const STALLED_NOTE: &str = "[the rest of this answer did not come within the timeout] ";
+
 /// The start of an answer's body as text: at most [`ERROR_BODY_BYTES`]
 /// bytes, invalid UTF-8 replaced; a body that breaks off is read as far as
-/// it came (never an error).
+/// it came (never an error). When it stalled until the call's timeout
+/// (see [`Outbound::send`]), [`STALLED_NOTE`] comes before what came.
 pub async fn bounded_text(mut response: reqwest::Response) -> String {
+    let stalled = response.extensions().get::<BodyStalled>().is_some();
     let mut bytes = Vec::new();
     while bytes.len() < ERROR_BODY_BYTES {
         match response.chunk().await {
@@ -556,7 +573,12 @@ pub async fn bounded_text(mut response: reqwest::Response) -> String {
         }
     }
     bytes.truncate(ERROR_BODY_BYTES);
-    String::from_utf8_lossy(&bytes).into_owned()
+    let text = String::from_utf8_lossy(&bytes);
+    if stalled {
+        format!("{STALLED_NOTE}{text}")
+    } else {
+        text.into_owned()
+    }
 }
 
 trait WithoutUrl {
