@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hooklane_testkit::{on_every_backend, Dev, Sink};
+use hooklane_testkit::{on_every_backend, Backend, Dev, Sink};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -343,4 +343,58 @@ on_every_backend! {
         }
         assert_eq!(hung.accepted(), 5, "nothing was sent while paused");
     }
+}
+
+/// A run resumed from its checkpoint after a crash is never put back for a
+/// busy host (put back, it would start over): what its checkpoint records
+/// is not made again. (Embedded only: after a kill -9 its queue hands the
+/// messages back at once; SQS waits out their visibility.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_resumed_after_a_kill_9_waits_for_a_busy_host_and_repeats_nothing_recorded() {
+    let hung = Hung::start().await;
+    let sink = Sink::start().await;
+    let mut dev = Dev::start(
+        bin(),
+        Backend::Embedded,
+        &[("HOOKLANE_OUTBOUND_TIMEOUT_SECONDS", "60")],
+    )
+    .await;
+    let (bot, key) = dev.bot().await;
+    let both = dev
+        .hook(
+            &bot,
+            json!({"name": "Both", "actions": [
+                {"type": "http_request", "method": "POST", "url": sink.url("/first"), "body": {"n": "{payload.n}"}},
+                {"type": "http_request", "method": "POST", "url": hung.url(), "body": {"n": "{payload.n}"}}
+            ]}),
+        )
+        .await;
+    const CALLS: usize = 100;
+    for n in 0..CALLS {
+        call(&dev, &both, &key, n).await;
+    }
+    // Every run has made its first call and written its checkpoint; 64 wait
+    // on the hung host, the others for a slot to it.
+    sink.wait_for(CALLS, WAIT).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    dev.kill9();
+    dev.restart().await;
+    // The runs resume after their first call, and wait again.
+    let deadline = Instant::now() + WAIT;
+    while hung.accepted() < 2 * HOST_SHARE {
+        assert!(
+            Instant::now() < deadline,
+            "{} calls reached the hung host\n{}",
+            hung.accepted(),
+            dev.log()
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let first = sink
+        .received()
+        .iter()
+        .filter(|r| r.path == "/first")
+        .count();
+    assert_eq!(first, CALLS, "{}", dev.log());
 }

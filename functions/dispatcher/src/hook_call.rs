@@ -195,6 +195,9 @@ pub async fn run_hook_call(
             "the run was cut short; it resumes after its recorded actions"
         );
         state = state.resuming(earlier.actions, earlier.unknown_placeholders);
+        // Put back, it would start over on its next receive and repeat
+        // what its checkpoint records: its calls wait for their turn.
+        state.touched = true;
     }
     let outcome = run_actions(svc, &hook.actions, &mut state).await;
     if let Some(wait) = state.deferred {

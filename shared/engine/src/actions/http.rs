@@ -122,8 +122,9 @@ pub(super) async fn send(
         };
         let started = Instant::now();
         // A run can be put back whole only while it has made no outside
-        // call or write; after one, the call waits for its turn.
-        let over_share = if state.touched {
+        // call or write (this one included, when a 429 sent it again);
+        // after one, the call waits for its turn.
+        let over_share = if state.touched || !waits.is_empty() {
             OverShare::Wait
         } else {
             OverShare::Refuse
