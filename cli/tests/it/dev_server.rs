@@ -50,6 +50,25 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     )
 }
 
+/// `hooklane dev` on a fresh data dir with `env`, which must refuse to
+/// start; its output.
+fn dev_refused(env: &[(&str, &str)]) -> String {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let (ok, out) = run(
+        &[
+            "dev",
+            "--addr",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        env,
+    );
+    assert!(!ok, "{out}");
+    out
+}
+
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
@@ -221,38 +240,14 @@ fn a_busy_port_names_the_option_that_changes_it_and_writes_nothing() {
 
 #[test]
 fn an_admin_token_shorter_than_32_characters_is_refused() {
-    let root = tempfile::tempdir().unwrap();
-    let data = root.path().join("data");
-    let (ok, out) = run(
-        &[
-            "dev",
-            "--addr",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
-        &[("HOOKLANE_ADMIN_TOKEN", "short-token")],
-    );
-    assert!(!ok, "{out}");
+    let out = dev_refused(&[("HOOKLANE_ADMIN_TOKEN", "short-token")]);
     assert!(out.contains("at least 32 characters"), "{out}");
     assert!(!out.contains("short-token"), "the token was echoed: {out}");
 }
 
 #[test]
 fn an_outbound_timeout_of_zero_is_refused_with_a_clear_error() {
-    let root = tempfile::tempdir().unwrap();
-    let data = root.path().join("data");
-    let (ok, out) = run(
-        &[
-            "dev",
-            "--addr",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
-        &[("HOOKLANE_OUTBOUND_TIMEOUT_SECONDS", "0")],
-    );
-    assert!(!ok, "{out}");
+    let out = dev_refused(&[("HOOKLANE_OUTBOUND_TIMEOUT_SECONDS", "0")]);
     assert!(
         out.contains(
             "HOOKLANE_OUTBOUND_TIMEOUT_SECONDS is `0`: expected a whole number of at least 1"

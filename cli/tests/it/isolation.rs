@@ -88,6 +88,45 @@ async fn call(dev: &Dev, hook: &Value, key: &str, n: usize) {
     assert_eq!(r.status(), 202, "{}", r.text().await.unwrap_or_default());
 }
 
+/// Publishes `tick` with `data`; it must be accepted.
+async fn publish(dev: &Dev, bot: &str, key: &str, data: Value) {
+    let r = dev
+        .client
+        .post(format!("{}/v1/bots/{bot}/events", dev.base))
+        .bearer_auth(key)
+        .json(&json!({"event": "tick", "data": data}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+}
+
+/// Waits until `host` has taken `n` connections.
+async fn wait_accepted(host: &Hung, n: usize, dev: &Dev) {
+    let deadline = Instant::now() + WAIT;
+    while host.accepted() < n {
+        assert!(
+            Instant::now() < deadline,
+            "{} calls reached the host, not {n}\n{}",
+            host.accepted(),
+            dev.log()
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// A hook making a call with an effect (to `sink`'s `/first`), then one to `hung`.
+async fn first_then_hung(dev: &Dev, bot: &str, sink: &Sink, hung: &Hung) -> Value {
+    dev.hook(
+        bot,
+        json!({"name": "Both", "actions": [
+            {"type": "http_request", "method": "POST", "url": sink.url("/first"), "body": {"n": "{payload.n}"}},
+            {"type": "http_request", "method": "POST", "url": hung.url(), "body": {"n": "{payload.n}"}}
+        ]}),
+    )
+    .await
+}
+
 async fn to(dev: &Dev, bot: &str, name: &str, url: String) -> Value {
     dev.hook(
         bot,
@@ -113,11 +152,7 @@ on_every_backend! {
             call(&dev, &stuck, &key, n).await;
         }
         // The hung host's calls are taken up first.
-        let deadline = Instant::now() + WAIT;
-        while hung.accepted() < HOST_SHARE {
-            assert!(Instant::now() < deadline, "{} calls reached the hung host\n{}", hung.accepted(), dev.log());
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        wait_accepted(&hung, HOST_SHARE, &dev).await;
         let started = Instant::now();
         for n in 0..FAST_CALLS {
             call(&dev, &fast, &key, n).await;
@@ -143,15 +178,7 @@ on_every_backend! {
         let (bot, key) = dev.bot().await;
         // A call with an effect first, then one to the hung host: once the
         // first is made, the run is not put back (it would repeat it).
-        let both = dev
-            .hook(
-                &bot,
-                json!({"name": "Both", "actions": [
-                    {"type": "http_request", "method": "POST", "url": sink.url("/first"), "body": {"n": "{payload.n}"}},
-                    {"type": "http_request", "method": "POST", "url": hung.url(), "body": {"n": "{payload.n}"}}
-                ]}),
-            )
-            .await;
+        let both = first_then_hung(&dev, &bot, &sink, &hung).await;
         const CALLS: usize = 100;
         for n in 0..CALLS {
             call(&dev, &both, &key, n).await;
@@ -202,28 +229,12 @@ on_every_backend! {
             .as_str()
             .unwrap()
             .to_owned();
-        let r = dev
-            .client
-            .post(format!("{}/v1/bots/{bot}/events", dev.base))
-            .bearer_auth(&key)
-            .json(&json!({"event": "tick", "data": {}}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 202);
-        let deadline = Instant::now() + WAIT;
-        while stalling.accepted() < 1 {
-            assert!(Instant::now() < deadline, "{}", dev.log());
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        publish(&dev, &bot, &key, json!({})).await;
+        wait_accepted(&stalling, 1, &dev).await;
         for n in 0..HUNG_CALLS {
             call(&dev, &stuck, &key, n).await;
         }
-        let deadline = Instant::now() + WAIT;
-        while stalling.accepted() < HOST_SHARE {
-            assert!(Instant::now() < deadline, "{} calls reached the stalling host\n{}", stalling.accepted(), dev.log());
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        wait_accepted(&stalling, HOST_SHARE, &dev).await;
         for n in 0..FAST_CALLS {
             call(&dev, &fast, &key, n).await;
         }
@@ -279,15 +290,7 @@ on_every_backend! {
         }
         let started = Instant::now();
         for n in 0..HUNG_CALLS {
-            let r = dev
-                .client
-                .post(format!("{}/v1/bots/{bot}/events", dev.base))
-                .bearer_auth(&key)
-                .json(&json!({"event": "tick", "data": {"n": n}}))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 202);
+            publish(&dev, &bot, &key, json!({ "n": n })).await;
         }
         let got = sink.wait_for(HUNG_CALLS, Duration::from_secs(30)).await;
         let took = started.elapsed();
@@ -383,15 +386,7 @@ async fn a_run_resumed_after_a_kill_9_waits_for_a_busy_host_and_repeats_nothing_
     )
     .await;
     let (bot, key) = dev.bot().await;
-    let both = dev
-        .hook(
-            &bot,
-            json!({"name": "Both", "actions": [
-                {"type": "http_request", "method": "POST", "url": sink.url("/first"), "body": {"n": "{payload.n}"}},
-                {"type": "http_request", "method": "POST", "url": hung.url(), "body": {"n": "{payload.n}"}}
-            ]}),
-        )
-        .await;
+    let both = first_then_hung(&dev, &bot, &sink, &hung).await;
     const CALLS: usize = 100;
     for n in 0..CALLS {
         call(&dev, &both, &key, n).await;
@@ -403,16 +398,7 @@ async fn a_run_resumed_after_a_kill_9_waits_for_a_busy_host_and_repeats_nothing_
     dev.kill9();
     dev.restart().await;
     // The runs resume after their first call, and wait again.
-    let deadline = Instant::now() + WAIT;
-    while hung.accepted() < 2 * HOST_SHARE {
-        assert!(
-            Instant::now() < deadline,
-            "{} calls reached the hung host\n{}",
-            hung.accepted(),
-            dev.log()
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    wait_accepted(&hung, 2 * HOST_SHARE, &dev).await;
     tokio::time::sleep(Duration::from_secs(4)).await;
     let first = sink
         .received()

@@ -272,6 +272,23 @@ mod tests {
         hosts.admit(KEY, None).await
     }
 
+    /// A call made while the share is full gets the slot one of `passes`
+    /// frees 50 ms later; its pass joins them.
+    async fn takes_the_next_free_slot(
+        hosts: &Hosts,
+        passes: &mut Vec<Pass>,
+        patience: Option<Duration>,
+    ) {
+        let waiting = {
+            let hosts = hosts.clone();
+            tokio::spawn(async move { hosts.admit(KEY, patience).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        passes.pop().expect("a pass").answered();
+        let pass = waiting.await.expect("joined");
+        passes.push(pass.expect("the slot freed meanwhile"));
+    }
+
     #[tokio::test]
     async fn a_host_gets_its_share_and_no_more() {
         let hosts = Hosts::default();
@@ -296,18 +313,7 @@ mod tests {
         // the slot one frees within the patience.
         passes.pop().expect("a pass").answered();
         passes.push(admit(&hosts).await.expect("the freed slot"));
-        let waiting = {
-            let hosts = hosts.clone();
-            tokio::spawn(async move { hosts.admit(KEY, None).await })
-        };
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        passes.pop().expect("a pass").answered();
-        passes.push(
-            waiting
-                .await
-                .expect("joined")
-                .expect("the slot freed meanwhile"),
-        );
+        takes_the_next_free_slot(&hosts, &mut passes, None).await;
         // A host that has finished nothing for longer is refused at once,
         // to be put back for as long as it has been quiet (at least 1 s).
         tokio::time::sleep(BUSY_PATIENCE + Duration::from_millis(50)).await;
@@ -320,18 +326,7 @@ mod tests {
         );
         // A call that may wait as long as it takes gets the next free slot,
         // quiet host or not.
-        let waiting = {
-            let hosts = hosts.clone();
-            tokio::spawn(async move { hosts.admit(KEY, Some(Duration::from_secs(5))).await })
-        };
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        passes.pop().expect("a pass").answered();
-        passes.push(
-            waiting
-                .await
-                .expect("joined")
-                .expect("the slot freed meanwhile"),
-        );
+        takes_the_next_free_slot(&hosts, &mut passes, Some(Duration::from_secs(5))).await;
     }
 
     #[tokio::test]
