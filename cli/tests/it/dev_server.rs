@@ -246,14 +246,20 @@ fn an_admin_token_shorter_than_32_characters_is_refused() {
 }
 
 #[test]
-fn an_outbound_timeout_of_zero_is_refused_with_a_clear_error() {
-    let out = dev_refused(&[("HOOKLANE_OUTBOUND_TIMEOUT_SECONDS", "0")]);
-    assert!(
-        out.contains(
-            "HOOKLANE_OUTBOUND_TIMEOUT_SECONDS is `0`: expected a whole number of at least 1"
-        ),
-        "{out}"
-    );
+fn a_timeout_or_log_time_to_live_of_zero_is_refused_with_a_clear_error() {
+    for name in [
+        "HOOKLANE_OUTBOUND_TIMEOUT_SECONDS",
+        "HOOKLANE_RUN_LOG_DAYS",
+        "HOOKLANE_DELIVERY_LOG_DAYS",
+    ] {
+        let out = dev_refused(&[(name, "0")]);
+        assert!(
+            out.contains(&format!(
+                "{name} is `0`: expected a whole number of at least 1"
+            )),
+            "{out}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -116,10 +116,10 @@ impl Settings {
                 .map(|s| s.trim_end_matches('/').to_owned())
                 .unwrap_or(d.discord_api_base),
             public_url: env_opt("HOOKLANE_PUBLIC_URL").map(|s| s.trim_end_matches('/').to_owned()),
-            run_log_ttl: env_u64("HOOKLANE_RUN_LOG_DAYS")?
+            run_log_ttl: env_positive_u64("HOOKLANE_RUN_LOG_DAYS")?
                 .map(|n| Duration::from_secs(n * 86_400))
                 .unwrap_or(d.run_log_ttl),
-            delivery_log_ttl: env_u64("HOOKLANE_DELIVERY_LOG_DAYS")?
+            delivery_log_ttl: env_positive_u64("HOOKLANE_DELIVERY_LOG_DAYS")?
                 .map(|n| Duration::from_secs(n * 86_400))
                 .unwrap_or(d.delivery_log_ttl),
             disable_failing_after: env_u64("HOOKLANE_DISABLE_FAILING_ENDPOINT_AFTER_HOURS")?
