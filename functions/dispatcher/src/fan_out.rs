@@ -1,7 +1,7 @@
 //! Fan-out: a published event becomes one delivery per endpoint that takes
-//! it: made by the fan-out job itself when there is one endpoint
-//! ([`INLINE_DELIVERIES`]), queued as one job each for more (so one slow
-//! endpoint never keeps the job, and with it a sibling's delivery, open).
+//! it: made by the fan-out job itself when there is one endpoint, queued as
+//! one job each for more (so one slow endpoint never keeps the job, and
+//! with it a sibling's delivery, open).
 
 use std::time::Duration;
 
@@ -10,10 +10,6 @@ use hooklane_domain::{Endpoint, Envelope, EventType, Job, Message};
 use hooklane_runtime::Services;
 
 use crate::deliver;
-
-/// The most endpoints a fan-out job delivers to itself, sparing a queue
-/// message; past it each delivery is a job of its own.
-pub const INLINE_DELIVERIES: usize = 1;
 
 /// Whether an endpoint takes `event`: it has no event filters, or one of
 /// them matches (see [`EventFilter::matches`](hooklane_domain::EventFilter::matches)).
@@ -24,8 +20,8 @@ pub fn subscribed(endpoint: &Endpoint, event: &EventType) -> bool {
 /// Keeps the message for resends (for the delivery log's time to live) and
 /// makes attempt 1 to each enabled, subscribed endpoint of the bot, or only
 /// to `publish.only_endpoint` whatever its state (a forced resend; nothing
-/// when that endpoint is gone): to one endpoint ([`INLINE_DELIVERIES`]) the
-/// attempt is made here (as [`deliver`] does; its retries are queued as
+/// when that endpoint is gone): to one endpoint the attempt is made here,
+/// sparing a queue message (as [`deliver`] does; its retries are queued as
 /// usual); to more, one `DeliveryTask` job each is queued.
 ///
 /// The bot's endpoints are read through [`Services::lookups`] (at most
@@ -68,27 +64,27 @@ pub async fn fan_out(svc: &Services, publish: Publish) -> anyhow::Result<()> {
             .collect(),
     };
     tracing::info!(endpoints = targets.len(), event = %publish.event, "fanning out");
-    let tasks = targets.into_iter().map(|endpoint| DeliveryTask {
-        message_id: publish.message_id.clone(),
-        bot_id: publish.bot_id.clone(),
-        endpoint_id: endpoint.id.clone(),
-        event: publish.event.clone(),
-        data: publish.data.clone(),
-        timestamp: publish.timestamp,
-        attempt: 1,
-        previous: None,
-        depth: publish.depth,
-        force: publish.only_endpoint.is_some(),
-        throttled: 0,
-    });
-    if tasks.len() <= INLINE_DELIVERIES {
-        // Each is tried to the end; the first error hands the publish back.
-        for result in futures::future::join_all(tasks.map(|d| deliver(svc, d))).await {
-            result?;
-        }
-        return Ok(());
+    let mut tasks: Vec<DeliveryTask> = targets
+        .into_iter()
+        .map(|endpoint| DeliveryTask {
+            message_id: publish.message_id.clone(),
+            bot_id: publish.bot_id.clone(),
+            endpoint_id: endpoint.id.clone(),
+            event: publish.event.clone(),
+            data: publish.data.clone(),
+            timestamp: publish.timestamp,
+            attempt: 1,
+            previous: None,
+            depth: publish.depth,
+            force: publish.only_endpoint.is_some(),
+            throttled: 0,
+        })
+        .collect();
+    if tasks.len() == 1 {
+        return deliver(svc, tasks.remove(0)).await;
     }
     let jobs: Vec<_> = tasks
+        .into_iter()
         .map(|d| (Envelope::now(Job::Deliver(d)).to_json(), Duration::ZERO))
         .collect();
     // One batch for all (SQS: SendMessageBatch, 10 a call); the first

@@ -441,8 +441,8 @@ impl Outbound {
             pass.answered();
             return Ok(response);
         }
-        let (response, stalled) = with_error_body_read(response).await;
-        if stalled {
+        let response = with_error_body_read(response).await;
+        if response.extensions().get::<BodyStalled>().is_some() {
             tracing::debug!(host = %key, "an outbound call's answer stalled until the timeout");
             pass.timed_out();
         } else {
@@ -513,23 +513,11 @@ pub fn describe_send_error(e: &reqwest::Error) -> String {
 /// message or a rate limit's wait, never a whole large or endless body.
 pub const ERROR_BODY_BYTES: usize = 4096;
 
-/// `response` with the start of its body read (at most
-/// [`ERROR_BODY_BYTES`]; what came before a break or a stall), and whether
-/// the body stalled until the call's timeout.
-async fn with_error_body_read(mut response: reqwest::Response) -> (reqwest::Response, bool) {
-    let mut bytes = Vec::new();
-    let mut stalled = false;
-    while bytes.len() < ERROR_BODY_BYTES {
-        match response.chunk().await {
-            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-            Ok(None) => break,
-            Err(e) => {
-                stalled = e.is_timeout();
-                break;
-            }
-        }
-    }
-    bytes.truncate(ERROR_BODY_BYTES);
+/// `response` with the start of its body read (see [`read_start`]) and
+/// kept in it; marked [`BodyStalled`] when the body stalled until the
+/// call's timeout.
+async fn with_error_body_read(mut response: reqwest::Response) -> reqwest::Response {
+    let (bytes, stalled) = read_start(&mut response).await;
     let mut answer = http::Response::builder()
         .status(response.status())
         .version(response.version())
@@ -543,11 +531,31 @@ async fn with_error_body_read(mut response: reqwest::Response) -> (reqwest::Resp
             if stalled {
                 answer.extensions_mut().insert(BodyStalled);
             }
-            (answer, stalled)
+            answer
         }
         // Cannot happen: every part comes from a valid answer.
-        Err(_) => (response, stalled),
+        Err(_) => response,
     }
+}
+
+/// The start of `response`'s body: at most [`ERROR_BODY_BYTES`], what came
+/// before a break or a stall; and whether it stalled until the call's
+/// timeout.
+async fn read_start(response: &mut reqwest::Response) -> (Vec<u8>, bool) {
+    let mut bytes = Vec::new();
+    let mut stalled = false;
+    while bytes.len() < ERROR_BODY_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(e) => {
+                stalled = e.is_timeout();
+                break;
+            }
+        }
+    }
+    bytes.truncate(ERROR_BODY_BYTES);
+    (bytes, stalled)
 }
 
 /// Marks an answer handed back by [`Outbound::send`] whose body stalled
@@ -564,17 +572,9 @@ pub const STALLED_NOTE: &str = "[the rest of this answer did not come within the
 /// it came (never an error). When it stalled until the call's timeout
 /// (see [`Outbound::send`]), [`STALLED_NOTE`] comes before what came.
 pub async fn bounded_text(mut response: reqwest::Response) -> String {
-    let stalled = response.extensions().get::<BodyStalled>().is_some();
-    let mut bytes = Vec::new();
-    while bytes.len() < ERROR_BODY_BYTES {
-        match response.chunk().await {
-            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-            Ok(None) | Err(_) => break,
-        }
-    }
-    bytes.truncate(ERROR_BODY_BYTES);
+    let (bytes, _) = read_start(&mut response).await;
     let text = String::from_utf8_lossy(&bytes);
-    if stalled {
+    if response.extensions().get::<BodyStalled>().is_some() {
         format!("{STALLED_NOTE}{text}")
     } else {
         text.into_owned()
